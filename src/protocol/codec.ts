@@ -1,0 +1,121 @@
+import type { ClientFrame, ServerFrame } from './frames';
+
+/** Result of decoding untrusted text: a frame, or the reason it was refused. Never throws. */
+export type Decoded<F> = { ok: true; frame: F } | { ok: false; reason: string };
+
+export function encodeFrame(frame: ServerFrame | ClientFrame): string {
+  return JSON.stringify(frame);
+}
+
+/** Polling responses and upstream POST bodies carry a JSON array of frames. */
+export function encodeBatch(frames: readonly (ServerFrame | ClientFrame)[]): string {
+  return JSON.stringify(frames);
+}
+
+/** UTF-8 byte length of a string, without allocating a buffer. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      bytes += 4; // surrogate pair: one code point of four bytes
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+function parse(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, reason: 'malformed JSON' };
+  }
+}
+
+function checkServerFrame(v: unknown): Decoded<ServerFrame> {
+  if (!isObj(v)) return { ok: false, reason: 'frame is not an object' };
+  const bad = (what: string): Decoded<ServerFrame> => ({ ok: false, reason: `${String(v.t)} frame: ${what}` });
+  switch (v.t) {
+    case 'welcome':
+      if (!isStr(v.sid) || !isStr(v.secret) || !isStr(v.cid)) return bad('sid, secret and cid must be strings');
+      if (!isSeq(v.hb) || v.hb === 0 || !isSeq(v.ack) || !isSeq(v.maxFrame)) return bad('hb, ack, maxFrame must be integers');
+      if (typeof v.resumed !== 'boolean') return bad('resumed must be a boolean');
+      break;
+    case 'msg':
+      if (!isSeq(v.id) || !isStr(v.e)) return bad('needs integer id and string e');
+      break;
+    case 'reply':
+      if (!isSeq(v.id) || !isSeq(v.re)) return bad('needs integer id and re');
+      if (v.err !== undefined && (!isObj(v.err) || !isStr(v.err.code))) return bad('err needs a code');
+      break;
+    case 'ack':
+      if (!isSeq(v.n)) return bad('needs integer n');
+      break;
+    case 'ping':
+      break;
+    case 'error':
+      if (!isStr(v.code)) return bad('needs a code');
+      break;
+    case 'close':
+      if (!isStr(v.code)) return bad('needs a code');
+      break;
+    default:
+      return { ok: false, reason: `unknown frame type ${JSON.stringify(v.t)}` };
+  }
+  return { ok: true, frame: v as unknown as ServerFrame };
+}
+
+function checkClientFrame(v: unknown): Decoded<ClientFrame> {
+  if (!isObj(v)) return { ok: false, reason: 'frame is not an object' };
+  const bad = (what: string): Decoded<ClientFrame> => ({ ok: false, reason: `${String(v.t)} frame: ${what}` });
+  switch (v.t) {
+    case 'emit':
+    case 'req':
+      if (!isSeq(v.seq) || v.seq === 0 || !isStr(v.e)) return bad('needs integer seq >= 1 and string e');
+      break;
+    case 'ack':
+      if (!isSeq(v.id)) return bad('needs integer id');
+      break;
+    case 'upgrade':
+      if (!isSeq(v.last)) return bad('needs integer last');
+      break;
+    default:
+      return { ok: false, reason: `unknown frame type ${JSON.stringify(v.t)}` };
+  }
+  return { ok: true, frame: v as unknown as ClientFrame };
+}
+
+export function decodeServerFrame(text: string): Decoded<ServerFrame> {
+  const p = parse(text);
+  return p.ok ? checkServerFrame(p.value) : p;
+}
+
+export function decodeClientFrame(text: string): Decoded<ClientFrame> {
+  const p = parse(text);
+  return p.ok ? checkClientFrame(p.value) : p;
+}
+
+function decodeBatch<F>(text: string, check: (v: unknown) => Decoded<F>): Decoded<F[]> {
+  const p = parse(text);
+  if (!p.ok) return p;
+  if (!Array.isArray(p.value)) return { ok: false, reason: 'batch is not an array' };
+  const frames: F[] = [];
+  for (const item of p.value) {
+    const d = check(item);
+    if (!d.ok) return d;
+    frames.push(d.frame);
+  }
+  return { ok: true, frame: frames };
+}
+
+export const decodeServerBatch = (text: string): Decoded<ServerFrame[]> => decodeBatch(text, checkServerFrame);
+export const decodeClientBatch = (text: string): Decoded<ClientFrame[]> => decodeBatch(text, checkClientFrame);

@@ -1,0 +1,77 @@
+import type { ClientFrame, ServerFrame, TransportName } from '../protocol/frames';
+
+/** Why a transport stopped. A transport reports at most one failure and is dead afterwards. */
+export interface TransportFailure {
+  /**
+   * - `network`: could not connect, or the connection dropped (WebSocket close, EventSource error, fetch rejected)
+   * - `http`: the server answered with an HTTP error status (see `status`, `retryAfter`)
+   * - `content_type`: the response was not the media type the transport needs (a proxy's HTML page, say)
+   * - `protocol`: the server sent something that is not a valid frame
+   */
+  kind: 'network' | 'http' | 'content_type' | 'protocol';
+  message: string;
+  status?: number;
+  /** Seconds, from a `Retry-After` header. */
+  retryAfter?: number;
+  /** WebSocket close code, when there was one. */
+  closeCode?: number;
+}
+
+/** Callbacks through which a transport reports; it knows nothing else of its owner. */
+export interface TransportHandlers {
+  /** Every decoded server frame, in arrival order (the welcome included). */
+  onFrame(frame: ServerFrame): void;
+  /** Called once when the transport fails or drops; never after `close()`. */
+  onFailure(failure: TransportFailure): void;
+}
+
+/** The only timer a transport may use: the owner's scheduler, so `close()` can release it. */
+export type ScheduleFn = (callback: () => void, delayMs: number) => () => void;
+
+/** Everything a transport needs to open one connection. */
+export interface TransportConnectParams {
+  /** The endpoint URL `E` (http: or https:); the transport appends its own path. */
+  url: string;
+  /** Handshake query parameters (`v`, `sid`, `secret`, `last`, `probe`, `access_token`). */
+  query: Readonly<Record<string, string>>;
+  /** Extra request headers, where the transport can send them. */
+  headers: Readonly<Record<string, string>>;
+  withCredentials: boolean;
+  schedule: ScheduleFn;
+  handlers: TransportHandlers;
+}
+
+/**
+ * One connection attempt over one transport. It opens in the constructor or `connect()`, reports frames and
+ * at most one failure, and after `close()` it is silent and holds no timer, listener or socket.
+ */
+export interface Transport {
+  readonly name: TransportName;
+  connect(): void;
+  /**
+   * Sends frames upstream in order. HTTP transports batch them into one POST at a time; the polling transport
+   * turns an `ack` frame into the `last` of its next poll instead of posting it.
+   */
+  send(frames: readonly ClientFrame[]): void;
+  close(): void;
+}
+
+export type TransportFactory = (params: TransportConnectParams) => Transport;
+
+/** Builds `E + path ? query` and swaps the scheme for WebSocket URLs. */
+export function buildUrl(endpoint: string, path: string, query: Readonly<Record<string, string>>, ws = false): string {
+  const u = new URL(endpoint);
+  u.pathname = u.pathname.replace(/\/+$/, '') + path;
+  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
+  if (ws) u.protocol = u.protocol === 'https:' ? 'wss:' : u.protocol === 'http:' ? 'ws:' : u.protocol;
+  return u.toString();
+}
+
+/** Reads `Retry-After` as seconds (delta-seconds or an HTTP date). */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const secs = Number(value);
+  if (Number.isFinite(secs) && secs >= 0) return secs;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
