@@ -1,0 +1,152 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorFrame, ProtocolErrorCode } from '../protocol/frames';
+import { PROTOCOL_VERSION, QUERY } from '../protocol/frames';
+import { encodeBatch } from '../protocol/codec';
+import type { HandshakeParams } from './session-manager';
+import type { ResolvedOptions } from './options';
+
+export const requestUrl = (req: IncomingMessage): URL => new URL(req.url ?? '/', 'http://localhost');
+
+export const errorFrame = (code: ProtocolErrorCode, message: string, status?: number): ErrorFrame =>
+  status === undefined ? { t: 'error', code, message } : { t: 'error', code, message, status };
+
+/** The origin this server is reached at, from the Host header. */
+function ownOrigin(req: IncomingMessage): string | undefined {
+  const host = req.headers.host;
+  if (!host) return undefined;
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+  return `${secure ? 'https' : 'http'}://${host}`;
+}
+
+/**
+ * Same-origin unless `cors.origins` allows more. Requests without an `Origin` header (non-browser clients) pass:
+ * browsers always send one on cross-origin requests and WebSocket handshakes.
+ */
+export function originAllowed(req: IncomingMessage, cors: ResolvedOptions['cors']): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (origin === ownOrigin(req)) return true;
+  return cors.origins === '*' || cors.origins.includes(origin);
+}
+
+/** CORS response headers for an allowed request (echoing its origin). */
+export function corsHeaders(req: IncomingMessage, cors: ResolvedOptions['cors']): Record<string, string> {
+  const origin = req.headers.origin;
+  if (origin === undefined) return {};
+  const h: Record<string, string> = { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' };
+  if (cors.credentials) h['Access-Control-Allow-Credentials'] = 'true';
+  return h;
+}
+
+/** Answers a CORS preflight. */
+export function preflight(req: IncomingMessage, res: ServerResponse, cors: ResolvedOptions['cors']): void {
+  const h: Record<string, string> = {
+    ...corsHeaders(req, cors),
+    'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+    'Access-Control-Max-Age': '600',
+    'Content-Length': '0',
+  };
+  const asked = req.headers['access-control-request-headers'];
+  if (typeof asked === 'string') h['Access-Control-Allow-Headers'] = asked;
+  res.writeHead(204, h).end();
+}
+
+/** Sends a JSON array of frames with `Cache-Control: no-store`. */
+export function sendFrames(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: string,
+  cors: ResolvedOptions['cors'],
+  extra: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.writableEnded) return;
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    'Cache-Control': 'no-store',
+    ...corsHeaders(req, cors),
+    ...extra,
+  });
+  res.end(body);
+}
+
+export function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  code: ProtocolErrorCode,
+  message: string,
+  cors: ResolvedOptions['cors'],
+): void {
+  sendFrames(req, res, status, encodeBatch([errorFrame(code, message, status)]), cors);
+}
+
+/** Reads a request body as UTF-8, refusing more than `limit` bytes. */
+export function readBody(req: IncomingMessage, limit: number): Promise<{ ok: true; text: string } | { ok: false; tooLarge: boolean }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (r: { ok: true; text: string } | { ok: false; tooLarge: boolean }) => {
+      if (done) return;
+      done = true;
+      resolve(r);
+    };
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > limit) {
+        finish({ ok: false, tooLarge: true });
+        req.resume(); // drain the rest so the 413 can be sent
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => finish({ ok: true, text: Buffer.concat(chunks).toString('utf8') }));
+    req.on('error', () => finish({ ok: false, tooLarge: false }));
+    req.on('close', () => finish({ ok: false, tooLarge: false }));
+  });
+}
+
+/** Runs the `authenticate` hook. Refusal, `false` or a throw → not ok. */
+export async function authenticate(opts: ResolvedOptions, req: IncomingMessage): Promise<{ ok: true; auth: unknown } | { ok: false }> {
+  if (!opts.authenticate) return { ok: true, auth: true };
+  try {
+    const result = await opts.authenticate(req);
+    return result ? { ok: true, auth: result } : { ok: false };
+  } catch (err) {
+    opts.logger.debug('authenticate refused', { err });
+    return { ok: false };
+  }
+}
+
+const parseCount = (v: string | null): number | undefined | null => {
+  if (v === null || v === '') return undefined;
+  if (!/^\d{1,16}$/.test(v)) return null;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : null;
+};
+
+/**
+ * Validates the handshake query (`v`, `sid`, `secret`, `last`); `lastFallback` is SSE's `Last-Event-ID`.
+ * Returns the reason on failure (→ `bad_request`).
+ */
+export function parseHandshake(url: URL, lastFallback?: string): { ok: true; params: HandshakeParams } | { ok: false; reason: string } {
+  const q = url.searchParams;
+  if (q.get(QUERY.version) !== String(PROTOCOL_VERSION)) return { ok: false, reason: `unsupported protocol version (expected v=${PROTOCOL_VERSION})` };
+  let last = parseCount(q.get(QUERY.last));
+  if (last === undefined && lastFallback !== undefined) last = parseCount(lastFallback);
+  if (last === null) return { ok: false, reason: 'last must be a non-negative integer' };
+  const sid = q.get(QUERY.session) ?? undefined;
+  const secret = q.get(QUERY.secret) ?? undefined;
+  const params: HandshakeParams = { last: last ?? 0 };
+  if (sid) params.sid = sid;
+  if (secret !== undefined) params.secret = secret;
+  return { ok: true, params };
+}
+
+/** Parses an optional non-negative integer query parameter; null when malformed. */
+export function queryCount(url: URL, name: string): number | undefined | null {
+  return parseCount(url.searchParams.get(name));
+}

@@ -1,0 +1,11 @@
+/** realtime-fallback/server: the Node reference server of the wire protocol (docs/protocol.md). */
+export { createRealtimeServer, RealtimeServer } from './realtime-server';
+export type { CreateServerOptions, RealtimeServerEvents } from './realtime-server';
+export { DEFAULTS, resolveOptions } from './options';
+export type { Authenticate, CorsOptions, Logger, ServerOptions } from './options';
+export { Session, Broadcaster } from './session';
+export type { Connection, DisconnectReason, EventHandler, Reply } from './session';
+export { MemorySessionStore } from './session-store';
+export type { SessionStore } from './session-store';
+export { MemoryBus } from './bus';
+export type { Bus, BusHandler, BusMessage, BusTarget } from './bus';

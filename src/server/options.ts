@@ -1,0 +1,109 @@
+import type { IncomingMessage } from 'node:http';
+import type { Bus } from './bus';
+import type { SessionStore } from './session-store';
+
+/** Where the server reports problems. Every method is optional-safe: the server never throws from a log call. */
+export interface Logger {
+  debug(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+/** Which browser origins may talk to the server besides its own. */
+export interface CorsOptions {
+  /** Allowed `Origin` values (exact match, e.g. `https://app.example.com`), or `'*'` for any origin. */
+  origins: readonly string[] | '*';
+  /** Send `Access-Control-Allow-Credentials: true` (cookies / HTTP auth on cross-origin requests). Default false. */
+  credentials?: boolean;
+}
+
+/**
+ * Decides whether a request may open a connection or post frames. Return (or resolve) `false` or throw to refuse
+ * with 401; return `true` or an object to accept. An object is kept as `session.auth`.
+ */
+export type Authenticate = (req: IncomingMessage) => boolean | object | Promise<boolean | object>;
+
+export interface ServerOptions {
+  /** Endpoint path; transports live at `${path}/ws`, `/sse`, `/poll`, `/send`. Default `'/realtime'`. */
+  path?: string;
+  /** Heartbeat interval announced in `welcome.hb`; also the long-poll hold time. Default 25 000 ms. */
+  heartbeatMs?: number;
+  /** How long a session outlives its last connection. Default 120 000 ms. */
+  sessionGraceMs?: number;
+  /** Unacknowledged sequenced frames kept per session for replay (count). Default 1000. */
+  replayBufferMaxMessages?: number;
+  /** Unacknowledged sequenced frames kept per session for replay (UTF-8 bytes of JSON). Default 1 MiB. */
+  replayBufferMaxBytes?: number;
+  /** Largest client frame accepted, announced in `welcome.maxFrame`. Default 1 MiB. */
+  maxFrameBytes?: number;
+  /** Cross-origin access. Default: same-origin only (requests without an `Origin` header are always allowed). */
+  cors?: CorsOptions;
+  /** Credential check run on every handshake and upstream POST. Default: everyone is accepted. */
+  authenticate?: Authenticate;
+  /** `retry:` value sent at the start of every SSE stream. Default 1000 ms. */
+  sseRetryMs?: number;
+  /** WebSocket acks are sent this long after the last accepted frame of a burst. Default 20 ms. */
+  ackDelayMs?: number;
+  /** Where sessions live. Default: an in-memory store. */
+  sessionStore?: SessionStore;
+  /** Fan-out of broadcasts and room emits. Default: an in-memory bus delivering synchronously. */
+  bus?: Bus;
+  /** Default: `console` for warn/error, debug discarded. */
+  logger?: Logger;
+}
+
+/** Options with every default applied. `sessionStore` and `bus` are filled in by the server. */
+export interface ResolvedOptions {
+  path: string;
+  heartbeatMs: number;
+  sessionGraceMs: number;
+  replayBufferMaxMessages: number;
+  replayBufferMaxBytes: number;
+  maxFrameBytes: number;
+  cors: { origins: readonly string[] | '*'; credentials: boolean };
+  authenticate: Authenticate | undefined;
+  sseRetryMs: number;
+  ackDelayMs: number;
+  logger: Logger;
+}
+
+const consoleLogger: Logger = {
+  debug: () => {},
+  warn: (message, meta) => console.warn(`[realtime] ${message}`, meta ?? ''),
+  error: (message, meta) => console.error(`[realtime] ${message}`, meta ?? ''),
+};
+
+/** The one place defaults live. */
+export const DEFAULTS = {
+  path: '/realtime',
+  heartbeatMs: 25_000,
+  sessionGraceMs: 120_000,
+  replayBufferMaxMessages: 1000,
+  replayBufferMaxBytes: 1024 * 1024,
+  maxFrameBytes: 1024 * 1024,
+  sseRetryMs: 1000,
+  ackDelayMs: 20,
+} as const;
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`realtime server: ${name} must be a positive number`);
+  return value;
+}
+
+/** Applies defaults into a new object; never mutates `options`. */
+export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
+  const path = (options.path ?? DEFAULTS.path).replace(/\/+$/, '');
+  return {
+    path: path.startsWith('/') ? path : `/${path}`,
+    heartbeatMs: positive('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs),
+    sessionGraceMs: positive('sessionGraceMs', options.sessionGraceMs ?? DEFAULTS.sessionGraceMs),
+    replayBufferMaxMessages: positive('replayBufferMaxMessages', options.replayBufferMaxMessages ?? DEFAULTS.replayBufferMaxMessages),
+    replayBufferMaxBytes: positive('replayBufferMaxBytes', options.replayBufferMaxBytes ?? DEFAULTS.replayBufferMaxBytes),
+    maxFrameBytes: positive('maxFrameBytes', options.maxFrameBytes ?? DEFAULTS.maxFrameBytes),
+    cors: { origins: options.cors?.origins ?? [], credentials: options.cors?.credentials ?? false },
+    authenticate: options.authenticate,
+    sseRetryMs: positive('sseRetryMs', options.sseRetryMs ?? DEFAULTS.sseRetryMs),
+    ackDelayMs: Math.max(0, options.ackDelayMs ?? DEFAULTS.ackDelayMs),
+    logger: options.logger ?? consoleLogger,
+  };
+}

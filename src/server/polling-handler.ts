@@ -1,0 +1,174 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CloseFrame, ServerFrame } from '../protocol/frames';
+import { QUERY } from '../protocol/frames';
+import { encodeFrame } from '../protocol/codec';
+import { authenticate, errorFrame, parseHandshake, queryCount, requestUrl, sendError, sendFrames } from './http-util';
+import type { ResolvedOptions } from './options';
+import type { Connection, Session } from './session';
+import { newConnectionId, type SessionManager } from './session-manager';
+
+interface PendingPoll {
+  req: IncomingMessage;
+  res: ServerResponse;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * A long-polling connection: frames queue up until a poll takes them. Considered dropped when no poll is
+ * outstanding for twice the heartbeat.
+ */
+class PollConnection implements Connection {
+  readonly transport = 'polling' as const;
+  readonly cid = newConnectionId();
+  session: Session | null = null;
+  /** Ended by the server; the queued close frame still goes out on the next poll. */
+  closed = false;
+  private queue: string[] = [];
+  private pending: PendingPoll | null = null;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private flushScheduled = false;
+
+  constructor(
+    private readonly opts: ResolvedOptions,
+    private readonly onGone: (c: PollConnection) => void,
+  ) {}
+
+  send(frame: ServerFrame, text = encodeFrame(frame)): void {
+    if (this.closed) return;
+    this.queue.push(text);
+    if (this.pending && !this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => {
+        this.flushScheduled = false;
+        if (this.pending && this.queue.length > 0) this.answer(this.takeQueue());
+      });
+    }
+  }
+
+  end(frame: CloseFrame): void {
+    if (this.closed) return;
+    this.queue.push(encodeFrame(frame));
+    this.closed = true;
+    this.session?.detach(this);
+    if (this.pending) this.answer(this.takeQueue());
+    else this.armIdle(); // keep the close frame for the next poll, but not forever
+  }
+
+  /** A poll arrived: answer at once when frames are queued, else hold it up to `hb` ms. */
+  poll(req: IncomingMessage, res: ServerResponse): void {
+    clearTimeout(this.idleTimer);
+    if (this.pending) this.answer(`[${encodeFrame(errorFrame('poll_replaced', 'a newer poll replaced this one'))}]`);
+    if (this.queue.length > 0 || this.closed) {
+      sendFrames(req, res, 200, this.takeQueue(), this.opts.cors);
+      this.afterAnswer();
+      return;
+    }
+    const timer = setTimeout(() => this.answer(`[${encodeFrame({ t: 'ping' })}]`), this.opts.heartbeatMs);
+    const pending: PendingPoll = { req, res, timer };
+    this.pending = pending;
+    clearTimeout(this.idleTimer);
+    res.on('close', () => {
+      if (this.pending !== pending) return;
+      clearTimeout(pending.timer);
+      this.pending = null;
+      this.afterAnswer();
+    });
+  }
+
+  /** The handshake poll: answered at once with everything queued (welcome, replay). */
+  answerNow(req: IncomingMessage, res: ServerResponse): void {
+    sendFrames(req, res, 200, this.takeQueue(), this.opts.cors);
+    this.afterAnswer();
+  }
+
+  /** Drops the connection without a close frame (shutdown of the handler). */
+  dispose(): void {
+    clearTimeout(this.idleTimer);
+    if (this.pending) this.answer(this.takeQueue());
+    clearTimeout(this.idleTimer);
+    this.closed = true;
+  }
+
+  private takeQueue(): string {
+    const body = `[${this.queue.join(',')}]`;
+    this.queue = [];
+    return body;
+  }
+
+  private answer(body: string): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    clearTimeout(p.timer);
+    sendFrames(p.req, p.res, 200, body, this.opts.cors);
+    this.afterAnswer();
+  }
+
+  private afterAnswer(): void {
+    if (this.closed && this.queue.length === 0) {
+      clearTimeout(this.idleTimer);
+      this.onGone(this);
+      return;
+    }
+    this.armIdle();
+  }
+
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    if (this.pending) return;
+    this.idleTimer = setTimeout(() => {
+      this.closed = true;
+      this.session?.detach(this);
+      this.onGone(this);
+    }, this.opts.heartbeatMs * 2);
+  }
+}
+
+/** `E/poll`: the handshake poll and the held polls that follow it. */
+export class PollingHandler {
+  private readonly conns = new Map<string, PollConnection>();
+
+  constructor(
+    private readonly opts: ResolvedOptions,
+    private readonly sessions: SessionManager,
+  ) {}
+
+  get size(): number {
+    return this.conns.size;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const cors = this.opts.cors;
+    const auth = await authenticate(this.opts, req);
+    if (res.destroyed) return;
+    if (!auth.ok) return sendError(req, res, 401, 'unauthorized', 'credential missing or refused', cors);
+    const url = requestUrl(req);
+    const cid = url.searchParams.get(QUERY.connection);
+
+    if (!cid) {
+      const hs = parseHandshake(url);
+      if (!hs.ok) return sendError(req, res, 400, 'bad_request', hs.reason, cors);
+      const conn = new PollConnection(this.opts, (c) => this.conns.delete(c.cid));
+      this.conns.set(conn.cid, conn);
+      conn.session = this.sessions.connect(hs.params, conn, auth.auth);
+      conn.answerNow(req, res);
+      return;
+    }
+
+    const last = queryCount(url, QUERY.last);
+    if (last === null) return sendError(req, res, 400, 'bad_request', 'last must be a non-negative integer', cors);
+    const conn = this.conns.get(cid);
+    const session = conn?.session;
+    const sid = url.searchParams.get(QUERY.session) ?? '';
+    if (!conn || !session || session.id !== sid || !session.checkSecret(url.searchParams.get(QUERY.secret) ?? '')) {
+      return sendError(req, res, 410, 'bad_request', 'connection is no longer active; resume with a new handshake', cors);
+    }
+    if (last !== undefined && !conn.closed) session.ack(last);
+    conn.poll(req, res);
+  }
+
+  close(): void {
+    for (const c of [...this.conns.values()]) c.dispose();
+    this.conns.clear();
+  }
+}

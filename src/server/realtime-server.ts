@@ -1,0 +1,218 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { TransportName } from '../protocol/frames';
+import { PATHS } from '../protocol/frames';
+import { MemoryBus, type Bus } from './bus';
+import { originAllowed, preflight, requestUrl, sendError } from './http-util';
+import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
+import { PollingHandler } from './polling-handler';
+import { SendHandler } from './send-handler';
+import { Broadcaster, type Session } from './session';
+import { SessionManager } from './session-manager';
+import { MemorySessionStore } from './session-store';
+import { SseHandler } from './sse-handler';
+import { WebSocketHandler } from './websocket-handler';
+
+export interface CreateServerOptions extends ServerOptions {
+  /** An http.Server to share (its port, its other routes). Without it the server creates one: `rt.httpServer`. */
+  server?: Server;
+}
+
+/** Server-level events. */
+export interface RealtimeServerEvents {
+  /** A new session was created (not fired on resumes). */
+  connection: (session: Session) => void;
+  /** A session's active transport changed (`null`: it waits for a resume). */
+  transport: (session: Session, transport: TransportName | null) => void;
+}
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The reference server: `E/ws`, `E/sse`, `E/poll`, `E/send` under one path, sharing an http.Server with the app.
+ * `on()` registers server events; `emit()` and `to()` send to clients (as socket.io does).
+ */
+export class RealtimeServer {
+  /** The http.Server in use (created when none was given; then `close()` closes it too). */
+  readonly httpServer: Server;
+  private readonly opts: ResolvedOptions;
+  private readonly bus: Bus;
+  private readonly manager: SessionManager;
+  private readonly ws: WebSocketHandler;
+  private readonly sse: SseHandler;
+  private readonly polling: PollingHandler;
+  private readonly upstream: SendHandler;
+  private readonly ownsServer: boolean;
+  private readonly listeners: { [K in keyof RealtimeServerEvents]: Set<RealtimeServerEvents[K]> } = {
+    connection: new Set(),
+    transport: new Set(),
+  };
+  private readonly disposers: (() => void)[] = [];
+  private closing: Promise<void> | null = null;
+
+  constructor(options: CreateServerOptions = {}) {
+    const { server, ...rest } = options;
+    this.opts = resolveOptions(rest);
+    this.bus = options.bus ?? new MemoryBus();
+    this.manager = new SessionManager(this.opts, options.sessionStore ?? new MemorySessionStore(), this.bus, {
+      onConnection: (s) => this.fire('connection', s),
+      onTransport: (s, t) => this.fire('transport', s, t),
+    });
+    this.disposers.push(this.bus.subscribe((target, message) => this.manager.deliver(target, message)));
+    this.ws = new WebSocketHandler(this.opts, this.manager);
+    this.sse = new SseHandler(this.opts, this.manager);
+    this.polling = new PollingHandler(this.opts, this.manager);
+    this.upstream = new SendHandler(this.opts, this.manager);
+    this.ownsServer = server === undefined;
+    this.httpServer = server ?? createServer();
+    this.attach(this.httpServer);
+  }
+
+  /** Number of live sessions (including those waiting for a resume). */
+  get sessions(): number {
+    return this.manager.store.size;
+  }
+
+  on<K extends keyof RealtimeServerEvents>(event: K, listener: RealtimeServerEvents[K]): () => void {
+    (this.listeners[event] as Set<RealtimeServerEvents[K]>).add(listener);
+    return () => (this.listeners[event] as Set<RealtimeServerEvents[K]>).delete(listener);
+  }
+
+  /** Sends an event to every session. */
+  emit(event: string, data?: unknown): void {
+    new Broadcaster((t, m) => this.bus.publish(t, m), undefined, undefined).emit(event, data);
+  }
+
+  /** Selects the sessions in a room, or one session by id. */
+  to(room: string): Broadcaster {
+    return new Broadcaster((t, m) => this.bus.publish(t, m), [room], undefined);
+  }
+
+  /** A session by id (local store). */
+  session(id: string): Session | undefined {
+    return this.manager.store.get(id);
+  }
+
+  /** Convenience for a server created by us: listens and resolves with the port. */
+  listen(port = 0, host?: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.httpServer.once('error', reject);
+      this.httpServer.listen(port, host, () => {
+        this.httpServer.off('error', reject);
+        const addr = this.httpServer.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    });
+  }
+
+  /**
+   * Handles a request if it is one of ours (`E/sse`, `E/poll`, `E/send`, preflights); returns false otherwise.
+   * For frameworks that own the http server.
+   */
+  handler = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const route = this.route(req.url);
+    if (!route) return false;
+    const cors = this.opts.cors;
+    if (this.closing) {
+      sendError(req, res, 503, 'unavailable', 'server is shutting down', cors);
+      return true;
+    }
+    if (!originAllowed(req, cors)) {
+      sendError(req, res, 403, 'forbidden', 'origin not allowed', cors.origins === '*' ? cors : { origins: [], credentials: false });
+      return true;
+    }
+    if (req.method === 'OPTIONS') {
+      preflight(req, res, cors);
+      return true;
+    }
+    const expected = route === PATHS.send ? 'POST' : 'GET';
+    if (route === PATHS.websocket || req.method !== expected) {
+      sendError(req, res, route === PATHS.websocket ? 426 : 405, 'bad_request', `use ${route === PATHS.websocket ? 'a WebSocket upgrade' : expected}`, cors);
+      return true;
+    }
+    const run = route === PATHS.sse ? this.sse : route === PATHS.polling ? this.polling : this.upstream;
+    run.handle(req, res).catch((err: unknown) => {
+      this.opts.logger.error('request handler failed', { err });
+      if (!res.headersSent) sendError(req, res, 500, 'server_error', 'internal error', cors);
+      else res.destroy();
+    });
+    return true;
+  };
+
+  /** Handles an upgrade if it is for `E/ws`; returns false otherwise. */
+  handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
+    if (this.route(req.url) !== PATHS.websocket) return false;
+    if (this.closing) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return true;
+    }
+    this.ws.handleUpgrade(req, socket, head);
+    return true;
+  };
+
+  /**
+   * Tells every connection `close{shutdown}`, ends streams and polls, closes sockets (1001), clears timers and
+   * detaches from the http server. Closes the http server only if it created it.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const d of this.disposers.splice(0).reverse()) d();
+      this.manager.shutdown();
+      this.sse.close();
+      this.polling.close();
+      await this.ws.close();
+      if (this.ownsServer && this.httpServer.listening) {
+        await new Promise<void>((resolve) => {
+          this.httpServer.close(() => resolve());
+          this.httpServer.closeAllConnections();
+        });
+      }
+    })();
+    return this.closing;
+  }
+
+  private route(url: string | undefined): string | null {
+    const pathname = requestUrl({ url } as IncomingMessage).pathname;
+    if (!pathname.startsWith(this.opts.path + '/')) return null;
+    const rest = pathname.slice(this.opts.path.length);
+    return Object.values(PATHS).includes(rest as (typeof PATHS)[keyof typeof PATHS]) ? rest : null;
+  }
+
+  /** Puts our request listener in front of the app's, and takes upgrades for `E/ws`. */
+  private attach(server: Server): void {
+    const original = server.listeners('request') as RequestListener[];
+    server.removeAllListeners('request');
+    const onRequest: RequestListener = (req, res) => {
+      if (this.handler(req, res)) return;
+      for (const l of original) l.call(server, req, res);
+      if (original.length === 0) res.writeHead(404).end();
+    };
+    server.on('request', onRequest);
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.handleUpgrade(req, socket, head)) return;
+      // Nobody else handles upgrades: do not leave the socket hanging.
+      if (server.listenerCount('upgrade') === 1) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    };
+    server.on('upgrade', onUpgrade);
+    this.disposers.push(() => {
+      server.off('upgrade', onUpgrade);
+      server.off('request', onRequest);
+      for (const l of original) server.on('request', l);
+    });
+  }
+
+  private fire<K extends keyof RealtimeServerEvents>(event: K, ...args: Parameters<RealtimeServerEvents[K]>): void {
+    for (const l of [...this.listeners[event]]) {
+      try {
+        (l as (...a: Parameters<RealtimeServerEvents[K]>) => void)(...args);
+      } catch (err) {
+        this.opts.logger.error(`${event} listener threw`, { err });
+      }
+    }
+  }
+}
+
+/** Creates a realtime server attached to `options.server` (or to a new http.Server, `rt.httpServer`). */
+export function createRealtimeServer(options: CreateServerOptions = {}): RealtimeServer {
+  return new RealtimeServer(options);
+}

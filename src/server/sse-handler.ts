@@ -1,0 +1,99 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CloseFrame, ServerFrame } from '../protocol/frames';
+import { encodeFrame } from '../protocol/codec';
+import { authenticate, corsHeaders, errorFrame, parseHandshake, requestUrl } from './http-util';
+import type { ResolvedOptions } from './options';
+import type { Connection } from './session';
+import { newConnectionId, type SessionManager } from './session-manager';
+
+/** One event stream. Sequenced frames carry `id:` so the browser's Last-Event-ID names the last one. */
+class SseConnection implements Connection {
+  readonly transport = 'sse' as const;
+  readonly cid = newConnectionId();
+  private ended = false;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(
+    private readonly res: ServerResponse,
+    hbMs: number,
+    private readonly onEnd: (c: SseConnection) => void,
+  ) {
+    this.heartbeat = setInterval(() => {
+      this.write(': hb\n\n');
+      this.send({ t: 'ping' });
+    }, hbMs);
+    res.on('close', () => this.dispose());
+  }
+
+  send(frame: ServerFrame, text = encodeFrame(frame)): void {
+    const id = frame.t === 'msg' || frame.t === 'reply' ? `id: ${frame.id}\n` : '';
+    this.write(`${id}data: ${text}\n\n`);
+  }
+
+  end(frame: CloseFrame): void {
+    if (this.ended) return;
+    this.send(frame);
+    this.dispose();
+    this.res.end();
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  write(chunk: string): void {
+    if (this.ended || this.res.writableEnded || this.res.destroyed) return;
+    this.res.write(chunk);
+  }
+
+  private dispose(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.heartbeat);
+    this.onEnd(this);
+  }
+}
+
+/** `E/sse`: the server → client stream. Rejections are reported in-band (an `error` event, then the end). */
+export class SseHandler {
+  private readonly conns = new Set<SseConnection>();
+
+  constructor(
+    private readonly opts: ResolvedOptions,
+    private readonly sessions: SessionManager,
+  ) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const auth = await authenticate(this.opts, req);
+    if (res.destroyed) return;
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache',
+      'X-Accel-Buffering': 'no',
+      Connection: 'keep-alive',
+      ...corsHeaders(req, this.opts.cors),
+    });
+    res.flushHeaders();
+    res.socket?.setNoDelay(true);
+    res.write(`retry: ${this.opts.sseRetryMs}\n\n`);
+    const reject = (frame: ServerFrame): void => void res.end(`data: ${encodeFrame(frame)}\n\n`);
+    if (!auth.ok) return reject(errorFrame('unauthorized', 'credential missing or refused', 401));
+    const lastEventId = req.headers['last-event-id'];
+    const hs = parseHandshake(requestUrl(req), typeof lastEventId === 'string' ? lastEventId : undefined);
+    if (!hs.ok) return reject(errorFrame('bad_request', hs.reason, 400));
+
+    let session: ReturnType<SessionManager['connect']> | undefined;
+    const conn = new SseConnection(res, this.opts.heartbeatMs, (c) => {
+      this.conns.delete(c);
+      session?.detach(c);
+    });
+    this.conns.add(conn);
+    session = this.sessions.connect(hs.params, conn, auth.auth);
+    if (conn.closed) session.detach(conn); // the client left during the handshake
+  }
+
+  /** Ends every stream still open (sessions have already sent `close{shutdown}` on theirs). */
+  close(): void {
+    for (const c of [...this.conns]) c.end({ t: 'close', code: 'shutdown' });
+  }
+}

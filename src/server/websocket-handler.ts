@@ -1,0 +1,205 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import type { CloseFrame, ServerFrame } from '../protocol/frames';
+import { QUERY } from '../protocol/frames';
+import { decodeClientFrame, encodeFrame } from '../protocol/codec';
+import { authenticate, errorFrame, originAllowed, parseHandshake, requestUrl } from './http-util';
+import type { ResolvedOptions } from './options';
+import type { Connection, Session } from './session';
+import { newConnectionId, type SessionManager } from './session-manager';
+
+/** WebSocket close codes of protocol §4. */
+const CLOSE_CODE: Record<CloseFrame['code'], number> = { replaced: 4409, shutdown: 1001, session_ended: 1000 };
+
+/** One WebSocket: a session's connection once it is active (immediately, or after `upgrade` on a probe). */
+class WsConnection implements Connection {
+  readonly transport = 'websocket' as const;
+  readonly cid = newConnectionId();
+  session: Session | null = null;
+  /** A probe is not the session's connection until the client sends `upgrade`. */
+  probing = false;
+  private ackTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private alive = true;
+  private ended = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly opts: ResolvedOptions,
+  ) {
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    this.heartbeat = setInterval(() => {
+      if (!this.alive) {
+        ws.terminate();
+        return;
+      }
+      this.alive = false;
+      this.send({ t: 'ping' });
+      try {
+        ws.ping();
+      } catch {
+        // closing already
+      }
+    }, opts.heartbeatMs);
+  }
+
+  send(frame: ServerFrame, text = encodeFrame(frame)): void {
+    if (this.ended || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(text);
+  }
+
+  end(frame: CloseFrame): void {
+    this.send(frame);
+    this.close(CLOSE_CODE[frame.code], frame.code);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.dispose();
+    this.ws.close(code, reason);
+  }
+
+  /** Acknowledges after a short delay so a burst gets one `ack`. */
+  scheduleAck(): void {
+    if (this.ackTimer || this.ended) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      if (this.session) this.send({ t: 'ack', n: this.session.accepted });
+    }, this.opts.ackDelayMs);
+  }
+
+  dispose(): void {
+    clearInterval(this.heartbeat);
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+  }
+}
+
+/** `E/ws`: upgrades, handshakes, probes (protocol §6), inbound frames, heartbeats. */
+export class WebSocketHandler {
+  private readonly wss: WebSocketServer;
+  private readonly conns = new Set<WsConnection>();
+
+  constructor(
+    private readonly opts: ResolvedOptions,
+    private readonly sessions: SessionManager,
+  ) {
+    // Frames above maxFrame but below twice that get `error{frame_too_large}` + 1009 from us; larger ones are
+    // refused by ws itself (close 1009) without reading them into memory.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes * 2, perMessageDeflate: false });
+  }
+
+  get size(): number {
+    return this.conns.size;
+  }
+
+  /** Takes over an upgrade request for `E/ws`. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (!originAllowed(req, this.opts.cors)) {
+      // Cross-site WebSocket hijacking: refuse before the handshake completes.
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    socket.on('error', () => socket.destroy());
+    void authenticate(this.opts, req).then((auth) => {
+      if (socket.destroyed) return;
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, req, auth));
+    });
+  }
+
+  private onOpen(ws: WebSocket, req: IncomingMessage, auth: { ok: true; auth: unknown } | { ok: false }): void {
+    const conn = new WsConnection(ws, this.opts);
+    this.conns.add(conn);
+    ws.on('error', (err) => this.opts.logger.debug('websocket error', { err }));
+    ws.on('close', () => {
+      conn.dispose();
+      this.conns.delete(conn);
+      if (conn.session && !conn.probing) conn.session.detach(conn);
+    });
+    if (!auth.ok) {
+      conn.send(errorFrame('unauthorized', 'credential missing or refused', 401));
+      conn.close(4401, 'unauthorized');
+      return;
+    }
+    const url = requestUrl(req);
+    const hs = parseHandshake(url);
+    if (!hs.ok) {
+      conn.send(errorFrame('bad_request', hs.reason, 400));
+      conn.close(4400, 'bad_request');
+      return;
+    }
+    ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
+    if (url.searchParams.get(QUERY.probe) === '1') {
+      const r = this.sessions.resolve(hs.params);
+      if (!r.ok) {
+        // The probe fails; the session (if any) never notices it.
+        conn.end({ t: 'close', code: 'session_ended', reason: r.why });
+        return;
+      }
+      conn.session = r.session;
+      conn.probing = true;
+      conn.send(this.sessions.welcome(r.session, conn.cid, true, { probe: true }));
+      return;
+    }
+    conn.session = this.sessions.connect(hs.params, conn, auth.auth);
+  }
+
+  private onMessage(conn: WsConnection, data: RawData, isBinary: boolean): void {
+    const session = conn.session;
+    if (!session) return;
+    const text = isBinary ? null : rawToString(data);
+    if (text === null) {
+      conn.send(errorFrame('malformed_frame', 'frames are JSON text messages'));
+      return;
+    }
+    if (Buffer.byteLength(text) > this.opts.maxFrameBytes) {
+      conn.send(errorFrame('frame_too_large', `frame exceeds ${this.opts.maxFrameBytes} bytes`));
+      conn.close(1009, 'frame_too_large');
+      return;
+    }
+    const d = decodeClientFrame(text);
+    if (!d.ok) {
+      const code = d.reason.startsWith('unknown frame type') ? 'unknown_frame' : 'malformed_frame';
+      conn.send(errorFrame(code, d.reason));
+      return;
+    }
+    const frame = d.frame;
+    if (frame.t === 'upgrade') {
+      if (!conn.probing) return;
+      if (session.ended || !session.canReplay(frame.last)) {
+        conn.end({ t: 'close', code: 'session_ended', reason: session.ended ? 'expired' : 'overrun' });
+        return;
+      }
+      conn.probing = false;
+      session.attach(conn, frame.last);
+      return;
+    }
+    const outcome = session.receive(frame);
+    if (outcome === 'accepted' || outcome === 'duplicate') conn.scheduleAck();
+  }
+
+  /** Closes every socket (after `close{shutdown}` for active ones) and the ws server. */
+  close(): Promise<void> {
+    for (const c of [...this.conns]) c.end({ t: 'close', code: 'shutdown' });
+    // Peers that do not complete the closing handshake promptly are cut off.
+    const force = setTimeout(() => {
+      for (const c of this.conns) c.ws.terminate();
+    }, 1000);
+    return new Promise((resolve) =>
+      this.wss.close(() => {
+        clearTimeout(force);
+        resolve();
+      }),
+    );
+  }
+}
+
+function rawToString(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
