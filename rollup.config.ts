@@ -1,0 +1,63 @@
+import type { RollupOptions, Plugin } from 'rollup';
+import typescript from '@rollup/plugin-typescript';
+import resolve from '@rollup/plugin-node-resolve';
+import commonjs from '@rollup/plugin-commonjs';
+import terser from '@rollup/plugin-terser';
+import { dts } from 'rollup-plugin-dts';
+import { builtinModules } from 'node:module';
+
+// Compile only src/ (tests and tools are type-checked by `tsc --noEmit`, not bundled).
+const ts = (): Plugin =>
+  typescript({
+    tsconfig: './tsconfig.json',
+    include: ['src/**/*.ts'],
+    compilerOptions: { noEmit: false, declaration: false, types: [] },
+    noEmitOnError: true,
+  });
+
+// ESM/CJS builds leave dependencies to the app's bundler, which then splits the lazily imported
+// event-source-polyfill into its own chunk: apps with a native EventSource never download it.
+const clientExternal = ['reconnecting-websocket', 'event-source-polyfill'];
+const serverExternal = ['ws', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+const config: RollupOptions[] = [
+  {
+    input: 'src/index.ts',
+    external: clientExternal,
+    plugins: [ts()],
+    output: [
+      { dir: 'dist', format: 'es', entryFileNames: 'index.mjs', chunkFileNames: 'chunks/[name]-[hash].mjs', sourcemap: true },
+      { dir: 'dist', format: 'cjs', entryFileNames: 'index.cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named', sourcemap: true },
+    ],
+  },
+  {
+    // The script-tag build carries everything, polyfill included, in one file.
+    input: 'src/umd.ts',
+    plugins: [resolve({ browser: true }), commonjs(), ts()],
+    output: [
+      { file: 'dist/realtime-fallback.umd.js', format: 'umd', name: 'RealtimeFallback', exports: 'named', inlineDynamicImports: true, sourcemap: true },
+      {
+        file: 'dist/realtime-fallback.umd.min.js',
+        format: 'umd',
+        name: 'RealtimeFallback',
+        exports: 'named',
+        inlineDynamicImports: true,
+        sourcemap: true,
+        plugins: [terser()],
+      },
+    ],
+  },
+  {
+    input: 'src/server/index.ts',
+    external: serverExternal,
+    plugins: [ts()],
+    output: [
+      { file: 'dist/server.mjs', format: 'es', sourcemap: true },
+      { file: 'dist/server.cjs', format: 'cjs', exports: 'named', sourcemap: true },
+    ],
+  },
+  { input: 'src/index.ts', external: clientExternal, plugins: [dts()], output: { file: 'dist/index.d.ts', format: 'es' } },
+  { input: 'src/server/index.ts', external: serverExternal, plugins: [dts()], output: { file: 'dist/server.d.ts', format: 'es' } },
+];
+
+export default config;

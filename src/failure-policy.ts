@@ -1,0 +1,30 @@
+import type { TransportFailure } from './transports/transport';
+import { RealtimeError } from './errors';
+
+/** What to do about a failed connection, decided from its HTTP status alone (the same for every transport). */
+export type FailureDecision =
+  /** 401/403 and a fresh credential may help: ask the auth provider once more and retry now. */
+  | { action: 'refresh_auth' }
+  /** Retrying cannot help. */
+  | { action: 'stop'; error: RealtimeError }
+  /** 429/503 with Retry-After: wait exactly that long, then try the same transport. */
+  | { action: 'wait'; delayMs: number }
+  /** Network errors, 5xx, timeouts, 408/410: follow the fallback and backoff rules. */
+  | { action: 'retry' };
+
+export function classifyFailure(failure: TransportFailure, canRefreshAuth: boolean): FailureDecision {
+  const status = failure.status;
+  if (status === undefined) return { action: 'retry' };
+  if (status === 401 || status === 403) {
+    if (canRefreshAuth) return { action: 'refresh_auth' };
+    return { action: 'stop', error: new RealtimeError('unauthorized', `server refused the credential (HTTP ${status}): ${failure.message}`, { status, cause: failure }) };
+  }
+  if ((status === 429 || status === 503) && failure.retryAfter !== undefined) {
+    return { action: 'wait', delayMs: failure.retryAfter * 1000 };
+  }
+  // 408 (request timeout), 410 (session/connection gone: resume) and 429 without Retry-After are worth retrying.
+  if (status >= 400 && status < 500 && status !== 408 && status !== 410 && status !== 429) {
+    return { action: 'stop', error: new RealtimeError('rejected', `server rejected the connection (HTTP ${status}): ${failure.message}`, { status, cause: failure }) };
+  }
+  return { action: 'retry' };
+}

@@ -1,0 +1,49 @@
+import type { ResumeFailure, TransportName } from './protocol/frames';
+import type { TransportFailure } from './transports/transport';
+import type { RealtimeError } from './errors';
+
+export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** Why the client is on the transport it is on. */
+export type TransportReason =
+  /** first transport of the walk (or the only one) */
+  | 'connect'
+  /** started on a transport remembered from an earlier page load */
+  | 'remembered'
+  /** a better transport failed, this one was next */
+  | 'fallback'
+  /** a background probe moved the session to a better transport */
+  | 'upgrade';
+
+/**
+ * The client's own events, on a channel apart from the application's, so an app event named `open`, `error` or
+ * `close` never collides with them.
+ */
+export interface LifecycleEvents {
+  /** Every state change. */
+  state: { state: ClientState; previous: ClientState };
+  /** A connection is open and the session is (re)established. */
+  open: { transport: TransportName; sessionId: string; resumed: boolean };
+  /** The transport in use changed (or was chosen for the first time). */
+  transport: { transport: TransportName; previous: TransportName | null; reason: TransportReason };
+  /** A transport attempt failed or dropped; `opened` says whether it had delivered its welcome. */
+  transportFailed: { transport: TransportName; opened: boolean; probe: boolean; failure: TransportFailure };
+  /** A retry is scheduled. `attempt` counts retries since the last open connection. */
+  reconnecting: { attempt: number; delayMs: number; transport: TransportName; reason: string };
+  /**
+   * The server could not resume the session: messages sent meanwhile are lost, so the app should reload its state.
+   * `resent` unacknowledged emits/requests were re-sent to the new session (the old one may have seen them).
+   */
+  resync: { reason: ResumeFailure | 'session_ended'; previousSessionId: string; sessionId: string; resent: number };
+  /** Something went wrong; the client keeps going unless it also moves to `closed`. */
+  error: RealtimeError;
+  /** The client stopped: by `close()`, or for good after an unrecoverable error (`error` set). */
+  close: { reason: string; error?: RealtimeError };
+}
+
+/** The subscribe half of an emitter, as the client exposes it. */
+export interface Subscribable<Events> {
+  on<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): () => void;
+  once<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): () => void;
+  off<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): void;
+}

@@ -1,0 +1,163 @@
+import type { BackoffPolicy } from './backoff';
+import type { Clock } from './scheduler';
+import { TRANSPORT_NAMES, type TransportName } from './protocol/frames';
+import { RealtimeError } from './errors';
+import type { EventSourceConstructor, FetchFn, WebSocketConstructor } from './transports/environment';
+
+/** What the `auth` provider returns; called before every connection attempt. */
+export interface AuthCredentials {
+  /** Sent as the `access_token` query parameter (WebSocket and native EventSource cannot send headers). */
+  token?: string;
+  /** Sent as request headers where the transport can (fetch, the EventSource polyfill). */
+  headers?: Record<string, string>;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type Logger = (level: LogLevel, message: string, details?: Record<string, unknown>) => void;
+
+export type { WebSocketConstructor, EventSourceConstructor, FetchFn } from './transports/environment';
+
+/** Every option of `RealtimeClient`, each with its default. */
+export interface ClientOptions {
+  /** Transports to try, in order. Default `['websocket', 'sse', 'polling']`. */
+  transports?: TransportName[];
+  /** Connect when constructed. Default `true`; with `false`, call `connect()`. */
+  autoConnect?: boolean;
+  /** Time for a transport to deliver its welcome frame before the next one is tried, per transport, in ms.
+   *  Default `{ websocket: 5000, sse: 5000, polling: 10000 }`. A proxy that buffers SSE trips the SSE one. */
+  openTimeoutMs?: Partial<Record<TransportName, number>>;
+  /** Retry delays. Default `{ initialMs: 500, maxMs: 30000, factor: 2, jitter: 0.5 }`. */
+  backoff?: Partial<BackoffPolicy>;
+  /** Failed reopen attempts of a transport that had worked before stepping down to the next. Default `3`. */
+  retriesPerTransport?: number;
+  /** Silence longer than `heartbeat interval × this` means the connection is dead. Default `2.5`. */
+  heartbeatTolerance?: number;
+  /** Most emits and requests waiting in the outbox (unsent or unacknowledged). Default `1000`. */
+  maxQueuedMessages?: number;
+  /** Most bytes (UTF-8 JSON) waiting in the outbox. Default `1048576` (1 MiB). */
+  maxQueuedBytes?: number;
+  /** Default timeout of `request()`, in ms. Default `10000`. */
+  requestTimeoutMs?: number;
+  /** Called before every connection attempt; a 401/403 calls it once more for a fresh credential. Default none. */
+  auth?: () => AuthCredentials | Promise<AuthCredentials>;
+  /** Send cookies cross-origin (EventSource `withCredentials`, fetch `credentials: 'include'`). Default `false`. */
+  withCredentials?: boolean;
+  /** How long the transport that worked is remembered per URL in sessionStorage, in ms; `0` disables. Default `600000`. */
+  rememberTransportMs?: number;
+  /** First delay before probing a better transport while on a fallback, in ms; grows on failed probes; `0` disables.
+   *  Default `30000`. */
+  upgradeProbeMs?: number;
+  /** WebSocket constructor. Default `globalThis.WebSocket`; pass `ws` in Node 20. */
+  WebSocket?: WebSocketConstructor;
+  /** EventSource constructor. Default `globalThis.EventSource`, else event-source-polyfill. */
+  EventSource?: EventSourceConstructor;
+  /** fetch implementation for polling and upstream POSTs. Default `globalThis.fetch`. */
+  fetch?: FetchFn;
+  /** Storage for the remembered transport. Default `globalThis.sessionStorage` when present. */
+  storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
+  /** Receives diagnostics. Default: none (silent). */
+  logger?: Logger;
+  /** Timer and wall clock, for tests. Default: the platform's. */
+  clock?: Clock;
+  /** Random source in [0, 1) for jitter, for tests. Default `Math.random`. */
+  random?: () => number;
+}
+
+export interface ResolvedOptions {
+  transports: TransportName[];
+  autoConnect: boolean;
+  openTimeoutMs: Record<TransportName, number>;
+  backoff: BackoffPolicy;
+  retriesPerTransport: number;
+  heartbeatTolerance: number;
+  maxQueuedMessages: number;
+  maxQueuedBytes: number;
+  requestTimeoutMs: number;
+  auth: (() => AuthCredentials | Promise<AuthCredentials>) | undefined;
+  withCredentials: boolean;
+  rememberTransportMs: number;
+  upgradeProbeMs: number;
+  WebSocket: WebSocketConstructor | undefined;
+  EventSource: EventSourceConstructor | undefined;
+  fetch: FetchFn | undefined;
+  storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
+  logger: Logger;
+  clock: Clock | undefined;
+  random: () => number;
+}
+
+/** The defaults, in one place. */
+export const DEFAULTS = {
+  transports: [...TRANSPORT_NAMES],
+  autoConnect: true,
+  openTimeoutMs: { websocket: 5000, sse: 5000, polling: 10000 },
+  backoff: { initialMs: 500, maxMs: 30000, factor: 2, jitter: 0.5 },
+  retriesPerTransport: 3,
+  heartbeatTolerance: 2.5,
+  maxQueuedMessages: 1000,
+  maxQueuedBytes: 1024 * 1024,
+  requestTimeoutMs: 10000,
+  withCredentials: false,
+  rememberTransportMs: 600000,
+  upgradeProbeMs: 30000,
+} as const;
+
+function sessionStorageOrNull(): ResolvedOptions['storage'] {
+  try {
+    return (globalThis as { sessionStorage?: Storage }).sessionStorage ?? null;
+  } catch {
+    return null; // access throws in sandboxed iframes and with storage disabled
+  }
+}
+
+const invalid = (message: string): RealtimeError => new RealtimeError('invalid_argument', message);
+
+function nonNegative(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalid(`option ${name} must be a finite number >= 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Fills in defaults with `??` (so 0 stays 0) into a new object, and rejects invalid values. */
+export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
+  const transports = options.transports ?? [...DEFAULTS.transports];
+  if (!Array.isArray(transports) || transports.length === 0) throw invalid('option transports must list at least one transport');
+  for (const t of transports) {
+    if (!TRANSPORT_NAMES.includes(t)) throw invalid(`unknown transport ${JSON.stringify(t)}; use ${TRANSPORT_NAMES.join(', ')}`);
+  }
+  if (new Set(transports).size !== transports.length) throw invalid('option transports lists a transport twice');
+
+  const timeouts = { ...DEFAULTS.openTimeoutMs, ...options.openTimeoutMs };
+  for (const [k, v] of Object.entries(timeouts)) nonNegative(`openTimeoutMs.${k}`, v);
+  const backoff: BackoffPolicy = { ...DEFAULTS.backoff, ...options.backoff };
+  nonNegative('backoff.initialMs', backoff.initialMs);
+  nonNegative('backoff.maxMs', backoff.maxMs);
+  if (!(backoff.factor >= 1)) throw invalid('option backoff.factor must be >= 1');
+  if (!(backoff.jitter >= 0 && backoff.jitter <= 1)) throw invalid('option backoff.jitter must be within 0..1');
+  const tolerance = options.heartbeatTolerance ?? DEFAULTS.heartbeatTolerance;
+  if (!(tolerance >= 1)) throw invalid('option heartbeatTolerance must be >= 1');
+
+  return {
+    transports: [...transports],
+    autoConnect: options.autoConnect ?? DEFAULTS.autoConnect,
+    openTimeoutMs: timeouts,
+    backoff,
+    retriesPerTransport: nonNegative('retriesPerTransport', options.retriesPerTransport ?? DEFAULTS.retriesPerTransport),
+    heartbeatTolerance: tolerance,
+    maxQueuedMessages: nonNegative('maxQueuedMessages', options.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages),
+    maxQueuedBytes: nonNegative('maxQueuedBytes', options.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes),
+    requestTimeoutMs: nonNegative('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs),
+    auth: options.auth,
+    withCredentials: options.withCredentials ?? DEFAULTS.withCredentials,
+    rememberTransportMs: nonNegative('rememberTransportMs', options.rememberTransportMs ?? DEFAULTS.rememberTransportMs),
+    upgradeProbeMs: nonNegative('upgradeProbeMs', options.upgradeProbeMs ?? DEFAULTS.upgradeProbeMs),
+    WebSocket: options.WebSocket,
+    EventSource: options.EventSource,
+    fetch: options.fetch,
+    storage: options.storage === undefined ? sessionStorageOrNull() : options.storage,
+    logger: options.logger ?? (() => {}),
+    clock: options.clock,
+    random: options.random ?? Math.random,
+  };
+}

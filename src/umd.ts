@@ -1,0 +1,2 @@
+// Entry of the script-tag build: everything public, under the global `RealtimeFallback`.
+export * from './index';
