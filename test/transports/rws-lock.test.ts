@@ -36,7 +36,9 @@ afterEach(async () => {
 it('RWS 4.4.0: after maxRetries is reached, reconnect() silently does nothing; only a new instance connects', async () => {
   const closes: number[] = [];
   const rws = new ReconnectingWebSocket(url, undefined, { WebSocket: NodeWebSocket, maxRetries: 0, connectionTimeout: 10_000 });
-  rws.addEventListener('close', (e) => closes.push(e.code));
+  rws.addEventListener('close', (e) => {
+    closes.push(e.code);
+  });
   await until(() => closes.length === 1, 3000, 'first close');
   expect(connections).toBe(1);
   expect(closes).toEqual([4503]);

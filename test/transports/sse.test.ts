@@ -1,0 +1,342 @@
+/**
+ * SseTransport against msw handlers, with event-source-polyfill as the EventSource (Node 20 has none).
+ *
+ * The polyfill copies `globalThis.fetch` into a local variable when its module is evaluated
+ * (`var fetch = global.fetch;` at the top of src/eventsource.js). It must therefore be loaded after
+ * `server.listen()` patched fetch, or its requests bypass msw: hence the dynamic import in `beforeAll`.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { delay, http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import type { ClientFrame, ServerFrame } from '../../src/protocol/frames';
+import {
+  loadEventSourcePolyfill,
+  type EventSourceConstructor,
+  type EventSourceInitLike,
+  type EventSourceLike,
+  type FetchFn,
+  type TransportEnvironment,
+} from '../../src/transports/environment';
+import { SseTransport } from '../../src/transports/sse';
+import type { TransportConnectParams } from '../../src/transports/transport';
+import { params, Recorder, RecordingSchedule, settle, until, welcome } from './helpers';
+
+const E = 'http://rt.test/rt';
+const server = setupServer();
+let Polyfill: EventSourceConstructor;
+/** Every EventSource the transports created, to check they were closed. */
+const sources: EventSourceLike[] = [];
+
+beforeAll(async () => {
+  server.listen({ onUnhandledRequest: 'error' });
+  const Real = await loadEventSourcePolyfill();
+  Polyfill = class extends Real {
+    constructor(url: string, init?: EventSourceInitLike) {
+      super(url, init);
+      sources.push(this);
+    }
+  };
+});
+afterEach(() => {
+  server.resetHandlers();
+  vi.restoreAllMocks();
+});
+afterAll(() => server.close());
+
+/** A `text/event-stream` body the test writes to. */
+function eventStream() {
+  const enc = new TextEncoder();
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const state = { cancelled: false };
+  const stream = new ReadableStream<Uint8Array>({
+    start: (c) => {
+      controller = c;
+    },
+    cancel: () => {
+      state.cancelled = true;
+    },
+  });
+  return {
+    stream,
+    state,
+    raw(text: string) {
+      try {
+        controller?.enqueue(enc.encode(text));
+      } catch {
+        state.cancelled = true; // the reader went away (msw does not always call cancel())
+      }
+    },
+    frame(f: ServerFrame) {
+      const id = f.t === 'msg' || f.t === 'reply' ? `id: ${f.id}\n` : '';
+      this.raw(`${id}data: ${JSON.stringify(f)}\n\n`);
+    },
+    end() {
+      controller?.close();
+    },
+  };
+}
+
+interface Harness {
+  rec: Recorder;
+  schedule: RecordingSchedule;
+  transport: SseTransport;
+  sseRequests: Request[];
+  posts: { url: URL; body: unknown; contentType: string | null; signal: AbortSignal | undefined }[];
+  stream: ReturnType<typeof eventStream>;
+}
+
+/** Serves one event stream on E/sse; records POSTs (their answers come from `answerPost`). */
+function harness(
+  opts: {
+    extra?: Partial<TransportConnectParams>;
+    env?: TransportEnvironment;
+    answerPost?: (frames: ClientFrame[], n: number) => Promise<Response> | Response;
+  } = {},
+): Harness {
+  const stream = eventStream();
+  const sseRequests: Request[] = [];
+  const posts: Harness['posts'] = [];
+  const signals: (AbortSignal | undefined)[] = [];
+  server.use(
+    http.get(`${E}/sse`, ({ request }) => {
+      sseRequests.push(request);
+      return new HttpResponse(stream.stream, { headers: { 'Content-Type': 'text/event-stream' } });
+    }),
+    http.post(`${E}/send`, async ({ request }) => {
+      const body = (await request.json()) as ClientFrame[];
+      const n = posts.length;
+      posts.push({ url: new URL(request.url), body, contentType: request.headers.get('Content-Type'), signal: signals[n] });
+      if (opts.answerPost) return opts.answerPost(body, n);
+      const last = [...body].reverse().find((f) => f.t === 'emit' || f.t === 'req');
+      return HttpResponse.json([{ t: 'ack', n: last && 'seq' in last ? last.seq : 0 }]);
+    }),
+  );
+  const rec = new Recorder();
+  const schedule = new RecordingSchedule();
+  // Records the AbortSignal of every upstream POST.
+  const fetchSpy: FetchFn = (input, init) => {
+    signals.push(init?.signal ?? undefined);
+    return globalThis.fetch(input, init);
+  };
+  const transport = new SseTransport(params(E, rec, schedule, opts.extra), {
+    EventSource: Polyfill,
+    fetch: fetchSpy,
+    ...opts.env,
+  });
+  return { rec, schedule, transport, sseRequests, posts, stream };
+}
+
+describe('SseTransport', () => {
+  it('opens E/sse with the query and passes welcome and frames through in order', async () => {
+    const h = harness({ extra: { query: { v: '1', sid: 'S0', secret: 'K0', last: '2' } } });
+    expect(h.transport.name).toBe('sse');
+    h.transport.connect();
+    h.stream.raw('retry: 2000\n\n');
+    h.stream.frame(welcome({ resumed: true }));
+    h.stream.frame({ t: 'msg', id: 3, e: 'a', d: [1] });
+    h.stream.raw(': comment line\n\n');
+    h.stream.frame({ t: 'ping' });
+    h.stream.frame({ t: 'msg', id: 4, e: 'b' });
+    await until(() => h.rec.frames.length === 4, 3000, 'four frames');
+    expect(h.rec.types()).toEqual(['welcome', 'msg', 'ping', 'msg']);
+    expect(h.rec.frames[1]).toEqual({ t: 'msg', id: 3, e: 'a', d: [1] });
+    const url = new URL(h.sseRequests[0]?.url ?? '');
+    expect(url.pathname).toBe('/rt/sse');
+    expect(url.searchParams.toString()).toBe('v=1&sid=S0&secret=K0&last=2');
+    expect(h.sseRequests[0]?.headers.get('Accept')).toBe('text/event-stream');
+    expect(h.rec.failures).toEqual([]);
+    h.transport.close();
+  });
+
+  it('reports an invalid frame as a protocol failure, closes, and delivers nothing after it', async () => {
+    const h = harness();
+    h.transport.connect();
+    h.stream.frame(welcome());
+    h.stream.raw('data: {"t":"bogus"}\n\n');
+    h.stream.frame({ t: 'ping' });
+    await until(() => h.rec.failures.length === 1, 3000, 'failure');
+    expect(h.rec.failures[0]?.kind).toBe('protocol');
+    await settle();
+    expect(h.rec.types()).toEqual(['welcome']);
+    expect(h.rec.failures).toHaveLength(1);
+  });
+
+  it('close() stops all callbacks, cancels the stream and leaves no scheduled callback', async () => {
+    const h = harness();
+    h.transport.connect();
+    h.stream.frame(welcome());
+    await until(() => h.rec.frames.length === 1, 3000, 'welcome');
+    h.transport.close();
+    expect(sources.at(-1)?.readyState).toBe(2); // the polyfill's CLOSED
+    h.stream.frame({ t: 'ping' });
+    await settle();
+    expect(h.rec.types()).toEqual(['welcome']);
+    expect(h.rec.failures).toEqual([]);
+    expect(h.schedule.pending.size).toBe(0);
+  });
+
+  it('a stream that ends is a network failure, and the EventSource does not reconnect by itself', async () => {
+    const h = harness();
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    h.transport.connect();
+    h.stream.raw('retry: 1000\n\n'); // the polyfill's shortest reconnect delay
+    h.stream.frame(welcome());
+    h.stream.end();
+    await until(() => h.rec.failures.length === 1, 3000, 'failure');
+    expect(h.rec.failures[0]?.kind).toBe('network');
+    await settle(1300); // longer than the 1000 ms the EventSource would wait before reconnecting
+    expect(h.sseRequests).toHaveLength(1);
+    expect(h.rec.failures).toHaveLength(1);
+  });
+
+  it.each([
+    [401, undefined, undefined],
+    [500, undefined, undefined],
+    [503, '7', 7],
+  ])('an HTTP %i answer is an http failure (status from the polyfill error event)', async (status, header, retryAfter) => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    let requests = 0;
+    server.use(
+      http.get(`${E}/sse`, () => {
+        requests++;
+        return new HttpResponse('nope', { status, headers: header === undefined ? {} : { 'Retry-After': header } });
+      }),
+    );
+    const rec = new Recorder();
+    const t = new SseTransport(params(E, rec, new RecordingSchedule()), { EventSource: Polyfill });
+    t.connect();
+    await until(() => rec.failures.length === 1, 3000, 'failure');
+    expect(rec.failures[0]).toMatchObject({ kind: 'http', status });
+    expect(rec.failures[0]?.retryAfter).toBe(retryAfter);
+    await settle();
+    expect(requests).toBe(1);
+  });
+
+  it('a 200 that is not text/event-stream is a content_type failure', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    server.use(http.get(`${E}/sse`, () => HttpResponse.html('<html>proxy login</html>')));
+    const rec = new Recorder();
+    const t = new SseTransport(params(E, rec, new RecordingSchedule()), { EventSource: Polyfill });
+    t.connect();
+    await until(() => rec.failures.length === 1, 3000, 'failure');
+    expect(rec.failures[0]?.kind).toBe('content_type');
+  });
+
+  it('a connection that cannot be made is a network failure', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    server.use(http.get(`${E}/sse`, () => HttpResponse.error()));
+    const rec = new Recorder();
+    const t = new SseTransport(params(E, rec, new RecordingSchedule()), { EventSource: Polyfill });
+    t.connect();
+    await until(() => rec.failures.length === 1, 3000, 'failure');
+    expect(rec.failures[0]?.kind).toBe('network');
+    t.close();
+  });
+
+  it('queues frames until the welcome, then POSTs E/send with the session; acks come back as frames', async () => {
+    const h = harness({ extra: { query: { v: '1', last: '0', access_token: 'tok' }, headers: { 'X-Trace': 't1' } } });
+    // Headers given: the transport uses the polyfill from its own loader, not the injected EventSource.
+    const injectedBefore = sources.length;
+    h.transport.connect();
+    h.transport.send([{ t: 'emit', seq: 1, e: 'early' }]);
+    await until(() => h.sseRequests.length === 1, 3000, 'sse request');
+    expect(h.sseRequests[0]?.headers.get('X-Trace')).toBe('t1');
+    expect(sources.length).toBe(injectedBefore);
+    await settle();
+    expect(h.posts).toEqual([]); // nothing before the welcome
+    h.stream.frame(welcome({ sid: 'S9', secret: 'K9', cid: 'C9' }));
+    await until(() => h.rec.types().includes('ack'), 3000, 'ack');
+    expect(h.posts).toHaveLength(1);
+    const post = h.posts[0];
+    expect(post?.url.pathname).toBe('/rt/send');
+    expect(post?.url.searchParams.toString()).toBe('v=1&sid=S9&secret=K9&cid=C9&access_token=tok');
+    expect(post?.contentType).toBe('text/plain;charset=UTF-8');
+    expect(post?.body).toEqual([{ t: 'emit', seq: 1, e: 'early' }]);
+    expect(h.rec.frames).toEqual([welcome({ sid: 'S9', secret: 'K9', cid: 'C9' }), { t: 'ack', n: 1 }]);
+    h.transport.close();
+  });
+
+  it('keeps one POST in flight; frames sent meanwhile go out as the next batch, in order', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const h = harness({
+      answerPost: async (frames) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await delay(80);
+        inFlight--;
+        const seqs = frames.flatMap((f) => ('seq' in f ? [f.seq] : []));
+        return HttpResponse.json([{ t: 'ack', n: Math.max(0, ...seqs) }]);
+      },
+    });
+    h.transport.connect();
+    h.stream.frame(welcome());
+    await until(() => h.rec.frames.length === 1, 3000, 'welcome');
+    h.transport.send([{ t: 'emit', seq: 1, e: 'a' }]);
+    await until(() => h.posts.length === 1, 3000, 'first POST');
+    h.transport.send([{ t: 'emit', seq: 2, e: 'b' }]);
+    h.transport.send([{ t: 'ack', id: 7 }, { t: 'req', seq: 3, e: 'c' }]);
+    await until(() => h.rec.frames.length === 3, 3000, 'two acks');
+    expect(h.posts.map((p) => p.body)).toEqual([
+      [{ t: 'emit', seq: 1, e: 'a' }],
+      [{ t: 'emit', seq: 2, e: 'b' }, { t: 'ack', id: 7 }, { t: 'req', seq: 3, e: 'c' }],
+    ]);
+    expect(maxInFlight).toBe(1);
+    expect(h.rec.frames.slice(1)).toEqual([
+      { t: 'ack', n: 1 },
+      { t: 'ack', n: 3 },
+    ]);
+    h.transport.close();
+  });
+
+  it.each([
+    [410, undefined, undefined],
+    [503, '3', 3],
+    [413, undefined, undefined],
+  ])('a POST answered %i fails the transport as http and closes the stream', async (status, header, retryAfter) => {
+    const h = harness({
+      answerPost: () => new HttpResponse(null, { status, headers: header === undefined ? {} : { 'Retry-After': header } }),
+    });
+    h.transport.connect();
+    h.stream.frame(welcome());
+    await until(() => h.rec.frames.length === 1, 3000, 'welcome');
+    h.transport.send([{ t: 'emit', seq: 1, e: 'a' }]);
+    await until(() => h.rec.failures.length === 1, 3000, 'failure');
+    expect(h.rec.failures[0]).toMatchObject({ kind: 'http', status });
+    expect(h.rec.failures[0]?.retryAfter).toBe(retryAfter);
+    expect(sources.at(-1)?.readyState).toBe(2); // the polyfill's CLOSED
+    h.stream.frame({ t: 'ping' });
+    await settle();
+    expect(h.rec.types()).toEqual(['welcome']);
+  });
+
+  it('a POST whose answer is not a frame array is a protocol failure', async () => {
+    const h = harness({ answerPost: () => HttpResponse.json({ ok: true }) });
+    h.transport.connect();
+    h.stream.frame(welcome());
+    await until(() => h.rec.frames.length === 1, 3000, 'welcome');
+    h.transport.send([{ t: 'emit', seq: 1, e: 'a' }]);
+    await until(() => h.rec.failures.length === 1, 3000, 'failure');
+    expect(h.rec.failures[0]?.kind).toBe('protocol');
+  });
+
+  it('close() aborts the POST in flight and reports nothing', async () => {
+    const h = harness({
+      answerPost: async () => {
+        await delay(400);
+        return HttpResponse.json([{ t: 'ack', n: 1 }]);
+      },
+    });
+    h.transport.connect();
+    h.stream.frame(welcome());
+    await until(() => h.rec.frames.length === 1, 3000, 'welcome');
+    h.transport.send([{ t: 'emit', seq: 1, e: 'a' }]);
+    await until(() => h.posts.length === 1, 3000, 'POST');
+    h.transport.close();
+    expect(h.posts[0]?.signal?.aborted).toBe(true);
+    await settle(500);
+    expect(h.rec.types()).toEqual(['welcome']);
+    expect(h.rec.failures).toEqual([]);
+    expect(h.schedule.pending.size).toBe(0);
+  });
+});
