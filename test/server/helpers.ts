@@ -73,6 +73,8 @@ export class FrameQueue<T> {
   }
 
   /** The next item (after those already taken) matching `pred`; skipped items are consumed. */
+  next<S extends T>(pred: (item: T) => item is S, timeoutMs?: number): Promise<S>;
+  next(pred?: (item: T) => boolean, timeoutMs?: number): Promise<T>;
   async next(pred: (item: T) => boolean = () => true, timeoutMs = 3000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
