@@ -168,7 +168,7 @@ export class Session {
   /** Frames the server holds with `id > last`, or null when some were dropped. Also acknowledges up to `last`. */
   replayAfter(last: number): { frame: SequencedFrame; text: string }[] | null {
     const frames = this.buffer.after(last);
-    if (frames) this.buffer.ack(last);
+    if (frames) this.ack(last);
     return frames;
   }
 

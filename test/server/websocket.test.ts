@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, isType, startServer, WsClient } from './helpers';
+import { closeAll, isType, startServer, waitFor, WsClient } from './helpers';
 
 afterEach(closeAll);
 
@@ -103,5 +103,21 @@ describe('WebSocket transport', () => {
     expect(await c.frames.next()).toMatchObject({ t: 'error', code: 'bad_request', status: 400 });
     expect((await c.closed).code).toBe(4400);
     expect(s.rt.sessions).toBe(0);
+  });
+});
+
+describe('WebSocket liveness', () => {
+  it('terminates a peer that stops answering WebSocket pings; the session waits for a resume', async () => {
+    const s = await startServer({ heartbeatMs: 50 });
+    const transports: (string | null)[] = [];
+    s.rt.on('transport', (_session, t) => transports.push(t));
+    const { WebSocket } = await import('ws');
+    const ws = new WebSocket(`${s.base.replace('http', 'ws')}/ws?v=1`, { autoPong: false });
+    const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
+    await new Promise((r) => ws.once('open', r));
+    expect(await closed).toBe(1006); // terminated, no closing handshake
+    expect(s.rt.sessions).toBe(1);
+    await waitFor(() => transports.length === 2);
+    expect(transports).toEqual(['websocket', null]);
   });
 });
