@@ -1,0 +1,68 @@
+// `npm run demo`: builds dist/ when it is missing or older than src/, then serves the demo page with the realtime
+// server on one port (127.0.0.1, PORT or 8080, or a free port when that one is busy).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const NEEDED = ['dist/server.mjs', 'dist/realtime-fallback.umd.js'];
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function distIsStale() {
+  let oldestDist = Infinity;
+  for (const file of NEEDED) {
+    try {
+      oldestDist = Math.min(oldestDist, statSync(join(root, file)).mtimeMs);
+    } catch {
+      return 'missing';
+    }
+  }
+  const sources = Math.max(newestMtime(join(root, 'src')), statSync(join(root, 'rollup.config.ts')).mtimeMs);
+  return sources > oldestDist ? 'older than src/' : null;
+}
+
+const stale = process.env.DEMO_SKIP_BUILD ? null : distIsStale();
+if (stale) {
+  console.log(`[demo] dist/ is ${stale}: running npm run build`);
+  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+  if (build.status !== 0) {
+    if (stale === 'missing') {
+      console.error('[demo] the build failed and there is no dist/ to fall back on');
+      process.exit(1);
+    }
+    console.warn('[demo] the build failed; serving the previous dist/');
+  }
+}
+
+const { startDemoServer } = await import('../demo/server.mjs');
+const demo = await startDemoServer({ port: Number(process.env.PORT ?? 8080) });
+console.log(`\nrealtime-fallback demo: ${demo.url}`);
+console.log('fault switches: POST /demo/block-ws?on=1|0, /demo/buffer-sse?on=1|0, /demo/drop, /demo/reset; GET /demo/faults');
+console.log('Ctrl+C to stop');
+
+let stopping = false;
+const stop = (signal) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n[demo] ${signal}: closing`);
+  const force = setTimeout(() => process.exit(1), 5000);
+  force.unref();
+  demo.close().then(
+    () => process.exit(0),
+    (err) => {
+      console.error('[demo] close failed', err);
+      process.exit(1);
+    },
+  );
+};
+process.once('SIGINT', () => stop('SIGINT'));
+process.once('SIGTERM', () => stop('SIGTERM'));

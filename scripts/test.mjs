@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// `npm test`: make sure a Chromium exists for the browser tests (find it, or install it and say so),
+// build the bundles the browser tests load, then run every test with vitest.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { ensureChromium } from './chromium.mjs';
+
+const run = (cmd, args, env = process.env) => {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+};
+
+const chromium = await ensureChromium({ log: (m) => console.log(`[test] ${m}`) });
+console.log(`[test] Chromium: ${chromium}`);
+
+console.log('[test] building bundles (rollup)');
+if (run('npm', ['run', '--silent', 'build']) !== 0) process.exit(1);
+if (!existsSync('dist/realtime-fallback.umd.js')) {
+  console.error('[test] build did not produce dist/realtime-fallback.umd.js');
+  process.exit(1);
+}
+
+console.log('[test] type-checking (tsc --noEmit)');
+if (run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']) !== 0) process.exit(1);
+
+const status = run('npx', ['vitest', 'run', ...process.argv.slice(2)], { ...process.env, CHROMIUM_PATH: chromium });
+process.exit(status);

@@ -1,0 +1,140 @@
+import { describe, expect, it, vi } from 'vitest';
+import { rig, useMsw } from './harness';
+import { settle } from './manual-clock';
+
+useMsw();
+
+const waitOpen = (r: { client: { state: string } }) => vi.waitFor(() => expect(r.client.state).toBe('open'), { timeout: 3000 });
+
+describe('fallback walk', () => {
+  it('opens on WebSocket when it works, and delivers both ways', async () => {
+    const r = rig();
+    r.client.connect();
+    expect(r.client.state).toBe('connecting');
+    await waitOpen(r);
+    expect(r.client.transport).toBe('websocket');
+    expect(r.of('transport')).toEqual([{ transport: 'websocket', previous: null, reason: 'connect' }]);
+    r.fake.push('n', 1);
+    r.fake.push('n', 2);
+    r.client.emit('say', 'hi');
+    await vi.waitFor(() => expect(r.messages).toEqual([['n', 1], ['n', 2]]));
+    await vi.waitFor(() => expect(r.fake.received.map((f) => f.d)).toEqual(['hi']));
+    expect(r.fake.handshakes.map((h) => h.transport)).toEqual(['websocket']);
+  });
+
+  it('hands over from a refused WebSocket to SSE at once, without backoff', async () => {
+    const r = rig();
+    r.fake.behaviour.websocket = 'refuse';
+    r.client.connect();
+    await waitOpen(r);
+    expect(r.client.transport).toBe('sse');
+    expect(r.fake.handshakes.map((h) => h.transport)).toEqual(['websocket', 'sse']);
+    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([0]);
+    expect(r.of('transport')).toEqual([{ transport: 'sse', previous: null, reason: 'fallback' }]);
+    expect(r.of('transportFailed')[0]).toMatchObject({ transport: 'websocket', opened: false });
+    // Upstream goes by POST on SSE.
+    r.client.emit('say', 'over sse');
+    r.fake.push('n', 'down sse');
+    await vi.waitFor(() => expect(r.fake.received.map((f) => f.d)).toEqual(['over sse']));
+    await vi.waitFor(() => expect(r.messages).toEqual([['n', 'down sse']]));
+  });
+
+  it('treats an SSE stream that never delivers its welcome (a buffering proxy) as failed, and moves to polling', async () => {
+    const r = rig();
+    r.fake.behaviour.websocket = 'refuse';
+    r.fake.behaviour.sse = 'silent';
+    r.client.connect();
+    await vi.waitFor(() => expect(r.fake.handshakesOf('sse')).toHaveLength(1));
+    await settle(30);
+    expect(r.client.state).toBe('connecting');
+    await r.clock.advance(4999);
+    expect(r.fake.handshakesOf('polling')).toHaveLength(0);
+    await r.clock.advance(1);
+    await waitOpen(r);
+    expect(r.client.transport).toBe('polling');
+    expect(r.of('transportFailed').map((f) => [f.transport, f.failure.message])).toEqual([
+      ['websocket', expect.any(String)],
+      ['sse', 'no welcome frame within 5000 ms'],
+    ]);
+    r.fake.push('n', 'polled');
+    r.client.emit('say', 'posted');
+    await vi.waitFor(() => expect(r.messages).toEqual([['n', 'polled']]));
+    await vi.waitFor(() => expect(r.fake.received.map((f) => f.d)).toEqual(['posted']));
+  });
+
+  it('backs off after every transport failed, then walks again from the top', async () => {
+    const r = rig({ backoff: { initialMs: 1000, factor: 2, jitter: 0.5, maxMs: 60000 } });
+    r.fake.behaviour = { websocket: 'refuse', sse: 'refuse', polling: 'refuse' };
+    r.client.connect();
+    await vi.waitFor(() => expect(r.of('reconnecting').length).toBe(3));
+    // random() = 0.5 and jitter 0.5: the first round waits 1000 × (0.5 + 0.5 × 0.5) = 750 ms.
+    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([0, 0, 750]);
+    expect(r.fake.handshakes.map((h) => h.transport)).toEqual(['websocket', 'sse', 'polling']);
+    await r.clock.advance(749);
+    expect(r.fake.handshakes).toHaveLength(3);
+    r.fake.behaviour.websocket = 'ok';
+    await r.clock.advance(1);
+    await waitOpen(r);
+    expect(r.fake.handshakes.map((h) => h.transport)).toEqual(['websocket', 'sse', 'polling', 'websocket']);
+  });
+
+  it('grows the delay between rounds exponentially', async () => {
+    const r = rig({ backoff: { initialMs: 1000, factor: 2, jitter: 0, maxMs: 60000 }, transports: ['polling'] });
+    r.fake.behaviour.polling = 'refuse';
+    r.client.connect();
+    for (let round = 0; round < 4; round++) {
+      await vi.waitFor(() => expect(r.of('reconnecting')).toHaveLength(round + 1));
+      await r.clock.advance(r.of('reconnecting')[round]!.delayMs);
+    }
+    expect(r.of('reconnecting').map((e) => e.delayMs).slice(0, 5)).toEqual([1000, 2000, 4000, 8000, 16000]);
+  });
+
+  it('reconnects a dropped transport with backoff and resumes the session without loss or repeat', async () => {
+    const r = rig({ backoff: { initialMs: 400, factor: 2, jitter: 0.5, maxMs: 60000 } });
+    r.client.connect();
+    await waitOpen(r);
+    r.fake.push('n', 1);
+    await vi.waitFor(() => expect(r.messages).toHaveLength(1));
+    const sid = r.client.sessionId;
+    r.fake.drop();
+    await vi.waitFor(() => expect(r.client.state).toBe('reconnecting'));
+    expect(r.of('reconnecting').at(-1)).toMatchObject({ attempt: 1, delayMs: 300, transport: 'websocket' });
+    // Sent while the client is away: kept by the server for replay.
+    r.fake.push('n', 2);
+    r.fake.push('n', 3);
+    await r.clock.advance(300);
+    await waitOpen(r);
+    const resume = r.fake.handshakes.at(-1)!.query;
+    expect([resume.get('sid'), resume.get('last')]).toEqual([sid, '1']);
+    expect(resume.get('secret')).toBe(r.fake.session!.secret);
+    await vi.waitFor(() => expect(r.messages.map((m) => m[1])).toEqual([1, 2, 3]));
+    expect(r.client.sessionId).toBe(sid);
+    expect(r.of('resync')).toEqual([]);
+  });
+
+  it('steps down after a transport that worked fails to reopen retriesPerTransport times', async () => {
+    const r = rig({ retriesPerTransport: 2, backoff: { initialMs: 100, factor: 2, jitter: 0, maxMs: 60000 } });
+    r.client.connect();
+    await waitOpen(r);
+    r.fake.behaviour.websocket = 'refuse';
+    r.fake.drop();
+    // Drop → reopen after 100 ms fails → after 200 ms fails: two failed reopens, so SSE at once.
+    for (const delay of [100, 200]) {
+      await vi.waitFor(() => expect(r.of('reconnecting').at(-1)?.delayMs).toBe(delay));
+      await r.clock.advance(delay);
+    }
+    await waitOpen(r);
+    expect(r.client.transport).toBe('sse');
+    expect(r.fake.handshakes.map((h) => h.transport)).toEqual(['websocket', 'websocket', 'websocket', 'sse']);
+    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([100, 200, 0]);
+    expect(r.of('transport').at(-1)).toEqual({ transport: 'sse', previous: 'websocket', reason: 'fallback' });
+  });
+
+  it('restricts and orders transports with options.transports', async () => {
+    const r = rig({ transports: ['polling', 'websocket'] });
+    r.client.connect();
+    await waitOpen(r);
+    expect(r.client.transport).toBe('polling');
+    expect(r.fake.handshakes.map((h) => h.transport)).toEqual(['polling']);
+  });
+});
