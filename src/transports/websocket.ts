@@ -48,6 +48,7 @@ export class WebSocketTransport implements Transport {
   private readonly cancels = new Set<() => void>();
   private closed = false;
   private started = false;
+  private early: ClientFrame[] = [];
 
   constructor(
     private readonly params: TransportConnectParams,
@@ -74,11 +75,21 @@ export class WebSocketTransport implements Transport {
     socket.addEventListener('message', this.onMessage);
     socket.addEventListener('close', this.onClose);
     socket.addEventListener('error', this.onError);
+    const early = this.early;
+    this.early = [];
+    this.send(early);
   }
 
-  /** Frames sent before the socket opened are queued by RWS and flushed, in order, on open. */
+  /**
+   * Frames sent before `connect()` wait here; frames sent before the socket opened are queued by RWS and flushed,
+   * in order, on open.
+   */
   send(frames: readonly ClientFrame[]): void {
-    if (this.closed || this.socket === undefined) return;
+    if (this.closed) return;
+    if (this.socket === undefined) {
+      this.early.push(...frames);
+      return;
+    }
     for (const frame of frames) this.socket.send(encodeFrame(frame));
   }
 
@@ -87,6 +98,7 @@ export class WebSocketTransport implements Transport {
     this.closed = true;
     for (const cancel of this.cancels) cancel();
     this.cancels.clear();
+    this.early = [];
     const socket = this.socket;
     this.socket = undefined;
     if (socket === undefined) return;
