@@ -4,8 +4,10 @@
  * Why not msw's `ws.link()`: msw's WebSocketInterceptor only applies when `globalThis.WebSocket` exists
  * (`checkEnvironment() { return hasConfigurableGlobal("WebSocket") }` in @mswjs/interceptors'
  * lib/browser/interceptors/WebSocket/index.mjs, and msw/lib/node notes "WebSocketInterceptor is in a browser-only
- * export"). Node 20 has no global WebSocket, so `ws.link()` would silently intercept nothing. A real server also
- * exercises real close codes and the RWS wrapper end to end.
+ * export"). Node 20 has no global WebSocket, so `ws.link()` intercepts nothing unless a test first installs one
+ * (e.g. `globalThis.WebSocket = ws.WebSocket` before `server.listen()`, which the client tests do). A real server
+ * needs no global patching, exercises real close codes and the RWS wrapper end to end, and is what the RWS lock
+ * test needs anyway.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket, WebSocketServer, type WebSocket as ServerSocket } from 'ws';
