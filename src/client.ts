@@ -282,7 +282,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
       return;
     }
     if (serial !== this.attemptSerial || this._state === 'closed') return; // closed or superseded during the await
-    this.conn = this.openConnection(name, this.handshakeQuery(creds, false), creds, (conn, frame) => this.onFrame(conn, frame), (conn, failure) => this.onFailure(conn, failure));
+    this.conn = this.openConnection(name, this.handshakeQuery(creds, false), creds);
   }
 
   private handshakeQuery(creds: AuthCredentials, probe: boolean): Record<string, string> {
@@ -297,13 +297,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     return query;
   }
 
-  private openConnection(
-    name: TransportName,
-    query: Record<string, string>,
-    creds: AuthCredentials,
-    onFrame: (conn: Connection, frame: ServerFrame) => void,
-    onFailure: (conn: Connection, failure: TransportFailure) => void,
-  ): Connection {
+  /** Opens a transport whose callbacks route by what the connection is now: active, probe, or stale (ignored). */
+  private openConnection(name: TransportName, query: Record<string, string>, creds: AuthCredentials): Connection {
     const conn: Connection = { name, opened: false, cancelOpenTimer: noop, transport: undefined as unknown as Transport };
     conn.transport = createTransport(
       name,
@@ -313,15 +308,19 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
         headers: creds.headers ?? {},
         withCredentials: this.opts.withCredentials,
         schedule: (callback, ms) => this.scheduler.schedule(callback, ms),
-        handlers: { onFrame: (frame) => onFrame(conn, frame), onFailure: (failure) => onFailure(conn, failure) },
+        handlers: {
+          onFrame: (frame) => (conn === this.probe ? this.onProbeFrame(conn, frame) : this.onFrame(conn, frame)),
+          onFailure: (failure) => (conn === this.probe ? this.onProbeFailure(conn, failure) : this.onFailure(conn, failure)),
+        },
       },
       this.environment,
     );
     const timeout = this.opts.openTimeoutMs[name];
-    conn.cancelOpenTimer = this.scheduler.schedule(
-      () => onFailure(conn, { kind: 'network', message: `no welcome frame within ${timeout} ms` }),
-      timeout,
-    );
+    conn.cancelOpenTimer = this.scheduler.schedule(() => {
+      const failure: TransportFailure = { kind: 'network', message: `no welcome frame within ${timeout} ms` };
+      if (conn === this.probe) this.onProbeFailure(conn, failure);
+      else this.onFailure(conn, failure);
+    }, timeout);
     this.opts.logger('debug', `connecting over ${name}`, { url: this.url });
     conn.transport.connect();
     return conn;
@@ -559,7 +558,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
       return this.scheduleProbe();
     }
     if (serial !== this.attemptSerial || !this.conn?.opened || this.probe) return;
-    this.probe = this.openConnection('websocket', this.handshakeQuery(creds, true), creds, (c, f) => this.onProbeFrame(c, f), (c, f) => this.onProbeFailure(c, f));
+    // Assigned before connect() can report anything, so the callbacks already see it as the probe.
+    this.probe = this.openConnection('websocket', this.handshakeQuery(creds, true), creds);
   }
 
   private onProbeFrame(probe: Connection, frame: ServerFrame): void {

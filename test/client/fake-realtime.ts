@@ -36,7 +36,7 @@ export class FakeRealtime {
   readonly wsBase: string;
   behaviour: Record<TransportName, Behaviour> = { websocket: 'ok', sse: 'ok', polling: 'ok' };
   /** Heartbeat interval announced in welcome frames. */
-  hb = 1000;
+  hb = 60_000;
   /** How long a poll is held before it is answered with a ping (real ms). */
   pollHoldMs = 100;
   readonly handshakes: Handshake[] = [];

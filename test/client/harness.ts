@@ -46,8 +46,12 @@ export interface Rig {
 }
 
 /** A client against a fresh fake server, with a manual clock and jitter fixed at the middle of its range. */
+const registered = new WeakSet<FakeRealtime>();
+
 export function rig(options: ClientOptions = {}, fake = new FakeRealtime(), appEvents: string[] = ['n']): Rig {
-  server.use(...fake.handlers());
+  // One set of handlers per fake: a second ws.link for the same URL would answer every connection twice.
+  if (!registered.has(fake)) server.use(...fake.handlers());
+  registered.add(fake);
   const clock = new ManualClock();
   const client = new RealtimeClient<Record<string, unknown>, Record<string, unknown>>(fake.base, {
     clock,
