@@ -222,7 +222,7 @@ export class FakeRealtime {
       if (typeof b === 'object') {
         const headers: Record<string, string> = {};
         if (b.retryAfter !== undefined) headers['Retry-After'] = String(b.retryAfter);
-        return new HttpResponse(null, { status: b.status, headers });
+        return new HttpResponse(`refused with ${b.status}`, { status: b.status, headers });
       }
       const enc = new TextEncoder();
       let controller!: ReadableStreamDefaultController<Uint8Array>;
