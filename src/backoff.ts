@@ -15,7 +15,7 @@ export interface BackoffPolicy {
 
 /** Delay before retry number `attempt` (0-based). `random` returns a number in [0, 1). */
 export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
-  const exp = policy.initialMs * Math.pow(policy.factor, Math.max(0, attempt));
+  const exp = policy.initialMs === 0 ? 0 : policy.initialMs * Math.pow(policy.factor, Math.max(0, attempt)); // 0 × Infinity is NaN
   const base = Math.min(policy.maxMs, Number.isFinite(exp) ? exp : policy.maxMs);
   const spread = base * policy.jitter;
   return Math.round(base - spread + random() * spread);
