@@ -1,0 +1,215 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULTS, resolveOptions, type ClientOptions } from '../../src/options';
+import { RealtimeError } from '../../src/errors';
+import type { TransportName } from '../../src/protocol/frames';
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+function rejection(options: ClientOptions): RealtimeError {
+  try {
+    resolveOptions(options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(RealtimeError);
+    expect((error as RealtimeError).code).toBe('invalid_argument');
+    return error as RealtimeError;
+  }
+  throw new Error(`expected resolveOptions(${JSON.stringify(options)}) to throw`);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+describe('resolveOptions defaults', () => {
+  it('fills in every default', () => {
+    const r = resolveOptions();
+    expect(r).toMatchObject({
+      transports: ['websocket', 'sse', 'polling'],
+      autoConnect: true,
+      openTimeoutMs: { websocket: 5000, sse: 5000, polling: 10000 },
+      backoff: { initialMs: 500, maxMs: 30000, factor: 2, jitter: 0.5 },
+      retriesPerTransport: 3,
+      heartbeatTolerance: 2.5,
+      maxQueuedMessages: 1000,
+      maxQueuedBytes: 1048576,
+      requestTimeoutMs: 10000,
+      withCredentials: false,
+      rememberTransportMs: 600000,
+      upgradeProbeMs: 30000,
+      auth: undefined,
+      WebSocket: undefined,
+      EventSource: undefined,
+      fetch: undefined,
+      clock: undefined,
+      random: Math.random,
+    });
+    expect(r.logger).toBeTypeOf('function');
+    expect(() => r.logger('error', 'silent by default')).not.toThrow();
+  });
+
+  it('hands out fresh objects, never DEFAULTS itself', () => {
+    const a = resolveOptions();
+    a.transports.pop();
+    a.backoff.initialMs = 1;
+    a.openTimeoutMs.sse = 1;
+    expect(DEFAULTS.transports).toEqual(['websocket', 'sse', 'polling']);
+    expect(DEFAULTS.backoff.initialMs).toBe(500);
+    expect(DEFAULTS.openTimeoutMs.sse).toBe(5000);
+    const b = resolveOptions();
+    expect(b.transports).toEqual(['websocket', 'sse', 'polling']);
+    expect(b.backoff.initialMs).toBe(500);
+  });
+
+  it('uses sessionStorage when present and none is given; null disables it', () => {
+    expect(resolveOptions().storage).toBeNull(); // Node 20 has no sessionStorage
+    const fake = { getItem: () => null, setItem: () => {}, removeItem: () => {} };
+    vi.stubGlobal('sessionStorage', fake);
+    expect(resolveOptions().storage).toBe(fake);
+    expect(resolveOptions({ storage: null }).storage).toBeNull();
+  });
+
+  it('treats a sessionStorage whose access throws as none', () => {
+    Object.defineProperty(globalThis, 'sessionStorage', {
+      configurable: true,
+      get() {
+        throw new DOMException('denied', 'SecurityError');
+      },
+    });
+    try {
+      expect(resolveOptions().storage).toBeNull();
+    } finally {
+      delete (globalThis as { sessionStorage?: unknown }).sessionStorage;
+    }
+  });
+});
+
+describe('resolveOptions with caller values', () => {
+  it('keeps 0 and false instead of replacing them with defaults', () => {
+    const r = resolveOptions({
+      autoConnect: false,
+      retriesPerTransport: 0,
+      maxQueuedMessages: 0,
+      maxQueuedBytes: 0,
+      requestTimeoutMs: 0,
+      rememberTransportMs: 0,
+      upgradeProbeMs: 0,
+      openTimeoutMs: { sse: 0 },
+      backoff: { initialMs: 0, jitter: 0 },
+    });
+    expect(r.autoConnect).toBe(false);
+    expect(r.retriesPerTransport).toBe(0);
+    expect(r.maxQueuedMessages).toBe(0);
+    expect(r.maxQueuedBytes).toBe(0);
+    expect(r.requestTimeoutMs).toBe(0);
+    expect(r.rememberTransportMs).toBe(0);
+    expect(r.upgradeProbeMs).toBe(0);
+    expect(r.openTimeoutMs).toEqual({ websocket: 5000, sse: 0, polling: 10000 });
+    expect(r.backoff).toEqual({ initialMs: 0, maxMs: 30000, factor: 2, jitter: 0 });
+  });
+
+  it('merges partial backoff and open timeouts with the defaults', () => {
+    const r = resolveOptions({ backoff: { maxMs: 1000 }, openTimeoutMs: { polling: 2500 } });
+    expect(r.backoff).toEqual({ initialMs: 500, maxMs: 1000, factor: 2, jitter: 0.5 });
+    expect(r.openTimeoutMs).toEqual({ websocket: 5000, sse: 5000, polling: 2500 });
+  });
+
+  it('passes through injected collaborators', () => {
+    const random = () => 0.25;
+    const logger = vi.fn();
+    const clock = { setTimeout: () => 0, clearTimeout: () => {}, now: () => 0 };
+    const auth = () => ({ token: 't' });
+    const r = resolveOptions({ random, logger, clock, auth, transports: ['polling'], withCredentials: true });
+    expect(r.random).toBe(random);
+    expect(r.logger).toBe(logger);
+    expect(r.clock).toBe(clock);
+    expect(r.auth).toBe(auth);
+    expect(r.transports).toEqual(['polling']);
+    expect(r.withCredentials).toBe(true);
+  });
+
+  it("never mutates or aliases the caller's object", () => {
+    const options: ClientOptions = {
+      transports: ['sse', 'polling'],
+      backoff: { maxMs: 1000 },
+      openTimeoutMs: { sse: 100 },
+      retriesPerTransport: 1,
+    };
+    const snapshot = structuredClone(options);
+    deepFreeze(options); // a write to it would throw in strict-mode modules
+    const r = resolveOptions(options);
+    expect(options).toEqual(snapshot);
+    expect(r.transports).not.toBe(options.transports);
+    expect(r.backoff).not.toBe(options.backoff);
+    expect(r.openTimeoutMs).not.toBe(options.openTimeoutMs);
+    r.transports.push('websocket');
+    expect(options.transports).toEqual(['sse', 'polling']);
+  });
+
+  // Bug: `{ ...DEFAULTS.backoff, ...options.backoff }` lets an explicit `undefined` (allowed by Partial<> with
+  // exactOptionalPropertyTypes off) override the default, and validation then throws instead of defaulting.
+  // Flip to `it` once options.ts merges these with `??`.
+  it.fails('an explicit undefined inside backoff / openTimeoutMs falls back to the default', () => {
+    const r = resolveOptions({ backoff: { initialMs: undefined, maxMs: 1000 }, openTimeoutMs: { sse: undefined } });
+    expect(r.backoff.initialMs).toBe(500);
+    expect(r.openTimeoutMs.sse).toBe(5000);
+  });
+});
+
+describe('resolveOptions rejects invalid values with invalid_argument', () => {
+  it('an empty transport list', () => {
+    expect(rejection({ transports: [] }).message).toMatch(/transports must list at least one transport/);
+  });
+
+  it('an unknown transport, naming it and the valid ones', () => {
+    const e = rejection({ transports: ['websocket', 'carrier-pigeon' as TransportName] });
+    expect(e.message).toContain('"carrier-pigeon"');
+    expect(e.message).toContain('websocket, sse, polling');
+  });
+
+  it('a transport listed twice', () => {
+    expect(rejection({ transports: ['sse', 'polling', 'sse'] }).message).toMatch(/lists a transport twice/);
+  });
+
+  it('transports that are not an array', () => {
+    expect(rejection({ transports: 'websocket' as unknown as TransportName[] }).message).toMatch(/transports/);
+  });
+
+  it.each([
+    ['retriesPerTransport', { retriesPerTransport: -1 }, '-1'],
+    ['maxQueuedMessages', { maxQueuedMessages: -5 }, '-5'],
+    ['maxQueuedBytes', { maxQueuedBytes: Number.NaN }, 'NaN'],
+    ['requestTimeoutMs', { requestTimeoutMs: -0.5 }, '-0.5'],
+    ['rememberTransportMs', { rememberTransportMs: Number.POSITIVE_INFINITY }, 'Infinity'],
+    ['upgradeProbeMs', { upgradeProbeMs: -1 }, '-1'],
+    ['openTimeoutMs.sse', { openTimeoutMs: { sse: -100 } }, '-100'],
+    ['backoff.initialMs', { backoff: { initialMs: -1 } }, '-1'],
+    ['backoff.maxMs', { backoff: { maxMs: -1 } }, '-1'],
+  ] as [string, ClientOptions, string][])('%s out of range', (name, options, shown) => {
+    const e = rejection(options);
+    expect(e.message).toContain(`option ${name} must be a finite number >= 0`);
+    expect(e.message).toContain(`got ${shown}`);
+  });
+
+  it.each([1.01, 2, -0.1, Number.NaN])('backoff.jitter %s', (jitter) => {
+    expect(rejection({ backoff: { jitter } }).message).toMatch(/backoff\.jitter must be within 0\.\.1/);
+  });
+
+  it.each([0.99, 0, -2, Number.NaN])('backoff.factor %s', (factor) => {
+    expect(rejection({ backoff: { factor } }).message).toMatch(/backoff\.factor must be >= 1/);
+  });
+
+  it.each([0.5, 0, Number.NaN])('heartbeatTolerance %s', (heartbeatTolerance) => {
+    expect(rejection({ heartbeatTolerance }).message).toMatch(/heartbeatTolerance must be >= 1/);
+  });
+
+  it('accepts the edges: jitter 0 and 1, factor 1, tolerance 1', () => {
+    expect(resolveOptions({ backoff: { jitter: 1, factor: 1 }, heartbeatTolerance: 1 }).heartbeatTolerance).toBe(1);
+    expect(resolveOptions({ backoff: { jitter: 0 } }).backoff.jitter).toBe(0);
+  });
+});
