@@ -128,9 +128,21 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   }
   if (new Set(transports).size !== transports.length) throw invalid('option transports lists a transport twice');
 
-  const timeouts = { ...DEFAULTS.openTimeoutMs, ...options.openTimeoutMs };
+  // Field by field with `??`, so an explicit `undefined` means "default" here too.
+  const t = options.openTimeoutMs ?? {};
+  const timeouts: Record<TransportName, number> = {
+    websocket: t.websocket ?? DEFAULTS.openTimeoutMs.websocket,
+    sse: t.sse ?? DEFAULTS.openTimeoutMs.sse,
+    polling: t.polling ?? DEFAULTS.openTimeoutMs.polling,
+  };
   for (const [k, v] of Object.entries(timeouts)) nonNegative(`openTimeoutMs.${k}`, v);
-  const backoff: BackoffPolicy = { ...DEFAULTS.backoff, ...options.backoff };
+  const b = options.backoff ?? {};
+  const backoff: BackoffPolicy = {
+    initialMs: b.initialMs ?? DEFAULTS.backoff.initialMs,
+    maxMs: b.maxMs ?? DEFAULTS.backoff.maxMs,
+    factor: b.factor ?? DEFAULTS.backoff.factor,
+    jitter: b.jitter ?? DEFAULTS.backoff.jitter,
+  };
   nonNegative('backoff.initialMs', backoff.initialMs);
   nonNegative('backoff.maxMs', backoff.maxMs);
   if (!(backoff.factor >= 1)) throw invalid('option backoff.factor must be >= 1');

@@ -151,10 +151,8 @@ describe('resolveOptions with caller values', () => {
     expect(options.transports).toEqual(['sse', 'polling']);
   });
 
-  // Bug: `{ ...DEFAULTS.backoff, ...options.backoff }` lets an explicit `undefined` (allowed by Partial<> with
-  // exactOptionalPropertyTypes off) override the default, and validation then throws instead of defaulting.
-  // Flip to `it` once options.ts merges these with `??`.
-  it.fails('an explicit undefined inside backoff / openTimeoutMs falls back to the default', () => {
+  // Regression: a spread merge let an explicit `undefined` (allowed by Partial<>) replace the default.
+  it('an explicit undefined inside backoff / openTimeoutMs falls back to the default', () => {
     const r = resolveOptions({ backoff: { initialMs: undefined, maxMs: 1000 }, openTimeoutMs: { sse: undefined } });
     expect(r.backoff.initialMs).toBe(500);
     expect(r.openTimeoutMs.sse).toBe(5000);
