@@ -43,7 +43,7 @@ beforeAll(async () => {
     else if (req.url === '/realtime-fallback.umd.min.js') res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(bundle);
     else res.writeHead(404).end();
   });
-  rt = createRealtimeServer({ server: http, path: '/realtime', logger: { debug() {}, info() {}, warn() {}, error() {} } });
+  rt = createRealtimeServer({ server: http, path: '/realtime', logger: { debug() {}, warn() {}, error() {} } });
   rt.on('connection', (session) => {
     session.on('say', (text) => said.push(String(text)));
     session.on('echo', (data, reply) => reply(data));
