@@ -9,7 +9,7 @@ import { builtinModules } from 'node:module';
 // Compile only src/ (tests and tools are type-checked by `tsc --noEmit`, not bundled).
 const ts = (): Plugin =>
   typescript({
-    tsconfig: './tsconfig.json',
+    tsconfig: './tsconfig.build.json',
     include: ['src/**/*.ts'],
     compilerOptions: { noEmit: false, declaration: false, types: [] },
     noEmitOnError: true,

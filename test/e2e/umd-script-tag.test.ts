@@ -45,7 +45,9 @@ beforeAll(async () => {
   });
   rt = createRealtimeServer({ server: http, path: '/realtime', logger: { debug() {}, warn() {}, error() {} } });
   rt.on('connection', (session) => {
-    session.on('say', (text) => said.push(String(text)));
+    session.on('say', (text) => {
+      said.push(String(text));
+    });
     session.on('echo', (data, reply) => reply(data));
     for (let n = 1; n <= 3; n++) session.emit('tick', n);
   });
