@@ -192,8 +192,10 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     const index = remembered ? this.opts.transports.indexOf(remembered) : -1;
     this.walkIndex = Math.max(0, index);
     this.nextReason = index > 0 ? 'remembered' : 'connect';
-    this.walkSticky = index > 0;
+    // A remembered transport gets no second chance if it fails before opening: the walk moves on at once.
+    this.walkSticky = false;
     this.walkFailures = 0;
+    this.authRefreshed = false;
     this.walkRounds = 0;
     this.retriesSinceOpen = 0;
     this.setState(this.everOpened ? 'reconnecting' : 'connecting');

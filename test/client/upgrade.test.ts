@@ -107,6 +107,17 @@ describe('remembered transport', () => {
     expect(storage.map.size).toBe(0);
   });
 
+  it('moves on at once when the remembered transport fails before opening', async () => {
+    const storage = memoryStorage();
+    const r = rig({ storage, upgradeProbeMs: 0 });
+    storage.setItem(`realtime-fallback:transport:${r.fake.base}`, JSON.stringify({ transport: 'sse', expires: r.clock.time + 60_000 }));
+    r.fake.behaviour.sse = 'refuse';
+    r.client.connect();
+    await waitOpen(r);
+    expect(r.fake.handshakes.map((h) => h.transport)).toEqual(['sse', 'polling']);
+    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([0]);
+  });
+
   it('forgets a remembered fallback once the preferred transport works again', async () => {
     const storage = memoryStorage();
     const r = rig({ storage, upgradeProbeMs: 1000 });
