@@ -48,6 +48,8 @@ export interface Harness {
   readonly sockets: ReadonlySet<Socket>;
   /** Requests whose response has not closed yet, and upgraded sockets still open: what a client holds open. */
   inFlight(): { requests: number; upgraded: number };
+  /** Requests and upgrades received so far (gated ones included). */
+  received(): number;
   /** Destroys every open TCP connection; returns how many. */
   killConnections(): number;
   /** Closes the realtime server, then the http server. */
@@ -70,9 +72,11 @@ export async function startHarness(options: Omit<CreateServerOptions, 'server'> 
   const sockets = new Set<Socket>();
   const upgraded = new Set<Duplex>();
   let requests = 0;
+  let received = 0;
 
   const http = createServer((req: IncomingMessage, res: ServerResponse) => {
     requests++;
+    received++;
     res.once('close', () => requests--);
     const pathname = new URL(req.url ?? '/', 'http://x').pathname;
     const refused = (gates.sse && pathname === `${path}/sse`) || (gates.polling && pathname === `${path}/poll`);
@@ -84,6 +88,7 @@ export async function startHarness(options: Omit<CreateServerOptions, 'server'> 
     if (!rt.handler(req, res)) res.writeHead(404).end();
   });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    received++;
     const pathname = new URL(req.url ?? '/', 'http://x').pathname;
     if (gates.websocket && pathname === `${path}/ws`) {
       socket.destroy();
@@ -118,6 +123,7 @@ export async function startHarness(options: Omit<CreateServerOptions, 'server'> 
     sessions,
     sockets,
     inFlight: () => ({ requests, upgraded: upgraded.size }),
+    received: () => received,
     killConnections() {
       const n = sockets.size;
       for (const s of sockets) s.destroy();
