@@ -74,3 +74,23 @@ it('delivers both counters exactly once while switching websocket → sse → po
   expect(h.sessions).toHaveLength(1);
   expect(h.rt.session(sid!)?.transport).toBe('websocket');
 });
+
+it('a WebSocket reached by an upgrade probe that drops is reopened as WebSocket, not as the fallback it left', async () => {
+  const h = await startHarness({ heartbeatMs: 500 });
+  h.gates.websocket = true;
+  const { client, of } = await connectClient(h.base, { upgradeProbeMs: 100, retriesPerTransport: 0 });
+  await whenOpen(client, 'sse');
+  h.gates.websocket = false;
+  await whenOpen(client, 'websocket', 8000);
+  expect(of('transport').map((t) => [t.transport, t.reason])).toEqual([
+    ['sse', 'fallback'],
+    ['websocket', 'upgrade'],
+  ]);
+  const sid = client.sessionId;
+
+  const before = of('open').length;
+  h.killConnections(); // "It worked a moment ago: reopen the same transport" (src/client.ts onFailure)
+  await waitUntil(() => of('open').length > before, 5000, 'the client to reopen');
+  expect(of('open').at(-1)).toMatchObject({ transport: 'websocket', sessionId: sid, resumed: true });
+  expect(of('transport').map((t) => t.transport)).toEqual(['sse', 'websocket']);
+});
