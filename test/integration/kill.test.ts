@@ -17,22 +17,27 @@ const M = 300;
 const KILLS = 10;
 
 describe.each(TRANSPORTS)('over %s', (transport) => {
-  it(`delivers ${N} server and ${M} client messages exactly once through ${KILLS} connection kills`, async () => {
+  it(`delivers ${N} server and ${M} client messages exactly once, and answers ${KILLS} requests, through ${KILLS} connection kills`, async () => {
     const h = await startHarness({ heartbeatMs: 500 });
     const rig = streamRig(h, { n: N, m: M, serverEveryMs: 4, clientEveryMs: 6 });
+    h.rt.on('connection', (session) => session.on('echo', (d, reply) => reply(d)));
     const { client, of } = await connectClient(h.base, { transports: [transport] });
     await whenOpen(client, transport);
     const sid = client.sessionId;
     const s = rig.start(client);
 
     let killed = 0;
+    const replies: Promise<unknown>[] = [];
     for (let k = 0; k < KILLS; k++) {
+      replies.push(client.request('echo', { k }, { timeout: 10_000 })); // in flight across the next kill
       await s.progress(10); // open again and some ticks flowed since the last kill
       await waitUntil(() => h.inFlight().requests + h.inFlight().upgraded > 0, 2000, 'a request or socket of the client in flight');
       expect(s.clientGot.length, `kill ${k + 1} must land mid-stream`).toBeLessThan(N);
       if (h.killConnections() > 0) killed++;
     }
     await s.done();
+    // Each request was answered once, with its own reply, though its frame or its reply may have been cut off.
+    expect(await Promise.all(replies)).toEqual(range(KILLS).map((k) => ({ k: k - 1 })));
     // One more round trip: a late duplicate would arrive before its reply.
     await expect(client.request('up-barrier', null).catch((e: { code?: string }) => e.code)).resolves.toBe('server_error');
 
