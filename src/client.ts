@@ -577,6 +577,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     this.probe = null;
     this.probeFailures = 0;
     this.conn = probe;
+    this.walkIndex = this.opts.transports.indexOf('websocket'); // a later drop reopens WebSocket, not the fallback
     active.cancelOpenTimer();
     active.transport.close();
     this.unackedCount = 0;

@@ -26,6 +26,8 @@ export interface EventSourceInitLike {
   headers?: Record<string, string>;
   /** event-source-polyfill only: its own liveness timer (ms); the transport sets the largest it accepts. */
   heartbeatTimeout?: number;
+  /** event-source-polyfill only: the class that reads the stream (see sse-fetch.ts). */
+  Transport?: new () => unknown;
 }
 
 /** The part of an EventSource the SSE transport uses. */

@@ -12,6 +12,7 @@ import {
 } from './environment';
 import { buildUrl, parseRetryAfter, type Transport, type TransportConnectParams, type TransportFailure } from './transport';
 import { describe, Upstream } from './upstream';
+import { polyfillFetchTransport } from './sse-fetch';
 
 /** event-source-polyfill clamps `heartbeatTimeout` to 18 000 000 ms; ask for that, the owner does liveness. */
 const POLYFILL_MAX_HEARTBEAT_MS = 18_000_000;
@@ -90,9 +91,11 @@ export class SseTransport implements Transport {
   }
 
   private open(Ctor: EventSourceConstructor): void {
+    // The polyfill-only fields are ignored by a native EventSource.
     const init: EventSourceInitLike = {
       withCredentials: this.params.withCredentials,
       heartbeatTimeout: POLYFILL_MAX_HEARTBEAT_MS,
+      Transport: polyfillFetchTransport(resolveFetch(this.env)),
     };
     if (Object.keys(this.params.headers).length > 0) init.headers = { ...this.params.headers };
     let source: EventSourceLike;

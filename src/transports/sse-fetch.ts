@@ -1,0 +1,56 @@
+import type { FetchFn } from './environment';
+
+/** The callbacks event-source-polyfill hands its `Transport` (see its FetchTransport in src/eventsource.js). */
+type OnStart = (status: number, statusText: string, contentType: string | null, headers: { get(name: string): string | null }) => void;
+type OnProgress = (chunk: string) => void;
+type OnFinish = (error: unknown) => void;
+
+/**
+ * A stream reader for event-source-polyfill's `Transport` option, replacing its own FetchTransport for two
+ * reasons: its `abort()` cancels the reader of a stream that already failed without handling the rejected promise
+ * (an unhandled rejection, fatal in Node, whenever a server drops the stream), and it captures `fetch` when the
+ * module is first evaluated instead of using the one the transport was given.
+ */
+export function polyfillFetchTransport(fetchFn: FetchFn): new () => unknown {
+  return class SseFetchTransport {
+    open(
+      _xhr: unknown,
+      onStart: OnStart,
+      onProgress: OnProgress,
+      onFinish: OnFinish,
+      url: string,
+      withCredentials: boolean,
+      headers: Record<string, string>,
+    ): { abort(): void } {
+      const controller = new AbortController();
+      let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+      const decoder = new TextDecoder();
+      const read = async (): Promise<void> => {
+        const res = await fetchFn(url, {
+          headers,
+          credentials: withCredentials ? 'include' : 'same-origin',
+          signal: controller.signal,
+          cache: 'no-store',
+        });
+        if (res.body) reader = res.body.getReader();
+        onStart(res.status, res.statusText, res.headers.get('Content-Type'), { get: (name) => res.headers.get(name) });
+        if (!reader) return;
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          onProgress(decoder.decode(value, { stream: true }));
+        }
+      };
+      read().then(
+        () => onFinish(undefined),
+        (error: unknown) => onFinish((error as { name?: string } | null)?.name === 'AbortError' ? undefined : error),
+      );
+      return {
+        abort() {
+          reader?.cancel().catch(() => {}); // the stream may have failed already; nothing is waiting for this
+          controller.abort();
+        },
+      };
+    }
+  };
+}
