@@ -17,7 +17,7 @@ const ts = (): Plugin =>
 
 // ESM/CJS builds leave dependencies to the app's bundler, which then splits the lazily imported
 // event-source-polyfill into its own chunk: apps with a native EventSource never download it.
-const clientExternal = ['reconnecting-websocket', 'event-source-polyfill'];
+const clientExternal = ['event-source-polyfill'];
 const serverExternal = ['ws', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 const config: RollupOptions[] = [

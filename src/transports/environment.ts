@@ -13,7 +13,7 @@ export interface MessageEventLike extends EventLike {
   readonly data: unknown;
 }
 
-/** Any WebSocket class (the browser's, `ws`'s): reconnecting-websocket accepts it when `CLOSING === 2`. */
+/** Any WebSocket class (the browser's, `ws`'s). `CLOSING` is only there to tell a class from a plain function. */
 export interface WebSocketConstructor {
   new (url: string, protocols?: string | string[]): unknown;
   readonly CLOSING: number;

@@ -1,4 +1,3 @@
-import ReconnectingWebSocket from 'reconnecting-websocket';
 import { decodeServerFrame, encodeFrame } from '../protocol/codec';
 import type { ClientFrame } from '../protocol/frames';
 import { resolveWebSocket, type MessageEventLike, type TransportEnvironment } from './environment';
@@ -18,37 +17,42 @@ export const CLOSE_CODE_STATUS: Readonly<Record<number, number>> = {
   4503: 503,
 };
 
-/**
- * Largest delay a JS timer honours (2^31 - 1 ms); a larger one fires at once. reconnecting-websocket's own
- * connection timeout is set to it: the owner enforces open timeouts through its scheduler.
- */
-const MAX_TIMER_MS = 2_147_483_647;
-
 interface CloseEventLike {
   readonly code: number;
   readonly reason: string;
-  readonly target: unknown;
 }
 
 interface ErrorEventLike {
   readonly message?: string;
 }
 
+/** The part of a WebSocket (the browser's or `ws`'s) this transport uses. */
+interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number): void;
+  addEventListener(type: string, listener: (event: never) => void): void;
+  removeEventListener(type: string, listener: (event: never) => void): void;
+}
+
+/** `WebSocket.OPEN`. */
+const OPEN = 1;
+
 /**
  * One WebSocket connection attempt (`E/ws`), one JSON frame per text message.
  *
- * The socket is reconnecting-websocket with its retry loop disabled (`maxRetries: 0`: exactly one attempt). The
- * owner's scheduler decides every retry and creates a new transport for it. One RWS instance per attempt also keeps
- * clear of RWS 4.4.0's lock: once `maxRetries` is reached `_connect()` returns with `_connectLock` still set, so a
- * later `reconnect()` on that instance silently does nothing (test/transports/rws-lock.test.ts shows it).
+ * The platform WebSocket is used directly: one socket per attempt, no retry of its own. The owner's scheduler
+ * decides every retry and creates a new transport for it (README, design notes: why reconnecting-websocket is no
+ * longer used at runtime).
  */
 export class WebSocketTransport implements Transport {
   readonly name = 'websocket' as const;
-  private socket: ReconnectingWebSocket | undefined;
+  private socket: SocketLike | undefined;
   private readonly cancels = new Set<() => void>();
   private closed = false;
   private started = false;
-  private early: ClientFrame[] = [];
+  /** Frames given before the socket opened, sent in order on `open`. */
+  private queue: ClientFrame[] = [];
 
   constructor(
     private readonly params: TransportConnectParams,
@@ -64,33 +68,26 @@ export class WebSocketTransport implements Transport {
       this.later(() => this.fail({ kind: 'network', message: 'no WebSocket implementation available' }));
       return;
     }
-    const socket = new ReconnectingWebSocket(buildUrl(this.params.url, '/ws', this.params.query, true), undefined, {
-      WebSocket: Ctor,
-      maxRetries: 0,
-      startClosed: false,
-      connectionTimeout: MAX_TIMER_MS,
-      maxEnqueuedMessages: Infinity,
-    });
-    this.socket = socket;
-    socket.addEventListener('message', this.onMessage);
-    socket.addEventListener('close', this.onClose);
-    socket.addEventListener('error', this.onError);
-    const early = this.early;
-    this.early = [];
-    this.send(early);
-  }
-
-  /**
-   * Frames sent before `connect()` wait here; frames sent before the socket opened are queued by RWS and flushed,
-   * in order, on open.
-   */
-  send(frames: readonly ClientFrame[]): void {
-    if (this.closed) return;
-    if (this.socket === undefined) {
-      this.early.push(...frames);
+    let socket: SocketLike;
+    try {
+      socket = new Ctor(buildUrl(this.params.url, '/ws', this.params.query, true)) as SocketLike;
+    } catch (error) {
+      // A malformed URL or a blocked port throws synchronously: still report it asynchronously.
+      this.later(() => this.fail({ kind: 'network', message: `WebSocket could not be created: ${String(error)}` }));
       return;
     }
-    for (const frame of frames) this.socket.send(encodeFrame(frame));
+    this.socket = socket;
+    this.listen('add');
+  }
+
+  send(frames: readonly ClientFrame[]): void {
+    if (this.closed) return;
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState !== OPEN) {
+      this.queue.push(...frames);
+      return;
+    }
+    for (const frame of frames) socket.send(encodeFrame(frame));
   }
 
   close(): void {
@@ -98,15 +95,29 @@ export class WebSocketTransport implements Transport {
     this.closed = true;
     for (const cancel of this.cancels) cancel();
     this.cancels.clear();
-    this.early = [];
+    this.queue = [];
     const socket = this.socket;
     this.socket = undefined;
     if (socket === undefined) return;
-    socket.removeEventListener('message', this.onMessage);
-    socket.removeEventListener('close', this.onClose);
-    socket.removeEventListener('error', this.onError);
+    this.listen('remove', socket);
     socket.close(1000);
   }
+
+  private listen(how: 'add' | 'remove', socket = this.socket!): void {
+    const method = how === 'add' ? socket.addEventListener : socket.removeEventListener;
+    method.call(socket, 'open', this.onOpen);
+    method.call(socket, 'message', this.onMessage);
+    method.call(socket, 'close', this.onClose);
+    // `error` stays attached after close(): `ws` emits one when a socket still connecting is closed, and an
+    // EventEmitter with no `error` listener throws. `fail()` ignores it once closed.
+    if (how === 'add') socket.addEventListener('error', this.onError);
+  }
+
+  private readonly onOpen = (): void => {
+    const queued = this.queue;
+    this.queue = [];
+    this.send(queued);
+  };
 
   private readonly onMessage = (event: MessageEventLike): void => {
     if (this.closed) return;
@@ -123,24 +134,18 @@ export class WebSocketTransport implements Transport {
   };
 
   private readonly onClose = (event: CloseEventLike): void => {
-    if (this.closed) return;
-    if (event.target === this.socket) {
-      // RWS synthesises this close (code 1000, target = the RWS instance) in `_disconnect()` when the real socket
-      // reported an error, and removes its listeners first: the real close code never reaches us.
-      this.fail({ kind: 'network', message: 'WebSocket error' });
-      return;
-    }
     const reason = event.reason === '' ? '' : `: ${event.reason}`;
+    const message = `WebSocket closed with ${event.code}${reason}`;
     const status = CLOSE_CODE_STATUS[event.code];
-    if (status !== undefined) {
-      this.fail({ kind: 'http', status, closeCode: event.code, message: `WebSocket closed with ${event.code}${reason}` });
-    } else {
-      this.fail({ kind: 'network', closeCode: event.code, message: `WebSocket closed with ${event.code}${reason}` });
-    }
+    this.fail(
+      status !== undefined
+        ? { kind: 'http', status, closeCode: event.code, message }
+        : { kind: 'network', closeCode: event.code, message },
+    );
   };
 
+  /** Browsers fire `error` with no detail, then `close` (1006); the first one reported wins. */
   private readonly onError = (event: ErrorEventLike): void => {
-    if (this.closed) return;
     this.fail({ kind: 'network', message: `WebSocket error${event.message ? `: ${event.message}` : ''}` });
   };
 
