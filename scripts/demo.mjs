@@ -1,12 +1,12 @@
 // `npm run demo`: builds dist/ when it is missing or older than src/, then serves the demo page with the realtime
-// server on one port (127.0.0.1, PORT or 8080, or a free port when that one is busy).
+// server on one port (127.0.0.1, PORT or 6788, or a free port when that one is busy).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const NEEDED = ['dist/server.mjs', 'dist/realtime-fallback.umd.js'];
+const NEEDED = ['dist/server.mjs', 'dist/realtime-fallback.umd.min.js', 'dist/index.mjs'];
 
 function newestMtime(dir) {
   let newest = 0;
@@ -44,9 +44,10 @@ if (stale) {
 }
 
 const { startDemoServer } = await import('../demo/server.mjs');
-const demo = await startDemoServer({ port: Number(process.env.PORT ?? 8080) });
+const demo = await startDemoServer({ port: Number(process.env.PORT ?? 6788) });
 console.log(`\nrealtime-fallback demo: ${demo.url}`);
-console.log('fault switches: POST /demo/block-ws?on=1|0, /demo/buffer-sse?on=1|0, /demo/drop, /demo/reset; GET /demo/faults');
+console.log('ES module page: ' + demo.url + 'esm.html');
+console.log('fault switches: POST /demo/refuse-ws, /demo/hang-ws, /demo/block-sse, /demo/buffer-sse (?on=1|0), /demo/drop, /demo/reset; GET /demo/faults');
 console.log('Ctrl+C to stop');
 
 let stopping = false;
