@@ -36,6 +36,18 @@ export interface ServerOptions {
   replayBufferMaxBytes?: number;
   /** Largest client frame accepted, announced in `welcome.maxFrame`. Default 1 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Back-pressure: bytes a WebSocket or SSE connection may have queued for a client that does not read
+   * (`ws.bufferedAmount`, `res.writableLength`). Above it the connection is cut (logged as a warning); the session
+   * stays resumable from its replay buffer for the grace period. Default 4 MiB.
+   */
+  maxBufferedBytes?: number;
+  /**
+   * New sessions one client (remote address) may hold at once, those waiting for a resume included. A handshake
+   * over it is refused with `rate_limited` (HTTP 429 / WebSocket 4429) and `retryAfter`; resumes are not counted.
+   * Behind a proxy every client shares its address: raise it or pass `Infinity`. Default 100.
+   */
+  maxSessionsPerClient?: number;
   /** Cross-origin access. Default: same-origin only (requests without an `Origin` header are always allowed). */
   cors?: CorsOptions;
   /** Credential check run on every handshake and upstream POST. Default: everyone is accepted. */
@@ -60,6 +72,8 @@ export interface ResolvedOptions {
   replayBufferMaxMessages: number;
   replayBufferMaxBytes: number;
   maxFrameBytes: number;
+  maxBufferedBytes: number;
+  maxSessionsPerClient: number;
   cors: { origins: readonly string[] | '*'; credentials: boolean };
   authenticate: Authenticate | undefined;
   sseRetryMs: number;
@@ -81,6 +95,8 @@ export const DEFAULTS = {
   replayBufferMaxMessages: 1000,
   replayBufferMaxBytes: 1024 * 1024,
   maxFrameBytes: 1024 * 1024,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  maxSessionsPerClient: 100,
   sseRetryMs: 1000,
   ackDelayMs: 20,
 } as const;
@@ -88,6 +104,10 @@ export const DEFAULTS = {
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`realtime server: ${name} must be a positive number`);
   return value;
+}
+
+function positiveOrInfinity(name: string, value: number): number {
+  return value === Infinity ? value : positive(name, value);
 }
 
 /** Applies defaults into a new object; never mutates `options`. */
@@ -100,6 +120,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     replayBufferMaxMessages: positive('replayBufferMaxMessages', options.replayBufferMaxMessages ?? DEFAULTS.replayBufferMaxMessages),
     replayBufferMaxBytes: positive('replayBufferMaxBytes', options.replayBufferMaxBytes ?? DEFAULTS.replayBufferMaxBytes),
     maxFrameBytes: positive('maxFrameBytes', options.maxFrameBytes ?? DEFAULTS.maxFrameBytes),
+    maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes),
+    maxSessionsPerClient: positiveOrInfinity('maxSessionsPerClient', options.maxSessionsPerClient ?? DEFAULTS.maxSessionsPerClient),
     cors: { origins: options.cors?.origins ?? [], credentials: options.cors?.credentials ?? false },
     authenticate: options.authenticate,
     sseRetryMs: positive('sseRetryMs', options.sseRetryMs ?? DEFAULTS.sseRetryMs),

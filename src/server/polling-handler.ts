@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CloseFrame, ServerFrame } from '../protocol/frames';
 import { QUERY } from '../protocol/frames';
-import { encodeFrame } from '../protocol/codec';
+import { encodeBatch, encodeFrame } from '../protocol/codec';
 import { authenticate, errorFrame, parseHandshake, queryCount, requestUrl, sendError, sendFrames } from './http-util';
 import type { ResolvedOptions } from './options';
 import type { Connection, Session } from './session';
@@ -148,9 +148,14 @@ export class PollingHandler {
     if (!cid) {
       const hs = parseHandshake(url);
       if (!hs.ok) return sendError(req, res, 400, 'bad_request', hs.reason, cors);
+      const refused = this.sessions.admit(hs.params, req.socket.remoteAddress);
+      if (refused) {
+        const frame = { ...errorFrame('rate_limited', refused.message, 429), retryAfter: refused.retryAfter };
+        return sendFrames(req, res, 429, encodeBatch([frame]), cors, { 'Retry-After': String(refused.retryAfter) });
+      }
       const conn = new PollConnection(this.opts, (c) => this.conns.delete(c.cid));
       this.conns.set(conn.cid, conn);
-      conn.session = this.sessions.connect(hs.params, conn, auth.auth);
+      conn.session = this.sessions.connect(hs.params, conn, auth.auth, req.socket.remoteAddress);
       conn.answerNow(req, res);
       return;
     }

@@ -14,6 +14,13 @@ export interface HandshakeParams {
 /** A session to resume, or why it cannot be. */
 export type Resolution = { ok: true; session: Session } | { ok: false; why: ResumeFailure };
 
+/** Refusal of a new session because its client holds too many (`maxSessionsPerClient`). */
+export interface Refusal {
+  message: string;
+  /** Seconds: the grace period, after which an abandoned session of this client has been freed. */
+  retryAfter: number;
+}
+
 /** Ids of expired sessions are remembered this long to answer `expired` instead of `unknown_session`. */
 const TOMBSTONE_LIMIT = 10_000;
 
@@ -25,6 +32,8 @@ export class SessionManager {
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   /** id → time it expired. Bounded; entries older than the grace period are pruned on insert. */
   private readonly tombstones = new Map<string, number>();
+  /** Sessions per client key (remote address); entries are removed at zero. */
+  private readonly perClient = new Map<string, number>();
 
   constructor(
     private readonly opts: ResolvedOptions,
@@ -45,6 +54,20 @@ export class SessionManager {
     return { ok: true, session };
   }
 
+  /**
+   * May this handshake proceed? A resume that will succeed always may; a handshake that would create a session is
+   * refused once `client` already holds `maxSessionsPerClient` sessions.
+   */
+  admit(p: HandshakeParams, client: string | undefined): Refusal | null {
+    if (this.resolve(p).ok) return null;
+    if ((this.perClient.get(client ?? '') ?? 0) < this.opts.maxSessionsPerClient) return null;
+    this.opts.logger.warn('too many sessions for one client; handshake refused', { client, limit: this.opts.maxSessionsPerClient });
+    return {
+      message: `too many sessions for this client (limit ${this.opts.maxSessionsPerClient})`,
+      retryAfter: Math.max(1, Math.ceil(this.opts.sessionGraceMs / 1000)),
+    };
+  }
+
   welcome(session: Session, cid: string, resumed: boolean, extra: Partial<WelcomeFrame> = {}): WelcomeFrame {
     return {
       t: 'welcome',
@@ -63,14 +86,14 @@ export class SessionManager {
    * Runs a handshake on `conn`: resumes or creates the session, sends `welcome`, makes `conn` active and replays.
    * The `connection` event of a new session fires after the welcome, so what it emits follows the welcome.
    */
-  connect(p: HandshakeParams, conn: Connection, auth: unknown): Session {
+  connect(p: HandshakeParams, conn: Connection, auth: unknown, client?: string): Session {
     const r = this.resolve(p);
     if (r.ok) {
       conn.send(this.welcome(r.session, conn.cid, true));
       r.session.attach(conn, p.last);
       return r.session;
     }
-    const session = this.create(auth);
+    const session = this.create(auth, client ?? '');
     const extra: Partial<WelcomeFrame> = p.sid === undefined ? {} : { resumeFailed: r.why };
     conn.send(this.welcome(session, conn.cid, false, extra));
     session.attach(conn, 0);
@@ -78,7 +101,7 @@ export class SessionManager {
     return session;
   }
 
-  private create(auth: unknown): Session {
+  private create(auth: unknown, client: string): Session {
     const session = new Session(
       {
         publish: (target: BusTarget, message: BusMessage) => this.bus.publish(target, message),
@@ -88,7 +111,13 @@ export class SessionManager {
       { maxMessages: this.opts.replayBufferMaxMessages, maxBytes: this.opts.replayBufferMaxBytes },
     );
     session.auth = auth;
-    session.on('disconnect', () => this.forget(session));
+    this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
+    session.on('disconnect', () => {
+      const n = (this.perClient.get(client) ?? 1) - 1;
+      if (n > 0) this.perClient.set(client, n);
+      else this.perClient.delete(client);
+      this.forget(session);
+    });
     this.store.set(session);
     return session;
   }
@@ -141,6 +170,7 @@ export class SessionManager {
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
     this.tombstones.clear();
+    this.perClient.clear();
   }
 }
 

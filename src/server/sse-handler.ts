@@ -12,16 +12,18 @@ class SseConnection implements Connection {
   readonly cid = newConnectionId();
   private ended = false;
   private readonly heartbeat: NodeJS.Timeout;
+  /** Bytes the welcome + replay queued (bounded by the replay buffer), allowed on top of `maxBufferedBytes`. */
+  allowance = Infinity;
 
   constructor(
     private readonly res: ServerResponse,
-    hbMs: number,
+    private readonly opts: ResolvedOptions,
     private readonly onEnd: (c: SseConnection) => void,
   ) {
     this.heartbeat = setInterval(() => {
       this.write(': hb\n\n');
       this.send({ t: 'ping' });
-    }, hbMs);
+    }, opts.heartbeatMs);
     res.on('close', () => this.dispose());
   }
 
@@ -43,7 +45,15 @@ class SseConnection implements Connection {
 
   write(chunk: string): void {
     if (this.ended || this.res.writableEnded || this.res.destroyed) return;
-    this.res.write(chunk);
+    if (this.res.write(chunk) || this.res.writableLength <= this.opts.maxBufferedBytes + this.allowance) return;
+    // A client that does not read: end the stream rather than buffer without bound. The session waits for a
+    // resume from its replay buffer.
+    this.opts.logger.warn('event stream client is not reading; stream cut', {
+      bufferedBytes: this.res.writableLength,
+      limit: this.opts.maxBufferedBytes,
+    });
+    this.dispose();
+    this.res.destroy();
   }
 
   private dispose(): void {
@@ -81,14 +91,17 @@ export class SseHandler {
     const lastEventId = req.headers['last-event-id'];
     const hs = parseHandshake(requestUrl(req), typeof lastEventId === 'string' ? lastEventId : undefined);
     if (!hs.ok) return reject(errorFrame('bad_request', hs.reason, 400));
+    const refused = this.sessions.admit(hs.params, req.socket.remoteAddress);
+    if (refused) return reject({ ...errorFrame('rate_limited', refused.message, 429), retryAfter: refused.retryAfter });
 
     let session: ReturnType<SessionManager['connect']> | undefined;
-    const conn = new SseConnection(res, this.opts.heartbeatMs, (c) => {
+    const conn = new SseConnection(res, this.opts, (c) => {
       this.conns.delete(c);
       session?.detach(c);
     });
     this.conns.add(conn);
-    session = this.sessions.connect(hs.params, conn, auth.auth);
+    session = this.sessions.connect(hs.params, conn, auth.auth, req.socket.remoteAddress);
+    conn.allowance = res.writableLength;
     if (conn.closed) session.detach(conn); // the client left during the handshake
   }
 

@@ -23,6 +23,11 @@ class WsConnection implements Connection {
   private heartbeat: NodeJS.Timeout | undefined;
   private alive = true;
   private ended = false;
+  /**
+   * Bytes a replay queued at once (bounded by the replay buffer): allowed on top of `maxBufferedBytes`, so resuming
+   * a large backlog does not trip the back-pressure limit. Infinity while the replay is being written.
+   */
+  private replayAllowance = 0;
 
   constructor(
     readonly ws: WebSocket,
@@ -49,6 +54,18 @@ class WsConnection implements Connection {
   send(frame: ServerFrame, text = encodeFrame(frame)): void {
     if (this.ended || this.ws.readyState !== this.ws.OPEN) return;
     this.ws.send(text);
+    if (this.ws.bufferedAmount > this.opts.maxBufferedBytes + this.replayAllowance) {
+      // A client that does not read: stop queueing before memory grows without bound. A close frame would queue
+      // behind what it does not read, so the socket is cut; the session waits for a resume from its replay buffer.
+      this.opts.logger.warn('websocket client is not reading; connection cut', {
+        sid: this.session?.id,
+        bufferedBytes: this.ws.bufferedAmount,
+        limit: this.opts.maxBufferedBytes,
+      });
+      this.ended = true;
+      this.dispose();
+      this.ws.terminate();
+    }
   }
 
   end(frame: CloseFrame): void {
@@ -70,6 +87,16 @@ class WsConnection implements Connection {
       this.ackTimer = undefined;
       if (this.session) this.send({ t: 'ack', n: this.session.accepted });
     }, this.opts.ackDelayMs);
+  }
+
+  /** Runs `attach` (welcome + replay) with the back-pressure check suspended, then allows what it queued. */
+  replaying<T>(attach: () => T): T {
+    this.replayAllowance = Infinity;
+    try {
+      return attach();
+    } finally {
+      this.replayAllowance = this.ws.bufferedAmount;
+    }
   }
 
   dispose(): void {
@@ -133,7 +160,14 @@ export class WebSocketHandler {
       return;
     }
     ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
-    if (url.searchParams.get(QUERY.probe) === '1') {
+    const probe = url.searchParams.get(QUERY.probe) === '1';
+    const refused = probe ? null : this.sessions.admit(hs.params, req.socket.remoteAddress);
+    if (refused) {
+      conn.send({ ...errorFrame('rate_limited', refused.message, 429), retryAfter: refused.retryAfter });
+      conn.close(4429, 'rate_limited');
+      return;
+    }
+    if (probe) {
       const r = this.sessions.resolve(hs.params);
       if (!r.ok) {
         // The probe fails; the session (if any) never notices it.
@@ -145,7 +179,7 @@ export class WebSocketHandler {
       conn.send(this.sessions.welcome(r.session, conn.cid, true, { probe: true }));
       return;
     }
-    conn.session = this.sessions.connect(hs.params, conn, auth.auth);
+    conn.session = conn.replaying(() => this.sessions.connect(hs.params, conn, auth.auth, req.socket.remoteAddress));
   }
 
   private onMessage(conn: WsConnection, data: RawData, isBinary: boolean): void {
@@ -175,7 +209,7 @@ export class WebSocketHandler {
         return;
       }
       conn.probing = false;
-      session.attach(conn, frame.last);
+      conn.replaying(() => session.attach(conn, frame.last));
       return;
     }
     const outcome = session.receive(frame);
