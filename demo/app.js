@@ -22,7 +22,7 @@ const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 
 /** What the page saw; `window.demo` exposes it to tests (and to the curious, in the console). */
-const stats = { lastTick: null, received: 0, gaps: 0, dups: 0, resyncs: 0, attempts: 0 };
+const stats = { lastTick: null, received: 0, gaps: 0, dups: 0, resyncs: 0, attempts: 0, startedAt: 0 };
 /** Every transport attempt: `{ transport, outcome, ms, detail, at }`. outcome: open|failed|dropped|probe-failed|upgrade */
 const timeline = [];
 /** Numbers of the `count` stream, as delivered. */
@@ -69,6 +69,7 @@ function startClient() {
   rooms.clear();
   renderRooms();
   attemptStartedAt = performance.now();
+  stats.startedAt = Date.now();
   stats.attempts++;
   client = new RealtimeClient(ENDPOINT, options);
   window.demo.client = client;
