@@ -168,7 +168,9 @@ export class WebSocketHandler {
       return;
     }
     if (probe) {
-      const r = this.sessions.resolve(hs.params);
+      // A probe replays nothing (the `upgrade` frame carries the `last` that matters), so its query `last`, which
+      // acks on the live connection may have overtaken meanwhile, must not fail it as an overrun.
+      const r = this.sessions.resolve({ ...hs.params, last: Number.MAX_SAFE_INTEGER });
       if (!r.ok) {
         // The probe fails; the session (if any) never notices it.
         conn.end({ t: 'close', code: 'session_ended', reason: r.why });

@@ -132,6 +132,8 @@ export class LongPollingTransport implements Transport {
     }
     for (const frame of decoded.frame) {
       if (this.closed) return;
+      // A refused resume starts a new session numbered from 1: the old session's `last` must not acknowledge it.
+      if (frame.t === 'welcome' && !frame.resumed) this.last = 0;
       this.params.handlers.onFrame(frame);
       if (frame.t === 'welcome' && !this.closed) {
         this.session = { sid: frame.sid, secret: frame.secret, cid: frame.cid };

@@ -204,6 +204,19 @@ describe('upgrade probe (protocol §6)', () => {
     expect(sessions.length).toBe(1);
   });
 
+  it('welcomes a probe whose query `last` acks on the live connection have overtaken', async () => {
+    const { s, sessions } = await setup();
+    const ws = await WsClient.open(s.base);
+    const w = await ws.welcome();
+    for (let n = 1; n <= 5; n++) sessions[0]!.emit('n', n);
+    await ws.frames.next((f) => f.t === 'msg' && f.id === 5);
+    // The probe left with last=2; meanwhile the live connection acknowledged up to 5.
+    ws.send({ t: 'ack', id: 5 });
+    await new Promise((r) => setTimeout(r, 50));
+    const probe = await WsClient.open(s.base, { sid: w.sid, secret: w.secret, last: 2, probe: 1 });
+    expect(await probe.welcome()).toMatchObject({ probe: true, resumed: true, sid: w.sid });
+  });
+
   it('closes a probe for an unknown session without creating one', async () => {
     const { s } = await setup();
     const probe = await WsClient.open(s.base, { sid: 'nope', secret: 'x', last: 0, probe: 1 });

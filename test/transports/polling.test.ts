@@ -65,7 +65,7 @@ function make(extra: Partial<TransportConnectParams> = {}, schedule = new Record
 describe('LongPollingTransport', () => {
   it('handshakes without cid, then polls with sid/secret/cid/last, passing frames through in order', async () => {
     const s = pollServer([
-      [welcome({ sid: 'S1', secret: 'K1', cid: 'C1' }), { t: 'msg', id: 5, e: 'a' }],
+      [welcome({ sid: 'S1', secret: 'K1', cid: 'C1', resumed: true }), { t: 'msg', id: 5, e: 'a' }],
       [{ t: 'msg', id: 6, e: 'b' }, { t: 'ping' }],
       [{ t: 'reply', id: 7, re: 1, d: 'ok' }],
     ]);
@@ -81,6 +81,18 @@ describe('LongPollingTransport', () => {
     expect(s.polls[1]?.query.toString()).toBe('v=1&sid=S1&secret=K1&cid=C1&last=4&access_token=tok');
     expect(s.polls[0]?.headers.get('Authorization')).toBe('Bearer x');
     expect(rec.failures).toEqual([]);
+    transport.close();
+  });
+
+  it('a resume the server refused starts the new session at last=0, so the old last acknowledges nothing in it', async () => {
+    const s = pollServer([[welcome({ sid: 'NEW', resumed: false, resumeFailed: 'unknown_session' })], [{ t: 'msg', id: 1, e: 'a' }]]);
+    const { rec, transport } = make({ query: { v: '1', sid: 'OLD', secret: 'K0', last: '300' } });
+    transport.connect();
+    await until(() => s.polls.length === 3, 3000, 'third poll');
+    expect(s.polls[0]?.query.get('last')).toBe('300');
+    expect(s.polls[1]?.query.get('last')).toBe('0');
+    expect(s.polls[1]?.query.get('sid')).toBe('NEW');
+    expect(rec.types()).toEqual(['welcome', 'msg']);
     transport.close();
   });
 

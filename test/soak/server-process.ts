@@ -1,0 +1,62 @@
+/**
+ * The reference server as its own process, so the soak can restart it for real (its in-memory sessions die with
+ * it). Streams a counter to every session and reports what it receives to the parent over IPC.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRealtimeServer, type Session } from '../../src/server';
+
+type ToChild = { t: 'stop-ticks' } | { t: 'stats' };
+export type FromChild =
+  | { t: 'ready'; port: number }
+  | { t: 'up'; sid: string; c: string; n: number }
+  | { t: 'stats'; sent: Record<string, number>; sessions: number; heapUsed: number; rss: number };
+
+const send = (m: FromChild): void => void process.send?.(m);
+const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+
+const http = createServer((_req, res) => res.writeHead(404).end());
+const rt = createRealtimeServer({
+  server: http,
+  path: '/realtime',
+  heartbeatMs: env('SOAK_HEARTBEAT_MS', 1000),
+  sessionGraceMs: env('SOAK_GRACE_MS', 20_000),
+  logger: { debug() {}, warn() {}, error() {} },
+});
+
+/** Ticks sent per live session. */
+const sent = new Map<string, number>();
+const live = new Map<string, Session>();
+rt.on('connection', (session) => {
+  sent.set(session.id, 0);
+  live.set(session.id, session);
+  session.on('up', (data) => {
+    const d = data as { c: string; n: number };
+    send({ t: 'up', sid: session.id, c: d.c, n: d.n });
+  });
+  session.on('echo', (data, reply) => reply(data));
+  session.on('disconnect', () => {
+    sent.delete(session.id);
+    live.delete(session.id);
+  });
+});
+
+const ticker = setInterval(() => {
+  const now = Date.now();
+  for (const [sid, session] of live) {
+    const n = (sent.get(sid) ?? 0) + 1;
+    sent.set(sid, n);
+    session.emit('tick', { n, t: now });
+  }
+}, env('SOAK_TICK_MS', 20));
+
+process.on('message', (m: ToChild) => {
+  if (m.t === 'stop-ticks') clearInterval(ticker);
+  if (m.t === 'stats') {
+    const mem = process.memoryUsage();
+    send({ t: 'stats', sent: Object.fromEntries(sent), sessions: rt.sessions, heapUsed: mem.heapUsed, rss: mem.rss });
+  }
+});
+process.on('disconnect', () => process.exit(0));
+
+http.listen(env('PORT', 0), '127.0.0.1', () => send({ t: 'ready', port: (http.address() as AddressInfo).port }));

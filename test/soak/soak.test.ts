@@ -1,0 +1,34 @@
+/**
+ * A bounded run of the fault-injection soak (`npm run soak` runs the long one with 100 clients). Seeded, so a failure
+ * can be replayed with the same schedule.
+ */
+import { describe, expect, it } from 'vitest';
+import { formatReport, runSoak } from './soak';
+
+describe('fault-injection soak', () => {
+  it('loses and repeats nothing in either direction through resets, refused/hung upgrades, buffered SSE, poll faults, outages and a server restart', async () => {
+    const report = await runSoak({ clients: 12, durationMs: 8000, seed: 20261124, maxRestarts: 1 });
+    console.log(formatReport(report));
+
+    // The run really was hostile.
+    expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(5);
+    expect(report.serverToClient.delivered).toBeGreaterThan(1000);
+    expect(report.clientToServer.accepted).toBeGreaterThan(1000);
+
+    // Server → client: every live session got everything, once, in order.
+    expect(report.serverToClient).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
+    // Every session that died with the server process was announced with `resync`.
+    expect(report.unexplainedLostSessions).toBe(0);
+    if ((report.faults['server process restarted (sessions lost)'] ?? 0) > 0) expect(report.resyncs).toBeGreaterThan(0);
+
+    // Client → server: nothing accepted is lost; repeats only where a resync forced a re-send to the new session.
+    expect(report.clientToServer.lost).toBe(0);
+    expect(report.clientToServer.outOfOrder).toBe(0);
+    expect(report.clientToServer.duplicated).toBeLessThanOrEqual(report.clientToServer.duplicatesAllowedByResync);
+
+    // No request hangs; a failed one fails with a clear code.
+    expect(report.requests.unsettled).toBe(0);
+    for (const code of Object.keys(report.requests.rejected)) expect(['timeout', 'server_error']).toContain(code);
+    expect(report.server.sessionsAtEnd).toBeGreaterThanOrEqual(12);
+  }, 90_000);
+});
