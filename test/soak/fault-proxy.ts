@@ -115,7 +115,10 @@ export class FaultProxy {
       { host: this.target.host, port: this.target.port, method: req.method, path, headers: req.headers, agent: false },
       (upRes) => {
         const send = (): void => {
-          if (res.destroyed) return upRes.destroy();
+          if (res.destroyed) {
+            upRes.destroy();
+            return;
+          }
           res.writeHead(upRes.statusCode ?? 502, upRes.headers);
           if (isSse && this.state.bufferSse) {
             // A buffering proxy: headers pass, the body waits for the upstream to finish (an event stream never does).

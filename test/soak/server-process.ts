@@ -2,6 +2,7 @@
  * The reference server as its own process, so the soak can restart it for real (its in-memory sessions die with
  * it). Streams a counter to every session and reports what it receives to the parent over IPC.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRealtimeServer, type Session } from '../../src/server';
@@ -15,7 +16,19 @@ export type FromChild =
 const send = (m: FromChild): void => void process.send?.(m);
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 
-const http = createServer((_req, res) => res.writeHead(404).end());
+// The browser soak loads its page and the UMD bundle from this same origin (through the fault proxy).
+const files: Record<string, [string, string]> = {
+  '/soak/page.html': ['text/html', '<!doctype html><meta charset="utf-8"><script src="/soak/umd.js"></script><script src="/soak/page.js"></script>'],
+};
+const file = (path: string): string => readFileSync(new URL(path, import.meta.url), 'utf8');
+const http = createServer((req, res) => {
+  const path = (req.url ?? '').split('?')[0]!;
+  if (path === '/soak/umd.js') return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(file('../../dist/realtime-fallback.umd.min.js'));
+  if (path === '/soak/page.js') return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(file('./page.js'));
+  const f = files[path];
+  if (f) return void res.writeHead(200, { 'Content-Type': f[0] }).end(f[1]);
+  res.writeHead(404).end();
+});
 const rt = createRealtimeServer({
   server: http,
   path: '/realtime',

@@ -32,3 +32,18 @@ describe('fault-injection soak', () => {
     expect(report.server.sessionsAtEnd).toBeGreaterThanOrEqual(12);
   }, 90_000);
 });
+
+describe('fault-injection soak in Chromium', () => {
+  it('the UMD client in a real browser keeps the same guarantees under the same faults', async () => {
+    const { browserClients } = await import('./browser-clients');
+    const report = await runSoak({ clients: 0, browser: browserClients(4), durationMs: 6000, seed: 4242, maxRestarts: 1 });
+    console.log(formatReport(report));
+    expect(report.serverToClient.delivered).toBeGreaterThan(300);
+    expect(report.serverToClient).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
+    expect(report.unexplainedLostSessions).toBe(0);
+    expect(report.clientToServer.lost).toBe(0);
+    expect(report.clientToServer.outOfOrder).toBe(0);
+    expect(report.clientToServer.duplicated).toBeLessThanOrEqual(report.clientToServer.duplicatesAllowedByResync);
+    expect(report.requests.unsettled).toBe(0);
+  }, 90_000);
+});

@@ -24,6 +24,8 @@ export interface SoakOptions {
   tickMs?: number;
   emitEveryMs?: number;
   requestEveryMs?: number;
+  /** Adds clients in a browser page at the given endpoint URL. */
+  browser?: (url: string) => Promise<ClientGroup>;
   log?: (line: string) => void;
 }
 
@@ -116,15 +118,117 @@ class ServerProcess {
   }
 }
 
-interface Tracked {
+/** What the verification needs to know of one client at the end of the run. */
+export interface ClientSnapshot {
   id: string;
-  client: RealtimeClient<{ tick: { n: number; t: number } }, { up: { c: string; n: number } }>;
+  sessionId: string | null;
+  state: string;
   /** Ticks received, per session id, in arrival order. */
-  ticks: Map<string, number[]>;
-  lostSessions: Set<string>;
+  ticks: Record<string, number[]>;
+  /** Sessions announced lost by `resync`. */
+  lostSessions: string[];
+  resyncReasons: string[];
+  /** Emits re-sent to a new session after a resync (the old one may have seen them). */
   resent: number;
+  /** Emits accepted (numbered 1..accepted). */
   accepted: number;
-  pending: Set<Promise<unknown>>;
+  /** Requests not settled yet. */
+  pending: number;
+  switches: number;
+  transports: TransportName[];
+}
+
+export interface GroupSnapshot {
+  clients: ClientSnapshot[];
+  latencies: number[];
+  requests: { made: number; resolved: number; rejected: Record<string, number> };
+}
+
+/** A set of clients (in this process, or in a browser page) that the soak drives and inspects. */
+export interface ClientGroup {
+  snapshot(): Promise<GroupSnapshot>;
+  stopTraffic(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MIXES: TransportName[][] = [['websocket', 'sse', 'polling'], ['websocket', 'sse', 'polling'], ['sse', 'polling'], ['polling'], ['websocket']];
+
+/** Node clients (`ws` injected), each emitting a counter every `emitEveryMs` and a request every `requestEveryMs`. */
+export async function nodeClients(url: string, count: number, emitEveryMs = 50, requestEveryMs = 400): Promise<ClientGroup> {
+  const EventSource = await loadEventSourcePolyfill();
+  const latencies: number[] = [];
+  const requests = { made: 0, resolved: 0, rejected: {} as Record<string, number> };
+  const all = Array.from({ length: count }, (_, i) => {
+    const snap: ClientSnapshot = { id: `c${i}`, sessionId: null, state: 'idle', ticks: {}, lostSessions: [], resyncReasons: [], resent: 0, accepted: 0, pending: 0, switches: 0, transports: [] };
+    const client = new RealtimeClient<{ tick: { n: number; t: number } }, { up: { c: string; n: number } }>(url, {
+      transports: MIXES[i % MIXES.length]!,
+      WebSocket: NodeWebSocket as unknown as WebSocketConstructor,
+      EventSource,
+      storage: null,
+      openTimeoutMs: { websocket: 1500, sse: 1500, polling: 3000 },
+      backoff: { initialMs: 50, maxMs: 1000, factor: 2, jitter: 0.5 },
+      retriesPerTransport: 2,
+      upgradeProbeMs: 1000,
+      maxQueuedMessages: 100_000,
+      maxQueuedBytes: 64 * 1024 * 1024,
+    });
+    client.on('tick', ({ n, t }) => {
+      latencies.push(Date.now() - t);
+      (snap.ticks[client.sessionId!] ??= []).push(n);
+    });
+    client.lifecycle.on('transport', (e) => {
+      snap.transports.push(e.transport);
+      if (e.previous !== null) snap.switches++;
+    });
+    client.lifecycle.on('resync', (e) => {
+      snap.lostSessions.push(e.previousSessionId);
+      snap.resyncReasons.push(e.reason);
+      snap.resent += e.resent;
+    });
+    return { snap, client };
+  });
+  const traffic = setInterval(() => {
+    for (const { snap, client } of all) {
+      try {
+        client.emit('up', { c: snap.id, n: snap.accepted + 1 });
+        snap.accepted++;
+      } catch (error) {
+        // A refused emit was never accepted, so the counter does not advance: nothing accepted is lost.
+        if (!(error instanceof RealtimeError)) throw error;
+      }
+    }
+  }, emitEveryMs);
+  const asking = setInterval(() => {
+    for (const { snap, client } of all) {
+      requests.made++;
+      snap.pending++;
+      client
+        .request('echo', { c: snap.id }, { timeout: 4000 })
+        .then(
+          () => void requests.resolved++,
+          (e: RealtimeError) => void (requests.rejected[e.code] = (requests.rejected[e.code] ?? 0) + 1),
+        )
+        .finally(() => snap.pending--);
+    }
+  }, requestEveryMs);
+  return {
+    async snapshot() {
+      for (const { snap, client } of all) {
+        snap.sessionId = client.sessionId;
+        snap.state = client.state;
+      }
+      return { clients: all.map((c) => c.snap), latencies, requests };
+    },
+    async stopTraffic() {
+      clearInterval(traffic);
+      clearInterval(asking);
+    },
+    async close() {
+      clearInterval(traffic);
+      clearInterval(asking);
+      for (const { client } of all) client.close();
+    },
+  };
 }
 
 const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
@@ -146,82 +250,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const heapBefore = (await server.stats()).heapUsed;
   const proxy = new FaultProxy({ host: '127.0.0.1', port: serverPort }, random);
   const proxyPort = await proxy.listen();
-  const EventSource = await loadEventSourcePolyfill();
   const url = `http://127.0.0.1:${proxyPort}/realtime`;
-  const latencies: number[] = [];
-  const transportsUsed: Record<TransportName, number> = { websocket: 0, sse: 0, polling: 0 };
-  let transportSwitches = 0;
-  let resyncs = 0;
-  const resyncReasons: Record<string, number> = {};
-  const requests = { made: 0, resolved: 0, rejected: {} as Record<string, number> };
-  const mixes: TransportName[][] = [['websocket', 'sse', 'polling'], ['websocket', 'sse', 'polling'], ['sse', 'polling'], ['polling'], ['websocket']];
-
-  const tracked: Tracked[] = [];
-  for (let i = 0; i < options.clients; i++) {
-    const t: Tracked = {
-      id: `c${i}`,
-      client: new RealtimeClient(url, {
-        transports: mixes[i % mixes.length]!,
-        WebSocket: NodeWebSocket as unknown as WebSocketConstructor,
-        EventSource,
-        storage: null,
-        openTimeoutMs: { websocket: 1500, sse: 1500, polling: 3000 },
-        backoff: { initialMs: 50, maxMs: 1000, factor: 2, jitter: 0.5 },
-        retriesPerTransport: 2,
-        upgradeProbeMs: 1000,
-        requestTimeoutMs: 4000,
-        maxQueuedMessages: 100_000,
-        maxQueuedBytes: 64 * 1024 * 1024,
-      }),
-      ticks: new Map(),
-      lostSessions: new Set(),
-      resent: 0,
-      accepted: 0,
-      pending: new Set(),
-    };
-    t.client.on('tick', ({ n, t: sentAt }) => {
-      latencies.push(Date.now() - sentAt);
-      const sid = t.client.sessionId!;
-      let list = t.ticks.get(sid);
-      if (!list) t.ticks.set(sid, (list = []));
-      list.push(n);
-    });
-    t.client.lifecycle.on('transport', (e) => {
-      transportsUsed[e.transport]++;
-      if (e.previous !== null) transportSwitches++;
-    });
-    t.client.lifecycle.on('resync', (e) => {
-      resyncs++;
-      resyncReasons[e.reason] = (resyncReasons[e.reason] ?? 0) + 1;
-      t.lostSessions.add(e.previousSessionId);
-      t.resent += e.resent;
-    });
-    tracked.push(t);
-  }
-
-  // Traffic from the clients: a counter of emits and a stream of requests.
-  const traffic = setInterval(() => {
-    for (const t of tracked) {
-      try {
-        t.client.emit('up', { c: t.id, n: t.accepted + 1 });
-        t.accepted++;
-      } catch (error) {
-        // Refused emits were never accepted, so the counter does not advance: nothing accepted is lost.
-        if (!(error instanceof RealtimeError)) throw error;
-      }
-    }
-  }, options.emitEveryMs ?? 50);
-  const asking = setInterval(() => {
-    for (const t of tracked) {
-      requests.made++;
-      const p = t.client.request('echo', { c: t.id }, { timeout: 4000 }).then(
-        () => void requests.resolved++,
-        (e: RealtimeError) => void (requests.rejected[e.code] = (requests.rejected[e.code] ?? 0) + 1),
-      );
-      t.pending.add(p);
-      void p.finally(() => t.pending.delete(p));
-    }
-  }, options.requestEveryMs ?? 400);
+  const groups: ClientGroup[] = [];
+  if (options.clients > 0) groups.push(await nodeClients(url, options.clients, options.emitEveryMs, options.requestEveryMs));
+  if (options.browser) groups.push(await options.browser(url));
 
   // The fault schedule.
   const faults: Record<string, number> = {};
@@ -289,43 +321,66 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await sleep(100 + Math.floor(random() * 400));
   }
   proxy.clear();
-  clearInterval(traffic);
-  clearInterval(asking);
+  for (const g of groups) await g.stopTraffic();
   log(`faults done after ${Date.now() - started} ms; quiescing`);
 
-  // Quiesce: ticks stop, then everything sent must arrive.
+  // Quiesce: ticks stop, then everything sent must arrive and every request settle.
   server.stopTicks();
   const deadline = Date.now() + 30_000;
   let stats = await server.stats();
+  let snaps: GroupSnapshot[] = [];
   for (;;) {
-    const behind = tracked.filter((t) => {
-      const sid = t.client.sessionId;
-      const gotTicks = sid ? (t.ticks.get(sid)?.length ?? 0) : 0;
-      const ups = new Set((upByClient.get(t.id) ?? []).map((u) => u.n));
-      return t.client.state !== 'open' || gotTicks < (stats.sent[sid ?? ''] ?? 0) || ups.size < t.accepted || t.pending.size > 0;
+    snaps = await Promise.all(groups.map((g) => g.snapshot()));
+    const behind = snaps.flatMap((g) => g.clients).filter((c) => {
+      const got = c.sessionId ? (c.ticks[c.sessionId]?.length ?? 0) : 0;
+      const ups = new Set((upByClient.get(c.id) ?? []).map((u) => u.n));
+      return c.state !== 'open' || got < (stats.sent[c.sessionId ?? ''] ?? 0) || ups.size < c.accepted || c.pending > 0;
     });
     if (behind.length === 0 || Date.now() > deadline) break;
     await sleep(200);
     stats = await server.stats();
   }
+  const report = verify(snaps, upByClient, stats);
+  report.faults = faults;
+  report.server.heapBeforeMB = heapBefore / 2 ** 20;
+  for (const g of groups) await g.close();
+  await proxy.close();
+  await server.kill();
+  report.durationMs = Date.now() - started;
+  return report;
+}
 
-  // Verify.
+/** Checks both directions, client by client, and sums the figures. */
+function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n: number }[]>, stats: Extract<FromChild, { t: 'stats' }>): SoakReport {
+  const clients = snaps.flatMap((g) => g.clients);
+  const requests = { made: 0, resolved: 0, rejected: {} as Record<string, number> };
+  for (const g of snaps) {
+    requests.made += g.requests.made;
+    requests.resolved += g.requests.resolved;
+    for (const [code, n] of Object.entries(g.requests.rejected)) requests.rejected[code] = (requests.rejected[code] ?? 0) + n;
+  }
+  const transportsUsed: Record<TransportName, number> = { websocket: 0, sse: 0, polling: 0 };
+  const resyncReasons: Record<string, number> = {};
+  for (const c of clients) {
+    for (const t of c.transports) transportsUsed[t]++;
+    for (const r of c.resyncReasons) resyncReasons[r] = (resyncReasons[r] ?? 0) + 1;
+  }
   const report: SoakReport = {
-    faults,
+    faults: {},
     serverToClient: { sent: 0, delivered: 0, lost: 0, lostWithResync: 0, duplicated: 0, outOfOrder: 0 },
     clientToServer: { accepted: 0, arrived: 0, lost: 0, duplicated: 0, duplicatesAllowedByResync: 0, outOfOrder: 0 },
-    requests: { ...requests, unsettled: tracked.reduce((n, t) => n + t.pending.size, 0) },
-    resyncs,
+    requests: { ...requests, unsettled: clients.reduce((n, c) => n + c.pending, 0) },
+    resyncs: clients.reduce((n, c) => n + c.lostSessions.length, 0),
     resyncReasons,
     unexplainedLostSessions: 0,
-    transportSwitches,
+    transportSwitches: clients.reduce((n, c) => n + c.switches, 0),
     transportsUsed,
     latencyMs: { p50: 0, p99: 0, max: 0 },
-    server: { heapBeforeMB: heapBefore / 2 ** 20, heapAfterMB: stats.heapUsed / 2 ** 20, sessionsAtEnd: stats.sessions },
+    server: { heapBeforeMB: 0, heapAfterMB: stats.heapUsed / 2 ** 20, sessionsAtEnd: stats.sessions },
     durationMs: 0,
   };
-  for (const t of tracked) {
-    for (const [sid, got] of t.ticks) {
+  for (const c of clients) {
+    for (const [sid, got] of Object.entries(c.ticks)) {
       report.serverToClient.delivered += got.length;
       const seen = new Set<number>();
       got.forEach((n, i) => {
@@ -337,15 +392,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       if (sent !== undefined) {
         report.serverToClient.sent += sent;
         report.serverToClient.lost += Math.max(0, sent - seen.size);
-      } else if (t.lostSessions.has(sid)) {
+      } else if (c.lostSessions.includes(sid)) {
         report.serverToClient.lostWithResync++;
-      } else if (sid !== t.client.sessionId) {
+      } else if (sid !== c.sessionId) {
         report.unexplainedLostSessions++;
       }
     }
-    const ups = upByClient.get(t.id) ?? [];
-    report.clientToServer.accepted += t.accepted;
-    report.clientToServer.duplicatesAllowedByResync += t.resent;
+    const ups = upByClient.get(c.id) ?? [];
+    report.clientToServer.accepted += c.accepted;
+    report.clientToServer.duplicatesAllowedByResync += c.resent;
     const seen = new Set<number>();
     const lastBySession = new Map<string, number>();
     for (const u of ups) {
@@ -355,15 +410,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       lastBySession.set(u.sid, u.n);
     }
     report.clientToServer.arrived += seen.size;
-    for (let n = 1; n <= t.accepted; n++) if (!seen.has(n)) report.clientToServer.lost++;
+    for (let n = 1; n <= c.accepted; n++) if (!seen.has(n)) report.clientToServer.lost++;
   }
-  latencies.sort((a, b) => a - b);
+  const latencies = snaps.flatMap((g) => g.latencies).sort((a, b) => a - b);
   report.latencyMs = { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 };
-
-  for (const t of tracked) t.client.close();
-  await proxy.close();
-  await server.kill();
-  report.durationMs = Date.now() - started;
   return report;
 }
 
