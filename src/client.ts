@@ -2,6 +2,8 @@ import { PROTOCOL_VERSION, QUERY, type ReplyFrame, type MessageFrame, type Serve
 import { utf8Length } from './protocol/codec';
 import type { Transport, TransportFailure } from './transports/transport';
 import { createTransport } from './transports/create';
+import { createPlainTransport } from './plain/create';
+import { newPlainState, type PlainState } from './plain/plain';
 import type { TransportEnvironment } from './transports/environment';
 import { BackoffScheduler } from './scheduler';
 import { TypedEmitter, type EventMap } from './emitter';
@@ -61,6 +63,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   private readonly life: TypedEmitter<LifecycleEvents>;
   private readonly outbox: Outbox;
   private readonly environment: TransportEnvironment;
+  /** Plain mode: what its transports share across reconnects. */
+  private readonly plain: PlainState = newPlainState();
 
   private _state: ClientState = 'idle';
   private _transport: TransportName | null = null;
@@ -156,6 +160,9 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
 
   /** Sends a request; resolves with the server's reply, or rejects with a `RealtimeError` (`timeout`, `server_error`, …). */
   request<R = unknown>(event: string, data?: unknown, options: RequestOptions = {}): Promise<R> {
+    if (this.opts.protocol === 'plain') {
+      return Promise.reject(new RealtimeError('invalid_argument', 'request() needs a server that speaks the realtime-fallback protocol, not plain mode'));
+    }
     let entry: OutboxEntry;
     try {
       entry = this.accept('req', event, data, undefined);
@@ -288,6 +295,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   }
 
   private handshakeQuery(creds: AuthCredentials, probe: boolean): Record<string, string> {
+    if (this.opts.protocol === 'plain') return creds.token === undefined ? {} : { [QUERY.token]: creds.token };
     const query: Record<string, string> = { [QUERY.version]: String(PROTOCOL_VERSION) };
     if (this.session && !this.sessionEnded) {
       query[QUERY.session] = this.session.sid;
@@ -302,10 +310,11 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   /** Opens a transport whose callbacks route by what the connection is now: active, probe, or stale (ignored). */
   private openConnection(name: TransportName, query: Record<string, string>, creds: AuthCredentials): Connection {
     const conn: Connection = { name, opened: false, cancelOpenTimer: noop, transport: undefined as unknown as Transport };
-    conn.transport = createTransport(
+    const make = this.opts.protocol === 'plain' ? this.createPlain : createTransport;
+    conn.transport = make(
       name,
       {
-        url: this.url,
+        url: this.opts.protocol === 'plain' ? this.plainUrl(name) : this.url,
         query,
         headers: creds.headers ?? {},
         withCredentials: this.opts.withCredentials,
@@ -326,6 +335,14 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     this.opts.logger('debug', `connecting over ${name}`, { url: this.url });
     conn.transport.connect();
     return conn;
+  }
+
+  private readonly createPlain: typeof createTransport = (name, params, env) =>
+    createPlainTransport(name, params, env, this.opts.endpoints, this.plain);
+
+  /** A plain endpoint, resolved against the client's URL. */
+  private plainUrl(name: TransportName): string {
+    return new URL(this.opts.endpoints[name]!, `${this.url}/`).toString();
   }
 
   private onFrame(conn: Connection, frame: ServerFrame): void {
@@ -440,7 +457,9 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   /** Liveness by wall clock: a throttled background timer that fires late still measures the real silence. */
   private watchLiveness(): void {
     this.cancelLiveness();
-    const limit = this.heartbeatMs * this.opts.heartbeatTolerance;
+    // Plain servers announce no heartbeat: only an explicit idle timeout declares them dead.
+    const limit = this.opts.protocol === 'plain' ? (this.opts.endpoints.idleTimeoutMs ?? 0) : this.heartbeatMs * this.opts.heartbeatTolerance;
+    if (limit <= 0) return;
     const check = (): void => {
       const conn = this.conn;
       if (!conn || !conn.opened) return;
@@ -479,9 +498,10 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     }
     if (immediate) return this.scheduleRetry(0, failure.message);
     if (conn.opened) {
-      // It worked a moment ago: reopen the same transport, with backoff.
+      // It worked a moment ago: reopen the same transport, with backoff (or after the delay a plain SSE `retry:` set).
       this.nextReason = 'connect';
-      return this.scheduleRetry(this.scheduler.backoff(this.walkFailures++), failure.message);
+      const delay = this.scheduler.backoff(this.walkFailures++);
+      return this.scheduleRetry(this.opts.protocol === 'plain' && this.plain.retryMs !== undefined ? this.plain.retryMs : delay, failure.message);
     }
     if (this.walkSticky && this.walkFailures < this.opts.retriesPerTransport) {
       return this.scheduleRetry(this.scheduler.backoff(this.walkFailures++), failure.message);
@@ -534,7 +554,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     const conn = this.conn;
     if (!conn || !conn.opened) return;
     const silent = this.scheduler.now() - this.lastHeardAt;
-    if (silent > this.heartbeatMs * this.opts.heartbeatTolerance) {
+    const limit = this.opts.protocol === 'plain' ? (this.opts.endpoints.idleTimeoutMs ?? 0) : this.heartbeatMs * this.opts.heartbeatTolerance;
+    if (limit > 0 && silent > limit) {
       this.onFailure(conn, { kind: 'network', message: `silent for ${silent} ms while the page was hidden` }, true);
     }
   }
@@ -545,7 +566,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   private scheduleProbe(): void {
     this.stopProbe();
     const best = this.opts.transports[0];
-    if (this.opts.upgradeProbeMs === 0 || best !== 'websocket' || this._transport === best) return;
+    // Plain servers cannot move a session between connections, so plain mode never probes.
+    if (this.opts.protocol === 'plain' || this.opts.upgradeProbeMs === 0 || best !== 'websocket' || this._transport === best) return;
     const base = this.opts.upgradeProbeMs;
     const delay = this.scheduler.backoff(this.probeFailures, { initialMs: base, maxMs: base * 16, factor: 2, jitter: 0.5 });
     this.cancelProbe = this.scheduler.schedule(() => void this.startProbe(), delay);

@@ -3,6 +3,7 @@ import type { Clock } from './scheduler';
 import { TRANSPORT_NAMES, type TransportName } from './protocol/frames';
 import { RealtimeError } from './errors';
 import type { EventSourceConstructor, FetchFn, WebSocketConstructor } from './transports/environment';
+import { plainTransports, type PlainEndpoints } from './plain/plain';
 
 /** What the `auth` provider returns; called before every connection attempt. */
 export interface AuthCredentials {
@@ -19,6 +20,13 @@ export type { WebSocketConstructor, EventSourceConstructor, FetchFn } from './tr
 
 /** Every option of `RealtimeClient`, each with its default. */
 export interface ClientOptions {
+  /**
+   * `'realtime-fallback'` (default): the server speaks docs/protocol.md (exactly-once, resume, requests).
+   * `'plain'`: any server, one URL per transport in `endpoints`; see the README for what plain mode can guarantee.
+   */
+  protocol?: 'realtime-fallback' | 'plain';
+  /** Plain mode only: the URL of each transport (any subset), resolved against the client's URL. */
+  endpoints?: PlainEndpoints;
   /** Transports to try, in order. Default `['websocket', 'sse', 'polling']`. */
   transports?: TransportName[];
   /** Connect when constructed. Default `true`; with `false`, call `connect()`. */
@@ -64,6 +72,8 @@ export interface ClientOptions {
 }
 
 export interface ResolvedOptions {
+  protocol: 'realtime-fallback' | 'plain';
+  endpoints: PlainEndpoints;
   transports: TransportName[];
   autoConnect: boolean;
   openTimeoutMs: Record<TransportName, number>;
@@ -88,6 +98,7 @@ export interface ResolvedOptions {
 
 /** The defaults, in one place. */
 export const DEFAULTS = {
+  protocol: 'realtime-fallback',
   transports: [...TRANSPORT_NAMES],
   autoConnect: true,
   openTimeoutMs: { websocket: 5000, sse: 5000, polling: 10000 },
@@ -121,12 +132,23 @@ function nonNegative(name: string, value: number): number {
 
 /** Fills in defaults with `??` (so 0 stays 0) into a new object, and rejects invalid values. */
 export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
-  const transports = options.transports ?? [...DEFAULTS.transports];
+  const protocol = options.protocol ?? DEFAULTS.protocol;
+  if (protocol !== 'realtime-fallback' && protocol !== 'plain') throw invalid(`unknown protocol ${JSON.stringify(protocol)}`);
+  const endpoints = options.endpoints ?? {};
+  if (protocol === 'plain' && plainTransports(endpoints).length === 0) {
+    throw invalid('plain mode needs endpoints: at least one of websocket, sse, polling');
+  }
+  const transports = options.transports ?? (protocol === 'plain' ? plainTransports(endpoints) : [...DEFAULTS.transports]);
   if (!Array.isArray(transports) || transports.length === 0) throw invalid('option transports must list at least one transport');
   for (const t of transports) {
     if (!TRANSPORT_NAMES.includes(t)) throw invalid(`unknown transport ${JSON.stringify(t)}; use ${TRANSPORT_NAMES.join(', ')}`);
   }
   if (new Set(transports).size !== transports.length) throw invalid('option transports lists a transport twice');
+  if (protocol === 'plain') {
+    for (const t of transports) if (endpoints[t] === undefined) throw invalid(`plain mode: transport ${t} has no endpoint`);
+    nonNegative('endpoints.pollIntervalMs', endpoints.pollIntervalMs ?? 0);
+    nonNegative('endpoints.idleTimeoutMs', endpoints.idleTimeoutMs ?? 0);
+  }
 
   // Field by field with `??`, so an explicit `undefined` means "default" here too.
   const t = options.openTimeoutMs ?? {};
@@ -151,6 +173,8 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (!(tolerance >= 1)) throw invalid('option heartbeatTolerance must be >= 1');
 
   return {
+    protocol,
+    endpoints: { ...endpoints },
     transports: [...transports],
     autoConnect: options.autoConnect ?? DEFAULTS.autoConnect,
     openTimeoutMs: timeouts,
