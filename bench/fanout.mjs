@@ -23,6 +23,7 @@ if (role === 'server') {
     broadcast = (i) => io.emit('tick', { i, t: now(), p: PAD });
   }
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+  process.on('SIGINT', () => process.exit(0));
   process.on('message', ({ broadcast: total }) => {
     let i = 0;
     const step = () => {

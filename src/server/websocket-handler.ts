@@ -28,10 +28,13 @@ class WsConnection implements Connection {
    * a large backlog does not trip the back-pressure limit. Infinity while the replay is being written.
    */
   private replayAllowance = 0;
+  /** The TCP socket is corked from the first send of an event-loop turn until a microtask later (see `send`). */
+  private corked = false;
 
   constructor(
     readonly ws: WebSocket,
     private readonly opts: ResolvedOptions,
+    private readonly socket?: Duplex,
   ) {
     ws.on('pong', () => {
       this.alive = true;
@@ -53,6 +56,17 @@ class WsConnection implements Connection {
 
   send(frame: ServerFrame, text = encodeFrame(frame)): void {
     if (this.ended || this.ws.readyState !== this.ws.OPEN) return;
+    if (!this.corked && this.socket) {
+      // Every frame sent in this turn (a burst, a replay, one broadcast of many) leaves in one write: without the
+      // cork each frame is its own writev syscall, which was ~45% of the server's CPU in the 1,000-client fan-out
+      // benchmark. Frames are unchanged on the wire (protocol §4: one frame per message).
+      this.corked = true;
+      this.socket.cork();
+      queueMicrotask(() => {
+        this.corked = false;
+        this.socket?.uncork();
+      });
+    }
     this.ws.send(text);
     if (this.ws.bufferedAmount > this.opts.maxBufferedBytes + this.replayAllowance) {
       // A client that does not read: stop queueing before memory grows without bound. A close frame would queue
@@ -134,12 +148,12 @@ export class WebSocketHandler {
     socket.on('error', () => socket.destroy());
     void authenticate(this.opts, req).then((auth) => {
       if (socket.destroyed) return;
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, req, auth));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, req, auth, socket));
     });
   }
 
-  private onOpen(ws: WebSocket, req: IncomingMessage, auth: { ok: true; auth: unknown } | { ok: false }): void {
-    const conn = new WsConnection(ws, this.opts);
+  private onOpen(ws: WebSocket, req: IncomingMessage, auth: { ok: true; auth: unknown } | { ok: false }, socket: Duplex): void {
+    const conn = new WsConnection(ws, this.opts, socket);
     this.conns.add(conn);
     ws.on('error', (err) => this.opts.logger.debug('websocket error', { err }));
     ws.on('close', () => {
