@@ -41,6 +41,7 @@ export async function bundle(source, { plugins = [], resolveDir = ROOT } = {}) {
     minify: true,
     format: 'esm',
     splitting: true,
+    metafile: true,
     outdir: path.join(ROOT, '.size-out'),
     write: false,
     platform: 'browser',
@@ -50,9 +51,21 @@ export async function bundle(source, { plugins = [], resolveDir = ROOT } = {}) {
     define: { 'process.env.NODE_ENV': '"production"' },
     plugins,
   });
-  const [entry, ...lazy] = result.outputFiles.sort((a, b) => (a.path.endsWith('stdin.js') ? -1 : b.path.endsWith('stdin.js') ? 1 : 0));
-  const lazyText = lazy.map((f) => f.text).join('');
-  return { ...compressed(entry.text), lazy: lazy.length ? compressed(lazyText) : null };
+  // What loads up front is the entry plus every chunk it imports statically (shared code that splitting moved out
+  // of the entry); chunks reached only through import() are lazy.
+  const rel = (f) => path.relative(process.cwd(), f.path).split(path.sep).join('/');
+  const byName = new Map(result.outputFiles.map((f) => [rel(f), f]));
+  const entryName = [...byName.keys()].find((n) => n.endsWith('stdin.js'));
+  const initial = new Set();
+  const visit = (name) => {
+    if (initial.has(name)) return;
+    initial.add(name);
+    for (const imp of result.metafile.outputs[name]?.imports ?? []) if (imp.kind === 'import-statement') visit(imp.path);
+  };
+  visit(entryName);
+  const text = (names) => names.map((n) => byName.get(n).text).join('');
+  const lazyNames = [...byName.keys()].filter((n) => !initial.has(n));
+  return { ...compressed(text([...initial])), lazy: lazyNames.length ? compressed(text(lazyNames)) : null };
 }
 
 /** Replaces the SSE and polling transports with empty classes (for wsOnlyEstimate). */

@@ -2,8 +2,9 @@ import { PROTOCOL_VERSION, QUERY, type ReplyFrame, type MessageFrame, type Serve
 import { utf8Length } from './protocol/codec';
 import type { Transport, TransportFailure } from './transports/transport';
 import { createTransport } from './transports/create';
-import { createPlainTransport } from './plain/create';
 import { newPlainState, type PlainState } from './plain/plain';
+
+type PlainTransportFactory = typeof import('./plain/create').createPlainTransport;
 import type { TransportEnvironment } from './transports/environment';
 import { BackoffScheduler } from './scheduler';
 import { TypedEmitter, type EventMap } from './emitter';
@@ -63,8 +64,9 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   private readonly life: TypedEmitter<LifecycleEvents>;
   private readonly outbox: Outbox;
   private readonly environment: TransportEnvironment;
-  /** Plain mode: what its transports share across reconnects. */
+  /** Plain mode: what its transports share across reconnects, and their factory (loaded on first use). */
   private readonly plain: PlainState = newPlainState();
+  private plainFactory: PlainTransportFactory | undefined;
 
   private _state: ClientState = 'idle';
   private _transport: TransportName | null = null;
@@ -291,7 +293,17 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
       return;
     }
     if (serial !== this.attemptSerial || this._state === 'closed') return; // closed or superseded during the await
+    if (this.opts.protocol === 'plain' && !this.plainFactory) {
+      // A separate chunk in the ESM build: apps that never use plain mode never download it.
+      this.plainFactory = (await import('./plain/create')).createPlainTransport;
+      if (this.superseded(serial)) return;
+    }
     this.conn = this.openConnection(name, this.handshakeQuery(creds, false), creds);
+  }
+
+  /** True when the client was closed or another attempt started while this one awaited something. */
+  private superseded(serial: number): boolean {
+    return serial !== this.attemptSerial || this._state === 'closed';
   }
 
   private handshakeQuery(creds: AuthCredentials, probe: boolean): Record<string, string> {
@@ -338,7 +350,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   }
 
   private readonly createPlain: typeof createTransport = (name, params, env) =>
-    createPlainTransport(name, params, env, this.opts.endpoints, this.plain);
+    this.plainFactory!(name, params, env, this.opts.endpoints, this.plain);
 
   /** A plain endpoint, resolved against the client's URL. */
   private plainUrl(name: TransportName): string {
