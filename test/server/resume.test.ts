@@ -114,7 +114,9 @@ describe('resume', () => {
     const { s } = await setup();
     const a = await WsClient.open(s.base);
     const w = await a.welcome();
-    const b = await WsClient.open(s.base, { sid: w.sid, secret: w.secret.slice(0, -1) + 'x', last: 0 });
+    // Change the last character to a different one (a fixed 'x' would be the right secret 1 time in 64).
+    const wrong = w.secret.slice(0, -1) + (w.secret.endsWith('x') ? 'y' : 'x');
+    const b = await WsClient.open(s.base, { sid: w.sid, secret: wrong, last: 0 });
     expect(await b.welcome()).toMatchObject({ resumed: false, resumeFailed: 'bad_secret' });
     const c = await WsClient.open(s.base, { sid: 'nope', secret: 'nope', last: 0 });
     expect(await c.welcome()).toMatchObject({ resumed: false, resumeFailed: 'unknown_session' });
