@@ -101,7 +101,7 @@ export async function startPlainServer(options: PlainServerOptions = {}): Promis
     const after = lastEventId === undefined ? tick : Number(lastEventId);
     for (let n = after + 1; n <= tick; n++) writeTick(res, n);
     streams.add(res);
-    req.on('close', () => streams.delete(res));
+    res.on('close', () => streams.delete(res));
   });
 
   // ---- JSON polling and the send route --------------------------------------------------------------
