@@ -132,6 +132,26 @@ describe('plain mode fallback to a hand-written SSE route', () => {
   });
 });
 
+describe('plain mode without a send endpoint', () => {
+  it('keeps emits made on SSE queued, and sends them once a WebSocket is used', async () => {
+    const s = await server({ websocket: 'refuse' });
+    const c = client(s, { retriesPerTransport: 1 }, { send: undefined, polling: undefined });
+    await until(() => c.transport === 'sse', 5000, 'SSE');
+    c.emit('say', 'waited');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.posted).toEqual([]);
+    expect(s.wsReceived).toEqual([]);
+    // The WebSocket becomes available and the SSE route breaks: the walk wraps round to WebSocket.
+    s.acceptWebSockets();
+    s.setSse('html');
+    s.dropStreams();
+    await until(() => c.transport === 'websocket', 8000, 'WebSocket');
+    await until(() => s.wsReceived.length >= 1, 5000, 'the queued emit over WebSocket');
+    expect(s.wsReceived.map((t) => JSON.parse(t) as unknown)).toEqual([{ event: 'say', data: 'waited' }]);
+    expect(s.posted).toEqual([]);
+  });
+});
+
 describe('plain mode fallback to JSON polling', () => {
   it('polls with the cursor when WebSocket and SSE are blocked, and POSTs emits', async () => {
     const s = await server({ websocket: 'refuse', sse: 'html' });

@@ -41,6 +41,10 @@ export interface PlainServer {
   posted: { body: unknown; contentType: string | undefined }[];
   /** Timed events produced so far (the SSE `tick` and poll messages number them from 1). */
   ticks(): number;
+  /** From now on: accept WebSocket upgrades (a server started with `websocket: 'refuse'`). */
+  acceptWebSockets(): void;
+  /** From now on: the SSE route answers the given way. */
+  setSse(mode: 'stream' | 'html'): void;
   /** Ends every open event stream (the client sees the stream end); returns how many. */
   dropStreams(): number;
   close(): Promise<void>;
@@ -48,6 +52,8 @@ export interface PlainServer {
 
 export async function startPlainServer(options: PlainServerOptions = {}): Promise<PlainServer> {
   const tickMs = options.tickMs ?? 150;
+  let sseMode = options.sse ?? 'stream';
+  let refusing = options.websocket === 'refuse';
   const retryMs = options.retryMs ?? 300;
   const app = express();
   const server: Server = createServer(app);
@@ -57,7 +63,7 @@ export async function startPlainServer(options: PlainServerOptions = {}): Promis
     s.on('close', () => sockets.delete(s));
   });
 
-  const state: Omit<PlainServer, 'origin' | 'wsUrl' | 'ticks' | 'dropStreams' | 'close'> = {
+  const state: Omit<PlainServer, 'origin' | 'wsUrl' | 'ticks' | 'acceptWebSockets' | 'setSse' | 'dropStreams' | 'close'> = {
     wsReceived: [],
     wsConnections: 0,
     wsRefused: 0,
@@ -85,7 +91,7 @@ export async function startPlainServer(options: PlainServerOptions = {}): Promis
   app.get('/events', (req, res) => {
     const lastEventId = req.get('Last-Event-ID');
     state.sseRequests.push({ lastEventId, at: Date.now() });
-    if (options.sse === 'html') {
+    if (sseMode === 'html') {
       res.status(200).type('html').send('<html><body>Please log in to the proxy</body></html>');
       return;
     }
@@ -120,27 +126,34 @@ export async function startPlainServer(options: PlainServerOptions = {}): Promis
   });
 
   // ---- WebSocket on the same port ------------------------------------------------------------------
-  let wss: WebSocketServer | undefined;
-  if ((options.websocket ?? 'ws') === 'ws') {
-    wss = new WebSocketServer({ server });
-    wss.on('connection', (ws: WebSocket) => {
-      state.wsConnections++;
-      let n = 0;
-      const timer = setInterval(() => ws.send(JSON.stringify({ event: 'count', data: ++n })), tickMs);
-      ws.on('message', (data, isBinary) => {
-        if (!isBinary) state.wsReceived.push(data.toString());
-      });
-      ws.on('close', () => clearInterval(timer));
-      // A tutorial's extra: plain text and binary frames.
-      ws.send('plain text');
-      ws.send(Buffer.from([1, 2, 3]));
+  const onConnection = (ws: WebSocket): void => {
+    state.wsConnections++;
+    let n = 0;
+    const timer = setInterval(() => ws.send(JSON.stringify({ event: 'count', data: ++n })), tickMs);
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) state.wsReceived.push(data.toString());
     });
+    ws.on('close', () => clearInterval(timer));
+    // A tutorial's extra: plain text and binary frames.
+    ws.send('plain text');
+    ws.send(Buffer.from([1, 2, 3]));
+  };
+  let wss: WebSocketServer;
+  if (!refusing) {
+    wss = new WebSocketServer({ server });
   } else {
-    server.on('upgrade', (_req, socket) => {
-      state.wsRefused++;
-      socket.destroy();
+    // Upgrades are destroyed (as a proxy without WebSocket support does) until acceptWebSockets().
+    wss = new WebSocketServer({ noServer: true });
+    server.on('upgrade', (req, socket, head) => {
+      if (refusing) {
+        state.wsRefused++;
+        socket.destroy();
+      } else {
+        wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      }
     });
   }
+  wss.on('connection', onConnection);
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -148,6 +161,12 @@ export async function startPlainServer(options: PlainServerOptions = {}): Promis
     origin: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/`,
     ticks: () => tick,
+    acceptWebSockets: () => {
+      refusing = false;
+    },
+    setSse: (mode: 'stream' | 'html') => {
+      sseMode = mode;
+    },
     dropStreams: () => {
       const count = streams.size;
       for (const res of streams) res.end();
@@ -159,10 +178,8 @@ export async function startPlainServer(options: PlainServerOptions = {}): Promis
       clearInterval(ticker);
       for (const res of streams) res.end();
       streams.clear();
-      if (wss) {
-        for (const c of wss.clients) c.terminate();
-        await new Promise<void>((resolve) => wss!.close(() => resolve()));
-      }
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
