@@ -54,13 +54,16 @@ if (role === 'server') {
         const ws = new WebSocket(`ws://127.0.0.1:${port}/realtime/ws?v=1`, { perMessageDeflate: false });
         let unacked = 0;
         ws.on('message', (data) => {
-          const f = JSON.parse(String(data));
-          if (f.t === 'welcome') resolve();
-          else if (f.t === 'msg') {
-            onTick(f.d);
-            if (++unacked === 32) {
-              unacked = 0;
-              ws.send(`{"t":"ack","id":${f.id}}`);
+          // One frame, or a JSON array of frames the server coalesced (protocol §4).
+          const parsed = JSON.parse(String(data));
+          for (const f of Array.isArray(parsed) ? parsed : [parsed]) {
+            if (f.t === 'welcome') resolve();
+            else if (f.t === 'msg') {
+              onTick(f.d);
+              if (++unacked === 32) {
+                unacked = 0;
+                ws.send(`{"t":"ack","id":${f.id}}`);
+              }
             }
           }
         });

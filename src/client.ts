@@ -277,10 +277,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
 
   private async attempt(): Promise<void> {
     this.cancelRetry();
-    if (!isOnline()) {
-      this.waitingForOnline = true; // no timer burns while offline; `online` resumes the walk
-      return;
-    }
+    // No online check here: an attempt is always worth one try (browsers can report offline wrongly at start-up);
+    // it is the retries that wait for `online` (scheduleRetry).
     const serial = ++this.attemptSerial;
     const name = this.opts.transports[this.walkIndex]!;
     let creds: AuthCredentials;
@@ -498,7 +496,10 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     if (this._state === 'closed') return; // a listener closed the client
     if (conn.opened) this.setState('reconnecting');
 
-    const decision = classifyFailure(failure, this.opts.auth !== undefined && !this.authRefreshed);
+    let decision = classifyFailure(failure, this.opts.auth !== undefined && !this.authRefreshed);
+    // A plain server without a route for this transport answers 404/405/501: that transport is unavailable, so the
+    // walk moves on instead of stopping.
+    if (this.opts.protocol === 'plain' && !conn.opened && decision.action === 'stop' && decision.error.code === 'rejected') decision = { action: 'retry' };
     switch (decision.action) {
       case 'stop':
         return this.shutdown({ reason: decision.error.message, error: decision.error });
@@ -513,7 +514,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
       // It worked a moment ago: reopen the same transport, with backoff (or after the delay a plain SSE `retry:` set).
       this.nextReason = 'connect';
       const delay = this.scheduler.backoff(this.walkFailures++);
-      return this.scheduleRetry(this.opts.protocol === 'plain' && this.plain.retryMs !== undefined ? this.plain.retryMs : delay, failure.message);
+      const sseRetry = this.opts.protocol === 'plain' && conn.name === 'sse' ? this.plain.retryMs : undefined;
+      return this.scheduleRetry(sseRetry ?? delay, failure.message);
     }
     if (this.walkSticky && this.walkFailures < this.opts.retriesPerTransport) {
       return this.scheduleRetry(this.scheduler.backoff(this.walkFailures++), failure.message);

@@ -28,8 +28,8 @@ class WsConnection implements Connection {
    * a large backlog does not trip the back-pressure limit. Infinity while the replay is being written.
    */
   private replayAllowance = 0;
-  /** The TCP socket is corked from the first send of an event-loop turn until a microtask later (see `send`). */
-  private corked = false;
+  /** Frames sent in this event-loop turn, written as one message a microtask later (see `send`). */
+  private batch: string[] | null = null;
 
   constructor(
     readonly ws: WebSocket,
@@ -56,18 +56,22 @@ class WsConnection implements Connection {
 
   send(frame: ServerFrame, text = encodeFrame(frame)): void {
     if (this.ended || this.ws.readyState !== this.ws.OPEN) return;
-    if (!this.corked && this.socket) {
-      // Every frame sent in this turn (a burst, a replay, one broadcast of many) leaves in one write: without the
-      // cork each frame is its own writev syscall, which was ~45% of the server's CPU in the 1,000-client fan-out
-      // benchmark. Frames are unchanged on the wire (protocol §4: one frame per message).
-      this.corked = true;
-      this.socket.cork();
-      queueMicrotask(() => {
-        this.corked = false;
-        this.socket?.uncork();
-      });
+    // Every frame of this turn (a burst, a replay, one broadcast of many) leaves as one WebSocket message holding a
+    // JSON array (protocol §4): browsers pay a fixed cost per message, and the server one write per message.
+    if (this.batch) {
+      this.batch.push(text);
+      return;
     }
-    this.ws.send(text);
+    this.batch = [text];
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Writes the frames batched so far: one frame as itself, several as a JSON array. */
+  private flush(): void {
+    const texts = this.batch;
+    this.batch = null;
+    if (!texts || this.ended || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(texts.length === 1 ? texts[0]! : `[${texts.join(',')}]`);
     if (this.ws.bufferedAmount > this.opts.maxBufferedBytes + this.replayAllowance) {
       // A client that does not read: stop queueing before memory grows without bound. A close frame would queue
       // behind what it does not read, so the socket is cut; the session waits for a resume from its replay buffer.
@@ -89,6 +93,7 @@ class WsConnection implements Connection {
 
   close(code: number, reason: string): void {
     if (this.ended) return;
+    this.flush(); // frames of this turn (a close frame, say) go before the close
     this.ended = true;
     this.dispose();
     this.ws.close(code, reason);
@@ -107,7 +112,9 @@ class WsConnection implements Connection {
   replaying<T>(attach: () => T): T {
     this.replayAllowance = Infinity;
     try {
-      return attach();
+      const result = attach();
+      this.flush();
+      return result;
     } finally {
       this.replayAllowance = this.ws.bufferedAmount;
     }

@@ -1,4 +1,4 @@
-import { decodeServerFrame, encodeFrame } from '../protocol/codec';
+import { decodeServerBatch, decodeServerFrame, encodeFrame } from '../protocol/codec';
 import type { ClientFrame } from '../protocol/frames';
 import { resolveWebSocket, type MessageEventLike, type TransportEnvironment } from './environment';
 import { buildUrl, type Transport, type TransportConnectParams, type TransportFailure } from './transport';
@@ -125,12 +125,17 @@ export class WebSocketTransport implements Transport {
       this.fail({ kind: 'protocol', message: 'binary WebSocket message' });
       return;
     }
-    const decoded = decodeServerFrame(event.data);
+    // One frame, or a JSON array of frames the server coalesced (protocol §4).
+    const batch = event.data.startsWith('[');
+    const decoded = batch ? decodeServerBatch(event.data) : decodeServerFrame(event.data);
     if (!decoded.ok) {
       this.fail({ kind: 'protocol', message: decoded.reason });
       return;
     }
-    this.params.handlers.onFrame(decoded.frame);
+    for (const frame of Array.isArray(decoded.frame) ? decoded.frame : [decoded.frame]) {
+      if (this.closed) return; // the owner closed us from inside a callback
+      this.params.handlers.onFrame(frame);
+    }
   };
 
   private readonly onClose = (event: CloseEventLike): void => {

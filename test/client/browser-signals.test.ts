@@ -51,6 +51,14 @@ describe('offline / online', () => {
     await waitOpen(r);
   });
 
+  it('tries once even when the browser says offline at start (it can be wrong), then waits for `online`', async () => {
+    online = false;
+    const r = rig({ transports: ['polling'], backoff: { initialMs: 30_000, jitter: 0 } });
+    r.client.connect();
+    await waitOpen(r);
+    expect(r.fake.handshakes).toHaveLength(1);
+  });
+
   it('`online` while open does nothing', async () => {
     const r = rig({ transports: ['polling'] });
     r.client.connect();

@@ -153,6 +153,17 @@ describe('plain mode without a send endpoint', () => {
 });
 
 describe('plain mode fallback to JSON polling', () => {
+  it('moves on when an endpoint has no such route (404): a missing route means that transport is unavailable', async () => {
+    const s = await server({ websocket: 'refuse' });
+    const c = client(s, {}, { sse: '/no-such-route' });
+    await until(() => c.transport === 'polling', 5000, 'polling');
+    expect(c.failures.map((f) => [f.kind, f.status])).toEqual([
+      ['network', undefined],
+      ['http', 404],
+    ]);
+    expect(c.state).toBe('open');
+  });
+
   it('polls with the cursor when WebSocket and SSE are blocked, and POSTs emits', async () => {
     const s = await server({ websocket: 'refuse', sse: 'html' });
     const c = client(s);

@@ -121,9 +121,10 @@ export class WsClient {
     this.ws.on('message', (data) => {
       const text = (data as Buffer).toString();
       this.raw.push(text);
-      const d = decodeServerFrame(text);
+      // One frame, or a JSON array of the frames the server coalesced in one turn (protocol §4).
+      const d = text.startsWith('[') ? decodeServerBatch(text) : decodeServerFrame(text);
       if (!d.ok) throw new Error(`bad server frame ${text}: ${d.reason}`);
-      this.frames.push(d.frame);
+      for (const frame of Array.isArray(d.frame) ? d.frame : [d.frame]) this.frames.push(frame);
     });
   }
 
