@@ -26,7 +26,7 @@ describe('bundle size', () => {
     console.log(
       [
         line('ESM default (RealtimeClient)', m.esm, TARGETS.esmDefaultGzip),
-        m.esm.lazy ? line('  lazy chunk (polyfill, not counted)', m.esm.lazy) : '  (no lazy chunk)',
+        m.esm.lazy ? line('  lazy chunks (polyfill, plain mode; not counted)', m.esm.lazy) : '  (no lazy chunk)',
         line('WebSocket-only import (= default)', m.esm),
         line('  estimate with SSE+polling stubbed', m.wsOnlyEstimate),
         line('UMD min (everything)', m.umd, TARGETS.umdGzip),
