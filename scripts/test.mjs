@@ -2,7 +2,9 @@
 // `npm test`: make sure a Chromium exists for the browser tests (find it, or install it and say so),
 // build the bundles the browser tests load, then run every test with vitest.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ensureChromium } from './chromium.mjs';
 
 const run = (cmd, args, env = process.env) => {
@@ -24,5 +26,16 @@ if (!existsSync('dist/realtime-fallback.umd.js')) {
 console.log('[test] type-checking (tsc --noEmit)');
 if (run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']) !== 0) process.exit(1);
 
-const status = run('npx', ['vitest', 'run', ...process.argv.slice(2)], { ...process.env, CHROMIUM_PATH: chromium });
+const report = join(tmpdir(), `realtime-fallback-vitest-${process.pid}.json`);
+const status = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
+  ...process.env,
+  CHROMIUM_PATH: chromium,
+});
+// One plain closing line that any CI can read.
+if (existsSync(report)) {
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  rmSync(report, { force: true });
+}
 process.exit(status);
