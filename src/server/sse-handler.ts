@@ -14,6 +14,8 @@ class SseConnection implements Connection {
   private readonly heartbeat: NodeJS.Timeout;
   /** Bytes the welcome + replay queued (bounded by the replay buffer), allowed on top of `maxBufferedBytes`. */
   allowance = Infinity;
+  /** Frames sent in this event-loop turn, written as one event a microtask later (see `send`). */
+  private batch: { text: string; id: number | undefined }[] | null = null;
 
   constructor(
     private readonly res: ServerResponse,
@@ -28,13 +30,33 @@ class SseConnection implements Connection {
   }
 
   send(frame: ServerFrame, text = encodeFrame(frame)): void {
-    const id = frame.t === 'msg' || frame.t === 'reply' ? `id: ${frame.id}\n` : '';
-    this.write(`${id}data: ${text}\n\n`);
+    if (this.ended) return;
+    // The frames of one turn go out as one event whose data is a JSON array (protocol §4): one event to parse and
+    // dispatch instead of one per frame. Its `id:` names the last sequenced frame in it.
+    const id = frame.t === 'msg' || frame.t === 'reply' ? frame.id : undefined;
+    if (this.batch) {
+      this.batch.push({ text, id });
+      return;
+    }
+    this.batch = [{ text, id }];
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Writes the frames batched so far: one frame as itself, several as a JSON array. */
+  flush(): void {
+    const batch = this.batch;
+    this.batch = null;
+    if (!batch) return;
+    let lastId: number | undefined;
+    for (const b of batch) if (b.id !== undefined) lastId = b.id;
+    const data = batch.length === 1 ? batch[0]!.text : `[${batch.map((b) => b.text).join(',')}]`;
+    this.write(`${lastId === undefined ? '' : `id: ${lastId}\n`}data: ${data}\n\n`);
   }
 
   end(frame: CloseFrame): void {
     if (this.ended) return;
     this.send(frame);
+    this.flush();
     this.dispose();
     this.res.end();
   }
@@ -101,6 +123,7 @@ export class SseHandler {
     });
     this.conns.add(conn);
     session = this.sessions.connect(hs.params, conn, auth.auth, req.socket.remoteAddress);
+    conn.flush(); // the welcome and the replay, before the allowance is measured
     conn.allowance = res.writableLength;
     if (conn.closed) session.detach(conn); // the client left during the handshake
   }

@@ -1,4 +1,4 @@
-import { decodeServerFrame } from '../protocol/codec';
+import { decodeServerBatch, decodeServerFrame } from '../protocol/codec';
 import type { ClientFrame, ServerFrame } from '../protocol/frames';
 import {
   loadEventSourcePolyfill,
@@ -113,12 +113,20 @@ export class SseTransport implements Transport {
 
   private readonly onMessage = (event: MessageEventLike): void => {
     if (this.closed) return;
-    const decoded = typeof event.data === 'string' ? decodeServerFrame(event.data) : { ok: false as const, reason: 'non-text event' };
+    if (typeof event.data !== 'string') {
+      this.fail({ kind: 'protocol', message: 'non-text event' });
+      return;
+    }
+    // One frame, or a JSON array of frames the server coalesced (protocol §4).
+    const decoded = event.data.startsWith('[') ? decodeServerBatch(event.data) : decodeServerFrame(event.data);
     if (!decoded.ok) {
       this.fail({ kind: 'protocol', message: decoded.reason });
       return;
     }
-    this.deliver(decoded.frame);
+    for (const frame of Array.isArray(decoded.frame) ? decoded.frame : [decoded.frame]) {
+      if (this.closed) return; // the owner closed us from inside a callback
+      this.deliver(frame);
+    }
   };
 
   /**

@@ -156,6 +156,8 @@ export interface SseEvent {
 /** A raw SSE client over node:http that parses events (protocol §4) and keeps the raw text. */
 export class SseClient {
   readonly events = new FrameQueue<SseEvent>();
+  /** Each batched event as sent: its `id:` line (the last sequenced frame in it) and how many frames it held. */
+  readonly batches: { id: string | undefined; count: number }[] = [];
   text = '';
   status = 0;
   headers: IncomingHttpHeaders = {};
@@ -188,9 +190,21 @@ export class SseClient {
             else if (line.startsWith('data: ')) data.push(line.slice(6));
           }
           if (data.length === 0) continue;
-          const d = decodeServerFrame(data.join('\n'));
+          const text = data.join('\n');
+          if (text.startsWith('[')) {
+            // A batch (protocol §4): one entry per frame; each sequenced frame is listed under its own id.
+            const b = decodeServerBatch(text);
+            if (!b.ok) throw new Error(`bad SSE batch: ${b.reason}`);
+            for (const frame of b.frame) {
+              const own = frame.t === 'msg' || frame.t === 'reply' ? String(frame.id) : undefined;
+              this.events.push(own === undefined ? { data: text, frame } : { id: own, data: text, frame });
+            }
+            this.batches.push({ id, count: b.frame.length });
+            continue;
+          }
+          const d = decodeServerFrame(text);
           if (!d.ok) throw new Error(`bad SSE frame: ${d.reason}`);
-          this.events.push(id === undefined ? { data: data.join('\n'), frame: d.frame } : { id, data: data.join('\n'), frame: d.frame });
+          this.events.push(id === undefined ? { data: text, frame: d.frame } : { id, data: text, frame: d.frame });
         }
       });
       res.on('end', onEnd);

@@ -34,6 +34,16 @@ describe('SSE transport', () => {
     expect(w.resumed).toBe(false);
   });
 
+  it('sends the frames of one turn as one event whose id names the last of them', async () => {
+    const { s, sessions } = await setup();
+    const sse = SseClient.open(s.base);
+    await sse.welcome();
+    for (let n = 1; n <= 5; n++) sessions[0]!.emit('n', n);
+    await sse.next((f) => f.t === 'msg' && f.id === 5);
+    expect(sse.batches).toEqual([{ id: '5', count: 5 }]);
+    expect(sse.text).toContain('id: 5\ndata: [{"t":"msg","id":1');
+  });
+
   it('sends ping frames and comment lines every heartbeat', async () => {
     const { s } = await setup({ heartbeatMs: 50 });
     const sse = SseClient.open(s.base);

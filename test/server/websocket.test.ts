@@ -19,6 +19,22 @@ describe('WebSocket transport', () => {
     expect(s.rt.session(w.sid)?.transport).toBe('websocket');
   });
 
+  it('sends the frames of one turn as one message holding a JSON array, a lone frame as itself', async () => {
+    const s = await startServer();
+    const sessions: import('../../src/server').Session[] = [];
+    s.rt.on('connection', (session) => sessions.push(session));
+    const c = await WsClient.open(s.base);
+    await c.welcome();
+    for (let n = 1; n <= 4; n++) sessions[0]!.emit('n', n);
+    await c.frames.next((f) => f.t === 'msg' && f.id === 4);
+    sessions[0]!.emit('n', 5);
+    await c.frames.next((f) => f.t === 'msg' && f.id === 5);
+    const msgs = c.raw.filter((r) => r.includes('"t":"msg"'));
+    expect(msgs).toHaveLength(2);
+    expect(JSON.parse(msgs[0]!).map((f: { id: number }) => f.id)).toEqual([1, 2, 3, 4]);
+    expect(JSON.parse(msgs[1]!)).toMatchObject({ t: 'msg', id: 5 });
+  });
+
   it('runs an emit handler once and acks; duplicates are re-acked but not run; gaps are dropped', async () => {
     const s = await startServer();
     const got: unknown[] = [];
