@@ -1,6 +1,6 @@
 import type { ClientFrame } from '../protocol/frames';
 import { resolveFetch, type FetchFn, type TransportEnvironment } from '../transports/environment';
-import type { Transport, TransportConnectParams, TransportFailure } from '../transports/transport';
+import { ScheduledCallbacks, type Transport, type TransportConnectParams, type TransportFailure } from '../transports/transport';
 import { deliverMessage, describe, emitsOf, httpFailure, plainWelcome, toMessage, withQuery } from './common';
 import type { PlainState } from './plain';
 import { PlainUpstream } from './upstream';
@@ -17,7 +17,7 @@ export class PlainPollingTransport implements Transport {
   readonly name = 'polling' as const;
   private readonly fetch: FetchFn;
   private readonly upstream: PlainUpstream;
-  private readonly cancels = new Set<() => void>();
+  private readonly timers: ScheduledCallbacks;
   private poll: AbortController | undefined;
   private opened = false;
   private closed = false;
@@ -30,6 +30,7 @@ export class PlainPollingTransport implements Transport {
     sendUrl: string | undefined,
     private readonly intervalMs: number,
   ) {
+    this.timers = new ScheduledCallbacks(params.schedule);
     this.fetch = resolveFetch(env);
     this.upstream = new PlainUpstream(params, state, sendUrl, this.fetch, (failure) => this.fail(failure));
   }
@@ -49,8 +50,7 @@ export class PlainPollingTransport implements Transport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const cancel of this.cancels) cancel();
-    this.cancels.clear();
+    this.timers.cancelAll();
     this.poll?.abort();
     this.poll = undefined;
     this.upstream.close();
@@ -114,11 +114,9 @@ export class PlainPollingTransport implements Transport {
     if (this.closed) return;
     // Only once every message of the answer was handed on: a poll cut short asks again from the old cursor.
     if (answer.cursor !== undefined) this.state.cursor = answer.cursor;
-    const cancel = this.params.schedule(() => {
-      this.cancels.delete(cancel);
+    this.timers.after(() => {
       if (!this.closed) void this.pollOnce();
     }, this.intervalMs);
-    this.cancels.add(cancel);
   }
 
   private fail(failure: TransportFailure): void {

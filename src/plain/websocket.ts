@@ -1,6 +1,6 @@
 import type { ClientFrame, EmitFrame } from '../protocol/frames';
 import { resolveWebSocket, type MessageEventLike, type TransportEnvironment } from '../transports/environment';
-import type { Transport, TransportConnectParams, TransportFailure } from '../transports/transport';
+import { ScheduledCallbacks, type Transport, type TransportConnectParams, type TransportFailure } from '../transports/transport';
 import { CLOSE_CODE_STATUS } from '../transports/websocket';
 import { deliverMessage, emitsOf, encodeEmit, markSent, parseOrRaw, plainWelcome, toMessage, withQuery } from './common';
 import type { PlainState } from './plain';
@@ -40,7 +40,7 @@ const OPEN = 1;
 export class PlainWebSocketTransport implements Transport {
   readonly name = 'websocket' as const;
   private socket: SocketLike | undefined;
-  private readonly cancels = new Set<() => void>();
+  private readonly timers: ScheduledCallbacks;
   private closed = false;
   private started = false;
   /** Emits given before the socket opened, sent in order on `open`. */
@@ -50,14 +50,16 @@ export class PlainWebSocketTransport implements Transport {
     private readonly params: TransportConnectParams,
     private readonly env: TransportEnvironment,
     private readonly state: PlainState,
-  ) {}
+  ) {
+    this.timers = new ScheduledCallbacks(params.schedule);
+  }
 
   connect(): void {
     if (this.closed || this.started) return;
     this.started = true;
     const Ctor = resolveWebSocket(this.env);
     if (Ctor === undefined) {
-      this.later(() => this.fail({ kind: 'network', message: 'no WebSocket implementation available' }));
+      this.timers.after(() => this.fail({ kind: 'network', message: 'no WebSocket implementation available' }));
       return;
     }
     let socket: SocketLike;
@@ -65,7 +67,7 @@ export class PlainWebSocketTransport implements Transport {
       socket = new Ctor(socketUrl(this.params.url, this.params.query)) as SocketLike;
     } catch (error) {
       // A malformed URL or a blocked port throws synchronously: still report it asynchronously.
-      this.later(() => this.fail({ kind: 'network', message: `WebSocket could not be created: ${String(error)}` }));
+      this.timers.after(() => this.fail({ kind: 'network', message: `WebSocket could not be created: ${String(error)}` }));
       return;
     }
     socket.binaryType = 'arraybuffer';
@@ -91,8 +93,7 @@ export class PlainWebSocketTransport implements Transport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const cancel of this.cancels) cancel();
-    this.cancels.clear();
+    this.timers.cancelAll();
     this.queue = [];
     const socket = this.socket;
     this.socket = undefined;
@@ -144,13 +145,6 @@ export class PlainWebSocketTransport implements Transport {
     this.params.handlers.onFailure(failure);
   }
 
-  private later(callback: () => void): void {
-    const cancel = this.params.schedule(() => {
-      this.cancels.delete(cancel);
-      callback();
-    }, 0);
-    this.cancels.add(cancel);
-  }
 }
 
 /** The endpoint with the handshake query, http(s): turned into ws(s):. */

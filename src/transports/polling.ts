@@ -1,7 +1,7 @@
 import { decodeServerBatch } from '../protocol/codec';
 import type { ClientFrame, WelcomeFrame } from '../protocol/frames';
 import { resolveFetch, type FetchFn, type TransportEnvironment } from './environment';
-import { buildUrl, parseRetryAfter, type Transport, type TransportConnectParams, type TransportFailure } from './transport';
+import { buildUrl, ScheduledCallbacks, parseRetryAfter, type Transport, type TransportConnectParams, type TransportFailure } from './transport';
 import { describe, Upstream } from './upstream';
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
@@ -17,7 +17,7 @@ export class LongPollingTransport implements Transport {
   readonly name = 'polling' as const;
   private readonly fetch: FetchFn;
   private readonly upstream: Upstream;
-  private readonly cancels = new Set<() => void>();
+  private readonly timers: ScheduledCallbacks;
   private session: Pick<WelcomeFrame, 'sid' | 'secret' | 'cid'> | undefined;
   private last: number;
   private poll: AbortController | undefined;
@@ -28,6 +28,7 @@ export class LongPollingTransport implements Transport {
     private readonly params: TransportConnectParams,
     env: TransportEnvironment = {},
   ) {
+    this.timers = new ScheduledCallbacks(params.schedule);
     this.fetch = resolveFetch(env);
     const last = Number(params.query.last ?? 0);
     this.last = Number.isSafeInteger(last) && last >= 0 ? last : 0;
@@ -63,8 +64,7 @@ export class LongPollingTransport implements Transport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const cancel of this.cancels) cancel();
-    this.cancels.clear();
+    this.timers.cancelAll();
     this.poll?.abort();
     this.poll = undefined;
     this.upstream.close();
@@ -141,11 +141,9 @@ export class LongPollingTransport implements Transport {
       }
     }
     if (this.closed) return;
-    const cancel = this.params.schedule(() => {
-      this.cancels.delete(cancel);
+    this.timers.after(() => {
       if (!this.closed) void this.pollOnce();
-    }, 0);
-    this.cancels.add(cancel);
+    });
   }
 
   private fail(failure: TransportFailure): void {

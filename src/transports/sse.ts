@@ -10,7 +10,7 @@ import {
   type MessageEventLike,
   type TransportEnvironment,
 } from './environment';
-import { buildUrl, parseRetryAfter, type Transport, type TransportConnectParams, type TransportFailure } from './transport';
+import { buildUrl, ScheduledCallbacks, parseRetryAfter, type Transport, type TransportConnectParams, type TransportFailure } from './transport';
 import { describe, Upstream } from './upstream';
 import { polyfillFetchTransport } from './sse-fetch';
 
@@ -34,7 +34,7 @@ export class SseTransport implements Transport {
   readonly name = 'sse' as const;
   private source: EventSourceLike | undefined;
   private readonly upstream: Upstream;
-  private readonly cancels = new Set<() => void>();
+  private readonly timers: ScheduledCallbacks;
   private closed = false;
   private started = false;
 
@@ -42,6 +42,7 @@ export class SseTransport implements Transport {
     private readonly params: TransportConnectParams,
     private readonly env: TransportEnvironment = {},
   ) {
+    this.timers = new ScheduledCallbacks(params.schedule);
     this.upstream = new Upstream({
       url: params.url,
       query: params.query,
@@ -79,8 +80,7 @@ export class SseTransport implements Transport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const cancel of this.cancels) cancel();
-    this.cancels.clear();
+    this.timers.cancelAll();
     this.upstream.close();
     const source = this.source;
     this.source = undefined;
@@ -103,7 +103,7 @@ export class SseTransport implements Transport {
       source = new Ctor(buildUrl(this.params.url, '/sse', this.params.query), init);
     } catch (err) {
       // A malformed URL throws synchronously; report it later so connect() itself never calls back.
-      this.later(() => this.fail({ kind: 'network', message: `EventSource: ${describe(err)}` }));
+      this.timers.after(() => this.fail({ kind: 'network', message: `EventSource: ${describe(err)}` }));
       return;
     }
     this.source = source;
@@ -165,11 +165,4 @@ export class SseTransport implements Transport {
     this.params.handlers.onFailure(failure);
   }
 
-  private later(callback: () => void): void {
-    const cancel = this.params.schedule(() => {
-      this.cancels.delete(cancel);
-      callback();
-    }, 0);
-    this.cancels.add(cancel);
-  }
 }

@@ -28,6 +28,27 @@ export interface TransportHandlers {
 /** The only timer a transport may use: the owner's scheduler, so `close()` can release it. */
 export type ScheduleFn = (callback: () => void, delayMs: number) => () => void;
 
+/** Callbacks a transport scheduled through its owner's scheduler, all cancelled at once by its `close()`. */
+export class ScheduledCallbacks {
+  private readonly cancels = new Set<() => void>();
+
+  constructor(private readonly schedule: ScheduleFn) {}
+
+  /** Runs `callback` after `delayMs` (0: on a later turn, never inside the caller). */
+  after(callback: () => void, delayMs = 0): void {
+    const cancel = this.schedule(() => {
+      this.cancels.delete(cancel);
+      callback();
+    }, delayMs);
+    this.cancels.add(cancel);
+  }
+
+  cancelAll(): void {
+    for (const cancel of this.cancels) cancel();
+    this.cancels.clear();
+  }
+}
+
 /** Everything a transport needs to open one connection. */
 export interface TransportConnectParams {
   /** The endpoint URL `E` (http: or https:); the transport appends its own path. */

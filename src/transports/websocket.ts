@@ -1,7 +1,7 @@
 import { decodeServerBatch, decodeServerFrame, encodeFrame } from '../protocol/codec';
 import type { ClientFrame } from '../protocol/frames';
 import { resolveWebSocket, type MessageEventLike, type TransportEnvironment } from './environment';
-import { buildUrl, type Transport, type TransportConnectParams, type TransportFailure } from './transport';
+import { buildUrl, ScheduledCallbacks, type Transport, type TransportConnectParams, type TransportFailure } from './transport';
 
 /**
  * Close codes that stand for an HTTP status (docs/protocol.md §3 "Handshake rejection" and §4 "WebSocket").
@@ -48,7 +48,7 @@ const OPEN = 1;
 export class WebSocketTransport implements Transport {
   readonly name = 'websocket' as const;
   private socket: SocketLike | undefined;
-  private readonly cancels = new Set<() => void>();
+  private readonly timers: ScheduledCallbacks;
   private closed = false;
   private started = false;
   /** Frames given before the socket opened, sent in order on `open`. */
@@ -57,7 +57,9 @@ export class WebSocketTransport implements Transport {
   constructor(
     private readonly params: TransportConnectParams,
     private readonly env: TransportEnvironment = {},
-  ) {}
+  ) {
+    this.timers = new ScheduledCallbacks(params.schedule);
+  }
 
   connect(): void {
     if (this.closed || this.started) return;
@@ -65,7 +67,7 @@ export class WebSocketTransport implements Transport {
     const Ctor = resolveWebSocket(this.env);
     if (Ctor === undefined) {
       // Reported asynchronously like every other failure, so the owner never sees a callback inside connect().
-      this.later(() => this.fail({ kind: 'network', message: 'no WebSocket implementation available' }));
+      this.timers.after(() => this.fail({ kind: 'network', message: 'no WebSocket implementation available' }));
       return;
     }
     let socket: SocketLike;
@@ -73,7 +75,7 @@ export class WebSocketTransport implements Transport {
       socket = new Ctor(buildUrl(this.params.url, '/ws', this.params.query, true)) as SocketLike;
     } catch (error) {
       // A malformed URL or a blocked port throws synchronously: still report it asynchronously.
-      this.later(() => this.fail({ kind: 'network', message: `WebSocket could not be created: ${String(error)}` }));
+      this.timers.after(() => this.fail({ kind: 'network', message: `WebSocket could not be created: ${String(error)}` }));
       return;
     }
     this.socket = socket;
@@ -93,8 +95,7 @@ export class WebSocketTransport implements Transport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const cancel of this.cancels) cancel();
-    this.cancels.clear();
+    this.timers.cancelAll();
     this.queue = [];
     const socket = this.socket;
     this.socket = undefined;
@@ -160,11 +161,4 @@ export class WebSocketTransport implements Transport {
     this.params.handlers.onFailure(failure);
   }
 
-  private later(callback: () => void): void {
-    const cancel = this.params.schedule(() => {
-      this.cancels.delete(cancel);
-      callback();
-    }, 0);
-    this.cancels.add(cancel);
-  }
 }
