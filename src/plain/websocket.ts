@@ -1,33 +1,12 @@
 import type { ClientFrame, EmitFrame } from '../protocol/frames';
 import { resolveWebSocket, type MessageEventLike, type TransportEnvironment } from '../transports/environment';
 import { ScheduledCallbacks, type Transport, type TransportConnectParams, type TransportFailure } from '../transports/transport';
-import { CLOSE_CODE_STATUS } from '../transports/websocket';
+import { CLOSE_CODE_STATUS, OPEN, type CloseEventLike, type ErrorEventLike, type SocketLike } from '../transports/websocket';
 import { deliverMessage, emitsOf, encodeEmit, markSent, parseOrRaw, plainWelcome, toMessage, withQuery } from './common';
 import type { PlainState } from './plain';
 
 /** Close codes a plain server may use to refuse a credential; every other close is a network drop. */
 const AUTH_CLOSE_CODES = [4401, 4403];
-
-interface CloseEventLike {
-  readonly code: number;
-  readonly reason: string;
-}
-
-interface ErrorEventLike {
-  readonly message?: string;
-}
-
-interface SocketLike {
-  readonly readyState: number;
-  binaryType?: string;
-  send(data: string): void;
-  close(code?: number): void;
-  addEventListener(type: string, listener: (event: never) => void): void;
-  removeEventListener(type: string, listener: (event: never) => void): void;
-}
-
-/** `WebSocket.OPEN`. */
-const OPEN = 1;
 
 /**
  * A WebSocket to a server that does not speak the realtime-fallback protocol (README, "Plain mode").

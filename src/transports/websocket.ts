@@ -17,18 +17,19 @@ export const CLOSE_CODE_STATUS: Readonly<Record<number, number>> = {
   4503: 503,
 };
 
-interface CloseEventLike {
+export interface CloseEventLike {
   readonly code: number;
   readonly reason: string;
 }
 
-interface ErrorEventLike {
+export interface ErrorEventLike {
   readonly message?: string;
 }
 
-/** The part of a WebSocket (the browser's or `ws`'s) this transport uses. */
-interface SocketLike {
+/** The part of a WebSocket (the browser's or `ws`'s) the WebSocket transports use. */
+export interface SocketLike {
   readonly readyState: number;
+  binaryType?: string;
   send(data: string): void;
   close(code?: number): void;
   addEventListener(type: string, listener: (event: never) => void): void;
@@ -36,7 +37,7 @@ interface SocketLike {
 }
 
 /** `WebSocket.OPEN`. */
-const OPEN = 1;
+export const OPEN = 1;
 
 /**
  * One WebSocket connection attempt (`E/ws`), one JSON frame per text message.
