@@ -12,6 +12,7 @@ import { resolveOptions, type AuthCredentials, type ClientOptions, type Resolved
 import { RealtimeError } from './errors';
 import { Outbox, type OutboxEntry } from './outbox';
 import { classifyFailure } from './failure-policy';
+import { FallbackWalk } from './fallback-walk';
 import { recallTransport, rememberTransport } from './transport-memory';
 import { isOnline, watchBrowserSignals } from './browser-signals';
 import type { ClientState, LifecycleEvents, Subscribable, TransportReason } from './lifecycle';
@@ -87,16 +88,11 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   private readonly requests = new Map<OutboxEntry, PendingRequest>();
   private readonly requestsBySeq = new Map<number, PendingRequest>();
 
-  /** Fallback walk: index into `opts.transports`, failures of a transport that had worked, failed rounds. */
-  private walkIndex = 0;
-  private walkSticky = false;
-  private walkFailures = 0;
-  private walkRounds = 0;
+  private readonly walk: FallbackWalk;
   private retriesSinceOpen = 0;
   private authRefreshed = false;
   private waitingForOnline = false;
   private everOpened = false;
-  private nextReason: TransportReason = 'connect';
 
   private cancelRetry: () => void = noop;
   private cancelAck: (() => void) | null = null;
@@ -108,6 +104,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     this.opts = resolveOptions(options);
     this.url = normaliseUrl(url);
     this.scheduler = new BackoffScheduler(this.opts.backoff, this.opts.clock, this.opts.random);
+    this.walk = new FallbackWalk(this.opts.transports.length, this.opts.retriesPerTransport, (attempt) => this.scheduler.backoff(attempt));
     const onListenerError = (error: unknown, event: string): void =>
       this.opts.logger('error', `listener for "${event}" threw`, { error });
     this.app = new TypedEmitter<ServerEvents>(onListenerError);
@@ -199,13 +196,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     });
     const remembered = recallTransport(this.opts.storage, this.url, this.scheduler.now());
     const index = remembered ? this.opts.transports.indexOf(remembered) : -1;
-    this.walkIndex = Math.max(0, index);
-    this.nextReason = index > 0 ? 'remembered' : 'connect';
-    // A remembered transport gets no second chance if it fails before opening: the walk moves on at once.
-    this.walkSticky = false;
-    this.walkFailures = 0;
+    this.walk.start(index);
     this.authRefreshed = false;
-    this.walkRounds = 0;
     this.retriesSinceOpen = 0;
     this.setState(this.everOpened ? 'reconnecting' : 'connecting');
     void this.attempt();
@@ -280,14 +272,14 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     // No online check here: an attempt is always worth one try (browsers can report offline wrongly at start-up);
     // it is the retries that wait for `online` (scheduleRetry).
     const serial = ++this.attemptSerial;
-    const name = this.opts.transports[this.walkIndex]!;
+    const name = this.opts.transports[this.walk.index]!;
     let creds: AuthCredentials;
     try {
       creds = await this.credentials();
     } catch (cause) {
       if (serial !== this.attemptSerial || this._state === 'closed') return;
       this.life.emit('error', new RealtimeError('unauthorized', 'the auth provider failed; retrying', { cause }));
-      this.scheduleRetry(this.scheduler.backoff(this.walkRounds++), 'auth provider failed');
+      this.scheduleRetry(this.walk.pause(), 'auth provider failed');
       return;
     }
     if (serial !== this.attemptSerial || this._state === 'closed') return; // closed or superseded during the await
@@ -387,13 +379,11 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     conn.cancelOpenTimer();
     conn.opened = true;
     this.adoptSession(welcome);
-    this.walkSticky = true;
-    this.walkFailures = 0;
-    this.walkRounds = 0;
+    this.walk.opened();
     this.retriesSinceOpen = 0;
     this.authRefreshed = false;
     this.everOpened = true;
-    this.switchTransport(conn.name, this.nextReason);
+    this.switchTransport(conn.name, this.walk.reason);
     this.setState('open');
     this.life.emit('open', { transport: conn.name, sessionId: welcome.sid, resumed: welcome.resumed });
     this.flush(true);
@@ -509,32 +499,30 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
       case 'wait':
         return this.scheduleRetry(decision.delayMs, `server asked to retry after ${decision.delayMs} ms`);
     }
-    if (immediate) return this.scheduleRetry(0, failure.message);
-    if (conn.opened) {
-      // It worked a moment ago: reopen the same transport, with backoff (or after the delay a plain SSE `retry:` set).
-      this.nextReason = 'connect';
-      const delay = this.scheduler.backoff(this.walkFailures++);
-      const sseRetry = this.opts.protocol === 'plain' && conn.name === 'sse' ? this.plain.retryMs : undefined;
-      return this.scheduleRetry(sseRetry ?? delay, failure.message);
+    if (immediate) {
+      if (conn.opened) this.walk.reason = 'connect';
+      return this.scheduleRetry(0, failure.message);
     }
-    if (this.walkSticky && this.walkFailures < this.opts.retriesPerTransport) {
-      return this.scheduleRetry(this.scheduler.backoff(this.walkFailures++), failure.message);
+    const step = this.walk.failed(conn.opened);
+    switch (step.kind) {
+      case 'reopen': {
+        // A plain SSE stream may have set its own reconnect delay with `retry:`.
+        const sseRetry = this.opts.protocol === 'plain' && conn.name === 'sse' ? this.plain.retryMs : undefined;
+        return this.scheduleRetry(sseRetry ?? step.delayMs, failure.message);
+      }
+      case 'retry':
+        return this.scheduleRetry(step.delayMs, failure.message);
+      case 'next':
+        return this.scheduleRetry(0, `${conn.name} failed: ${failure.message}`);
+      case 'round':
+        return this.scheduleRetry(step.delayMs, `every transport failed; last: ${failure.message}`);
     }
-    // Step down to the next transport at once; after the last one, back off and walk again from the top.
-    this.walkSticky = false;
-    this.walkFailures = 0;
-    this.walkIndex++;
-    this.nextReason = 'fallback';
-    if (this.walkIndex < this.opts.transports.length) return this.scheduleRetry(0, `${conn.name} failed: ${failure.message}`);
-    this.walkIndex = 0;
-    this.nextReason = 'connect';
-    this.scheduleRetry(this.scheduler.backoff(this.walkRounds++), `every transport failed; last: ${failure.message}`);
   }
 
   private scheduleRetry(delayMs: number, reason: string): void {
     this.cancelRetry();
     if (this._state === 'closed') return;
-    const transport = this.opts.transports[this.walkIndex]!;
+    const transport = this.opts.transports[this.walk.index]!;
     this.retriesSinceOpen++;
     this.life.emit('reconnecting', { attempt: this.retriesSinceOpen, delayMs, transport, reason });
     if (!isOnline()) {
@@ -613,7 +601,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     this.probe = null;
     this.probeFailures = 0;
     this.conn = probe;
-    this.walkIndex = this.opts.transports.indexOf('websocket'); // a later drop reopens WebSocket, not the fallback
+    this.walk.moveTo(this.opts.transports.indexOf('websocket')); // a later drop reopens WebSocket, not the fallback
     active.cancelOpenTimer();
     active.transport.close();
     this.unackedCount = 0;

@@ -1,0 +1,74 @@
+import type { TransportReason } from './lifecycle';
+
+/** What a failed attempt leads to: wait `delayMs`, then try the transport at the walk's (new) `index`. */
+export interface WalkStep {
+  delayMs: number;
+  /** `reopen`: it had opened; `retry`: it had worked before, try it again; `next`: step down; `round`: all failed. */
+  kind: 'reopen' | 'retry' | 'next' | 'round';
+}
+
+/**
+ * The fallback rules as a small state machine (README, "Behaviour"): a transport that never opened hands over to
+ * the next at once; one that opened and dropped is reopened with backoff, `retriesPerTransport` times, before the
+ * walk steps down; after the last transport, the walk backs off and starts again from the top.
+ */
+export class FallbackWalk {
+  /** Index of the transport to try next. */
+  index = 0;
+  /** Why that transport is the one tried (reported with the `transport` event when it opens). */
+  reason: TransportReason = 'connect';
+  /** The current transport has worked before, so it earns retries before the walk steps down. */
+  private sticky = false;
+  private failures = 0;
+  private rounds = 0;
+
+  constructor(
+    private readonly count: number,
+    private readonly retriesPerTransport: number,
+    private readonly backoff: (attempt: number) => number,
+  ) {}
+
+  /** A fresh walk from `index` (a remembered transport, or 0). A remembered one gets no retries before it opens. */
+  start(index: number): void {
+    this.index = Math.max(0, index);
+    this.reason = this.index > 0 ? 'remembered' : 'connect';
+    this.sticky = false;
+    this.failures = 0;
+    this.rounds = 0;
+  }
+
+  /** The transport at `index` opened. */
+  opened(): void {
+    this.sticky = true;
+    this.failures = 0;
+    this.rounds = 0;
+  }
+
+  /** The session moved to the transport at `index` while open (an upgrade): a later drop reopens that one. */
+  moveTo(index: number): void {
+    this.index = index;
+    this.opened();
+  }
+
+  /** The attempt at `index` failed; `opened` says whether it had opened first. */
+  failed(opened: boolean): WalkStep {
+    if (opened) {
+      this.reason = 'connect';
+      return { delayMs: this.backoff(this.failures++), kind: 'reopen' };
+    }
+    if (this.sticky && this.failures < this.retriesPerTransport) return { delayMs: this.backoff(this.failures++), kind: 'retry' };
+    this.sticky = false;
+    this.failures = 0;
+    this.index++;
+    this.reason = 'fallback';
+    if (this.index < this.count) return { delayMs: 0, kind: 'next' };
+    this.index = 0;
+    this.reason = 'connect';
+    return { delayMs: this.backoff(this.rounds++), kind: 'round' };
+  }
+
+  /** A failure that is no transport's fault (the auth provider threw): back off as for a failed round. */
+  pause(): number {
+    return this.backoff(this.rounds++);
+  }
+}
