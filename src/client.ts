@@ -28,6 +28,8 @@ interface Connection {
   name: TransportName;
   transport: Transport;
   opened: boolean;
+  /** It connected but sent no welcome in time: what a buffering proxy looks like. */
+  silent?: boolean;
   cancelOpenTimer: () => void;
 }
 
@@ -331,6 +333,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     const timeout = this.opts.openTimeoutMs[name];
     conn.cancelOpenTimer = this.scheduler.schedule(() => {
       const failure: TransportFailure = { kind: 'network', message: `no welcome frame within ${timeout} ms` };
+      conn.silent = true;
       if (conn === this.probe) this.onProbeFailure(conn, failure);
       else this.onFailure(conn, failure);
     }, timeout);
@@ -503,7 +506,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
       if (conn.opened) this.walk.reason = 'connect';
       return this.scheduleRetry(0, failure.message);
     }
-    const step = this.walk.failed(conn.opened);
+    const step = this.walk.failed(conn.opened, conn.silent === true);
     switch (step.kind) {
       case 'reopen': {
         // A plain SSE stream may have set its own reconnect delay with `retry:`.

@@ -10,7 +10,8 @@ export interface WalkStep {
 /**
  * The fallback rules as a small state machine (README, "Behaviour"): a transport that never opened hands over to
  * the next at once; one that opened and dropped is reopened with backoff, `retriesPerTransport` times, before the
- * walk steps down; after the last transport, the walk backs off and starts again from the top.
+ * walk steps down (at once if a reopen goes unanswered); after the last transport, the walk backs off and starts
+ * again from the top.
  */
 export class FallbackWalk {
   /** Index of the transport to try next. */
@@ -50,13 +51,17 @@ export class FallbackWalk {
     this.opened();
   }
 
-  /** The attempt at `index` failed; `opened` says whether it had opened first. */
-  failed(opened: boolean): WalkStep {
+  /**
+   * The attempt at `index` failed; `opened` says whether it had opened first, `silent` whether it never answered in
+   * time. A silent transport is left at once even if it had worked: that is what a proxy that starts buffering looks
+   * like, and waiting out its open timeout `retriesPerTransport` more times would keep the app offline for long.
+   */
+  failed(opened: boolean, silent = false): WalkStep {
     if (opened) {
       this.reason = 'connect';
       return { delayMs: this.backoff(this.failures++), kind: 'reopen' };
     }
-    if (this.sticky && this.failures < this.retriesPerTransport) return { delayMs: this.backoff(this.failures++), kind: 'retry' };
+    if (this.sticky && !silent && this.failures < this.retriesPerTransport) return { delayMs: this.backoff(this.failures++), kind: 'retry' };
     this.sticky = false;
     this.failures = 0;
     this.index++;

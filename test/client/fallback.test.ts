@@ -130,6 +130,24 @@ describe('fallback walk', () => {
     expect(r.of('transport').at(-1)).toEqual({ transport: 'sse', previous: 'websocket', reason: 'fallback' });
   });
 
+  it('leaves a transport that had worked at once when its reopen is never answered (SSE behind a proxy that starts buffering)', async () => {
+    const r = rig({ transports: ['sse', 'polling'], retriesPerTransport: 3, backoff: { initialMs: 100, factor: 2, jitter: 0, maxMs: 60000 } });
+    r.client.connect();
+    await waitOpen(r);
+    expect(r.client.transport).toBe('sse');
+    r.fake.behaviour.sse = 'silent';
+    r.fake.drop();
+    await vi.waitFor(() => expect(r.of('reconnecting').at(-1)?.delayMs).toBe(100));
+    await r.clock.advance(100);
+    await vi.waitFor(() => expect(r.fake.handshakesOf('sse')).toHaveLength(2));
+    // One open timeout (5 s), not retriesPerTransport of them, before polling.
+    await r.clock.advance(5000);
+    await waitOpen(r);
+    expect(r.client.transport).toBe('polling');
+    expect(r.fake.handshakesOf('sse')).toHaveLength(2);
+    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([100, 0]);
+  });
+
   it('restricts and orders transports with options.transports', async () => {
     const r = rig({ transports: ['polling', 'websocket'] });
     r.client.connect();

@@ -32,6 +32,15 @@ describe('FallbackWalk', () => {
     expect([w.index, w.reason]).toEqual([1, 'fallback']);
   });
 
+  it('leaves a transport that had worked at once when a reopen goes unanswered (a proxy that started buffering)', () => {
+    const w = walk(3);
+    w.start(1);
+    w.opened();
+    expect(w.failed(true)).toEqual({ delayMs: 1000, kind: 'reopen' });
+    expect(w.failed(false, true)).toEqual({ delayMs: 0, kind: 'next' });
+    expect([w.index, w.reason]).toEqual([2, 'fallback']);
+  });
+
   it('opening resets the counts: the next drop starts the backoff over', () => {
     const w = walk(5);
     w.start(0);
