@@ -1,7 +1,7 @@
 import type { ClientFrame, EmitFrame } from '../protocol/frames';
-import { resolveWebSocket, type MessageEventLike, type TransportEnvironment } from '../transports/environment';
+import type { MessageEventLike, TransportEnvironment } from '../transports/environment';
 import { ScheduledCallbacks, type Transport, type TransportConnectParams, type TransportFailure } from '../transports/transport';
-import { CLOSE_CODE_STATUS, OPEN, type CloseEventLike, type ErrorEventLike, type SocketLike } from '../transports/websocket';
+import { CLOSE_CODE_STATUS, createSocket, OPEN, type CloseEventLike, type ErrorEventLike, type SocketLike } from '../transports/websocket';
 import { deliverMessage, emitsOf, encodeEmit, markSent, parseOrRaw, plainWelcome, toMessage, withQuery } from './common';
 import type { PlainState } from './plain';
 
@@ -36,17 +36,9 @@ export class PlainWebSocketTransport implements Transport {
   connect(): void {
     if (this.closed || this.started) return;
     this.started = true;
-    const Ctor = resolveWebSocket(this.env);
-    if (Ctor === undefined) {
-      this.timers.after(() => this.fail({ kind: 'network', message: 'no WebSocket implementation available' }));
-      return;
-    }
-    let socket: SocketLike;
-    try {
-      socket = new Ctor(socketUrl(this.params.url, this.params.query)) as SocketLike;
-    } catch (error) {
-      // A malformed URL or a blocked port throws synchronously: still report it asynchronously.
-      this.timers.after(() => this.fail({ kind: 'network', message: `WebSocket could not be created: ${String(error)}` }));
+    const socket = createSocket(this.env, socketUrl(this.params.url, this.params.query));
+    if (typeof socket === 'string') {
+      this.timers.after(() => this.fail({ kind: 'network', message: socket }));
       return;
     }
     socket.binaryType = 'arraybuffer';

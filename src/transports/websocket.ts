@@ -36,6 +36,17 @@ export interface SocketLike {
   removeEventListener(type: string, listener: (event: never) => void): void;
 }
 
+/** Creates a socket, or says why none could be: no implementation, or the constructor threw (a malformed URL). */
+export function createSocket(env: TransportEnvironment, url: string): SocketLike | string {
+  const Ctor = resolveWebSocket(env);
+  if (Ctor === undefined) return 'no WebSocket implementation available';
+  try {
+    return new Ctor(url) as SocketLike;
+  } catch (error) {
+    return `WebSocket could not be created: ${String(error)}`;
+  }
+}
+
 /** `WebSocket.OPEN`. */
 export const OPEN = 1;
 
@@ -65,18 +76,10 @@ export class WebSocketTransport implements Transport {
   connect(): void {
     if (this.closed || this.started) return;
     this.started = true;
-    const Ctor = resolveWebSocket(this.env);
-    if (Ctor === undefined) {
+    const socket = createSocket(this.env, buildUrl(this.params.url, '/ws', this.params.query, true));
+    if (typeof socket === 'string') {
       // Reported asynchronously like every other failure, so the owner never sees a callback inside connect().
-      this.timers.after(() => this.fail({ kind: 'network', message: 'no WebSocket implementation available' }));
-      return;
-    }
-    let socket: SocketLike;
-    try {
-      socket = new Ctor(buildUrl(this.params.url, '/ws', this.params.query, true)) as SocketLike;
-    } catch (error) {
-      // A malformed URL or a blocked port throws synchronously: still report it asynchronously.
-      this.timers.after(() => this.fail({ kind: 'network', message: `WebSocket could not be created: ${String(error)}` }));
+      this.timers.after(() => this.fail({ kind: 'network', message: socket }));
       return;
     }
     this.socket = socket;

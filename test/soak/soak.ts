@@ -12,6 +12,7 @@ import { RealtimeError } from '../../src/errors';
 import type { TransportName } from '../../src/protocol/frames';
 import { loadEventSourcePolyfill, type WebSocketConstructor } from '../../src/transports/environment';
 import { FaultProxy } from './fault-proxy';
+import { seededRandom as seeded } from '../seeded-random';
 import type { FromChild } from './server-process';
 
 export interface SoakOptions {
@@ -44,17 +45,6 @@ export interface SoakReport {
   durationMs: number;
 }
 
-/** mulberry32: small, seeded, good enough to make fault schedules repeatable. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

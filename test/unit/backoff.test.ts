@@ -1,17 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { backoffDelay, type BackoffPolicy } from '../../src/backoff';
+import { seededRandom } from '../seeded-random';
 
-/** A seeded PRNG (mulberry32) in [0, 1), so the random-based tests are repeatable. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const noJitter: BackoffPolicy = { initialMs: 100, maxMs: 10_000, factor: 2, jitter: 0 };
 const fixed = (value: number) => () => value;
