@@ -31,6 +31,7 @@ export type ProtocolErrorCode =
   | 'bad_request'
   | 'unauthorized'
   | 'forbidden'
+  | 'origin_rejected'
   | 'rate_limited'
   | 'unavailable'
   | 'frame_too_large'

@@ -15,6 +15,8 @@ export interface TransportFailure {
   retryAfter?: number;
   /** WebSocket close code, when there was one. */
   closeCode?: number;
+  /** The protocol error code the server named (an `error` frame, an error body, a close reason), when it named one. */
+  code?: string;
 }
 
 /** Callbacks through which a transport reports; it knows nothing else of its owner. */
