@@ -49,6 +49,7 @@ function checkServerFrame(v: unknown): Decoded<ServerFrame> {
       if (!isStr(v.sid) || !isStr(v.secret) || !isStr(v.cid)) return bad('sid, secret and cid must be strings');
       if (!isSeq(v.hb) || v.hb === 0 || !isSeq(v.ack) || !isSeq(v.maxFrame)) return bad('hb, ack, maxFrame must be integers');
       if (typeof v.resumed !== 'boolean') return bad('resumed must be a boolean');
+      if (v.echo !== undefined && typeof v.echo !== 'boolean') return bad('echo must be a boolean');
       break;
     case 'msg':
       if (!isSeq(v.id) || !isStr(v.e)) return bad('needs integer id and string e');
@@ -61,6 +62,9 @@ function checkServerFrame(v: unknown): Decoded<ServerFrame> {
       if (!isSeq(v.n)) return bad('needs integer n');
       break;
     case 'ping':
+      break;
+    case 'echo':
+      if (!isSeq(v.n)) return bad('needs integer n');
       break;
     case 'error':
       if (!isStr(v.code)) return bad('needs a code');
@@ -87,6 +91,9 @@ function checkClientFrame(v: unknown): Decoded<ClientFrame> {
       break;
     case 'upgrade':
       if (!isSeq(v.last)) return bad('needs integer last');
+      break;
+    case 'echo':
+      if (!isSeq(v.n)) return bad('needs integer n');
       break;
     default:
       return { ok: false, reason: `unknown frame type ${JSON.stringify(v.t)}` };

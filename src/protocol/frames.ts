@@ -63,6 +63,8 @@ export interface WelcomeFrame {
   probe?: boolean;
   /** Largest frame the server accepts, in bytes of UTF-8 JSON. */
   maxFrame: number;
+  /** True when the server answers `echo` frames; a client sends none otherwise (older servers refuse the POST). */
+  echo?: boolean;
 }
 
 /** An application event from the server. `id` increases by one per message in a session. */
@@ -111,8 +113,14 @@ export interface CloseFrame {
   reason?: string;
 }
 
+/** The answer to a client `echo`, written on the stream; how late it comes shows whether a proxy holds the stream back. */
+export interface EchoFrame {
+  t: 'echo';
+  n: number;
+}
+
 export type SequencedFrame = MessageFrame | ReplyFrame;
-export type ServerFrame = WelcomeFrame | MessageFrame | ReplyFrame | AckFrame | PingFrame | ErrorFrame | CloseFrame;
+export type ServerFrame = WelcomeFrame | MessageFrame | ReplyFrame | AckFrame | PingFrame | ErrorFrame | CloseFrame | EchoFrame;
 
 // ---- client → server -------------------------------------------------------
 
@@ -144,5 +152,11 @@ export interface UpgradeFrame {
   last: number;
 }
 
+/** Asks the server to write `echo{n}` on the session's current stream connection (protocol §4, SSE). */
+export interface ClientEchoFrame {
+  t: 'echo';
+  n: number;
+}
+
 export type OutboundFrame = EmitFrame | RequestFrame;
-export type ClientFrame = EmitFrame | RequestFrame | ClientAckFrame | UpgradeFrame;
+export type ClientFrame = EmitFrame | RequestFrame | ClientAckFrame | UpgradeFrame | ClientEchoFrame;

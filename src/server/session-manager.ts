@@ -78,6 +78,7 @@ export class SessionManager {
       resumed,
       ack: session.accepted,
       maxFrame: this.opts.maxFrameBytes,
+      echo: true,
       ...extra,
     };
   }

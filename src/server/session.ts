@@ -202,12 +202,17 @@ export class Session {
   }
 
   /**
-   * Applies one inbound `emit`/`req`/`ack` frame. Returns `accepted` (handler ran), `duplicate` (re-ack, not run),
-   * `gap` (dropped unacknowledged) or `other`.
+   * Applies one inbound `emit`/`req`/`ack`/`echo` frame. Returns `accepted` (handler ran), `duplicate` (re-ack, not
+   * run), `gap` (dropped unacknowledged) or `other`.
    */
   receive(frame: ClientFrame): 'accepted' | 'duplicate' | 'gap' | 'other' {
     if (frame.t === 'ack') {
       this.ack(frame.id);
+      return 'other';
+    }
+    if (frame.t === 'echo') {
+      // Unsequenced and not kept: it measures the stream it travels on, so a replay would measure nothing.
+      this.conn?.send({ t: 'echo', n: frame.n });
       return 'other';
     }
     if (frame.t !== 'emit' && frame.t !== 'req') return 'other';

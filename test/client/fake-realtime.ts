@@ -150,6 +150,8 @@ export class FakeRealtime {
     for (const f of frames) {
       if (f.t === 'ack') {
         session.acked = Math.max(session.acked, f.id);
+      } else if (f.t === 'echo') {
+        session.conn?.send([{ t: 'echo', n: f.n }]); // on the stream, like the reference server
       } else if (f.t === 'upgrade') {
         this.attach(session, conn);
         conn.send(session.out.filter((o) => o.id > f.last));

@@ -24,7 +24,8 @@ describe('SSE transport', () => {
     const w = await sse.welcome();
     expect(sse.status).toBe(200);
     expect(sse.headers['content-type']).toMatch(/^text\/event-stream/);
-    expect(sse.headers['cache-control']).toBe('no-cache');
+    // no-transform: a proxy or compression layer must not rewrite (and so hold) the stream.
+    expect(sse.headers['cache-control']).toBe('no-cache, no-transform');
     expect(sse.headers['x-accel-buffering']).toBe('no');
     expect(sse.text.startsWith('retry: 1234\n\n')).toBe(true);
     sessions[0]!.emit('news', 'x');
@@ -71,6 +72,27 @@ describe('SSE transport', () => {
     await waitFor(() => sessions[0]!.transport === null);
     const again = SseClient.open(s.base, { sid: w.sid, secret: w.secret, last: 0 });
     expect(await again.welcome()).toMatchObject({ resumeFailed: 'overrun' });
+  });
+
+  it('answers a POSTed echo on the stream: unsequenced, no id line, not replayed; the welcome announces it', async () => {
+    const { s, sessions } = await setup();
+    const sse = SseClient.open(s.base);
+    const w = await sse.welcome();
+    expect(w.echo).toBe(true);
+    const q = { sid: w.sid, secret: w.secret, cid: w.cid };
+    const r = await post(s.base, q, [{ t: 'echo', n: 7 }, { t: 'emit', seq: 1, e: 'say', d: 1 }]);
+    expect(r.frames).toEqual([{ t: 'ack', n: 1 }]); // the echo goes on the stream, not in the answer
+    const e = await sse.next(isType('echo'));
+    expect(e.frame).toEqual({ t: 'echo', n: 7 });
+    expect(e.id).toBeUndefined();
+    sessions[0]!.emit('n', 1);
+    expect((await sse.next(isType('msg'))).frame).toEqual({ t: 'msg', id: 1, e: 'n', d: 1 }); // echo took no id
+    sse.close();
+    await waitFor(() => sessions[0]!.transport === null);
+    const again = SseClient.open(s.base, { sid: w.sid, secret: w.secret, last: 0 });
+    expect(await again.welcome()).toMatchObject({ resumed: true });
+    await again.next(isType('msg'));
+    expect(again.events.all.map((ev) => ev.frame.t)).toEqual(['welcome', 'msg']);
   });
 
   it('resumes from the Last-Event-ID header when last is absent', async () => {
@@ -147,6 +169,16 @@ describe('long-polling transport', () => {
     expect(hs.frames[0]).toMatchObject({ resumeFailed: 'overrun' }); // 2 was acknowledged and dropped
     const hs2 = await poll(s.base, { v: 1, sid: w.sid, secret: w.secret, last: 2 });
     expect(hs2.frames.slice(0, 2)).toMatchObject([{ t: 'welcome', resumed: true }, { t: 'msg', id: 3 }]);
+  });
+
+  it('answers a POSTed echo in the next poll answer (the session\'s active connection)', async () => {
+    const { s } = await setup({ heartbeatMs: 5000 });
+    const w = (await poll(s.base, { v: 1 })).frames[0] as WelcomeFrame;
+    const q = { sid: w.sid, secret: w.secret, cid: w.cid };
+    const held = poll(s.base, { ...q, last: 0 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await post(s.base, q, [{ t: 'echo', n: 2 }])).frames).toEqual([{ t: 'ack', n: 0 }]);
+    expect((await held).frames).toEqual([{ t: 'echo', n: 2 }]);
   });
 
   it('treats a connection with no poll for 2 × hb as dropped (grace starts)', async () => {

@@ -50,6 +50,18 @@ describe('WebSocket transport', () => {
     expect(got).toEqual(['a', 'b']);
   });
 
+  it('answers an echo frame with an echo on the same socket, unacknowledged and unsequenced', async () => {
+    const s = await startServer();
+    const sessions: import('../../src/server').Session[] = [];
+    s.rt.on('connection', (session) => sessions.push(session));
+    const c = await WsClient.open(s.base);
+    await c.welcome();
+    c.send({ t: 'echo', n: 4 });
+    expect(await c.frames.next()).toEqual({ t: 'echo', n: 4 });
+    sessions[0]!.emit('n', 1);
+    expect(await c.frames.next()).toEqual({ t: 'msg', id: 1, e: 'n', d: 1 });
+  });
+
   it('answers requests with sequenced replies, errors included', async () => {
     const s = await startServer();
     s.rt.on('connection', (session) => {

@@ -14,13 +14,14 @@ const welcome = { t: 'welcome', sid: 's1', secret: 'k', cid: 'c1', hb: 25000, re
 
 const validServer: [string, object][] = [
   ['welcome', welcome],
-  ['welcome with optional fields', { ...welcome, resumed: true, resumeFailed: 'expired', probe: true, ack: 12 }],
+  ['welcome with optional fields', { ...welcome, resumed: true, resumeFailed: 'expired', probe: true, ack: 12, echo: true }],
   ['msg', { t: 'msg', id: 1, e: 'chat', d: { text: 'hi' } }],
   ['msg without data', { t: 'msg', id: 0, e: 'tick' }],
   ['reply', { t: 'reply', id: 2, re: 1, d: [1, 2] }],
   ['reply with error', { t: 'reply', id: 3, re: 2, err: { code: 'not_found', message: 'no such room' } }],
   ['ack', { t: 'ack', n: 7 }],
   ['ping', { t: 'ping' }],
+  ['echo', { t: 'echo', n: 0 }],
   ['error', { t: 'error', code: 'rate_limited', message: 'slow down', status: 429, retryAfter: 3 }],
   ['close', { t: 'close', code: 'replaced', reason: 'another tab' }],
   ['frame with unknown extra fields', { t: 'ping', future: 1 }],
@@ -35,6 +36,7 @@ const invalidServer: [string, unknown, RegExp][] = [
   ['welcome with negative ack', { ...welcome, ack: -1 }, /^welcome frame: hb, ack, maxFrame/],
   ['welcome without maxFrame', { ...welcome, maxFrame: undefined }, /^welcome frame: hb, ack, maxFrame/],
   ['welcome with string resumed', { ...welcome, resumed: 'no' }, /^welcome frame: resumed must be a boolean/],
+  ['welcome with string echo', { ...welcome, echo: 'yes' }, /^welcome frame: echo must be a boolean/],
   ['msg with negative id', { t: 'msg', id: -1, e: 'x' }, /^msg frame: needs integer id/],
   ['msg with float id', { t: 'msg', id: 1.5, e: 'x' }, /^msg frame: needs integer id/],
   ['msg with unsafe id', { t: 'msg', id: 2 ** 53, e: 'x' }, /^msg frame: needs integer id/],
@@ -48,6 +50,8 @@ const invalidServer: [string, unknown, RegExp][] = [
   ['ack with float n', { t: 'ack', n: 0.1 }, /^ack frame: needs integer n/],
   ['error without code', { t: 'error', message: 'x' }, /^error frame: needs a code/],
   ['close with numeric code', { t: 'close', code: 1000 }, /^close frame: needs a code/],
+  ['echo without n', { t: 'echo' }, /^echo frame: needs integer n/],
+  ['echo with negative n', { t: 'echo', n: -1 }, /^echo frame: needs integer n/],
   ['unknown t', { t: 'bogus' }, /^unknown frame type "bogus"$/],
   ['client-only t', { t: 'emit', seq: 1, e: 'x' }, /^unknown frame type "emit"$/],
   ['missing t', { id: 1 }, /^unknown frame type undefined$/],
@@ -87,6 +91,7 @@ const validClient: [string, ClientFrame][] = [
   ['req', { t: 'req', seq: 2, e: 'history', d: { limit: 10 } }],
   ['ack', { t: 'ack', id: 0 }],
   ['upgrade', { t: 'upgrade', last: 41 }],
+  ['echo', { t: 'echo', n: 3 }],
 ];
 
 const invalidClient: [string, unknown, RegExp][] = [
@@ -98,6 +103,8 @@ const invalidClient: [string, unknown, RegExp][] = [
   ['ack with negative id', { t: 'ack', id: -1 }, /^ack frame: needs integer id/],
   ['ack with n instead of id', { t: 'ack', n: 3 }, /^ack frame: needs integer id/],
   ['upgrade without last', { t: 'upgrade' }, /^upgrade frame: needs integer last/],
+  ['echo with float n', { t: 'echo', n: 0.5 }, /^echo frame: needs integer n/],
+  ['echo with string n', { t: 'echo', n: '1' }, /^echo frame: needs integer n/],
   ['server-only t', { t: 'ping' }, /^unknown frame type "ping"$/],
   ['array', [], /^frame is not an object$/],
   ['null', null, /^frame is not an object$/],
