@@ -4,30 +4,15 @@ import { PROTOCOL_VERSION, QUERY } from '../protocol/frames';
 import { encodeBatch } from '../protocol/codec';
 import type { HandshakeParams } from './session-manager';
 import type { ResolvedOptions } from './options';
+import { requestPeer } from './proxy-trust';
 
 export const requestUrl = (req: IncomingMessage): URL => new URL(req.url ?? '/', 'http://localhost');
 
 export const errorFrame = (code: ProtocolErrorCode, message: string, status?: number): ErrorFrame =>
   status === undefined ? { t: 'error', code, message } : { t: 'error', code, message, status };
 
-/** The origin this server is reached at, from the Host header. */
-function ownOrigin(req: IncomingMessage): string | undefined {
-  const host = req.headers.host;
-  if (!host) return undefined;
-  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
-  return `${secure ? 'https' : 'http'}://${host}`;
-}
-
-/**
- * Same-origin unless `cors.origins` allows more. Requests without an `Origin` header (non-browser clients) pass:
- * browsers always send one on cross-origin requests and WebSocket handshakes.
- */
-export function originAllowed(req: IncomingMessage, cors: ResolvedOptions['cors']): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  if (origin === ownOrigin(req)) return true;
-  return cors.origins === '*' || cors.origins.includes(origin);
-}
+/** The client's address for per-client limits: the socket's peer, or the first untrusted forwarded hop. */
+export const clientAddress = (req: IncomingMessage, opts: ResolvedOptions): string => requestPeer(req, opts.trustProxy).address;
 
 /** CORS response headers for an allowed request (echoing its origin). */
 export function corsHeaders(req: IncomingMessage, cors: ResolvedOptions['cors']): Record<string, string> {

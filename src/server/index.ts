@@ -3,6 +3,7 @@ export { createRealtimeServer, RealtimeServer } from './realtime-server';
 export type { CreateServerOptions, RealtimeServerEvents } from './realtime-server';
 export { DEFAULTS, resolveOptions } from './options';
 export type { Authenticate, CorsOptions, Logger, ServerOptions } from './options';
+export type { TrustProxy } from './proxy-trust';
 export { Session, Broadcaster } from './session';
 export type { Connection, DisconnectReason, EventHandler, Reply } from './session';
 export { MemorySessionStore } from './session-store';

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Bus } from './bus';
 import type { SessionStore } from './session-store';
+import { compileTrust, type TrustPredicate, type TrustProxy } from './proxy-trust';
 
 /** Where the server reports problems. Every method is optional-safe: the server never throws from a log call. */
 export interface Logger {
@@ -45,11 +46,24 @@ export interface ServerOptions {
   /**
    * New sessions one client (remote address) may hold at once, those waiting for a resume included. A handshake
    * over it is refused with `rate_limited` (HTTP 429 / WebSocket 4429) and `retryAfter`; resumes are not counted.
-   * Behind a proxy every client shares its address: raise it or pass `Infinity`. Default 100.
+   * The client's address is the socket's peer, or with `trustProxy` the first untrusted `X-Forwarded-For` hop;
+   * behind a proxy without `trustProxy` every client shares the proxy's address. Default 100.
    */
   maxSessionsPerClient?: number;
-  /** Cross-origin access. Default: same-origin only (requests without an `Origin` header are always allowed). */
+  /**
+   * Cross-origin access. Default: same-origin only. Requests without an `Origin` header (non-browser clients) and
+   * requests a browser marks `Sec-Fetch-Site: same-origin` are always allowed; others are refused with
+   * `origin_rejected` (HTTP 403 / WebSocket close 4403).
+   */
   cors?: CorsOptions;
+  /**
+   * Reverse proxies whose forwarded headers are believed, as express's `trust proxy`: `true` (every hop), a hop
+   * count, or a list of proxy addresses (IPs, CIDR ranges, `loopback`, `linklocal`, `uniquelocal`). Under it the
+   * origin check takes the scheme and host from `Forwarded` / `X-Forwarded-Proto` / `X-Forwarded-Host`, and the
+   * client address (for `maxSessionsPerClient`) from `X-Forwarded-For`. Only trust proxies that overwrite these
+   * headers (docs/deploy.md). Default `false`: forwarded headers are ignored.
+   */
+  trustProxy?: TrustProxy;
   /** Credential check run on every handshake and upstream POST. Default: everyone is accepted. */
   authenticate?: Authenticate;
   /** `retry:` value sent at the start of every SSE stream. Default 1000 ms. */
@@ -75,6 +89,7 @@ export interface ResolvedOptions {
   maxBufferedBytes: number;
   maxSessionsPerClient: number;
   cors: { origins: readonly string[] | '*'; credentials: boolean };
+  trustProxy: TrustPredicate;
   authenticate: Authenticate | undefined;
   sseRetryMs: number;
   ackDelayMs: number;
@@ -97,6 +112,7 @@ export const DEFAULTS = {
   maxFrameBytes: 1024 * 1024,
   maxBufferedBytes: 4 * 1024 * 1024,
   maxSessionsPerClient: 100,
+  trustProxy: false,
   sseRetryMs: 1000,
   ackDelayMs: 20,
 } as const;
@@ -123,6 +139,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes),
     maxSessionsPerClient: positiveOrInfinity('maxSessionsPerClient', options.maxSessionsPerClient ?? DEFAULTS.maxSessionsPerClient),
     cors: { origins: options.cors?.origins ?? [], credentials: options.cors?.credentials ?? false },
+    trustProxy: compileTrust(options.trustProxy ?? DEFAULTS.trustProxy),
     authenticate: options.authenticate,
     sseRetryMs: positive('sseRetryMs', options.sseRetryMs ?? DEFAULTS.sseRetryMs),
     ackDelayMs: Math.max(0, options.ackDelayMs ?? DEFAULTS.ackDelayMs),

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CloseFrame, ServerFrame } from '../protocol/frames';
 import { QUERY } from '../protocol/frames';
 import { encodeBatch, encodeFrame } from '../protocol/codec';
-import { authenticate, errorFrame, parseHandshake, queryCount, requestUrl, sendError, sendFrames } from './http-util';
+import { authenticate, clientAddress, errorFrame, parseHandshake, queryCount, requestUrl, sendError, sendFrames } from './http-util';
 import type { ResolvedOptions } from './options';
 import type { Connection, Session } from './session';
 import { newConnectionId, type SessionManager } from './session-manager';
@@ -148,14 +148,15 @@ export class PollingHandler {
     if (!cid) {
       const hs = parseHandshake(url);
       if (!hs.ok) return sendError(req, res, 400, 'bad_request', hs.reason, cors);
-      const refused = this.sessions.admit(hs.params, req.socket.remoteAddress);
+      const client = clientAddress(req, this.opts);
+      const refused = this.sessions.admit(hs.params, client);
       if (refused) {
         const frame = { ...errorFrame('rate_limited', refused.message, 429), retryAfter: refused.retryAfter };
         return sendFrames(req, res, 429, encodeBatch([frame]), cors, { 'Retry-After': String(refused.retryAfter) });
       }
       const conn = new PollConnection(this.opts, (c) => this.conns.delete(c.cid));
       this.conns.set(conn.cid, conn);
-      conn.session = this.sessions.connect(hs.params, conn, auth.auth, req.socket.remoteAddress);
+      conn.session = this.sessions.connect(hs.params, conn, auth.auth, client);
       conn.answerNow(req, res);
       return;
     }

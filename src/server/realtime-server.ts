@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import type { TransportName } from '../protocol/frames';
 import { PATHS } from '../protocol/frames';
 import { MemoryBus, type Bus } from './bus';
-import { originAllowed, preflight, requestUrl, sendError } from './http-util';
+import { errorFrame, preflight, requestUrl, sendError } from './http-util';
+import { checkOrigin, OriginWarnings } from './origin-check';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
 import { PollingHandler } from './polling-handler';
 import { SendHandler } from './send-handler';
@@ -42,6 +43,7 @@ export class RealtimeServer {
   private readonly sse: SseHandler;
   private readonly polling: PollingHandler;
   private readonly upstream: SendHandler;
+  private readonly originWarnings: OriginWarnings;
   private readonly ownsServer: boolean;
   private readonly listeners: { [K in keyof RealtimeServerEvents]: Set<RealtimeServerEvents[K]> } = {
     connection: new Set(),
@@ -59,7 +61,8 @@ export class RealtimeServer {
       onTransport: (s, t) => this.fire('transport', s, t),
     });
     this.disposers.push(this.bus.subscribe((target, message) => this.manager.deliver(target, message)));
-    this.ws = new WebSocketHandler(this.opts, this.manager);
+    this.originWarnings = new OriginWarnings(this.opts.logger);
+    this.ws = new WebSocketHandler(this.opts, this.manager, this.originWarnings);
     this.sse = new SseHandler(this.opts, this.manager);
     this.polling = new PollingHandler(this.opts, this.manager);
     this.upstream = new SendHandler(this.opts, this.manager);
@@ -117,8 +120,14 @@ export class RealtimeServer {
       sendError(req, res, 503, 'unavailable', 'server is shutting down', cors);
       return true;
     }
-    if (!originAllowed(req, cors)) {
-      sendError(req, res, 403, 'forbidden', 'origin not allowed', cors.origins === '*' ? cors : { origins: [], credentials: false });
+    const refusal = checkOrigin(req, this.opts);
+    if (refusal) {
+      this.originWarnings.refused(refusal, route.slice(1));
+      // The refusal itself is readable cross-origin (it says no more than why), so the client can report it; a
+      // preflight gets no CORS headers, so a foreign page can never send custom headers (X-Forwarded-Host, say).
+      if (req.method === 'OPTIONS') res.writeHead(403, { 'Content-Length': '0', Vary: 'Origin' }).end();
+      else if (route === PATHS.sse) this.sse.refuse(req, res, errorFrame('origin_rejected', refusal.message, 403));
+      else sendError(req, res, 403, 'origin_rejected', refusal.message, cors);
       return true;
     }
     if (req.method === 'OPTIONS') {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CloseFrame, ServerFrame } from '../protocol/frames';
+import type { CloseFrame, ErrorFrame, ServerFrame } from '../protocol/frames';
 import { encodeFrame } from '../protocol/codec';
-import { authenticate, corsHeaders, errorFrame, parseHandshake, requestUrl } from './http-util';
+import { authenticate, clientAddress, corsHeaders, errorFrame, parseHandshake, requestUrl } from './http-util';
 import type { ResolvedOptions } from './options';
 import type { Connection } from './session';
 import { newConnectionId, type SessionManager } from './session-manager';
@@ -98,23 +98,14 @@ export class SseHandler {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const auth = await authenticate(this.opts, req);
     if (res.destroyed) return;
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache',
-      'X-Accel-Buffering': 'no',
-      Connection: 'keep-alive',
-      ...corsHeaders(req, this.opts.cors),
-    });
-    res.flushHeaders();
-    res.socket?.setNoDelay(true);
-    res.write(`retry: ${this.opts.sseRetryMs}\n\n`);
-    const reject = (frame: ServerFrame): void => void res.end(`data: ${encodeFrame(frame)}\n\n`);
-    if (!auth.ok) return reject(errorFrame('unauthorized', 'credential missing or refused', 401));
+    if (!auth.ok) return this.refuse(req, res, errorFrame('unauthorized', 'credential missing or refused', 401));
     const lastEventId = req.headers['last-event-id'];
     const hs = parseHandshake(requestUrl(req), typeof lastEventId === 'string' ? lastEventId : undefined);
-    if (!hs.ok) return reject(errorFrame('bad_request', hs.reason, 400));
-    const refused = this.sessions.admit(hs.params, req.socket.remoteAddress);
-    if (refused) return reject({ ...errorFrame('rate_limited', refused.message, 429), retryAfter: refused.retryAfter });
+    if (!hs.ok) return this.refuse(req, res, errorFrame('bad_request', hs.reason, 400));
+    const client = clientAddress(req, this.opts);
+    const refused = this.sessions.admit(hs.params, client);
+    if (refused) return this.refuse(req, res, { ...errorFrame('rate_limited', refused.message, 429), retryAfter: refused.retryAfter });
+    this.startStream(req, res);
 
     let session: ReturnType<SessionManager['connect']> | undefined;
     const conn = new SseConnection(res, this.opts, (c) => {
@@ -122,10 +113,34 @@ export class SseHandler {
       session?.detach(c);
     });
     this.conns.add(conn);
-    session = this.sessions.connect(hs.params, conn, auth.auth, req.socket.remoteAddress);
+    session = this.sessions.connect(hs.params, conn, auth.auth, client);
     conn.flush(); // the welcome and the replay, before the allowance is measured
     conn.allowance = res.writableLength;
     if (conn.closed) session.detach(conn); // the client left during the handshake
+  }
+
+  /**
+   * Refuses in-band: a 200 stream holding one `error` event, then the end. Browsers hide the status and body of a
+   * failed EventSource, so this is the only way the client learns why.
+   */
+  refuse(req: IncomingMessage, res: ServerResponse, frame: ErrorFrame): void {
+    if (res.destroyed) return;
+    this.startStream(req, res);
+    res.end(`data: ${encodeFrame(frame)}\n\n`);
+  }
+
+  private startStream(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      // no-transform: proxies (and compression middleware) must not rewrite or hold the stream.
+      'Cache-Control': 'no-cache, no-transform',
+      'X-Accel-Buffering': 'no',
+      Connection: 'keep-alive',
+      ...corsHeaders(req, this.opts.cors),
+    });
+    res.flushHeaders();
+    res.socket?.setNoDelay(true);
+    res.write(`retry: ${this.opts.sseRetryMs}\n\n`);
   }
 
   /** Ends every stream still open (sessions have already sent `close{shutdown}` on theirs). */

@@ -4,7 +4,8 @@ import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { CloseFrame, ServerFrame } from '../protocol/frames';
 import { QUERY } from '../protocol/frames';
 import { decodeClientFrame, encodeFrame } from '../protocol/codec';
-import { authenticate, errorFrame, originAllowed, parseHandshake, requestUrl } from './http-util';
+import { authenticate, clientAddress, errorFrame, parseHandshake, requestUrl } from './http-util';
+import { checkOrigin, type OriginWarnings } from './origin-check';
 import type { ResolvedOptions } from './options';
 import type { Connection, Session } from './session';
 import { newConnectionId, type SessionManager } from './session-manager';
@@ -131,10 +132,13 @@ class WsConnection implements Connection {
 export class WebSocketHandler {
   private readonly wss: WebSocketServer;
   private readonly conns = new Set<WsConnection>();
+  /** Sockets told `origin_rejected`, until their closing handshake ends. */
+  private readonly refused = new Set<WebSocket>();
 
   constructor(
     private readonly opts: ResolvedOptions,
     private readonly sessions: SessionManager,
+    private readonly originWarnings: OriginWarnings,
   ) {
     // Frames above maxFrame but below twice that get `error{frame_too_large}` + 1009 from us; larger ones are
     // refused by ws itself (close 1009) without reading them into memory.
@@ -147,12 +151,21 @@ export class WebSocketHandler {
 
   /** Takes over an upgrade request for `E/ws`. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (!originAllowed(req, this.opts.cors)) {
-      // Cross-site WebSocket hijacking: refuse before the handshake completes.
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    socket.on('error', () => socket.destroy());
+    const refusal = checkOrigin(req, this.opts);
+    if (refusal) {
+      this.originWarnings.refused(refusal, 'websocket');
+      // Cross-site WebSocket hijacking: no credential check, no session, nothing but the refusal. The handshake is
+      // completed only so the refusal can be read: browsers hide the status of a refused upgrade.
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('error', () => ws.terminate());
+        this.refused.add(ws);
+        ws.once('close', () => this.refused.delete(ws));
+        ws.send(encodeFrame(errorFrame('origin_rejected', refusal.message, 403)));
+        ws.close(4403, 'origin_rejected');
+      });
       return;
     }
-    socket.on('error', () => socket.destroy());
     void authenticate(this.opts, req).then((auth) => {
       if (socket.destroyed) return;
       this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, req, auth, socket));
@@ -182,7 +195,8 @@ export class WebSocketHandler {
     }
     ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
     const probe = url.searchParams.get(QUERY.probe) === '1';
-    const refused = probe ? null : this.sessions.admit(hs.params, req.socket.remoteAddress);
+    const client = clientAddress(req, this.opts);
+    const refused = probe ? null : this.sessions.admit(hs.params, client);
     if (refused) {
       conn.send({ ...errorFrame('rate_limited', refused.message, 429), retryAfter: refused.retryAfter });
       conn.close(4429, 'rate_limited');
@@ -202,7 +216,7 @@ export class WebSocketHandler {
       conn.send(this.sessions.welcome(r.session, conn.cid, true, { probe: true }));
       return;
     }
-    conn.session = conn.replaying(() => this.sessions.connect(hs.params, conn, auth.auth, req.socket.remoteAddress));
+    conn.session = conn.replaying(() => this.sessions.connect(hs.params, conn, auth.auth, client));
   }
 
   private onMessage(conn: WsConnection, data: RawData, isBinary: boolean): void {
@@ -245,6 +259,7 @@ export class WebSocketHandler {
     // Peers that do not complete the closing handshake promptly are cut off.
     const force = setTimeout(() => {
       for (const c of this.conns) c.ws.terminate();
+      for (const ws of this.refused) ws.terminate();
     }, 1000);
     return new Promise((resolve) =>
       this.wss.close(() => {

@@ -6,9 +6,16 @@ import { decodeServerBatch, decodeServerFrame, encodeBatch, encodeFrame } from '
 import { createRealtimeServer, type CreateServerOptions, type Logger, type RealtimeServer } from '../../src/server';
 
 /** A logger that records instead of printing, so tests stay quiet and can assert on errors. */
-export function recordingLogger(): Logger & { errors: unknown[][] } {
+export function recordingLogger(): Logger & { errors: unknown[][]; warnings: unknown[][] } {
   const errors: unknown[][] = [];
-  return { errors, debug: () => {}, warn: () => {}, error: (...args: unknown[]) => void errors.push(args) };
+  const warnings: unknown[][] = [];
+  return {
+    errors,
+    warnings,
+    debug: () => {},
+    warn: (...args: unknown[]) => void warnings.push(args),
+    error: (...args: unknown[]) => void errors.push(args),
+  };
 }
 
 export interface TestServer {
