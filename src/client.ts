@@ -681,7 +681,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
 function noop(): void {}
 
 function errorFrameFailure(frame: { code: string; message: string; status?: number; retryAfter?: number }): TransportFailure {
-  const failure: TransportFailure = { kind: frame.status !== undefined ? 'http' : 'protocol', message: `${frame.code}: ${frame.message}` };
+  const failure: TransportFailure = { kind: frame.status !== undefined ? 'http' : 'protocol', code: frame.code, message: `${frame.code}: ${frame.message}` };
   if (frame.status !== undefined) failure.status = frame.status;
   if (frame.retryAfter !== undefined) failure.retryAfter = frame.retryAfter;
   return failure;

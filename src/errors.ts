@@ -4,6 +4,11 @@ export type RealtimeErrorCode =
   | 'timeout'
   /** The server refused the credential, even after one refresh from the `auth` provider. */
   | 'unauthorized'
+  /**
+   * The server does not accept this page's origin (its `cors.origins`, or its view of its own origin behind a
+   * proxy: `trustProxy`). The message names the origin; retrying cannot help.
+   */
+  | 'origin_rejected'
   /** The server answered a 4xx that retrying cannot fix (other than 401/403/429). */
   | 'rejected'
   /** The outbox is full (count or bytes): the emit was not accepted. */

@@ -14,6 +14,10 @@ export type FailureDecision =
 
 export function classifyFailure(failure: TransportFailure, canRefreshAuth: boolean): FailureDecision {
   const status = failure.status;
+  if (failure.code === 'origin_rejected') {
+    // Not a credential problem: a fresh token cannot help, and the message must say what can.
+    return { action: 'stop', error: new RealtimeError('origin_rejected', `the server refused this page's origin (${failure.message})`, { status: status ?? 403, cause: failure }) };
+  }
   if (status === undefined) return { action: 'retry' };
   if (status === 401 || status === 403) {
     if (canRefreshAuth) return { action: 'refresh_auth' };

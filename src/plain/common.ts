@@ -1,5 +1,5 @@
 import type { ClientFrame, EmitFrame, WelcomeFrame } from '../protocol/frames';
-import { parseRetryAfter, type TransportFailure, type TransportHandlers } from '../transports/transport';
+import type { TransportHandlers } from '../transports/transport';
 import type { PlainState } from './plain';
 
 /**
@@ -47,14 +47,6 @@ export function toMessage(value: unknown): { event: string; data: unknown } {
     if (typeof event === 'string') return { event, data };
   }
   return { event: 'message', data: value };
-}
-
-/** An HTTP error answer as a failure, with its Retry-After. */
-export function httpFailure(res: Response, what: string): TransportFailure {
-  const failure: TransportFailure = { kind: 'http', status: res.status, message: `${what} answered ${res.status}` };
-  const retryAfter = parseRetryAfter(res.headers.get('Retry-After'));
-  if (retryAfter !== undefined) failure.retryAfter = retryAfter;
-  return failure;
 }
 
 /** The endpoint URL with the handshake query (`access_token`) and any extra parameters added. */

@@ -1,7 +1,7 @@
 import type { ClientFrame } from '../protocol/frames';
 import { resolveFetch, type FetchFn, type TransportEnvironment } from '../transports/environment';
-import { ScheduledCallbacks, type Transport, type TransportConnectParams, type TransportFailure } from '../transports/transport';
-import { deliverMessage, describe, emitsOf, httpFailure, plainWelcome, toMessage, withQuery } from './common';
+import { httpFailure, ScheduledCallbacks, type Transport, type TransportConnectParams, type TransportFailure } from '../transports/transport';
+import { deliverMessage, describe, emitsOf, plainWelcome, toMessage, withQuery } from './common';
 import type { PlainState } from './plain';
 import { PlainUpstream } from './upstream';
 
@@ -72,7 +72,7 @@ export class PlainPollingTransport implements Transport {
       if (this.closed) return;
       if (!res.ok) {
         controller.abort(); // the body is not wanted
-        this.fail(httpFailure(res, 'poll'));
+        this.fail(httpFailure('poll', res));
         return;
       }
       if (res.status === 204) {

@@ -1,7 +1,7 @@
 import type { ClientFrame } from '../protocol/frames';
 import { resolveFetch, type FetchFn, type TransportEnvironment } from '../transports/environment';
-import type { Transport, TransportConnectParams, TransportFailure } from '../transports/transport';
-import { deliverMessage, describe, emitsOf, httpFailure, parseOrRaw, plainWelcome, withQuery } from './common';
+import { httpFailure, type Transport, type TransportConnectParams, type TransportFailure } from '../transports/transport';
+import { deliverMessage, describe, emitsOf, parseOrRaw, plainWelcome, withQuery } from './common';
 import type { PlainState } from './plain';
 import { createSseParser, type SseParser } from './sse-parser';
 import { PlainUpstream } from './upstream';
@@ -94,7 +94,7 @@ export class PlainSseTransport implements Transport {
     if (this.closed) return;
     if (!res.ok) {
       controller.abort(); // the body is not wanted
-      this.fail(httpFailure(res, 'event stream'));
+      this.fail(httpFailure('event stream', res));
       return;
     }
     const type = res.headers.get('Content-Type') ?? '';

@@ -1,7 +1,7 @@
 import type { EmitFrame } from '../protocol/frames';
 import type { FetchFn } from '../transports/environment';
-import type { TransportConnectParams, TransportFailure } from '../transports/transport';
-import { describe, encodeEmit, httpFailure, markSent, withQuery } from './common';
+import { httpFailure, type TransportConnectParams, type TransportFailure } from '../transports/transport';
+import { describe, encodeEmit, markSent, withQuery } from './common';
 import type { PlainState } from './plain';
 
 /**
@@ -74,7 +74,7 @@ export class PlainUpstream {
     }
     if (this.closed) return;
     if (!res.ok) {
-      this.fail(httpFailure(res, 'send POST'));
+      this.fail(httpFailure('send POST', res));
       return;
     }
     this.inFlight = undefined;

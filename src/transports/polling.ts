@@ -1,7 +1,7 @@
 import { decodeServerBatch } from '../protocol/codec';
 import type { ClientFrame, WelcomeFrame } from '../protocol/frames';
 import { resolveFetch, type FetchFn, type TransportEnvironment } from './environment';
-import { buildUrl, ScheduledCallbacks, parseRetryAfter, type Transport, type TransportConnectParams, type TransportFailure } from './transport';
+import { buildUrl, httpFailure, ScheduledCallbacks, type Transport, type TransportConnectParams, type TransportFailure } from './transport';
 import { describe, Upstream } from './upstream';
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
@@ -100,11 +100,8 @@ export class LongPollingTransport implements Transport {
       });
       if (this.closed) return;
       if (!res.ok) {
-        const failure: TransportFailure = { kind: 'http', status: res.status, message: `poll answered ${res.status}` };
-        const retryAfter = parseRetryAfter(res.headers.get('Retry-After'));
-        if (retryAfter !== undefined) failure.retryAfter = retryAfter;
-        controller.abort(); // the body is not wanted
-        this.fail(failure);
+        const body = await res.text(); // an error body is small; it may name the protocol error
+        if (!this.closed) this.fail(httpFailure('poll', res, body));
         return;
       }
       const type = res.headers.get('Content-Type') ?? '';

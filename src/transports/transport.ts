@@ -1,3 +1,4 @@
+import { decodeServerBatch } from '../protocol/codec';
 import type { ClientFrame, ServerFrame, TransportName } from '../protocol/frames';
 
 /** Why a transport stopped. A transport reports at most one failure and is dead afterwards. */
@@ -97,4 +98,21 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (Number.isFinite(secs) && secs >= 0) return secs;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+
+/**
+ * An HTTP error answer as a failure: its status, `Retry-After`, and the protocol error its body names (our server
+ * answers errors with a JSON `[error]`; a proxy's HTML page names none).
+ */
+export function httpFailure(what: string, res: Response, body = ''): TransportFailure {
+  const failure: TransportFailure = { kind: 'http', status: res.status, message: `${what} answered ${res.status}` };
+  const retryAfter = parseRetryAfter(res.headers.get('Retry-After'));
+  if (retryAfter !== undefined) failure.retryAfter = retryAfter;
+  const decoded = body.startsWith('[') ? decodeServerBatch(body) : undefined;
+  const error = decoded?.ok ? decoded.frame[0] : undefined;
+  if (error?.t === 'error') {
+    failure.code = error.code;
+    failure.message += `: ${error.code}: ${error.message}`;
+  }
+  return failure;
+}
 }

@@ -1,7 +1,7 @@
 import { decodeServerBatch, encodeBatch } from '../protocol/codec';
 import type { ClientFrame, ServerFrame, WelcomeFrame } from '../protocol/frames';
 import type { FetchFn } from './environment';
-import { buildUrl, parseRetryAfter, type TransportFailure } from './transport';
+import { buildUrl, httpFailure, type TransportFailure } from './transport';
 
 /** What an upstream needs from the transport that owns it. */
 export interface UpstreamOptions {
@@ -84,10 +84,7 @@ export class Upstream {
     }
     if (this.closed) return;
     if (!res.ok) {
-      const failure: TransportFailure = { kind: 'http', status: res.status, message: `upstream POST answered ${res.status}` };
-      const retryAfter = parseRetryAfter(res.headers.get('Retry-After'));
-      if (retryAfter !== undefined) failure.retryAfter = retryAfter;
-      this.opts.fail(failure);
+      this.opts.fail(httpFailure('upstream POST', res, text));
       return;
     }
     const decoded = decodeServerBatch(text);

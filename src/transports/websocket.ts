@@ -147,11 +147,11 @@ export class WebSocketTransport implements Transport {
     const reason = event.reason === '' ? '' : `: ${event.reason}`;
     const message = `WebSocket closed with ${event.code}${reason}`;
     const status = CLOSE_CODE_STATUS[event.code];
-    this.fail(
-      status !== undefined
-        ? { kind: 'http', status, closeCode: event.code, message }
-        : { kind: 'network', closeCode: event.code, message },
-    );
+    const failure: TransportFailure =
+      status !== undefined ? { kind: 'http', status, closeCode: event.code, message } : { kind: 'network', closeCode: event.code, message };
+    // Our server names the protocol error in the close reason too (the error frame before it may be lost).
+    if (status !== undefined && /^[a-z_]+$/.test(event.reason)) failure.code = event.reason;
+    this.fail(failure);
   };
 
   /** Browsers fire `error` with no detail, then `close` (1006); the first one reported wins. */

@@ -9,6 +9,17 @@ const http = (status: number, retryAfter?: number): TransportFailure =>
     : { kind: 'http', message: `HTTP ${status}`, status, retryAfter };
 
 describe('classifyFailure', () => {
+  it.each([true, false])('origin_rejected stops at once, auth refresh available: %s (a fresh token cannot help)', (canRefresh) => {
+    const failure: TransportFailure = { ...http(403), code: 'origin_rejected', message: 'origin_rejected: origin https://a.example is not allowed' };
+    const decision = classifyFailure(failure, canRefresh);
+    expect(decision.action).toBe('stop');
+    if (decision.action !== 'stop') return;
+    expect(decision.error.code).toBe('origin_rejected');
+    expect(decision.error.status).toBe(403);
+    expect(decision.error.message).toContain('https://a.example');
+    expect(decision.error.message).not.toMatch(/credential/);
+  });
+
   it.each([401, 403])('%i with a refresh available: refresh the credential', (status) => {
     expect(classifyFailure(http(status), true)).toEqual({ action: 'refresh_auth' });
   });
