@@ -7,13 +7,17 @@ import { CHROMIUM_ARGS } from '../../scripts/chromium.mjs';
 /** `npm test` finds (or installs) Chromium and passes its path; running vitest directly falls back to Debian's. */
 export const chromiumPath = (): string => process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** A headless Chromium with a fresh profile, as the README describes; `close()` removes the profile. */
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+/**
+ * A headless Chromium with a fresh profile, as the README describes; `close()` removes the profile.
+ * `ignoreHTTPSErrors` accepts the certificates tests make on the fly.
+ */
+export async function launchChromium(options: { ignoreHTTPSErrors?: boolean } = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'rf-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath(),
     headless: true,
     args: CHROMIUM_ARGS.filter((a) => a !== '--headless'),
+    ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
   });
   return {
     context,
