@@ -323,6 +323,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
         headers: creds.headers ?? {},
         withCredentials: this.opts.withCredentials,
         schedule: (callback, ms) => this.scheduler.schedule(callback, ms),
+        now: () => this.scheduler.now(),
+        checkBuffering: this.opts.transports.indexOf(name) < this.opts.transports.length - 1,
         handlers: {
           onFrame: (frame) => (conn === this.probe ? this.onProbeFrame(conn, frame) : this.onFrame(conn, frame)),
           onFailure: (failure) => (conn === this.probe ? this.onProbeFailure(conn, failure) : this.onFailure(conn, failure)),
@@ -506,7 +508,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
       if (conn.opened) this.walk.reason = 'connect';
       return this.scheduleRetry(0, failure.message);
     }
-    const step = this.walk.failed(conn.opened, conn.silent === true);
+    const step = failure.kind === 'buffered' ? this.walk.buffered() : this.walk.failed(conn.opened, conn.silent === true);
     switch (step.kind) {
       case 'reopen': {
         // A plain SSE stream may have set its own reconnect delay with `retry:`.

@@ -10,8 +10,8 @@ export interface WalkStep {
 /**
  * The fallback rules as a small state machine (README, "Behaviour"): a transport that never opened hands over to
  * the next at once; one that opened and dropped is reopened with backoff, `retriesPerTransport` times, before the
- * walk steps down (at once if a reopen goes unanswered); after the last transport, the walk backs off and starts
- * again from the top.
+ * walk steps down (at once if a reopen goes unanswered, or if a proxy buffers the stream); after the last transport,
+ * the walk backs off and starts again from the top.
  */
 export class FallbackWalk {
   /** Index of the transport to try next. */
@@ -70,6 +70,20 @@ export class FallbackWalk {
     this.index = 0;
     this.reason = 'connect';
     return { delayMs: this.backoff(this.rounds++), kind: 'round' };
+  }
+
+  /**
+   * The open transport at `index` works but a proxy holds its stream back (`buffered`): reopening it would only
+   * meet the same proxy, so the walk moves to the next transport at once. With none after it, it is reopened as
+   * after any drop (the client does not ask for the check then, so this is a fallback of the fallback).
+   */
+  buffered(): WalkStep {
+    if (this.index + 1 >= this.count) return this.failed(true);
+    this.sticky = false;
+    this.failures = 0;
+    this.index++;
+    this.reason = 'fallback';
+    return { delayMs: 0, kind: 'next' };
   }
 
   /** A failure that is no transport's fault (the auth provider threw): back off as for a failed round. */

@@ -13,6 +13,7 @@ import {
 import { buildUrl, ScheduledCallbacks, parseRetryAfter, type Transport, type TransportConnectParams, type TransportFailure } from './transport';
 import { describe, Upstream } from './upstream';
 import { polyfillFetchTransport } from './sse-fetch';
+import { StreamLagMonitor } from './stream-lag';
 
 /** event-source-polyfill clamps `heartbeatTimeout` to 18 000 000 ms; ask for that, the owner does liveness. */
 const POLYFILL_MAX_HEARTBEAT_MS = 18_000_000;
@@ -35,6 +36,7 @@ export class SseTransport implements Transport {
   private source: EventSourceLike | undefined;
   private readonly upstream: Upstream;
   private readonly timers: ScheduledCallbacks;
+  private readonly lag: StreamLagMonitor;
   private closed = false;
   private started = false;
 
@@ -51,6 +53,15 @@ export class SseTransport implements Transport {
       fetch: resolveFetch(env),
       deliver: (frame) => this.deliver(frame),
       fail: (failure) => this.fail(failure),
+      answered: (batch) => {
+        for (const frame of batch) if (frame.t === 'echo') this.lag.answered(frame.n);
+      },
+    });
+    this.lag = new StreamLagMonitor({
+      now: params.now,
+      after: (callback, delayMs) => this.timers.after(callback, delayMs),
+      sendEcho: (n) => this.upstream.send([{ t: 'echo', n }]),
+      buffered: (message) => this.fail({ kind: 'buffered', message }),
     });
   }
 
@@ -80,6 +91,7 @@ export class SseTransport implements Transport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.lag.close();
     this.timers.cancelAll();
     this.upstream.close();
     const source = this.source;
@@ -125,7 +137,13 @@ export class SseTransport implements Transport {
     }
     for (const frame of Array.isArray(decoded.frame) ? decoded.frame : [decoded.frame]) {
       if (this.closed) return; // the owner closed us from inside a callback
+      // An echo answers this transport's own check; the owner never sees it.
+      if (frame.t === 'echo') {
+        this.lag.echo(frame.n);
+        continue;
+      }
       this.deliver(frame);
+      if (!this.closed) this.lag.streamFrame(frame.t === 'msg' || frame.t === 'reply');
     }
   };
 
@@ -156,7 +174,10 @@ export class SseTransport implements Transport {
     if (this.closed) return;
     this.params.handlers.onFrame(frame);
     // After the owner saw the welcome, so frames it sends in reaction join the first POST.
-    if (frame.t === 'welcome' && !this.closed) this.upstream.setSession(frame);
+    if (frame.t !== 'welcome' || this.closed) return;
+    this.upstream.setSession(frame);
+    // Only a server that announced echoes gets them: an older one would refuse the whole POST.
+    if (frame.echo === true && this.params.checkBuffering) this.lag.start();
   }
 
   private fail(failure: TransportFailure): void {

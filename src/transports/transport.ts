@@ -8,8 +8,9 @@ export interface TransportFailure {
    * - `http`: the server answered with an HTTP error status (see `status`, `retryAfter`)
    * - `content_type`: the response was not the media type the transport needs (a proxy's HTML page, say)
    * - `protocol`: the server sent something that is not a valid frame
+   * - `buffered`: the connection works, but a proxy holds the stream back (SSE; `message` says what was measured)
    */
-  kind: 'network' | 'http' | 'content_type' | 'protocol';
+  kind: 'network' | 'http' | 'content_type' | 'protocol' | 'buffered';
   message: string;
   status?: number;
   /** Seconds, from a `Retry-After` header. */
@@ -37,13 +38,16 @@ export class ScheduledCallbacks {
 
   constructor(private readonly schedule: ScheduleFn) {}
 
-  /** Runs `callback` after `delayMs` (0: on a later turn, never inside the caller). */
-  after(callback: () => void, delayMs = 0): void {
+  /** Runs `callback` after `delayMs` (0: on a later turn, never inside the caller). Returns its cancel function. */
+  after(callback: () => void, delayMs = 0): () => void {
     const cancel = this.schedule(() => {
       this.cancels.delete(cancel);
       callback();
     }, delayMs);
     this.cancels.add(cancel);
+    return () => {
+      if (this.cancels.delete(cancel)) cancel();
+    };
   }
 
   cancelAll(): void {
@@ -62,6 +66,13 @@ export interface TransportConnectParams {
   headers: Readonly<Record<string, string>>;
   withCredentials: boolean;
   schedule: ScheduleFn;
+  /** The owner's clock in ms (injectable in tests), for transports that measure time; timers go through `schedule`. */
+  now: () => number;
+  /**
+   * SSE: measure whether a proxy buffers the stream and fail with `buffered` if so. The owner turns it off when it
+   * has no later transport to move to, since a slow stream is then better than none.
+   */
+  checkBuffering: boolean;
   handlers: TransportHandlers;
 }
 
@@ -98,6 +109,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (Number.isFinite(secs) && secs >= 0) return secs;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
 
 /**
  * An HTTP error answer as a failure: its status, `Retry-After`, and the protocol error its body names (our server
@@ -114,5 +126,4 @@ export function httpFailure(what: string, res: Response, body = ''): TransportFa
     failure.message += `: ${error.code}: ${error.message}`;
   }
   return failure;
-}
 }

@@ -15,6 +15,8 @@ export interface UpstreamOptions {
   deliver(frame: ServerFrame): void;
   /** Any failed POST fails the transport; the owner reconnects and re-sends its outbox. */
   fail(failure: TransportFailure): void;
+  /** The frames of a POST that was answered `2xx`, after its answer's frames were delivered. */
+  answered?(batch: readonly ClientFrame[]): void;
 }
 
 /**
@@ -96,6 +98,8 @@ export class Upstream {
       if (this.closed) return;
       this.opts.deliver(frame);
     }
+    if (this.closed) return;
+    this.opts.answered?.(batch);
     if (this.closed) return;
     this.inFlight = undefined;
     this.pump();

@@ -61,6 +61,8 @@ function open(name: TransportName, url: string, endpoints: PlainEndpoints = {}, 
       query: {},
       headers: { 'X-Test': 'yes' },
       withCredentials: false,
+      now: () => Date.now(),
+      checkBuffering: true, // plain mode speaks no protocol: no echoes whatever this says
       schedule: (cb, ms) => {
         const t = setTimeout(() => {
           timers.delete(t);

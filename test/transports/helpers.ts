@@ -73,6 +73,8 @@ export function params(
     headers: {},
     withCredentials: false,
     schedule: schedule.schedule,
+    now: () => Date.now(),
+    checkBuffering: true,
     handlers: recorder.handlers,
     ...extra,
   };

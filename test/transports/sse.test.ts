@@ -20,6 +20,7 @@ import {
 import { SseTransport } from '../../src/transports/sse';
 import type { TransportConnectParams } from '../../src/transports/transport';
 import { params, Recorder, RecordingSchedule, settle, until, welcome } from './helpers';
+import { ManualClock } from '../client/manual-clock';
 
 const E = 'http://rt.test/rt';
 const server = setupServer();
@@ -333,5 +334,91 @@ describe('SseTransport', () => {
     expect(h.rec.types()).toEqual(['welcome']);
     expect(h.rec.failures).toEqual([]);
     expect(h.schedule.pending.size).toBe(0);
+  });
+});
+
+describe('SseTransport: noticing a buffering proxy', () => {
+  /**
+   * A busy stream (50 msg/s) over 6 s of manual time. `buffered`: a proxy between server and client holds every
+   * write and releases what it holds every 1.5 s, as nginx does with `proxy_buffering on`; the welcome gets through
+   * at once. The fake server writes each POSTed echo to the stream (through the proxy, if there is one).
+   */
+  async function busyStream(buffered: boolean, over: { checkBuffering?: boolean; echo?: boolean } = {}) {
+    const clock = new ManualClock();
+    const start = clock.now();
+    let held: string[] = [];
+    const write = (f: ServerFrame): void => {
+      const id = f.t === 'msg' ? `id: ${f.id}\n` : '';
+      const text = `${id}data: ${JSON.stringify(f)}\n\n`;
+      if (buffered) held.push(text);
+      else h.stream.raw(text);
+    };
+    const h = harness({
+      extra: {
+        schedule: (callback, ms) => {
+          const id = clock.setTimeout(callback, ms);
+          return () => clock.clearTimeout(id);
+        },
+        now: () => clock.now(),
+        checkBuffering: over.checkBuffering ?? true,
+      },
+      answerPost: (frames) => {
+        for (const f of frames) if (f.t === 'echo') write({ t: 'echo', n: f.n });
+        return HttpResponse.json([{ t: 'ack', n: 0 }]);
+      },
+    });
+    let failedAt: number | undefined;
+    const failures = h.rec.failures;
+    h.transport.connect();
+    h.stream.frame(welcome({ echo: over.echo ?? true }));
+    await until(() => h.rec.frames.length === 1, 3000, 'welcome');
+    let id = 0;
+    for (let t = 20; t <= 6000 && failures.length === 0; t += 20) {
+      write({ t: 'msg', id: ++id, e: 'n', d: id });
+      if (t % 1500 === 0) {
+        h.stream.raw(held.join(''));
+        held = [];
+      }
+      await clock.advance(20);
+      if (failures.length > 0) failedAt = clock.now() - start;
+    }
+    const echoes = h.posts.flatMap((p) => (p.body as ClientFrame[]).filter((f) => f.t === 'echo'));
+    const delivered = h.rec.frames.flatMap((f) => (f.t === 'msg' ? [f.id] : []));
+    h.transport.close();
+    return { h, failures, failedAt, echoes, delivered, clock };
+  }
+
+  it('fails with buffered when a proxy holds a busy stream back 1.5 s at a time, naming the lag it measured', async () => {
+    const r = await busyStream(true);
+    expect(r.failures).toHaveLength(1);
+    expect(r.failures[0]?.kind).toBe('buffered');
+    // The first burst (1.5 s) starts check 1; its echo comes with the next burst (3 s) and starts check 2, whose
+    // echo is still held 1 s after its POST was answered: the second strike, at about 4 s.
+    expect(r.failures[0]?.message).toMatch(/^stream held echoes back 1[45]\d\d ms and over 10\d\d ms \(still held\) after their POST was answered \(limit 1000 ms\): a proxy is buffering it$/);
+    expect(r.failedAt).toBeGreaterThanOrEqual(4000);
+    expect(r.failedAt).toBeLessThanOrEqual(4200);
+    expect(r.echoes).toEqual([{ t: 'echo', n: 1 }, { t: 'echo', n: 2 }]);
+    // The owner never sees an echo; the messages it saw arrived in order, none missing.
+    expect(r.h.rec.types().filter((t) => t === 'echo')).toEqual([]);
+    expect(r.delivered).toEqual(r.delivered.map((_, i) => i + 1));
+    expect(r.clock.pending).toBe(0); // close() released the check's timer
+  });
+
+  it('an unbuffered busy stream over the same 6 s is healthy: three checks, 1 s then 2 s apart', async () => {
+    const r = await busyStream(false);
+    expect(r.failures).toEqual([]);
+    expect(r.failedAt).toBeUndefined();
+    expect(r.echoes).toEqual([{ t: 'echo', n: 1 }, { t: 'echo', n: 2 }, { t: 'echo', n: 3 }]);
+    expect(r.delivered).toHaveLength(300);
+  });
+
+  it.each([
+    ['the owner asks for no check (no transport after SSE)', { checkBuffering: false }],
+    ['the server did not announce echoes (an older server)', { echo: false }],
+  ])('sends no echo and never fails on a buffered stream when %s', async (_name, over) => {
+    const r = await busyStream(true, over);
+    expect(r.failures).toEqual([]);
+    expect(r.echoes).toEqual([]);
+    expect(r.h.posts).toEqual([]);
   });
 });

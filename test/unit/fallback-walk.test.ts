@@ -41,6 +41,27 @@ describe('FallbackWalk', () => {
     expect([w.index, w.reason]).toEqual([2, 'fallback']);
   });
 
+  it('leaves an open transport whose stream a proxy buffers at once, for the next one, with reason fallback', () => {
+    const w = walk(3);
+    w.start(0);
+    w.failed(false); // WebSocket refused: on SSE
+    w.opened();
+    w.failed(true); // one ordinary drop on SSE first: the failure count must not carry over
+    w.opened();
+    expect(w.buffered()).toEqual({ delayMs: 0, kind: 'next' });
+    expect([w.index, w.reason]).toEqual([2, 'fallback']);
+    // polling fails before it opens: not sticky, so the walk goes on as usual (a round)
+    expect(w.failed(false)).toEqual({ delayMs: 1000, kind: 'round' });
+  });
+
+  it('a buffered last transport is reopened as after a drop (there is nowhere to go)', () => {
+    const w = walk(3);
+    w.start(2);
+    w.opened();
+    expect(w.buffered()).toEqual({ delayMs: 1000, kind: 'reopen' });
+    expect(w.index).toBe(2);
+  });
+
   it('opening resets the counts: the next drop starts the backoff over', () => {
     const w = walk(5);
     w.start(0);
