@@ -48,6 +48,16 @@ export class FakeRealtime {
   onRequest: (frame: OutboundFrame) => unknown = (frame) => frame.d;
   /** Answer requests at all (false: accept them but never reply). */
   replies = true;
+  /** Announce `echo` support in welcomes (the reference server does) and answer echoes on the stream. */
+  echo = true;
+  /**
+   * A buffering proxy in front of SSE: while true, every SSE write is held until `releaseSse()`. Set it after the
+   * stream opened to let the welcome through, as a busy stream's welcome gets through a real one.
+   */
+  bufferSse = false;
+  /** Called with every echo a client POSTs. */
+  onEcho: (n: number) => void = () => {};
+  private readonly heldSse: (() => void)[] = [];
   private readonly sessions = new Map<string, Session>();
   private last: Session | null = null;
   private counter = 0;
@@ -92,6 +102,11 @@ export class FakeRealtime {
     conn?.close();
   }
 
+  /** Writes what the buffering proxy held on the SSE streams, in order (one burst). */
+  releaseSse(): void {
+    for (const write of this.heldSse.splice(0)) write();
+  }
+
   /** Forgets every session, as a restarted server would. */
   forgetSessions(): void {
     for (const s of this.sessions.values()) {
@@ -118,7 +133,7 @@ export class FakeRealtime {
   private handshake(q: URLSearchParams, transport: TransportName, conn: Conn, probe: boolean): { welcome: WelcomeFrame; replay: ServerFrame[]; session: Session } {
     const sid = q.get('sid');
     const found = sid ? this.sessions.get(sid) : undefined;
-    const base = { t: 'welcome' as const, cid: conn.cid, hb: this.hb, maxFrame: 64 * 1024 };
+    const base = { t: 'welcome' as const, cid: conn.cid, hb: this.hb, maxFrame: 64 * 1024, ...(this.echo ? { echo: true } : {}) };
     if (found && found.secret === q.get('secret')) {
       const last = Number(q.get('last') ?? 0);
       this.last = found;
@@ -151,7 +166,8 @@ export class FakeRealtime {
       if (f.t === 'ack') {
         session.acked = Math.max(session.acked, f.id);
       } else if (f.t === 'echo') {
-        session.conn?.send([{ t: 'echo', n: f.n }]); // on the stream, like the reference server
+        this.onEcho(f.n);
+        if (this.echo) session.conn?.send([{ t: 'echo', n: f.n }]); // on the stream, like the reference server
       } else if (f.t === 'upgrade') {
         this.attach(session, conn);
         conn.send(session.out.filter((o) => o.id > f.last));
@@ -237,13 +253,17 @@ export class FakeRealtime {
           open = false;
         },
       });
-      const write = (text: string): void => {
+      const writeNow = (text: string): void => {
         if (!open) return;
         try {
           controller.enqueue(enc.encode(text));
         } catch {
           open = false;
         }
+      };
+      const write = (text: string): void => {
+        if (this.bufferSse) this.heldSse.push(() => writeNow(text));
+        else writeNow(text);
       };
       if (b === 'ok') {
         const conn: Conn = {

@@ -39,6 +39,71 @@ describe('fallback walk', () => {
     await vi.waitFor(() => expect(r.messages).toEqual([['n', 'down sse']]));
   });
 
+  it('moves a busy SSE stream that a proxy buffers to polling at once, resuming the session: every message once, in order', async () => {
+    const r = rig();
+    r.fake.behaviour.websocket = 'refuse';
+    r.client.connect();
+    await waitOpen(r);
+    expect(r.client.transport).toBe('sse');
+    const sid = r.client.sessionId;
+    // From here a proxy holds the stream and lets it out every 1.5 s, while the server sends 50 messages/s.
+    r.fake.bufferSse = true;
+    const start = r.clock.now();
+    let sent = 0;
+    let switchedAt: number | undefined;
+    for (let t = 20; t <= 12_000; t += 20) {
+      r.fake.push('n', ++sent);
+      if (t % 1500 === 0) r.fake.releaseSse();
+      await r.clock.advance(20);
+      if (switchedAt === undefined && r.client.transport === 'polling') switchedAt = r.clock.now() - start;
+      if (switchedAt !== undefined && t >= switchedAt + 1000) break; // a second of traffic on polling
+    }
+    r.fake.releaseSse(); // what the proxy still held reaches a stream the client has already left
+    await vi.waitFor(() => expect(r.messages).toHaveLength(sent), { timeout: 5000 });
+    expect(r.messages).toEqual(Array.from({ length: sent }, (_, i) => ['n', i + 1]));
+    // Two strikes: the first burst (1.5 s) starts a check whose echo comes with the next burst (3 s), where the
+    // second check starts; its echo is still held 1 s after its POST was answered.
+    expect(switchedAt).toBeGreaterThanOrEqual(4000);
+    expect(switchedAt).toBeLessThanOrEqual(4300);
+    const failed = r.of('transportFailed').filter((f) => f.transport === 'sse');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ opened: true, probe: false, failure: { kind: 'buffered' } });
+    expect(failed[0]!.failure.message).toMatch(/^stream held echoes back 1\d{3} ms and over 1\d{3} ms \(still held\)/);
+    expect(r.of('transport').map((e) => [e.transport, e.reason])).toEqual([
+      ['sse', 'fallback'],
+      ['polling', 'fallback'],
+    ]);
+    // The same session, resumed: polling handshook with sid, secret and the last id delivered; nothing resynced.
+    const hs = r.fake.handshakesOf('polling');
+    expect(hs).toHaveLength(1);
+    expect(hs[0]!.query.get('sid')).toBe(sid);
+    expect(Number(hs[0]!.query.get('last'))).toBeGreaterThan(0);
+    expect(r.client.sessionId).toBe(sid);
+    expect(r.of('resync')).toEqual([]);
+    expect(r.of('reconnecting').at(-1)).toMatchObject({ delayMs: 0, transport: 'polling' });
+  });
+
+  it('keeps a buffered SSE stream when no transport follows it: no echo is sent', async () => {
+    const r = rig({ transports: ['websocket', 'sse'] });
+    r.fake.behaviour.websocket = 'refuse';
+    r.client.connect();
+    await waitOpen(r);
+    const echoes = vi.fn();
+    r.fake.onEcho = echoes;
+    r.fake.bufferSse = true;
+    let sent = 0;
+    for (let t = 20; t <= 6000; t += 20) {
+      r.fake.push('n', ++sent);
+      if (t % 1500 === 0) r.fake.releaseSse();
+      await r.clock.advance(20);
+    }
+    r.fake.releaseSse();
+    await vi.waitFor(() => expect(r.messages).toHaveLength(sent), { timeout: 5000 });
+    expect(r.client.transport).toBe('sse');
+    expect(r.of('transportFailed').filter((f) => f.transport === 'sse')).toEqual([]);
+    expect(echoes).not.toHaveBeenCalled();
+  });
+
   it('treats an SSE stream that never delivers its welcome (a buffering proxy) as failed, and moves to polling', async () => {
     const r = rig();
     r.fake.behaviour.websocket = 'refuse';
