@@ -3,6 +3,7 @@
  * the UMD bundle on one port. Streams a counter to every session and records the counters clients emit; the parent
  * reads both over IPC.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,8 @@ export type FromApp =
 const send = (m: FromApp): void => void process.send?.(m);
 const options = JSON.parse(process.env.RT_OPTIONS ?? '{}') as Omit<CreateServerOptions, 'server' | 'logger'>;
 const tickMs = Number(process.env.TICK_MS ?? 20);
+/** Random characters carried by each tick (0: the tick is just its number), so a compressing proxy cannot shrink it. */
+const tickPad = Number(process.env.TICK_PAD ?? 0);
 
 const file = (path: string): string => readFileSync(new URL(path, import.meta.url), 'utf8');
 const page = '<!doctype html><meta charset="utf-8"><title>proxy test</title><script src="/proxy/umd.js"></script><script src="/proxy/page.js"></script>';
@@ -50,7 +53,10 @@ rt.on('connection', (session) => {
   session.on('disconnect', () => live.delete(session.id));
 });
 const ticker = setInterval(() => {
-  for (const [sid, session] of live) session.emit('tick', (ticksSent[sid] = (ticksSent[sid] ?? 0) + 1));
+  for (const [sid, session] of live) {
+    const n = (ticksSent[sid] = (ticksSent[sid] ?? 0) + 1);
+    session.emit('tick', tickPad > 0 ? { n, pad: randomBytes(tickPad).toString('base64').slice(0, tickPad) } : n);
+  }
 }, tickMs);
 
 process.on('message', (m: ToApp) => {

@@ -24,11 +24,14 @@ process.on('exit', () => {
   for (const child of apps) child.kill('SIGKILL');
 });
 
-/** The app on a free port; `options` are server options (JSON: no functions). */
-export async function startApp(options: Omit<CreateServerOptions, 'server' | 'logger'> = {}, tickMs = 20): Promise<App> {
+/**
+ * The app on a free port; `options` are server options (JSON: no functions). It ticks every `tickMs`; each tick
+ * carries `tickPad` random characters when given.
+ */
+export async function startApp(options: Omit<CreateServerOptions, 'server' | 'logger'> = {}, tickMs = 20, tickPad = 0): Promise<App> {
   const child = fork(fileURLToPath(new URL('./app-server.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, RT_OPTIONS: JSON.stringify(options), TICK_MS: String(tickMs) },
+    env: { ...process.env, RT_OPTIONS: JSON.stringify(options), TICK_MS: String(tickMs), TICK_PAD: String(tickPad) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   apps.add(child);

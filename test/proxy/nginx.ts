@@ -37,6 +37,8 @@ export interface NginxOptions {
   extraPorts?: number;
   /** Ports to listen on (from `freePort()`), when the app must know them first; default: free ones. */
   ports?: number[];
+  /** Compress event streams and JSON too (`gzip on` + `gzip_types`), as many site-wide configs do. */
+  gzip?: boolean;
 }
 
 export interface Nginx {
@@ -130,6 +132,7 @@ error_log ${dir}/error.log warn;
 events { worker_connections 2048; }
 http {
   access_log off;
+${options.gzip ? '  gzip on;\n  gzip_types text/event-stream application/json;\n  gzip_proxied any;' : ''}
   client_body_temp_path ${dir}/tmp/body;
   proxy_temp_path ${dir}/tmp/proxy;
   fastcgi_temp_path ${dir}/tmp/fastcgi;

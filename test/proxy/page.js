@@ -11,8 +11,8 @@
   const started = performance.now();
   const at = () => Math.round(performance.now() - started);
   const state = { ticks: {}, arrivals: [], transports: [], failures: [], resyncs: 0, accepted: 0, closed: null, errors: [] };
-  client.on('tick', (n) => {
-    (state.ticks[client.sessionId] = state.ticks[client.sessionId] || []).push(n);
+  client.on('tick', (tick) => {
+    (state.ticks[client.sessionId] = state.ticks[client.sessionId] || []).push(typeof tick === 'number' ? tick : tick.n);
     state.arrivals.push(at());
   });
   client.lifecycle.on('transport', (e) => state.transports.push({ transport: e.transport, reason: e.reason, at: at() }));
