@@ -11,8 +11,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { measureOurs, TARGETS, kb, ROOT, type Size } from '../../bench/size.mjs';
 
-/** Enforced ceilings (gzip -9 bytes): measured 10,459 (ESM default) and 16,761 (UMD) after the plain-mode transports landed, plus ~3%. */
-const CEILING = { esmDefaultGzip: 10_800, umdGzip: 17_300 };
+/**
+ * Enforced ceilings (gzip -9 bytes): measured 11,719 (ESM default) and ~17,910 (UMD) after origin_rejected and the
+ * buffered-stream check landed (from 10,760 / 17,2xx before them: +121 and +838 bytes of the ESM growth), plus ~3%.
+ */
+const CEILING = { esmDefaultGzip: 12_100, umdGzip: 18_450 };
 
 describe('bundle size', () => {
   it('stays under the enforced ceilings (and reports the gap to the target budgets)', async () => {
