@@ -84,6 +84,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   private conn: Connection | null = null;
   private probe: Connection | null = null;
   private probeFailures = 0;
+  /** The server refused this page's origin over WebSocket (but not over HTTP): probing it again cannot succeed. */
+  private webSocketOriginRefused = false;
   /** Bumped whenever pending async work (auth calls) must be ignored. */
   private attemptSerial = 0;
   /** Every unanswered request, by its outbox entry; and the transmitted ones by sequence number. */
@@ -491,7 +493,9 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     if (this._state === 'closed') return; // a listener closed the client
     if (conn.opened) this.setState('reconnecting');
 
-    let decision = classifyFailure(failure, this.opts.auth !== undefined && !this.authRefreshed);
+    const httpTransportNext = conn.name === 'websocket' && !conn.opened && this.walk.index < this.opts.transports.length - 1;
+    if (conn.name === 'websocket' && failure.code === 'origin_rejected') this.webSocketOriginRefused = true;
+    let decision = classifyFailure(failure, this.opts.auth !== undefined && !this.authRefreshed, httpTransportNext);
     // A plain server without a route for this transport answers 404/405/501: that transport is unavailable, so the
     // walk moves on instead of stopping.
     if (this.opts.protocol === 'plain' && !conn.opened && decision.action === 'stop' && decision.error.code === 'rejected') decision = { action: 'retry' };
@@ -575,6 +579,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     const best = this.opts.transports[0];
     // Plain servers cannot move a session between connections, so plain mode never probes.
     if (this.opts.protocol === 'plain' || this.opts.upgradeProbeMs === 0 || best !== 'websocket' || this._transport === best) return;
+    if (this.webSocketOriginRefused) return;
     const base = this.opts.upgradeProbeMs;
     const delay = this.scheduler.backoff(this.probeFailures, { initialMs: base, maxMs: base * 16, factor: 2, jitter: 0.5 });
     this.cancelProbe = this.scheduler.schedule(() => void this.startProbe(), delay);
@@ -626,6 +631,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     probe.cancelOpenTimer();
     probe.transport.close();
     this.probeFailures++;
+    if (failure.code === 'origin_rejected') this.webSocketOriginRefused = true;
     this.life.emit('transportFailed', { transport: probe.name, opened: false, probe: true, failure });
     if (this.conn?.opened) this.scheduleProbe();
   }

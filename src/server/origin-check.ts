@@ -21,7 +21,7 @@ export interface OriginRefusal {
  * Same-origin, or listed in `cors.origins`; `null` when allowed. Requests without an `Origin` header (non-browser
  * clients) pass: browsers send one on every cross-origin request and WebSocket handshake. A browser's own
  * `Sec-Fetch-Site: same-origin` (page scripts cannot set it) passes too, which keeps same-origin pages working behind
- * proxies that rewrite Host. Otherwise the server's own origin is its Host header, or what a trusted proxy forwarded.
+ * proxies that rewrite Host; browsers send it on fetches only, not on WebSocket handshakes. Otherwise the server's own origin is its Host header, or what a trusted proxy forwarded.
  */
 export function checkOrigin(req: IncomingMessage, policy: OriginPolicy): OriginRefusal | null {
   const origin = req.headers.origin;

@@ -7,7 +7,7 @@ import { WebSocket as NodeWebSocket } from 'ws';
 import { RealtimeError } from '../../src/errors';
 import type { TransportName } from '../../src/protocol/frames';
 import type { FetchFn, WebSocketConstructor } from '../../src/transports/environment';
-import { cleanup, connectClient, startHarness, TRANSPORTS, waitUntil, whenOpen } from './harness';
+import { cleanup, connectClient, sleep, startHarness, TRANSPORTS, waitUntil, whenOpen } from './harness';
 
 afterEach(cleanup);
 
@@ -41,11 +41,14 @@ describe('a page on a refused origin', () => {
     expect(h.sessions).toHaveLength(0);
   });
 
-  it('walks no fallback either: the WebSocket refusal ends it before SSE or polling is tried', async () => {
+  it('a WebSocket refusal moves on to SSE, whose refusal ends it: no retries, no polling', async () => {
     const h = await startHarness();
     const { client, of } = await connectClient(h.base, asPageOn('http://localhost:5173'));
     await waitUntil(() => client.state === 'closed', 5000, 'client closed');
-    expect(of('transportFailed').map((f) => [f.transport, f.failure.code])).toEqual([['websocket', 'origin_rejected']]);
+    expect(of('transportFailed').map((f) => [f.transport, f.failure.code])).toEqual([
+      ['websocket', 'origin_rejected'],
+      ['sse', 'origin_rejected'],
+    ]);
     expect(of('close')[0]?.error?.code).toBe('origin_rejected');
   });
 
@@ -54,5 +57,20 @@ describe('a page on a refused origin', () => {
     const { client } = await connectClient(h.base, { transports: [transport], ...asPageOn('https://app.example') });
     await whenOpen(client, transport);
     expect(h.sessions).toHaveLength(1);
+  });
+});
+
+describe('a same-origin page behind a proxy that hides its origin (TLS terminated, no trustProxy)', () => {
+  it('is refused over WebSocket, which sends no Sec-Fetch-Site, and works over SSE, which does; WebSocket is not probed again', async () => {
+    const h = await startHarness();
+    const page = asPageOn('https://app.example');
+    // What a browser adds to its own fetches (never to WebSocket handshakes): the proof the page is same-origin.
+    const fetchFromPage: FetchFn = (input, init = {}) => page.fetch(input, { ...init, headers: { ...(init.headers as Record<string, string>), 'Sec-Fetch-Site': 'same-origin' } });
+    const { client, of } = await connectClient(h.base, { WebSocket: page.WebSocket, fetch: fetchFromPage, upgradeProbeMs: 50 });
+    await whenOpen(client, 'sse');
+    await sleep(600); // a dozen probe periods
+    expect(of('transportFailed').map((f) => [f.transport, f.probe, f.failure.code])).toEqual([['websocket', false, 'origin_rejected']]);
+    expect(client.state).toBe('open');
+    expect(of('transport').map((t) => [t.transport, t.reason])).toEqual([['sse', 'fallback']]);
   });
 });

@@ -54,6 +54,20 @@ describe('behind nginx, in Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
+  // Without trustProxy the server sees http:// + Host, the page is https://. Chromium marks its fetches
+  // Sec-Fetch-Site: same-origin but not its WebSocket handshakes, so WebSocket is refused and SSE is not.
+  it('TLS termination without trustProxy: WebSocket refused as origin_rejected, the client moves to SSE and loses nothing', async () => {
+    const a = await app();
+    const nginx = await startNginx({ upstreamPort: a.port, config: 'recommended', tls: true });
+    const { page, snapshot, pageErrors } = await openPage(`${nginx.origin}/proxy/page.html?c=tls-plain&up=20`);
+    await waitFor(snapshot, (s) => s.arrivals.length >= 150 && s.accepted >= 150, 15_000, '150 messages each way');
+    const { down, up, last } = await verifyExactlyOnce(a, snapshot, page, 'tls-plain');
+    console.log(`[nginx tls, no trustProxy] ${last.transports.map((t) => t.transport).join(' → ')}: ${down} down, ${up} up, exactly once`);
+    expect(last.transports.map((t) => t.transport)).toEqual(['sse']);
+    expect(last.failures.map((f) => [f.transport, f.code])).toEqual([['websocket', 'origin_rejected']]);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
   it('naive config (proxy_pass alone: no upgrade headers, Host replaced, HTTP/1.0, buffering on): falls back and delivers every message once, both ways, for 10 s', async () => {
     // No trustProxy, no cors: the browser's Sec-Fetch-Site keeps the page same-origin though Host was replaced.
     const a = await app();
@@ -116,9 +130,13 @@ describe('behind nginx, in Chromium', () => {
     expect(refused.closed).toMatchObject({ code: 'origin_rejected', isRealtimeError: true });
     expect(refused.closed?.message).toContain(`http://localhost:${other}`);
     expect(refused.closed?.message).toContain('cors.origins');
-    // It stopped on the first refusal: no fallback walk, no retries.
-    expect(refused.failures.map((f) => [f.transport, f.code])).toEqual([['websocket', 'origin_rejected']]);
+    // WebSocket refused it, then SSE, where the browser's Sec-Fetch-Site: cross-site settles it: no retries.
+    expect(refused.failures.map((f) => [f.transport, f.code])).toEqual([
+      ['websocket', 'origin_rejected'],
+      ['sse', 'origin_rejected'],
+    ]);
     const stats = await a.stats();
+    // One warning per origin (per 10 minutes), though two transports were refused.
     expect(stats.warnings.filter((w) => w.includes(`http://localhost:${other}`))).toHaveLength(1);
   }, 60_000);
 

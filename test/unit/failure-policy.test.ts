@@ -20,6 +20,12 @@ describe('classifyFailure', () => {
     expect(decision.error.message).not.toMatch(/credential/);
   });
 
+  it('origin_rejected on a WebSocket with an HTTP transport after it: move on (browsers vouch for same-origin only over HTTP)', () => {
+    const failure: TransportFailure = { ...http(403), code: 'origin_rejected' };
+    expect(classifyFailure(failure, true, true)).toEqual({ action: 'retry' });
+    expect(classifyFailure(failure, true, false).action).toBe('stop');
+  });
+
   it.each([401, 403])('%i with a refresh available: refresh the credential', (status) => {
     expect(classifyFailure(http(status), true)).toEqual({ action: 'refresh_auth' });
   });
