@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import type { TransportName } from '../protocol/frames';
 import { PATHS } from '../protocol/frames';
 import { MemoryBus, type Bus } from './bus';
-import { errorFrame, preflight, requestUrl, sendError } from './http-util';
+import { errorFrame, preflight, requestUrl, sendError, sendFrames } from './http-util';
+import { encodeBatch } from '../protocol/codec';
 import { checkOrigin, OriginWarnings } from './origin-check';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
 import { PollingHandler } from './polling-handler';
@@ -28,6 +29,9 @@ export interface RealtimeServerEvents {
 }
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Seconds a client is told to wait when it reaches a node that is shutting down or shut down. */
+const SHUTDOWN_RETRY_AFTER_S = 1;
 
 /**
  * The reference server: `E/ws`, `E/sse`, `E/poll`, `E/send` under one path, sharing an http.Server with the app.
@@ -117,7 +121,11 @@ export class RealtimeServer {
     if (!route) return false;
     const cors = this.opts.cors;
     if (this.closing) {
-      sendError(req, res, 503, 'unavailable', 'server is shutting down', cors);
+      // A deploy: another node (or this one's successor) will answer, so the client waits and retries; it must not
+      // meet the app's 404 and stop for good.
+      const frame = { ...errorFrame('unavailable', 'server is shutting down', 503), retryAfter: SHUTDOWN_RETRY_AFTER_S };
+      if (route === PATHS.sse && req.method === 'GET') this.sse.refuse(req, res, frame);
+      else sendFrames(req, res, 503, encodeBatch([frame]), cors, { 'Retry-After': String(SHUTDOWN_RETRY_AFTER_S) });
       return true;
     }
     const refusal = checkOrigin(req, this.opts);
@@ -152,7 +160,8 @@ export class RealtimeServer {
   handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     if (this.route(req.url) !== PATHS.websocket) return false;
     if (this.closing) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      // Browsers hide this status: the client falls back to SSE, which carries the same answer in-band.
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${SHUTDOWN_RETRY_AFTER_S}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return true;
     }
     this.ws.handleUpgrade(req, socket, head);
@@ -160,8 +169,9 @@ export class RealtimeServer {
   };
 
   /**
-   * Tells every connection `close{shutdown}`, ends streams and polls, closes sockets (1001), clears timers and
-   * detaches from the http server. Closes the http server only if it created it.
+   * Tells every connection `close{shutdown}`, ends streams and polls, closes sockets (1001) and clears timers. Closes
+   * the http server only if it created it. On a shared server its listener stays: until that server closes (the
+   * process exits, in a deploy), realtime requests get 503 + `Retry-After` instead of reaching the app's 404.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -187,7 +197,7 @@ export class RealtimeServer {
     return Object.values(PATHS).includes(rest as (typeof PATHS)[keyof typeof PATHS]) ? rest : null;
   }
 
-  /** Puts our request listener in front of the app's, and takes upgrades for `E/ws`. */
+  /** Puts our request listener in front of the app's, and takes upgrades for `E/ws`, for the server's lifetime. */
   private attach(server: Server): void {
     const original = server.listeners('request') as RequestListener[];
     server.removeAllListeners('request');
@@ -203,11 +213,7 @@ export class RealtimeServer {
       if (server.listenerCount('upgrade') === 1) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     };
     server.on('upgrade', onUpgrade);
-    this.disposers.push(() => {
-      server.off('upgrade', onUpgrade);
-      server.off('request', onRequest);
-      for (const l of original) server.on('request', l);
-    });
+
   }
 
   private fire<K extends keyof RealtimeServerEvents>(event: K, ...args: Parameters<RealtimeServerEvents[K]>): void {

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRealtimeServer, DEFAULTS, resolveOptions, type Session } from '../../src/server';
-import { closeAll, isType, poll, recordingLogger, SseClient, startServer, waitFor, WsClient } from './helpers';
+import { closeAll, isType, poll, post, recordingLogger, SseClient, startServer, waitFor, WsClient } from './helpers';
 
 afterEach(closeAll);
 
@@ -77,8 +77,6 @@ describe('lifecycle', () => {
     expect(reasons.sort()).toEqual(['server_close', 'server_close', 'server_close']);
     expect(rt.sessions).toBe(0);
     expect(http.listening).toBe(true); // not ours to close
-    expect(http.listenerCount('request')).toBe(0);
-    expect(http.listenerCount('upgrade')).toBe(0);
     http.closeAllConnections();
     await new Promise<void>((r) => http.close(() => r()));
 
@@ -88,6 +86,25 @@ describe('lifecycle', () => {
       again.listen(port, '127.0.0.1', () => resolve());
     });
     await new Promise<void>((r) => again.close(() => r()));
+  });
+
+  it('after close(), a shared server answers realtime requests 503 + Retry-After until it closes, never the app 404', async () => {
+    const s = await startServer({}, (req, res) => void res.writeHead(404).end('app: not found'));
+    await s.rt.close();
+    const p = await poll(s.base, { v: 1 });
+    expect(p.status).toBe(503);
+    expect(p.headers.get('retry-after')).toBe('1');
+    expect(p.frames).toEqual([{ t: 'error', code: 'unavailable', message: 'server is shutting down', status: 503, retryAfter: 1 }]);
+    const up = await post(s.base, { sid: 'a', secret: 'b', cid: 'c' }, []);
+    expect(up.status).toBe(503);
+    // SSE in-band (browsers hide an EventSource's status), WebSocket as HTTP 503 before the handshake.
+    const sse = SseClient.open(s.base);
+    expect((await sse.next()).frame).toMatchObject({ t: 'error', code: 'unavailable', status: 503, retryAfter: 1 });
+    await sse.ended;
+    await expect(new WsClient(`${s.base.replace('http', 'ws')}/ws?v=1`).opened).rejects.toThrow(/503/);
+    // The app keeps its own routes, and nothing of ours is left behind but the listener.
+    expect((await fetch(`http://127.0.0.1:${s.port}/page`)).status).toBe(404);
+    expect(s.rt.sessions).toBe(0);
   });
 
   it('creates and closes its own http server when none is given', async () => {
