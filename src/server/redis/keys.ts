@@ -1,0 +1,35 @@
+/**
+ * Key names. Every key of one session carries the hash tag `{sid}`, so Redis Cluster puts them in one slot and a
+ * script may touch them together. A room's member set is tagged by the room instead (see `roomMembers`).
+ */
+export interface SessionKeys {
+  /** HASH: secret, positions, owner; see SessionLog. */
+  readonly state: string;
+  /** STREAM of unacknowledged sequenced frames, entry id `${id}-0`. */
+  readonly out: string;
+  /** SET of the session's rooms. */
+  readonly rooms: string;
+}
+
+export const DEFAULT_KEY_PREFIX = 'rf:';
+
+export function sessionKeys(prefix: string, sid: string): SessionKeys {
+  // A brace inside the id would move the hash tag and split the session across slots.
+  if (sid === '' || /[{}]/.test(sid)) throw new TypeError(`session id must be non-empty without braces: ${JSON.stringify(sid)}`);
+  const base = `${prefix}{${sid}}:`;
+  return { state: `${base}state`, out: `${base}out`, rooms: `${base}rooms` };
+}
+
+/**
+ * SET of the ids of the sessions in `room`, for fan-out. It is not in any session's slot, so the scripts that keep it
+ * in step with a session's `rooms` set are cross-slot: fine on a single Redis (or a primary with replicas), not on
+ * Cluster, where membership would have to be written in two steps.
+ */
+export function roomMembers(prefix: string, room: string): string {
+  return `${roomMembersPrefix(prefix)}{${room}}`;
+}
+
+/** What precedes `{room}` in `roomMembers`; the `end` script builds the names itself from it. */
+export function roomMembersPrefix(prefix: string): string {
+  return `${prefix}room:`;
+}

@@ -1,0 +1,201 @@
+import { LuaScript } from './lua-script';
+
+// The Lua run by SessionLog. Each is one round trip and atomic: Redis runs a script to the end before any other
+// command. State fields are those of SessionLog's `state` hash. Invariant kept by every script: the `out` stream
+// holds exactly the ids firstId..nextId, so its length is nextId - firstId + 1 and `bytes` is the sum of their texts.
+// Lua's `#` is a byte length, and the texts arrive as UTF-8, so `bytes` counts UTF-8 bytes like ReplayBuffer does.
+// Ids are formatted with %d: Lua 5.1 prints large numbers in exponent form otherwise.
+
+/** KEYS state. ARGV secret, ttlMs. → 1 created, 0 the id is taken. */
+export const createScript = new LuaScript(
+  'create',
+  `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'secret', ARGV[1], 'nextId', 0, 'acked', 0, 'accepted', 0, 'bytes', 0, 'firstId', 1,
+  'owner', '', 'cid', '', 'ended', '')
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`,
+);
+
+/**
+ * KEYS state, out. ARGV maxMessages, maxBytes, then a prefix and suffix per frame. → {first id assigned, firstId
+ * after trimming}, or {0, 0} when the session is gone or ended. Over a limit the oldest frames go, the new ones too
+ * if need be (as in ReplayBuffer), read in chunks of 64 so one script never loads the whole log.
+ */
+export const appendScript = new LuaScript(
+  'append',
+  `
+local st, out = KEYS[1], KEYS[2]
+local f = redis.call('HMGET', st, 'nextId', 'bytes', 'firstId', 'ended')
+if not f[1] or f[4] ~= '' then return {0, 0} end
+local maxMessages, maxBytes = tonumber(ARGV[1]), tonumber(ARGV[2])
+local id, bytes, firstId = tonumber(f[1]), tonumber(f[2]), tonumber(f[3])
+local firstNew = id + 1
+for i = 3, #ARGV, 2 do
+  id = id + 1
+  local text = ARGV[i] .. string.format('%d', id) .. ARGV[i + 1]
+  redis.call('XADD', out, string.format('%d-0', id), 'f', text)
+  bytes = bytes + #text
+end
+while id >= firstId and (id - firstId + 1 > maxMessages or bytes > maxBytes) do
+  local oldest = redis.call('XRANGE', out, '-', '+', 'COUNT', 64)
+  if #oldest == 0 then
+    -- Only if the stream was lost behind our back: treat everything as dropped rather than loop.
+    firstId, bytes = id + 1, 0
+    break
+  end
+  for _, e in ipairs(oldest) do
+    if id - firstId + 1 <= maxMessages and bytes <= maxBytes then break end
+    bytes = bytes - #e[2][2]
+    firstId = tonumber(string.match(e[1], '^%d+')) + 1
+  end
+  redis.call('XTRIM', out, 'MINID', string.format('%d', firstId))
+end
+redis.call('HSET', st, 'nextId', id, 'bytes', bytes, 'firstId', firstId)
+-- XADD made the stream if it was missing; it lives and dies with the state hash.
+local ttl = redis.call('PTTL', st)
+if ttl > 0 then redis.call('PEXPIRE', out, ttl) end
+return {firstNew, firstId}
+`,
+);
+
+/**
+ * KEYS state, out. ARGV id. → acked after this ack, or -1 when the session is gone. Trims the frames now
+ * acknowledged; reading them to subtract their bytes is bounded by the log's own limit.
+ */
+export const ackScript = new LuaScript(
+  'ack',
+  `
+local st, out = KEYS[1], KEYS[2]
+local f = redis.call('HMGET', st, 'nextId', 'acked', 'bytes', 'firstId')
+if not f[1] then return -1 end
+local nextId, acked, bytes, firstId = tonumber(f[1]), tonumber(f[2]), tonumber(f[3]), tonumber(f[4])
+local upto = math.min(tonumber(ARGV[1]), nextId)
+if upto <= acked then return acked end
+acked = upto
+if firstId <= acked then
+  for _, e in ipairs(redis.call('XRANGE', out, '-', string.format('%d-0', acked))) do bytes = bytes - #e[2][2] end
+  redis.call('XTRIM', out, 'MINID', string.format('%d', acked + 1))
+  firstId = acked + 1
+end
+redis.call('HSET', st, 'acked', acked, 'bytes', bytes, 'firstId', firstId)
+return acked
+`,
+);
+
+/**
+ * KEYS state, out. ARGV last, count. → {nextId, firstId, id, text, id, text, …} with at most `count` frames after
+ * `last`, none when some of them are gone (overrun); {} when the session is gone.
+ */
+export const readAfterScript = new LuaScript(
+  'readAfter',
+  `
+local f = redis.call('HMGET', KEYS[1], 'nextId', 'firstId')
+if not f[1] then return {} end
+local res = {tonumber(f[1]), tonumber(f[2])}
+local from = tonumber(ARGV[1]) + 1
+if from < res[2] then return res end
+for _, e in ipairs(redis.call('XRANGE', KEYS[2], string.format('%d-0', from), '+', 'COUNT', ARGV[2])) do
+  res[#res + 1] = tonumber(string.match(e[1], '^%d+'))
+  res[#res + 1] = e[2][2]
+end
+return res
+`,
+);
+
+/** KEYS state. ARGV seq. → {outcome, accepted}; outcome 'accepted' | 'duplicate' | 'gap' | 'gone'. */
+export const acceptScript = new LuaScript(
+  'accept',
+  `
+local f = redis.call('HMGET', KEYS[1], 'accepted', 'ended')
+if not f[1] or f[2] ~= '' then return {'gone', 0} end
+local accepted, seq = tonumber(f[1]), tonumber(ARGV[1])
+if seq <= accepted then return {'duplicate', accepted} end
+if seq > accepted + 1 then return {'gap', accepted} end
+redis.call('HSET', KEYS[1], 'accepted', seq)
+return {'accepted', seq}
+`,
+);
+
+/** PEXPIRE of the three session keys, shared by the scripts that may refresh the session's lifetime. */
+const expireAll = `
+local function expireAll(ttl)
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+  redis.call('PEXPIRE', KEYS[3], ttl)
+end
+`;
+
+/** KEYS state, out, rooms. ARGV nodeId, cid, ttlMs or ''. → {previous owner, previous cid}, {} if gone or ended. */
+export const setOwnerScript = new LuaScript(
+  'setOwner',
+  `${expireAll}
+local f = redis.call('HMGET', KEYS[1], 'owner', 'cid', 'ended')
+if not f[1] or f[3] ~= '' then return {} end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'cid', ARGV[2])
+if ARGV[3] ~= '' then expireAll(ARGV[3]) end
+return {f[1], f[2]}
+`,
+);
+
+/** KEYS state, out, rooms. ARGV cid, ttlMs or ''. → 1 cleared, 0 another connection (or none) holds the session. */
+export const clearOwnerScript = new LuaScript(
+  'clearOwner',
+  `${expireAll}
+if redis.call('HGET', KEYS[1], 'cid') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'owner', '', 'cid', '')
+if ARGV[2] ~= '' then expireAll(ARGV[2]) end
+return 1
+`,
+);
+
+/** KEYS state, out, rooms. ARGV ttlMs. → 1, or 0 when the session is gone (nothing is created). */
+export const touchScript = new LuaScript(
+  'touch',
+  `${expireAll}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+expireAll(ARGV[1])
+return 1
+`,
+);
+
+/** KEYS state, rooms, room members. ARGV sid, room. → 1 joined, 0 the session is gone or ended. */
+export const joinScript = new LuaScript(
+  'join',
+  `
+if redis.call('HGET', KEYS[1], 'ended') ~= '' then return 0 end
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+return 1
+`,
+);
+
+/** KEYS rooms, room members. ARGV sid, room. → 1 if the session was in the room. Works on a gone session too. */
+export const leaveScript = new LuaScript(
+  'leave',
+  `
+redis.call('SREM', KEYS[2], ARGV[1])
+return redis.call('SREM', KEYS[1], ARGV[2])
+`,
+);
+
+/**
+ * KEYS state, out, rooms. ARGV reason, sid, room key prefix. → 1 ended now, 0 already ended or gone. The state
+ * hash stays until its TTL, so a resume can be told `expired` rather than `unknown_session`. The member sets of
+ * the session's rooms are named from data here, which only a single Redis allows (see keys.ts).
+ */
+export const endScript = new LuaScript(
+  'end',
+  `
+if redis.call('HGET', KEYS[1], 'ended') ~= '' then return 0 end
+for _, room in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  redis.call('SREM', ARGV[3] .. '{' .. room .. '}', ARGV[2])
+end
+redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('HSET', KEYS[1], 'ended', ARGV[1], 'owner', '', 'cid', '', 'bytes', 0)
+return 1
+`,
+);

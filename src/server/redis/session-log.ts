@@ -1,0 +1,291 @@
+import { DEFAULT_KEY_PREFIX, roomMembers, roomMembersPrefix, sessionKeys, type SessionKeys } from './keys';
+import { fillTemplate, frameTemplate, type UnnumberedFrame } from './frame-template';
+import { replyArray, replyInt, replyText, type RedisCommands } from './redis-commands';
+import {
+  acceptScript,
+  ackScript,
+  appendScript,
+  clearOwnerScript,
+  createScript,
+  endScript,
+  joinScript,
+  leaveScript,
+  readAfterScript,
+  setOwnerScript,
+  touchScript,
+} from './scripts';
+
+export interface SessionLogOptions {
+  /** Prepended to every key. Default `rf:`. */
+  keyPrefix?: string;
+}
+
+/** The replay bounds of one session, the same two as ReplayBuffer's (`replayBufferMaxMessages` / `MaxBytes`). */
+export interface ReplayLimits {
+  maxMessages: number;
+  maxBytes: number;
+}
+
+/** A session's `state` hash, read in one HMGET. */
+export interface SessionLogState {
+  sid: string;
+  secret: string;
+  /** Last server frame id assigned (0 before the first). */
+  nextId: number;
+  /** The client's cumulative acknowledgement of server frames. */
+  acked: number;
+  /** Last client seq accepted. */
+  accepted: number;
+  /** UTF-8 bytes of the frames held. */
+  bytes: number;
+  /** Lowest id still held; every id from here to `nextId` is held. A resume needs `last + 1 >= firstId`. */
+  firstId: number;
+  /** Frames held: `nextId - firstId + 1`. */
+  held: number;
+  /** Node holding the active connection, or null. */
+  owner: string | null;
+  /** Id of the active connection, or null. */
+  cid: string | null;
+  /** Why the session ended, or null while it lives. */
+  ended: string | null;
+}
+
+/** A numbered frame and its JSON text, as held in the log and sent to the client. */
+export interface LoggedFrame {
+  id: number;
+  text: string;
+}
+
+export interface ReadAfterResult {
+  /** At most the `count` asked for, in id order, consecutive from `last + 1`; none on overrun. */
+  frames: LoggedFrame[];
+  /** Some frame after `last` is gone (acknowledged or dropped over a limit): the resume must be refused. */
+  overrun: boolean;
+  /** Last id assigned; `frames` ending below it means there is more to read. */
+  nextId: number;
+}
+
+/** `gone`: no such session (expired, never made, or Redis lost it) or it ended. */
+export type AcceptOutcome = 'accepted' | 'duplicate' | 'gap' | 'gone';
+
+export interface AcceptResult {
+  outcome: AcceptOutcome;
+  /** Last client seq accepted, after this call: what an `ack` frame should carry. */
+  accepted: number;
+}
+
+export interface Owner {
+  nodeId: string;
+  cid: string;
+}
+
+/** `previous`: the connection replaced, which its node should close with `replaced`. */
+export type SetOwnerResult = { ok: true; previous: Owner | null } | { ok: false };
+
+export interface MembersPage {
+  sessionIds: string[];
+  /** Pass back for the next page; '0' when the scan is complete. Like any SSCAN, a member may appear twice. */
+  cursor: string;
+}
+
+const STATE_FIELDS = ['secret', 'nextId', 'acked', 'accepted', 'bytes', 'firstId', 'owner', 'cid', 'ended'] as const;
+
+/**
+ * The per-session state and replay log of the Redis adapter, written as it changes so any node can carry on a
+ * session another node held. Every method is one round trip (a script's first use after a Redis restart costs one
+ * more). Keys of a session (all tagged `{sid}`, all expiring together):
+ *
+ * - `rf:{sid}:state` HASH: secret, nextId, acked, accepted, bytes, firstId, owner, cid, ended.
+ * - `rf:{sid}:out` STREAM: the frames not yet acknowledged, entry `${id}-0`, field `f` = the frame's JSON.
+ * - `rf:{sid}:rooms` SET of room names; `rf:room:{room}` SET of session ids, for fan-out.
+ *
+ * Memory per session is bounded by the same two limits as ReplayBuffer. Nothing here refreshes a TTL except
+ * `touch` and the optional `ttlMs` of setOwner / clearOwner: the lifetime policy is the caller's.
+ */
+export class SessionLog {
+  private readonly prefix: string;
+
+  /** `redis`: an already connected client (node-redis's fits as it is). */
+  constructor(
+    private readonly redis: RedisCommands,
+    options: SessionLogOptions = {},
+  ) {
+    this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  }
+
+  keys(sid: string): SessionKeys {
+    return sessionKeys(this.prefix, sid);
+  }
+
+  /** Makes a session that expires in `ttlMs` unless touched. False when the id is taken. */
+  async create(sid: string, secret: string, ttlMs: number): Promise<boolean> {
+    const k = this.keys(sid);
+    return replyInt(await createScript.run(this.redis, [k.state], [secret, positiveInt(ttlMs, 'ttlMs')]), 'create') === 1;
+  }
+
+  /** The session's state, or null when Redis has no such session (expired, or lost in a Redis restart). */
+  async load(sid: string): Promise<SessionLogState | null> {
+    const reply = replyArray(await this.redis.sendCommand(['HMGET', this.keys(sid).state, ...STATE_FIELDS]), 'load');
+    if (reply[0] === null || reply[0] === undefined) return null;
+    const text = (i: number) => replyText(reply[i], 'load');
+    const int = (i: number) => replyInt(reply[i], 'load');
+    const nextId = int(1);
+    const firstId = int(5);
+    return {
+      sid,
+      secret: text(0),
+      nextId,
+      acked: int(2),
+      accepted: int(3),
+      bytes: int(4),
+      firstId,
+      held: Math.max(0, nextId - firstId + 1),
+      owner: text(6) || null,
+      cid: text(7) || null,
+      ended: text(8) || null,
+    };
+  }
+
+  /** Numbers `frame` (the next id) and logs it. Null when the session is gone or ended: nothing is written. */
+  async append(sid: string, frame: UnnumberedFrame, limits: ReplayLimits): Promise<LoggedFrame | null> {
+    const logged = await this.appendMany(sid, [frame], limits);
+    return logged?.[0] ?? null;
+  }
+
+  /** Numbers and logs several frames of one session in order, in one round trip. */
+  async appendMany(sid: string, frames: readonly UnnumberedFrame[], limits: ReplayLimits): Promise<LoggedFrame[] | null> {
+    if (frames.length === 0) return [];
+    const k = this.keys(sid);
+    const templates = frames.map(frameTemplate);
+    const args = [positiveInt(limits.maxMessages, 'maxMessages'), positiveInt(limits.maxBytes, 'maxBytes')];
+    for (const t of templates) args.push(t.prefix, t.suffix);
+    const reply = replyArray(await appendScript.run(this.redis, [k.state, k.out], args), 'append');
+    const first = replyInt(reply[0], 'append');
+    if (first === 0) return null;
+    return templates.map((t, i) => ({ id: first + i, text: fillTemplate(t, first + i) }));
+  }
+
+  /**
+   * The client has every frame with `id <= id`. Trims them and returns the new cumulative ack (never past the last
+   * id assigned, never backwards), or null when the session is gone.
+   */
+  async ack(sid: string, id: number): Promise<number | null> {
+    const k = this.keys(sid);
+    const acked = replyInt(await ackScript.run(this.redis, [k.state, k.out], [nonNegativeInt(id, 'id')]), 'ack');
+    return acked < 0 ? null : acked;
+  }
+
+  /**
+   * At most `count` frames with id > `last`, in order: a resume replays in pages, so no read is unbounded. Null
+   * when the session is gone.
+   */
+  async readAfter(sid: string, last: number, count: number): Promise<ReadAfterResult | null> {
+    const k = this.keys(sid);
+    const args = [nonNegativeInt(last, 'last'), positiveInt(count, 'count')];
+    const reply = replyArray(await readAfterScript.run(this.redis, [k.state, k.out], args), 'readAfter');
+    if (reply.length === 0) return null;
+    const nextId = replyInt(reply[0], 'readAfter');
+    const firstId = replyInt(reply[1], 'readAfter');
+    const frames: LoggedFrame[] = [];
+    for (let i = 2; i + 1 < reply.length; i += 2) {
+      frames.push({ id: replyInt(reply[i], 'readAfter'), text: replyText(reply[i + 1], 'readAfter') });
+    }
+    return { frames, overrun: last + 1 < firstId, nextId };
+  }
+
+  /**
+   * Records client frame `seq` as accepted when it is the next one (`accepted` moves only on seq = accepted + 1),
+   * atomically, so of nodes racing with the same frame exactly one gets `accepted`.
+   *
+   * A node records acceptance *before* it runs the handler. A node killed in between has dropped that frame: the
+   * client will not send it again (it is acknowledged) and no other node runs it. Handlers are at most once, and a
+   * client's frame never runs twice. The window is this one round trip: from Redis recording it to the node
+   * hearing back and starting the handler.
+   */
+  async accept(sid: string, seq: number): Promise<AcceptResult> {
+    const reply = replyArray(await acceptScript.run(this.redis, [this.keys(sid).state], [positiveInt(seq, 'seq')]), 'accept');
+    return { outcome: replyText(reply[0], 'accept') as AcceptOutcome, accepted: replyInt(reply[1], 'accept') };
+  }
+
+  /** Adds the session to `room`, both ways. False when the session is gone or ended. */
+  async join(sid: string, room: string): Promise<boolean> {
+    const k = this.keys(sid);
+    const keys = [k.state, k.rooms, roomMembers(this.prefix, room)];
+    return replyInt(await joinScript.run(this.redis, keys, [sid, room]), 'join') === 1;
+  }
+
+  /** Removes the session from `room`, both ways (also for a session that is gone). True if it was in it. */
+  async leave(sid: string, room: string): Promise<boolean> {
+    const k = this.keys(sid);
+    return replyInt(await leaveScript.run(this.redis, [k.rooms, roomMembers(this.prefix, room)], [sid, room]), 'leave') === 1;
+  }
+
+  /** The session's rooms (as many as the app made it join). */
+  async rooms(sid: string): Promise<string[]> {
+    const reply = replyArray(await this.redis.sendCommand(['SMEMBERS', this.keys(sid).rooms]), 'rooms');
+    return reply.map((r) => replyText(r, 'rooms'));
+  }
+
+  /**
+   * One page of the sessions in `room` (SSCAN: about `count` ids a call, whatever the room's size). A session that
+   * expired without `end` stays listed until someone calls `leave`; `append` on it returns null, which tells.
+   */
+  async members(room: string, cursor = '0', count = 100): Promise<MembersPage> {
+    const args = ['SSCAN', roomMembers(this.prefix, room), cursor, 'COUNT', positiveInt(count, 'count')];
+    const reply = replyArray(await this.redis.sendCommand(args), 'members');
+    const ids = replyArray(reply[1], 'members');
+    return { cursor: replyText(reply[0], 'members'), sessionIds: ids.map((r) => replyText(r, 'members')) };
+  }
+
+  /**
+   * Makes `cid` on `nodeId` the session's active connection and returns the one it replaces. With `ttlMs`, also
+   * sets the session's lifetime (a connected session is kept alive by its node's touches).
+   */
+  async setOwner(sid: string, nodeId: string, cid: string, ttlMs?: number): Promise<SetOwnerResult> {
+    if (nodeId === '' || cid === '') throw new TypeError('nodeId and cid must be non-empty');
+    const k = this.keys(sid);
+    const args = [nodeId, cid, ttlMs === undefined ? '' : positiveInt(ttlMs, 'ttlMs')];
+    const reply = replyArray(await setOwnerScript.run(this.redis, [k.state, k.out, k.rooms], args), 'setOwner');
+    if (reply.length === 0) return { ok: false };
+    const previous = { nodeId: replyText(reply[0], 'setOwner'), cid: replyText(reply[1], 'setOwner') };
+    return { ok: true, previous: previous.cid === '' ? null : previous };
+  }
+
+  /**
+   * Clears the owner only if `cid` still is the active connection (a connection that was replaced must not clear
+   * its successor). With `ttlMs`, also starts the grace period. True when cleared.
+   */
+  async clearOwner(sid: string, cid: string, ttlMs?: number): Promise<boolean> {
+    if (cid === '') throw new TypeError('cid must be non-empty');
+    const k = this.keys(sid);
+    const args = [cid, ttlMs === undefined ? '' : positiveInt(ttlMs, 'ttlMs')];
+    return replyInt(await clearOwnerScript.run(this.redis, [k.state, k.out, k.rooms], args), 'clearOwner') === 1;
+  }
+
+  /** Sets every key of the session to expire in `ttlMs`. False when the session is gone (nothing is created). */
+  async touch(sid: string, ttlMs: number): Promise<boolean> {
+    const k = this.keys(sid);
+    return replyInt(await touchScript.run(this.redis, [k.state, k.out, k.rooms], [positiveInt(ttlMs, 'ttlMs')]), 'touch') === 1;
+  }
+
+  /**
+   * Ends the session for good: the log and rooms go, the state stays (with `ended`) until it expires so a resume
+   * learns it ended. True for the call that ended it; the first reason wins.
+   */
+  async end(sid: string, reason: string): Promise<boolean> {
+    if (reason === '') throw new TypeError('reason must be non-empty');
+    const k = this.keys(sid);
+    const args = [reason, sid, roomMembersPrefix(this.prefix)];
+    return replyInt(await endScript.run(this.redis, [k.state, k.out, k.rooms], args), 'end') === 1;
+  }
+}
+
+function positiveInt(value: number, name: string): string {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer: ${value}`);
+  return String(value);
+}
+
+function nonNegativeInt(value: number, name: string): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer: ${value}`);
+  return String(value);
+}
