@@ -56,6 +56,7 @@ describe('create and load', () => {
     expect(await log.load(sid)).toEqual({
       sid: 'alpha',
       secret: 'secret-alpha',
+      auth: undefined,
       nextId: 0,
       acked: 0,
       accepted: 0,
@@ -69,6 +70,13 @@ describe('create and load', () => {
     expect(await log.create('alpha', 'other', TTL)).toBe(false);
     expect((await log.load('alpha'))?.secret).toBe('secret-alpha');
     expect(await log.load('nobody')).toBeNull();
+  });
+
+  it('stores what authenticate returned, as JSON', async () => {
+    expect(await log.create('beta', 's', TTL, { user: 'u1', roles: ['a'] })).toBe(true);
+    expect((await log.load('beta'))?.auth).toEqual({ user: 'u1', roles: ['a'] });
+    expect(await log.create('gamma', 's', TTL, true)).toBe(true);
+    expect((await log.load('gamma'))?.auth).toBe(true);
   });
 
   it('keeps every key of a session in one hash-tag slot and refuses ids that would split it', async () => {
@@ -134,6 +142,46 @@ describe('append and readAfter', () => {
     expect(await log.append(sid, msg('x'), WIDE)).toBeNull();
     expect(await exists(log.keys(sid).out)).toBe(0);
     expect(await log.readAfter('ghost', 0, 10)).toBeNull();
+  });
+});
+
+describe('appendNumbered (the owner numbers frames in memory)', () => {
+  const numbered = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ id: from + i, text: inMemoryText(from + i, 'o', i) }));
+
+  it('logs frames numbered by their owner when they continue the sequence, all or nothing', async () => {
+    const sid = await newSession();
+    await log.setOwner(sid, 'node-a', 'c1');
+    expect(await log.appendNumbered(sid, numbered(1, 3), WIDE, 'c1')).toEqual({ outcome: 'ok', nextId: 3 });
+    expect(await log.appendNumbered(sid, numbered(5, 1), WIDE, 'c1')).toEqual({ outcome: 'conflict', nextId: 3 });
+    expect(await log.appendNumbered(sid, numbered(3, 2), WIDE, 'c1')).toEqual({ outcome: 'conflict', nextId: 3 });
+    expect((await log.append(sid, msg('m'), WIDE))?.id).toBe(4); // both ways of numbering share one sequence
+    expect(await log.appendNumbered(sid, numbered(5, 2), WIDE)).toEqual({ outcome: 'ok', nextId: 6 });
+    const read = (await log.readAfter(sid, 0, 100))!;
+    expect(read.frames.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(read.frames[0]).toEqual(numbered(1, 1)[0]);
+    expect((await log.load(sid))?.bytes).toBe(bytesOf(read.frames.map((f) => f.text)));
+    await expect(log.appendNumbered(sid, [numbered(7, 1)[0]!, numbered(9, 1)[0]!], WIDE)).rejects.toThrow(RangeError);
+  });
+
+  it('a node that lost the session cannot write into it or accept for it', async () => {
+    const sid = await newSession();
+    await log.setOwner(sid, 'node-a', 'c1');
+    await log2.setOwner(sid, 'node-b', 'c2');
+    expect(await log.appendNumbered(sid, numbered(1, 1), WIDE, 'c1')).toEqual({ outcome: 'not_owner', nextId: 0 });
+    expect(await log.accept(sid, 1, 'c1')).toEqual({ outcome: 'not_owner', accepted: 0 });
+    expect(await log2.accept(sid, 1, 'c2')).toEqual({ outcome: 'accepted', accepted: 1 });
+    expect(await log2.appendNumbered(sid, numbered(1, 1), WIDE, 'c2')).toEqual({ outcome: 'ok', nextId: 1 });
+    expect(await log.load(sid)).toMatchObject({ nextId: 1, accepted: 1, held: 1 });
+    expect(await log.appendNumbered('ghost', numbered(1, 1), WIDE)).toEqual({ outcome: 'gone' });
+    expect(await exists(log.keys('ghost').out)).toBe(0);
+  });
+
+  it('is bounded by the same limits as append', async () => {
+    const sid = await newSession();
+    const frames = numbered(1, 9);
+    expect(await log.appendNumbered(sid, frames, { maxMessages: 4, maxBytes: 1024 * 1024 })).toEqual({ outcome: 'ok', nextId: 9 });
+    expect(await log.load(sid)).toMatchObject({ firstId: 6, held: 4, bytes: bytesOf(frames.slice(5).map((f) => f.text)) });
+    expect((await log.readAfter(sid, 4, 10))?.overrun).toBe(true);
   });
 });
 
@@ -406,6 +454,13 @@ describe('round trips', () => {
       ['load', () => measured.load('rt')],
       ['append', () => measured.append('rt', msg('m', { n: 1 }), WIDE)],
       ['appendMany (10 frames)', () => measured.appendMany('rt', Array.from({ length: 10 }, () => msg('m')), WIDE)],
+      [
+        'appendNumbered (1 frame)',
+        async () => {
+          const id = (await log.load('rt'))!.nextId + 1; // uncounted
+          return measured.appendNumbered('rt', [{ id, text: inMemoryText(id, 'm') }], WIDE);
+        },
+      ],
       ['readAfter (page of 100)', () => measured.readAfter('rt', 0, 100)],
       ['ack', () => measured.ack('rt', 5)],
       ['accept', () => measured.accept('rt', 1)],

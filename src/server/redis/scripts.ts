@@ -6,57 +6,86 @@ import { LuaScript } from './lua-script';
 // Lua's `#` is a byte length, and the texts arrive as UTF-8, so `bytes` counts UTF-8 bytes like ReplayBuffer does.
 // Ids are formatted with %d: Lua 5.1 prints large numbers in exponent form otherwise.
 
-/** KEYS state. ARGV secret, ttlMs. → 1 created, 0 the id is taken. */
+/** KEYS state. ARGV secret, ttlMs, auth (JSON). → 1 created, 0 the id is taken. */
 export const createScript = new LuaScript(
   'create',
   `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'secret', ARGV[1], 'nextId', 0, 'acked', 0, 'accepted', 0, 'bytes', 0, 'firstId', 1,
-  'owner', '', 'cid', '', 'ended', '')
+redis.call('HSET', KEYS[1], 'secret', ARGV[1], 'auth', ARGV[3], 'nextId', 0, 'acked', 0, 'accepted', 0, 'bytes', 0,
+  'firstId', 1, 'owner', '', 'cid', '', 'ended', '')
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 `,
 );
 
 /**
- * KEYS state, out. ARGV maxMessages, maxBytes, then a prefix and suffix per frame. → {first id assigned, firstId
- * after trimming}, or {0, 0} when the session is gone or ended. Over a limit the oldest frames go, the new ones too
- * if need be (as in ReplayBuffer), read in chunks of 64 so one script never loads the whole log.
+ * Lua shared by both appends: `logFrames(texts, id, bytes, firstId)` writes texts numbered from id + 1, then drops the
+ * oldest frames (the new ones too if need be, as in ReplayBuffer) while over maxMessages / maxBytes, reading them in
+ * chunks of 64 so one script never loads the whole log, and saves the positions. Returns the new firstId.
+ */
+const logFrames = `
+local function logFrames(st, out, texts, id, bytes, firstId, maxMessages, maxBytes)
+  for _, text in ipairs(texts) do
+    id = id + 1
+    redis.call('XADD', out, string.format('%d-0', id), 'f', text)
+    bytes = bytes + #text
+  end
+  while id >= firstId and (id - firstId + 1 > maxMessages or bytes > maxBytes) do
+    local oldest = redis.call('XRANGE', out, '-', '+', 'COUNT', 64)
+    if #oldest == 0 then
+      -- Only if the stream was lost behind our back: count everything as dropped rather than loop.
+      firstId, bytes = id + 1, 0
+      break
+    end
+    for _, e in ipairs(oldest) do
+      if id - firstId + 1 <= maxMessages and bytes <= maxBytes then break end
+      bytes = bytes - #e[2][2]
+      firstId = tonumber(string.match(e[1], '^%d+')) + 1
+    end
+    redis.call('XTRIM', out, 'MINID', string.format('%d', firstId))
+  end
+  redis.call('HSET', st, 'nextId', id, 'bytes', bytes, 'firstId', firstId)
+  -- XADD made the stream if it was missing; it lives and dies with the state hash.
+  local ttl = redis.call('PTTL', st)
+  if ttl > 0 then redis.call('PEXPIRE', out, ttl) end
+  return firstId
+end
+`;
+
+/**
+ * KEYS state, out. ARGV maxMessages, maxBytes, then a prefix and suffix per frame. Numbers the frames here (the
+ * next ids) → {first id assigned, firstId after trimming}, or {0, 0} when the session is gone or ended.
  */
 export const appendScript = new LuaScript(
   'append',
-  `
-local st, out = KEYS[1], KEYS[2]
-local f = redis.call('HMGET', st, 'nextId', 'bytes', 'firstId', 'ended')
+  `${logFrames}
+local f = redis.call('HMGET', KEYS[1], 'nextId', 'bytes', 'firstId', 'ended')
 if not f[1] or f[4] ~= '' then return {0, 0} end
-local maxMessages, maxBytes = tonumber(ARGV[1]), tonumber(ARGV[2])
-local id, bytes, firstId = tonumber(f[1]), tonumber(f[2]), tonumber(f[3])
-local firstNew = id + 1
-for i = 3, #ARGV, 2 do
-  id = id + 1
-  local text = ARGV[i] .. string.format('%d', id) .. ARGV[i + 1]
-  redis.call('XADD', out, string.format('%d-0', id), 'f', text)
-  bytes = bytes + #text
-end
-while id >= firstId and (id - firstId + 1 > maxMessages or bytes > maxBytes) do
-  local oldest = redis.call('XRANGE', out, '-', '+', 'COUNT', 64)
-  if #oldest == 0 then
-    -- Only if the stream was lost behind our back: treat everything as dropped rather than loop.
-    firstId, bytes = id + 1, 0
-    break
-  end
-  for _, e in ipairs(oldest) do
-    if id - firstId + 1 <= maxMessages and bytes <= maxBytes then break end
-    bytes = bytes - #e[2][2]
-    firstId = tonumber(string.match(e[1], '^%d+')) + 1
-  end
-  redis.call('XTRIM', out, 'MINID', string.format('%d', firstId))
-end
-redis.call('HSET', st, 'nextId', id, 'bytes', bytes, 'firstId', firstId)
--- XADD made the stream if it was missing; it lives and dies with the state hash.
-local ttl = redis.call('PTTL', st)
-if ttl > 0 then redis.call('PEXPIRE', out, ttl) end
-return {firstNew, firstId}
+local nextId = tonumber(f[1])
+local texts = {}
+for i = 3, #ARGV, 2 do texts[#texts + 1] = ARGV[i] .. string.format('%d', nextId + #texts + 1) .. ARGV[i + 1] end
+local firstId = logFrames(KEYS[1], KEYS[2], texts, nextId, tonumber(f[2]), tonumber(f[3]), tonumber(ARGV[1]), tonumber(ARGV[2]))
+return {nextId + 1, firstId}
+`,
+);
+
+/**
+ * KEYS state, out. ARGV maxMessages, maxBytes, cid or '', first id, then the frames' texts, already numbered by
+ * their owner. → {outcome, nextId}: 'ok'; 'conflict' when the first id is not nextId + 1 (someone else numbered
+ * frames meanwhile); 'not_owner' when `cid` is given and no longer the session's connection; 'gone'.
+ */
+export const appendNumberedScript = new LuaScript(
+  'appendNumbered',
+  `${logFrames}
+local f = redis.call('HMGET', KEYS[1], 'nextId', 'bytes', 'firstId', 'ended', 'cid')
+if not f[1] or f[4] ~= '' then return {'gone', 0} end
+local nextId = tonumber(f[1])
+if ARGV[3] ~= '' and f[5] ~= ARGV[3] then return {'not_owner', nextId} end
+if tonumber(ARGV[4]) ~= nextId + 1 then return {'conflict', nextId} end
+local texts = {}
+for i = 5, #ARGV do texts[#texts + 1] = ARGV[i] end
+logFrames(KEYS[1], KEYS[2], texts, nextId, tonumber(f[2]), tonumber(f[3]), tonumber(ARGV[1]), tonumber(ARGV[2]))
+return {'ok', nextId + #texts}
 `,
 );
 
@@ -104,13 +133,17 @@ return res
 `,
 );
 
-/** KEYS state. ARGV seq. → {outcome, accepted}; outcome 'accepted' | 'duplicate' | 'gap' | 'gone'. */
+/**
+ * KEYS state. ARGV seq, cid or ''. → {outcome, accepted}; outcome 'accepted' | 'duplicate' | 'gap' | 'gone', or
+ * 'not_owner' when `cid` is given and is no longer the session's connection.
+ */
 export const acceptScript = new LuaScript(
   'accept',
   `
-local f = redis.call('HMGET', KEYS[1], 'accepted', 'ended')
+local f = redis.call('HMGET', KEYS[1], 'accepted', 'ended', 'cid')
 if not f[1] or f[2] ~= '' then return {'gone', 0} end
 local accepted, seq = tonumber(f[1]), tonumber(ARGV[1])
+if ARGV[2] ~= '' and f[3] ~= ARGV[2] then return {'not_owner', accepted} end
 if seq <= accepted then return {'duplicate', accepted} end
 if seq > accepted + 1 then return {'gap', accepted} end
 redis.call('HSET', KEYS[1], 'accepted', seq)

@@ -4,6 +4,7 @@ import { replyArray, replyInt, replyText, type RedisCommands } from './redis-com
 import {
   acceptScript,
   ackScript,
+  appendNumberedScript,
   appendScript,
   clearOwnerScript,
   createScript,
@@ -30,6 +31,8 @@ export interface ReplayLimits {
 export interface SessionLogState {
   sid: string;
   secret: string;
+  /** What `authenticate` returned when the session was made, as stored (JSON); undefined if none was given. */
+  auth: unknown;
   /** Last server frame id assigned (0 before the first). */
   nextId: number;
   /** The client's cumulative acknowledgement of server frames. */
@@ -65,14 +68,22 @@ export interface ReadAfterResult {
   nextId: number;
 }
 
-/** `gone`: no such session (expired, never made, or Redis lost it) or it ended. */
-export type AcceptOutcome = 'accepted' | 'duplicate' | 'gap' | 'gone';
+/**
+ * `gone`: no such session (expired, never made, or Redis lost it) or it ended. `not_owner`: the connection named
+ * is no longer the session's (another node took it over): the caller must stop acting for the session.
+ */
+export type AcceptOutcome = 'accepted' | 'duplicate' | 'gap' | 'gone' | 'not_owner';
 
 export interface AcceptResult {
   outcome: AcceptOutcome;
   /** Last client seq accepted, after this call: what an `ack` frame should carry. */
   accepted: number;
 }
+
+/** `conflict`: the first id was not nextId + 1, so someone else numbered frames meanwhile; nothing was written. */
+export type AppendNumberedResult =
+  | { outcome: 'ok' | 'conflict' | 'not_owner'; nextId: number }
+  | { outcome: 'gone' };
 
 export interface Owner {
   nodeId: string;
@@ -88,16 +99,19 @@ export interface MembersPage {
   cursor: string;
 }
 
-const STATE_FIELDS = ['secret', 'nextId', 'acked', 'accepted', 'bytes', 'firstId', 'owner', 'cid', 'ended'] as const;
+const STATE_FIELDS = ['secret', 'auth', 'nextId', 'acked', 'accepted', 'bytes', 'firstId', 'owner', 'cid', 'ended'] as const;
 
 /**
  * The per-session state and replay log of the Redis adapter, written as it changes so any node can carry on a
  * session another node held. Every method is one round trip (a script's first use after a Redis restart costs one
  * more). Keys of a session (all tagged `{sid}`, all expiring together):
  *
- * - `rf:{sid}:state` HASH: secret, nextId, acked, accepted, bytes, firstId, owner, cid, ended.
+ * - `rf:{sid}:state` HASH: secret, auth, nextId, acked, accepted, bytes, firstId, owner, cid, ended.
  * - `rf:{sid}:out` STREAM: the frames not yet acknowledged, entry `${id}-0`, field `f` = the frame's JSON.
  * - `rf:{sid}:rooms` SET of room names; `rf:room:{room}` SET of session ids, for fan-out.
+ *
+ * Frames are numbered either here (`append`: the script takes the next id, whichever node calls) or by the node
+ * that owns the session in memory (`appendNumbered`, checked against nextId and fenced by the connection id).
  *
  * Memory per session is bounded by the same two limits as ReplayBuffer. Nothing here refreshes a TTL except
  * `touch` and the optional `ttlMs` of setOwner / clearOwner: the lifetime policy is the caller's.
@@ -117,10 +131,14 @@ export class SessionLog {
     return sessionKeys(this.prefix, sid);
   }
 
-  /** Makes a session that expires in `ttlMs` unless touched. False when the id is taken. */
-  async create(sid: string, secret: string, ttlMs: number): Promise<boolean> {
+  /**
+   * Makes a session that expires in `ttlMs` unless touched. `auth` is stored as JSON (what does not survive
+   * JSON.stringify is lost). False when the id is taken.
+   */
+  async create(sid: string, secret: string, ttlMs: number, auth?: unknown): Promise<boolean> {
     const k = this.keys(sid);
-    return replyInt(await createScript.run(this.redis, [k.state], [secret, positiveInt(ttlMs, 'ttlMs')]), 'create') === 1;
+    const args = [secret, positiveInt(ttlMs, 'ttlMs'), auth === undefined ? '' : JSON.stringify(auth)];
+    return replyInt(await createScript.run(this.redis, [k.state], args), 'create') === 1;
   }
 
   /** The session's state, or null when Redis has no such session (expired, or lost in a Redis restart). */
@@ -129,20 +147,22 @@ export class SessionLog {
     if (reply[0] === null || reply[0] === undefined) return null;
     const text = (i: number) => replyText(reply[i], 'load');
     const int = (i: number) => replyInt(reply[i], 'load');
-    const nextId = int(1);
-    const firstId = int(5);
+    const auth = reply[1] === null || reply[1] === undefined ? '' : text(1);
+    const nextId = int(2);
+    const firstId = int(6);
     return {
       sid,
       secret: text(0),
+      auth: auth === '' ? undefined : (JSON.parse(auth) as unknown),
       nextId,
-      acked: int(2),
-      accepted: int(3),
-      bytes: int(4),
+      acked: int(3),
+      accepted: int(4),
+      bytes: int(5),
       firstId,
       held: Math.max(0, nextId - firstId + 1),
-      owner: text(6) || null,
-      cid: text(7) || null,
-      ended: text(8) || null,
+      owner: text(7) || null,
+      cid: text(8) || null,
+      ended: text(9) || null,
     };
   }
 
@@ -163,6 +183,24 @@ export class SessionLog {
     const first = replyInt(reply[0], 'append');
     if (first === 0) return null;
     return templates.map((t, i) => ({ id: first + i, text: fillTemplate(t, first + i) }));
+  }
+
+  /**
+   * Logs frames their owner already numbered (`frames[0].id` must be nextId + 1, the rest consecutive), for a node
+   * that numbers in memory and writes behind. With `cid`, only while that connection holds the session: a node
+   * that lost the session to another cannot write into it. One round trip, all or nothing.
+   */
+  async appendNumbered(sid: string, frames: readonly LoggedFrame[], limits: ReplayLimits, cid?: string): Promise<AppendNumberedResult> {
+    if (frames.length === 0) throw new RangeError('appendNumbered needs at least one frame');
+    frames.forEach((f, i) => {
+      if (f.id !== frames[0]!.id + i) throw new RangeError(`frame ids must be consecutive: ${frames.map((g) => g.id).join(',')}`);
+    });
+    const k = this.keys(sid);
+    const args = [positiveInt(limits.maxMessages, 'maxMessages'), positiveInt(limits.maxBytes, 'maxBytes'), cid ?? ''];
+    args.push(positiveInt(frames[0]!.id, 'id'), ...frames.map((f) => f.text));
+    const reply = replyArray(await appendNumberedScript.run(this.redis, [k.state, k.out], args), 'appendNumbered');
+    const outcome = replyText(reply[0], 'appendNumbered') as AppendNumberedResult['outcome'];
+    return outcome === 'gone' ? { outcome } : { outcome, nextId: replyInt(reply[1], 'appendNumbered') };
   }
 
   /**
@@ -201,9 +239,12 @@ export class SessionLog {
    * client will not send it again (it is acknowledged) and no other node runs it. Handlers are at most once, and a
    * client's frame never runs twice. The window is this one round trip: from Redis recording it to the node
    * hearing back and starting the handler.
+   *
+   * With `cid`, only while that connection holds the session (else `not_owner`, nothing recorded).
    */
-  async accept(sid: string, seq: number): Promise<AcceptResult> {
-    const reply = replyArray(await acceptScript.run(this.redis, [this.keys(sid).state], [positiveInt(seq, 'seq')]), 'accept');
+  async accept(sid: string, seq: number, cid?: string): Promise<AcceptResult> {
+    const args = [positiveInt(seq, 'seq'), cid ?? ''];
+    const reply = replyArray(await acceptScript.run(this.redis, [this.keys(sid).state], args), 'accept');
     return { outcome: replyText(reply[0], 'accept') as AcceptOutcome, accepted: replyInt(reply[1], 'accept') };
   }
 
