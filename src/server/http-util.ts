@@ -67,6 +67,17 @@ export function sendError(
   sendFrames(req, res, status, encodeBatch([errorFrame(code, message, status)]), cors);
 }
 
+/** `error{unavailable}`: try again after `retryAfter` seconds (a node shutting down, a session store unreachable). */
+export const unavailableFrame = (message: string, retryAfter = 1): ErrorFrame => ({ ...errorFrame('unavailable', message, 503), retryAfter });
+
+/** Why a handshake or POST must be retried: the session store could not be read or written. */
+export const STORE_UNREACHABLE = 'session store unreachable; try again';
+
+/** HTTP 503 + `Retry-After` with `error{unavailable}`. */
+export function sendUnavailable(req: IncomingMessage, res: ServerResponse, cors: ResolvedOptions['cors'], message: string, retryAfter = 1): void {
+  sendFrames(req, res, 503, encodeBatch([unavailableFrame(message, retryAfter)]), cors, { 'Retry-After': String(retryAfter) });
+}
+
 /** Reads a request body as UTF-8, refusing more than `limit` bytes. */
 export function readBody(req: IncomingMessage, limit: number): Promise<{ ok: true; text: string } | { ok: false; tooLarge: boolean }> {
   return new Promise((resolve) => {

@@ -7,6 +7,8 @@ export type { TrustProxy } from './proxy-trust';
 export { Session, Broadcaster } from './session';
 export type { Connection, DisconnectReason, EventHandler, Reply } from './session';
 export { MemorySessionStore } from './session-store';
+export type { AdapterSettings, RealtimeAdapter } from './adapter';
+export type { SessionJournal, SessionSnapshot } from './session-journal';
 export type { SessionStore } from './session-store';
 export { MemoryBus } from './bus';
 export type { Bus, BusHandler, BusMessage, BusTarget } from './bus';

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { RealtimeAdapter } from './adapter';
 import type { Bus } from './bus';
 import type { SessionStore } from './session-store';
 import { compileTrust, type TrustPredicate, type TrustProxy } from './proxy-trust';
@@ -72,6 +73,11 @@ export interface ServerOptions {
   ackDelayMs?: number;
   /** Where sessions live. Default: an in-memory store. */
   sessionStore?: SessionStore;
+  /**
+   * A shared store that sessions are written to as they change, so they survive a restart or deploy of this
+   * process (docs/design/scale-out.md). Default: none, sessions live in this process's memory only.
+   */
+  adapter?: RealtimeAdapter;
   /** Fan-out of broadcasts and room emits. Default: an in-memory bus delivering synchronously. */
   bus?: Bus;
   /** Default: `console` for warn/error, debug discarded. */

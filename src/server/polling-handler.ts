@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CloseFrame, ServerFrame } from '../protocol/frames';
 import { QUERY } from '../protocol/frames';
 import { encodeBatch, encodeFrame } from '../protocol/codec';
-import { authenticate, clientAddress, errorFrame, parseHandshake, queryCount, requestUrl, sendError, sendFrames } from './http-util';
+import { authenticate, clientAddress, errorFrame, parseHandshake, queryCount, requestUrl, sendError, sendFrames, sendUnavailable, STORE_UNREACHABLE } from './http-util';
 import type { ResolvedOptions } from './options';
 import type { Connection, Session } from './session';
 import { newConnectionId, type SessionManager } from './session-manager';
@@ -149,6 +149,8 @@ export class PollingHandler {
       const hs = parseHandshake(url);
       if (!hs.ok) return sendError(req, res, 400, 'bad_request', hs.reason, cors);
       const client = clientAddress(req, this.opts);
+      if (!(await this.sessions.restore(hs.params, client))) return sendUnavailable(req, res, cors, STORE_UNREACHABLE);
+      if (res.destroyed) return;
       const refused = this.sessions.admit(hs.params, client);
       if (refused) {
         const frame = { ...errorFrame('rate_limited', refused.message, 429), retryAfter: refused.retryAfter };
@@ -156,7 +158,10 @@ export class PollingHandler {
       }
       const conn = new PollConnection(this.opts, (c) => this.conns.delete(c.cid));
       this.conns.set(conn.cid, conn);
-      conn.session = this.sessions.connect(hs.params, conn, auth.auth, client);
+      const session = this.sessions.connect(hs.params, conn, auth.auth, client);
+      conn.session = session;
+      // With an adapter the welcome and the replay are queued once durable.
+      if (!(await session.durable())) return sendUnavailable(req, res, cors, STORE_UNREACHABLE);
       conn.answerNow(req, res);
       return;
     }

@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { TransportName } from '../protocol/frames';
 import { PATHS } from '../protocol/frames';
+import type { RealtimeAdapter } from './adapter';
 import { MemoryBus, type Bus } from './bus';
-import { errorFrame, preflight, requestUrl, sendError, sendFrames } from './http-util';
-import { encodeBatch } from '../protocol/codec';
+import { errorFrame, preflight, requestUrl, sendError, sendUnavailable, unavailableFrame } from './http-util';
 import { checkOrigin, OriginWarnings } from './origin-check';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
 import { PollingHandler } from './polling-handler';
@@ -48,6 +48,7 @@ export class RealtimeServer {
   private readonly polling: PollingHandler;
   private readonly upstream: SendHandler;
   private readonly originWarnings: OriginWarnings;
+  private readonly adapter: RealtimeAdapter | undefined;
   private readonly ownsServer: boolean;
   private readonly listeners: { [K in keyof RealtimeServerEvents]: Set<RealtimeServerEvents[K]> } = {
     connection: new Set(),
@@ -60,10 +61,19 @@ export class RealtimeServer {
     const { server, ...rest } = options;
     this.opts = resolveOptions(rest);
     this.bus = options.bus ?? new MemoryBus();
-    this.manager = new SessionManager(this.opts, options.sessionStore ?? new MemorySessionStore(), this.bus, {
-      onConnection: (s) => this.fire('connection', s),
-      onTransport: (s, t) => this.fire('transport', s, t),
+    this.adapter = options.adapter;
+    const journal = this.adapter?.open({
+      replayLimits: { maxMessages: this.opts.replayBufferMaxMessages, maxBytes: this.opts.replayBufferMaxBytes },
+      sessionGraceMs: this.opts.sessionGraceMs,
+      logger: this.opts.logger,
     });
+    this.manager = new SessionManager(
+      this.opts,
+      options.sessionStore ?? new MemorySessionStore(),
+      this.bus,
+      { onConnection: (s) => this.fire('connection', s), onTransport: (s, t) => this.fire('transport', s, t) },
+      journal,
+    );
     this.disposers.push(this.bus.subscribe((target, message) => this.manager.deliver(target, message)));
     this.originWarnings = new OriginWarnings(this.opts.logger);
     this.ws = new WebSocketHandler(this.opts, this.manager, this.originWarnings);
@@ -123,9 +133,9 @@ export class RealtimeServer {
     if (this.closing) {
       // A deploy: another node (or this one's successor) will answer, so the client waits and retries; it must not
       // meet the app's 404 and stop for good.
-      const frame = { ...errorFrame('unavailable', 'server is shutting down', 503), retryAfter: SHUTDOWN_RETRY_AFTER_S };
-      if (route === PATHS.sse && req.method === 'GET') this.sse.refuse(req, res, frame);
-      else sendFrames(req, res, 503, encodeBatch([frame]), cors, { 'Retry-After': String(SHUTDOWN_RETRY_AFTER_S) });
+      const message = 'server is shutting down';
+      if (route === PATHS.sse && req.method === 'GET') this.sse.refuse(req, res, unavailableFrame(message, SHUTDOWN_RETRY_AFTER_S));
+      else sendUnavailable(req, res, cors, message, SHUTDOWN_RETRY_AFTER_S);
       return true;
     }
     const refusal = checkOrigin(req, this.opts);
@@ -180,6 +190,7 @@ export class RealtimeServer {
       this.sse.close();
       this.polling.close();
       await this.ws.close();
+      await this.adapter?.close();
       if (this.ownsServer && this.httpServer.listening) {
         await new Promise<void>((resolve) => {
           this.httpServer.close(() => resolve());

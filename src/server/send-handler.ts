@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { QUERY } from '../protocol/frames';
 import { decodeClientBatch, encodeBatch, utf8Length } from '../protocol/codec';
-import { authenticate, errorFrame, requestUrl, readBody, sendError, sendFrames } from './http-util';
+import { authenticate, errorFrame, requestUrl, readBody, sendError, sendFrames, sendUnavailable, STORE_UNREACHABLE } from './http-util';
 import type { ResolvedOptions } from './options';
 import type { SessionManager } from './session-manager';
 
@@ -47,7 +47,10 @@ export class SendHandler {
       return sendError(req, res, 410, 'bad_request', 'session or connection is no longer active', cors);
     }
     for (const f of decoded.frame) session.receive(f);
-    sendFrames(req, res, 200, encodeBatch([{ t: 'ack', n: session.accepted }]), cors);
+    const n = session.accepted;
+    // The client forgets what is acknowledged: with an adapter, not before the acceptance is durable.
+    if (!(await session.durable())) return sendUnavailable(req, res, cors, STORE_UNREACHABLE);
+    sendFrames(req, res, 200, encodeBatch([{ t: 'ack', n }]), cors);
   }
 }
 

@@ -3,6 +3,7 @@ import type { Bus, BusMessage, BusTarget } from './bus';
 import type { ResolvedOptions } from './options';
 import { randomId, Session, type Connection } from './session';
 import type { SessionStore } from './session-store';
+import type { SessionJournal, SessionSnapshot } from './session-journal';
 
 /** What a handshake asked for, already validated. */
 export interface HandshakeParams {
@@ -34,6 +35,10 @@ export class SessionManager {
   private readonly tombstones = new Map<string, number>();
   /** Sessions per client key (remote address); entries are removed at zero. */
   private readonly perClient = new Map<string, number>();
+  /** The client key each live session counts against. */
+  private readonly clientOf = new Map<string, string>();
+  /** Restored sessions whose `connection` event has not fired yet (it fires once their handshake completes). */
+  private readonly unannounced = new Set<string>();
 
   constructor(
     private readonly opts: ResolvedOptions,
@@ -43,7 +48,31 @@ export class SessionManager {
       onConnection(session: Session): void;
       onTransport(session: Session, transport: TransportName | null): void;
     },
+    /** Where sessions are written as they change (an adapter); without one, sessions live in memory only. */
+    private readonly journal?: SessionJournal,
   ) {}
+
+  /**
+   * With a journal, brings back a session this process does not hold (it was carried by a process that restarted
+   * or died) before its handshake runs. `false`: the journal could not be read (the handshake should be retried).
+   */
+  async restore(p: HandshakeParams, client: string | undefined): Promise<boolean> {
+    if (!this.journal || p.sid === undefined || this.store.get(p.sid)) return true;
+    let snapshot: SessionSnapshot | null;
+    try {
+      snapshot = await this.journal.load(p.sid);
+    } catch (err) {
+      this.opts.logger.error('session store unreachable; handshake refused for now', { err });
+      return false;
+    }
+    // Another handshake may have restored it meanwhile.
+    if (snapshot && !this.store.get(snapshot.id)) {
+      const session = this.create(snapshot.auth, client ?? '', snapshot);
+      this.unannounced.add(session.id);
+      this.connectionChanged(session, null); // waits for its resume under the grace timer, like any other
+    }
+    return true;
+  }
 
   resolve(p: HandshakeParams): Resolution {
     if (p.sid === undefined) return { ok: false, why: 'unknown_session' };
@@ -90,37 +119,70 @@ export class SessionManager {
   connect(p: HandshakeParams, conn: Connection, auth: unknown, client?: string): Session {
     const r = this.resolve(p);
     if (r.ok) {
-      conn.send(this.welcome(r.session, conn.cid, true));
+      // The welcome's `ack` and the replay go out only once durable, like everything the client sees.
+      const welcome = this.welcome(r.session, conn.cid, true);
+      r.session.afterDurable(() => conn.send(welcome));
       r.session.attach(conn, p.last);
+      if (this.unannounced.delete(r.session.id)) this.events.onConnection(r.session);
       return r.session;
     }
     const session = this.create(auth, client ?? '');
     const extra: Partial<WelcomeFrame> = p.sid === undefined ? {} : { resumeFailed: r.why };
-    conn.send(this.welcome(session, conn.cid, false, extra));
+    const welcome = this.welcome(session, conn.cid, false, extra);
+    session.afterDurable(() => conn.send(welcome));
     session.attach(conn, 0);
     this.events.onConnection(session);
     return session;
   }
 
-  private create(auth: unknown, client: string): Session {
+  private create(auth: unknown, client: string, snapshot?: SessionSnapshot): Session {
     const session = new Session(
       {
         publish: (target: BusTarget, message: BusMessage) => this.bus.publish(target, message),
         onConnectionChange: (s, conn) => this.connectionChanged(s, conn),
         logger: this.opts.logger,
+        ...(this.journal ? { journal: this.journal, onJournalFailure: (s: Session, err: unknown) => this.letGo(s, err) } : {}),
       },
       { maxMessages: this.opts.replayBufferMaxMessages, maxBytes: this.opts.replayBufferMaxBytes },
+      snapshot,
     );
-    session.auth = auth;
+    if (!snapshot) {
+      session.auth = auth;
+      this.journal?.created({ id: session.id, secret: session.secret, auth });
+    }
     this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
+    this.clientOf.set(session.id, client);
     session.on('disconnect', () => {
-      const n = (this.perClient.get(client) ?? 1) - 1;
-      if (n > 0) this.perClient.set(client, n);
-      else this.perClient.delete(client);
+      this.releaseClient(session);
       this.forget(session);
     });
     this.store.set(session);
     return session;
+  }
+
+  /**
+   * The journal failed: this process can no longer promise that what it sends is durable, so it stops carrying the
+   * session (no `disconnect`: the session is not over). The client resumes and is restored from the journal once it
+   * works again; nothing it was shown was lost, since nothing undurable was shown.
+   */
+  private letGo(session: Session, err: unknown): void {
+    if (session.ended) return;
+    this.opts.logger.error('session store write failed; session let go until its client resumes', { sid: session.id, err });
+    session.release();
+    this.clearGrace(session.id);
+    if (this.store.get(session.id) === session) this.store.delete(session.id);
+    this.unannounced.delete(session.id);
+    this.releaseClient(session);
+  }
+
+  /** The session no longer counts against its client's `maxSessionsPerClient`. */
+  private releaseClient(session: Session): void {
+    const client = this.clientOf.get(session.id);
+    if (client === undefined) return;
+    this.clientOf.delete(session.id);
+    const n = (this.perClient.get(client) ?? 1) - 1;
+    if (n > 0) this.perClient.set(client, n);
+    else this.perClient.delete(client);
   }
 
   private connectionChanged(session: Session, conn: Connection | null): void {
@@ -162,9 +224,18 @@ export class SessionManager {
     }
   }
 
-  /** Ends every session: `close{shutdown}` on each connection, `disconnect('server_close')`, timers cleared. */
+  /**
+   * Ends every session: `close{shutdown}` on each connection, `disconnect('server_close')`, timers cleared. With a
+   * journal the sessions are let go instead, not ended: their clients resume on the next process (a deploy), so no
+   * `disconnect` fires.
+   */
   shutdown(): void {
     for (const s of [...this.store.values()]) {
+      if (this.journal) {
+        s.release();
+        this.store.delete(s.id);
+        continue;
+      }
       s.connection?.end({ t: 'close', code: 'shutdown' });
       s.finish('server_close');
     }
@@ -172,6 +243,8 @@ export class SessionManager {
     this.graceTimers.clear();
     this.tombstones.clear();
     this.perClient.clear();
+    this.clientOf.clear();
+    this.unannounced.clear();
   }
 }
 

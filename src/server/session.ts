@@ -4,6 +4,7 @@ import { encodeFrame } from '../protocol/codec';
 import type { BusMessage, BusTarget } from './bus';
 import type { Logger } from './options';
 import { ReplayBuffer } from './replay-buffer';
+import type { SessionJournal, SessionSnapshot } from './session-journal';
 
 /** One live connection of a session, as a transport handler implements it. */
 export interface Connection {
@@ -17,8 +18,12 @@ export interface Connection {
 
 /** Answers a client request. Call once; later calls are ignored. */
 export type Reply = (data?: unknown, err?: unknown) => void;
-/** A handler for a client event. `reply` is given for `req` frames only. */
-export type EventHandler = (data: unknown, reply: Reply) => void | Promise<unknown>;
+/**
+ * A handler for a client event. `reply` is given for `req` frames only. `frame` names the client frame: with an
+ * adapter a handler may run twice for one frame if its process dies before recording it ran (docs/design/scale-out.md),
+ * and `sessionId` + `seq` let it notice.
+ */
+export type EventHandler = (data: unknown, reply: Reply, frame: { sessionId: string; seq: number }) => void | Promise<unknown>;
 
 /** Why a session ended. */
 export type DisconnectReason = 'expired' | 'server_close' | 'ended';
@@ -34,6 +39,10 @@ export interface SessionHooks {
   /** The session's connection dropped (or was handed over): `conn` is null while it waits for a resume. */
   onConnectionChange(session: Session, conn: Connection | null): void;
   logger: Logger;
+  /** Where changes are written as they happen (with an adapter); absent: memory only. */
+  journal?: SessionJournal;
+  /** A journal write failed: the session cannot promise durability here any more. */
+  onJournalFailure?(session: Session, err: unknown): void;
 }
 
 /** Fans an event out to sessions selected by rooms, optionally excluding one. */
@@ -66,6 +75,11 @@ export class Session {
   auth: unknown = true;
   /** Highest client `seq` accepted. */
   accepted = 0;
+  /**
+   * True when this process carries on a session written by another one (a restart, another node): the app's
+   * `connection` handler runs again for it, and can tell by this flag.
+   */
+  readonly restored: boolean;
   /** Rooms joined (the implicit room named after `id` is not listed). */
   readonly rooms = new Set<string>();
   private readonly secretBuf: Buffer;
@@ -75,14 +89,33 @@ export class Session {
   private readonly handlers = new Map<string, EventHandler>();
   private readonly disconnectListeners = new Set<(reason: DisconnectReason) => void>();
   private endedReason: DisconnectReason | null = null;
+  /** Let go by this process without ending (its journal failed, or another process took it over). */
+  private released = false;
+
+  /** Highest acknowledgement already written to the journal. */
+  private journaledAck = 0;
 
   constructor(
     private readonly hooks: SessionHooks,
     limits: { maxMessages: number; maxBytes: number },
+    snapshot?: SessionSnapshot,
   ) {
-    this.id = randomId(16);
-    this.secretBuf = Buffer.from(randomId(24));
     this.buffer = new ReplayBuffer(limits.maxMessages, limits.maxBytes);
+    this.restored = snapshot !== undefined;
+    if (!snapshot) {
+      this.id = randomId(16);
+      this.secretBuf = Buffer.from(randomId(24));
+      return;
+    }
+    this.id = snapshot.id;
+    this.secretBuf = Buffer.from(snapshot.secret);
+    this.auth = snapshot.auth;
+    this.accepted = snapshot.accepted;
+    this.nextId = snapshot.lastId + 1;
+    for (const { frame, text } of snapshot.frames) this.buffer.push(frame, text);
+    this.buffer.ack(snapshot.floor);
+    this.journaledAck = snapshot.floor;
+    for (const room of snapshot.rooms) this.rooms.add(room);
   }
 
   /** The resume secret; sent to the client in `welcome` only. */
@@ -100,7 +133,7 @@ export class Session {
   }
 
   get ended(): boolean {
-    return this.endedReason !== null;
+    return this.endedReason !== null || this.released;
   }
 
   /** Constant-time comparison of a presented secret. */
@@ -146,11 +179,13 @@ export class Session {
   }
 
   join(room: string): void {
+    if (this.rooms.has(room)) return;
     this.rooms.add(room);
+    this.hooks.journal?.joined(this.id, room);
   }
 
   leave(room: string): void {
-    this.rooms.delete(room);
+    if (this.rooms.delete(room)) this.hooks.journal?.left(this.id, room);
   }
 
   inRoom(room: string): boolean {
@@ -185,7 +220,11 @@ export class Session {
     const old = this.conn;
     this.conn = conn;
     if (old && old !== conn) old.end({ t: 'close', code: 'replaced' });
-    for (const { frame, text } of this.replayAfter(last) ?? []) conn.send(frame, text);
+    const replay = this.replayAfter(last) ?? [];
+    this.afterDurable(() => {
+      if (this.conn === conn) for (const { frame, text } of replay) conn.send(frame, text);
+    });
+    this.hooks.journal?.held(this.id, true);
     this.hooks.onConnectionChange(this, conn);
   }
 
@@ -193,12 +232,44 @@ export class Session {
   detach(conn: Connection): void {
     if (this.conn !== conn) return;
     this.conn = null;
-    if (!this.ended) this.hooks.onConnectionChange(this, null);
+    if (this.ended) return;
+    this.hooks.journal?.held(this.id, false);
+    this.hooks.onConnectionChange(this, null);
   }
 
   /** A client acknowledged every server frame with `id <= id`. */
   ack(id: number): void {
-    this.buffer.ack(Math.min(id, this.nextId - 1));
+    const upTo = Math.min(id, this.nextId - 1);
+    this.buffer.ack(upTo);
+    if (upTo > this.journaledAck) {
+      this.journaledAck = upTo;
+      this.hooks.journal?.acked(this.id, upTo);
+    }
+  }
+
+  /**
+   * Runs `send` once everything this session wrote so far is durable (at once without a journal): what the client
+   * sees (a frame, an ack, a welcome) must never get ahead of what another process could carry on from.
+   */
+  afterDurable(send: () => void): void {
+    const journal = this.hooks.journal;
+    if (!journal) return send();
+    journal.durable(this.id).then(send, (err: unknown) => this.hooks.onJournalFailure?.(this, err));
+  }
+
+  /** Resolves true once durable, false if the journal failed (the session is being let go then). */
+  durable(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const journal = this.hooks.journal;
+      if (!journal) return resolve(true);
+      journal.durable(this.id).then(
+        () => resolve(true),
+        (err: unknown) => {
+          this.hooks.onJournalFailure?.(this, err);
+          resolve(false);
+        },
+      );
+    });
   }
 
   /**
@@ -219,16 +290,34 @@ export class Session {
     if (frame.seq <= this.accepted) return 'duplicate';
     if (frame.seq > this.accepted + 1) return 'gap';
     this.accepted = frame.seq;
+    // The handler runs before its acceptance is durable (and no ack goes out before that): a process that dies in
+    // between runs it again elsewhere rather than drop the frame. `seq` lets a handler notice.
     this.run(frame.t === 'req', frame.seq, frame.e, frame.d);
+    this.hooks.journal?.accepted(this.id, frame.seq);
     return 'accepted';
+  }
+
+  /**
+   * This process stops carrying the session without ending it: the connection is told `shutdown` (the client resumes,
+   * and whoever restores the session carries on from its journal), no `disconnect` fires, nothing more is sent.
+   */
+  release(): void {
+    if (this.ended) return;
+    this.released = true;
+    const conn = this.conn;
+    this.conn = null;
+    conn?.end({ t: 'close', code: 'shutdown' });
+    this.handlers.clear();
+    this.disconnectListeners.clear();
   }
 
   /** Ends the session for good, once: fires `disconnect`. */
   finish(reason: DisconnectReason): void {
-    if (this.endedReason) return;
+    if (this.endedReason || this.released) return;
     this.endedReason = reason;
     const conn = this.conn;
     this.conn = null;
+    this.hooks.journal?.ended(this.id);
     if (conn) this.hooks.onConnectionChange(this, null);
     for (const l of [...this.disconnectListeners]) {
       try {
@@ -259,7 +348,7 @@ export class Session {
       reply(undefined, { code: 'server_error', message: err instanceof Error ? err.message : String(err) });
     };
     try {
-      const result = handler(data, reply);
+      const result = handler(data, reply, { sessionId: this.id, seq });
       if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(undefined, fail);
     } catch (err) {
       fail(err);
@@ -271,7 +360,17 @@ export class Session {
     frame.id = this.nextId++;
     const text = encodeFrame(frame);
     this.buffer.push(frame, text);
-    this.conn?.send(frame, text);
+    const journal = this.hooks.journal;
+    if (!journal) {
+      this.conn?.send(frame, text);
+      return;
+    }
+    journal.appended(this.id, frame, text);
+    const conn = this.conn;
+    // A connection that replaces this one gets the frame by replay.
+    this.afterDurable(() => {
+      if (conn !== null && this.conn === conn) conn.send(frame, text);
+    });
   }
 }
 

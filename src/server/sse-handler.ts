@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CloseFrame, ErrorFrame, ServerFrame } from '../protocol/frames';
 import { encodeFrame } from '../protocol/codec';
-import { authenticate, clientAddress, corsHeaders, errorFrame, parseHandshake, requestUrl } from './http-util';
+import { authenticate, clientAddress, corsHeaders, errorFrame, parseHandshake, requestUrl, STORE_UNREACHABLE, unavailableFrame } from './http-util';
 import type { ResolvedOptions } from './options';
 import type { Connection } from './session';
 import { newConnectionId, type SessionManager } from './session-manager';
@@ -103,6 +103,8 @@ export class SseHandler {
     const hs = parseHandshake(requestUrl(req), typeof lastEventId === 'string' ? lastEventId : undefined);
     if (!hs.ok) return this.refuse(req, res, errorFrame('bad_request', hs.reason, 400));
     const client = clientAddress(req, this.opts);
+    if (!(await this.sessions.restore(hs.params, client))) return this.refuse(req, res, unavailableFrame(STORE_UNREACHABLE));
+    if (res.destroyed) return;
     const refused = this.sessions.admit(hs.params, client);
     if (refused) return this.refuse(req, res, { ...errorFrame('rate_limited', refused.message, 429), retryAfter: refused.retryAfter });
     this.startStream(req, res);
@@ -114,9 +116,11 @@ export class SseHandler {
     });
     this.conns.add(conn);
     session = this.sessions.connect(hs.params, conn, auth.auth, client);
-    conn.flush(); // the welcome and the replay, before the allowance is measured
-    conn.allowance = res.writableLength;
     if (conn.closed) session.detach(conn); // the client left during the handshake
+    session.afterDurable(() => {
+      conn.flush(); // the welcome and the replay, before the allowance is measured
+      conn.allowance = res.writableLength;
+    });
   }
 
   /**

@@ -4,7 +4,7 @@ import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { CloseFrame, ServerFrame } from '../protocol/frames';
 import { QUERY } from '../protocol/frames';
 import { decodeClientFrame, encodeFrame } from '../protocol/codec';
-import { authenticate, clientAddress, errorFrame, parseHandshake, requestUrl } from './http-util';
+import { authenticate, clientAddress, errorFrame, parseHandshake, requestUrl, STORE_UNREACHABLE, unavailableFrame } from './http-util';
 import { checkOrigin, type OriginWarnings } from './origin-check';
 import type { ResolvedOptions } from './options';
 import type { Connection, Session } from './session';
@@ -105,7 +105,11 @@ class WsConnection implements Connection {
     if (this.ackTimer || this.ended) return;
     this.ackTimer = setTimeout(() => {
       this.ackTimer = undefined;
-      if (this.session) this.send({ t: 'ack', n: this.session.accepted });
+      const session = this.session;
+      if (!session) return;
+      const n = session.accepted;
+      // Acknowledged only once the acceptance is durable: the client forgets what is acknowledged.
+      session.afterDurable(() => this.send({ t: 'ack', n }));
     }, this.opts.ackDelayMs);
   }
 
@@ -166,13 +170,16 @@ export class WebSocketHandler {
       });
       return;
     }
-    void authenticate(this.opts, req).then((auth) => {
+    void (async () => {
+      const auth = await authenticate(this.opts, req);
+      const hs = parseHandshake(requestUrl(req));
+      const restored = !auth.ok || !hs.ok || (await this.sessions.restore(hs.params, clientAddress(req, this.opts)));
       if (socket.destroyed) return;
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, req, auth, socket));
-    });
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, req, auth, socket, restored));
+    })();
   }
 
-  private onOpen(ws: WebSocket, req: IncomingMessage, auth: { ok: true; auth: unknown } | { ok: false }, socket: Duplex): void {
+  private onOpen(ws: WebSocket, req: IncomingMessage, auth: { ok: true; auth: unknown } | { ok: false }, socket: Duplex, restored: boolean): void {
     const conn = new WsConnection(ws, this.opts, socket);
     this.conns.add(conn);
     ws.on('error', (err) => this.opts.logger.debug('websocket error', { err }));
@@ -191,6 +198,11 @@ export class WebSocketHandler {
     if (!hs.ok) {
       conn.send(errorFrame('bad_request', hs.reason, 400));
       conn.close(4400, 'bad_request');
+      return;
+    }
+    if (!restored) {
+      conn.send(unavailableFrame(STORE_UNREACHABLE));
+      conn.close(4503, 'unavailable');
       return;
     }
     ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
@@ -216,7 +228,10 @@ export class WebSocketHandler {
       conn.send(this.sessions.welcome(r.session, conn.cid, true, { probe: true }));
       return;
     }
-    conn.session = conn.replaying(() => this.sessions.connect(hs.params, conn, auth.auth, client));
+    const session = conn.replaying(() => this.sessions.connect(hs.params, conn, auth.auth, client));
+    conn.session = session;
+    // With an adapter the welcome and replay leave once durable: measure the replay's bytes then.
+    session.afterDurable(() => conn.replaying(() => undefined));
   }
 
   private onMessage(conn: WsConnection, data: RawData, isBinary: boolean): void {
@@ -247,6 +262,7 @@ export class WebSocketHandler {
       }
       conn.probing = false;
       conn.replaying(() => session.attach(conn, frame.last));
+      session.afterDurable(() => conn.replaying(() => undefined));
       return;
     }
     const outcome = session.receive(frame);

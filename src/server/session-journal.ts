@@ -1,0 +1,40 @@
+import type { SequencedFrame } from '../protocol/frames';
+
+/** A session as written down: enough for another process (or this one after a restart) to carry it on. */
+export interface SessionSnapshot {
+  id: string;
+  secret: string;
+  /** What `authenticate` returned when the session was created (JSON). */
+  auth: unknown;
+  /** Highest server frame id assigned so far (0: none). */
+  lastId: number;
+  /** Highest client `seq` accepted. */
+  accepted: number;
+  /** Highest server frame id no longer held (acknowledged, or dropped over the replay limits). */
+  floor: number;
+  /** The held frames, ids `floor + 1 … lastId`, in order. */
+  frames: { frame: SequencedFrame; text: string }[];
+  rooms: string[];
+}
+
+/**
+ * Where a session writes each change as it happens, so it survives its process (docs/design/scale-out.md). The
+ * session calls these without waiting; `durable()` says when everything written so far is safe, and nothing the
+ * client can see (a frame, an ack) is let out before that. Without a journal (one process, memory only) sessions
+ * behave as they always did.
+ */
+export interface SessionJournal {
+  created(snapshot: Pick<SessionSnapshot, 'id' | 'secret' | 'auth'>): void;
+  appended(sid: string, frame: SequencedFrame, text: string): void;
+  acked(sid: string, id: number): void;
+  accepted(sid: string, seq: number): void;
+  joined(sid: string, room: string): void;
+  left(sid: string, room: string): void;
+  /** A connection holds the session (`true`) or none does (`false`: it may expire after the grace period). */
+  held(sid: string, held: boolean): void;
+  ended(sid: string): void;
+  /** Resolves once every write issued so far for `sid` is durable; rejects if one failed. */
+  durable(sid: string): Promise<void>;
+  /** The session as last written, or null when it is unknown (never existed, expired, or the store lost it). */
+  load(sid: string): Promise<SessionSnapshot | null>;
+}
