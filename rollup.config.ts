@@ -18,7 +18,7 @@ const ts = (): Plugin =>
 // ESM/CJS builds leave dependencies to the app's bundler, which then splits the lazily imported
 // event-source-polyfill into its own chunk: apps with a native EventSource never download it.
 const clientExternal = ['event-source-polyfill'];
-const serverExternal = ['ws', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+const serverExternal = ['ws', 'redis', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 const config: RollupOptions[] = [
   {
@@ -56,7 +56,18 @@ const config: RollupOptions[] = [
       { file: 'dist/server.cjs', format: 'cjs', exports: 'named', sourcemap: true },
     ],
   },
+  {
+    // The Redis adapter: its own entry, so apps without Redis never load node-redis (an optional peer dependency).
+    input: 'src/server/redis/index.ts',
+    external: serverExternal,
+    plugins: [ts()],
+    output: [
+      { file: 'dist/server-redis.mjs', format: 'es', sourcemap: true },
+      { file: 'dist/server-redis.cjs', format: 'cjs', exports: 'named', sourcemap: true },
+    ],
+  },
   { input: 'src/index.ts', external: clientExternal, plugins: [dts()], output: { file: 'dist/index.d.ts', format: 'es' } },
+  { input: 'src/server/redis/index.ts', external: serverExternal, plugins: [dts()], output: { file: 'dist/server-redis.d.ts', format: 'es' } },
   { input: 'src/server/index.ts', external: serverExternal, plugins: [dts()], output: { file: 'dist/server.d.ts', format: 'es' } },
 ];
 
