@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createRealtimeServer, type Session } from '../../src/server';
 import { redisAdapter } from '../../src/server/redis';
 
-export type FromNode = { t: 'ready'; port: number } | { t: 'up'; sid: string; seq: number; c: string; n: number };
+export type FromNode = { t: 'ready'; port: number } | { t: 'stopped' } | { t: 'up'; sid: string; seq: number; c: string; n: number };
 
 const send = (m: FromNode): void => void process.send?.(m);
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -43,5 +43,10 @@ setInterval(() => {
   }
 }, env('TICK_MS', 20));
 
+// A deploy: close (sessions are let go to Redis, not ended), then exit.
+process.on('message', (m: { t: 'stop' }) => {
+  // Exits once the IPC channel has written everything reported so far (process.exit would drop queued messages).
+  if (m.t === 'stop') void rt.close().then(() => process.send?.({ t: 'stopped' }, () => process.exit(0)));
+});
 process.on('disconnect', () => process.exit(0));
 http.listen(env('PORT', 0), '127.0.0.1', () => send({ t: 'ready', port: (http.address() as AddressInfo).port }));

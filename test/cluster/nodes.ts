@@ -13,6 +13,8 @@ export interface Node {
   pid: number;
   /** SIGKILL: no shutdown, no flush, as in a crash. */
   kill(): Promise<void>;
+  /** A deploy: `rt.close()`, then the process exits. */
+  stop(): Promise<void>;
 }
 
 const children = new Set<ChildProcess>();
@@ -44,6 +46,10 @@ export async function startNode(redisUrl: string, onUp: (up: Up) => void, port =
     pid: child.pid!,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.send({ t: 'stop' });
       await exited;
     },
   };

@@ -4,58 +4,15 @@
  * Real redis-server (no persistence), real processes, the SDK client in Node.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket as NodeWebSocket } from 'ws';
-import { RealtimeClient } from '../../src/client';
 import type { TransportName } from '../../src/protocol/frames';
-import { loadEventSourcePolyfill, type WebSocketConstructor } from '../../src/transports/environment';
 import { startRedisServer, stopAllRedisServers } from '../redis/redis-server';
+import { received, sleep, startTraffic, until, watch } from './clients';
 import { killAllNodes, startNode, type Up } from './nodes';
 
 afterEach(async () => {
   await killAllNodes();
   await stopAllRedisServers();
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-interface Watched {
-  transport: TransportName;
-  client: RealtimeClient<{ tick: { e: number; n: number } }, { up: { c: string; n: number } }>;
-  /** Ticks per epoch (server process), in arrival order. */
-  ticks: Map<number, number[]>;
-  sessions: Set<string>;
-  resyncs: number;
-  accepted: number;
-}
-
-async function watch(url: string, transport: TransportName): Promise<Watched> {
-  const client = new RealtimeClient<{ tick: { e: number; n: number } }, { up: { c: string; n: number } }>(url, {
-    transports: [transport],
-    WebSocket: NodeWebSocket as unknown as WebSocketConstructor,
-    EventSource: await loadEventSourcePolyfill(),
-    storage: null,
-    upgradeProbeMs: 0,
-    backoff: { initialMs: 50, maxMs: 500, factor: 2, jitter: 0.5 },
-    maxQueuedMessages: 100_000,
-  });
-  const w: Watched = { transport, client, ticks: new Map(), sessions: new Set(), resyncs: 0, accepted: 0 };
-  client.on('tick', ({ e, n }) => {
-    let list = w.ticks.get(e);
-    if (!list) w.ticks.set(e, (list = []));
-    list.push(n);
-  });
-  client.lifecycle.on('open', (o) => void w.sessions.add(o.sessionId));
-  client.lifecycle.on('resync', () => void w.resyncs++);
-  return w;
-}
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('one node on Redis, killed and restarted', () => {
   it('twice mid-stream: every transport resumes its session, nothing lost or repeated, no resync', async () => {
@@ -66,30 +23,25 @@ describe('one node on Redis, killed and restarted', () => {
     const url = `http://127.0.0.1:${port}/realtime`;
     const clients = await Promise.all((['websocket', 'sse', 'polling'] as TransportName[]).map((t) => watch(url, t)));
     await until(() => clients.every((c) => c.client.state === 'open'), 10_000, 'clients open');
-    const traffic = setInterval(() => {
-      for (const c of clients) {
-        c.client.emit('up', { c: c.transport, n: c.accepted + 1 });
-        c.accepted++;
-      }
-    }, 20);
+    const stopTraffic = startTraffic(clients);
     try {
       for (let kill = 0; kill < 2; kill++) {
         await sleep(1000);
         await node.kill();
         await sleep(300);
         node = await startNode(redis.url, (u) => ups.push(u), port);
-        const before = clients.map((c) => [...c.ticks.values()].flat().length);
-        await until(() => clients.every((c, i) => c.client.state === 'open' && [...c.ticks.values()].flat().length > before[i]! + 10), 15_000, `traffic after restart ${kill + 1}`);
+        const before = clients.map(received);
+        await until(() => clients.every((c, i) => c.client.state === 'open' && received(c) > before[i]! + 10), 15_000, `traffic after restart ${kill + 1}`);
       }
       await sleep(500);
     } finally {
-      clearInterval(traffic);
+      stopTraffic();
     }
     await until(() => clients.every((c) => c.client.queued.messages === 0), 10_000, 'every emit acknowledged');
 
     for (const c of clients) {
       const epochs = [...c.ticks.entries()];
-      const summary = epochs.map(([e, list]) => `${e}:${list.length}`).join(' ');
+      const summary = epochs.map(([key, list]) => `${key.split(':')[0]}:${list.length}`).join(' ');
       console.log(`[redis restart] ${c.transport}: sessions ${c.sessions.size}, ticks per process ${summary}, ups ${c.accepted}`);
       // One session throughout, resumed each time: no resync.
       expect(c.sessions.size).toBe(1);
@@ -104,6 +56,69 @@ describe('one node on Redis, killed and restarted', () => {
       expect(firstSeen.map((u) => u.n)).toEqual(Array.from({ length: c.accepted }, (_, i) => i + 1));
       expect(firstSeen.every((u) => u.seq === u.n)).toBe(true);
       expect(mine.length - firstSeen.length).toBeLessThanOrEqual(2);
+    }
+    for (const c of clients) c.client.close();
+  }, 90_000);
+});
+
+describe('deploys and Redis trouble, one node', () => {
+  it('three deploys in a row (close, exit, start): no resync, nothing lost or repeated', async () => {
+    const redis = await startRedisServer();
+    const ups: Up[] = [];
+    let node = await startNode(redis.url, (u) => ups.push(u));
+    const port = node.port;
+    const clients = await Promise.all((['websocket', 'sse', 'polling'] as TransportName[]).map((t) => watch(`http://127.0.0.1:${port}/realtime`, t)));
+    await until(() => clients.every((c) => c.client.state === 'open'), 10_000, 'clients open');
+    const stopTraffic = startTraffic(clients);
+    try {
+      for (let deploy = 0; deploy < 3; deploy++) {
+        await sleep(600);
+        await node.stop();
+        node = await startNode(redis.url, (u) => ups.push(u), port);
+        const before = clients.map(received);
+        await until(() => clients.every((c, i) => c.client.state === 'open' && received(c) > before[i]! + 10), 15_000, `traffic after deploy ${deploy + 1}`);
+      }
+    } finally {
+      stopTraffic();
+    }
+    await until(() => clients.every((c) => c.client.queued.messages === 0), 10_000, 'every emit acknowledged');
+    for (const c of clients) {
+      console.log(`[redis deploys] ${c.transport}: ${received(c)} ticks over ${c.ticks.size} processes, ${c.accepted} ups`);
+      expect(c.sessions.size).toBe(1);
+      expect(c.resyncs).toBe(0);
+      for (const [, list] of c.ticks) expect(list).toEqual(list.map((_, i) => i + 1));
+      // A graceful close records what ran: no repeat at all.
+      expect(ups.filter((u) => u.c === c.transport).map((u) => u.n)).toEqual(Array.from({ length: c.accepted }, (_, i) => i + 1));
+    }
+    for (const c of clients) c.client.close();
+  }, 90_000);
+
+  it('Redis restarted empty mid-stream: each client is told (resync) and carries on; no gap without a resync, no emit lost', async () => {
+    const redis = await startRedisServer();
+    const ups: Up[] = [];
+    const node = await startNode(redis.url, (u) => ups.push(u));
+    const clients = await Promise.all((['websocket', 'sse', 'polling'] as TransportName[]).map((t) => watch(`http://127.0.0.1:${node.port}/realtime`, t)));
+    await until(() => clients.every((c) => c.client.state === 'open'), 10_000, 'clients open');
+    const stopTraffic = startTraffic(clients);
+    try {
+      await sleep(800);
+      await redis.restart(); // no persistence: every session is gone from Redis
+      await until(() => clients.every((c) => c.resyncs > 0 && c.client.state === 'open'), 15_000, 'every client resynced and open');
+      const before = clients.map(received);
+      await until(() => clients.every((c, i) => received(c) > before[i]! + 20), 10_000, 'traffic after the Redis restart');
+    } finally {
+      stopTraffic();
+    }
+    await until(() => clients.every((c) => c.client.queued.messages === 0), 10_000, 'every emit acknowledged');
+    for (const c of clients) {
+      console.log(`[redis restarted] ${c.transport}: sessions ${c.sessions.size}, resyncs ${c.resyncs}, ${received(c)} ticks, ${c.accepted} ups`);
+      expect(c.resyncs).toBe(c.sessions.size - 1);
+      expect(c.sessions.size).toBeGreaterThanOrEqual(2);
+      // Each session's ticks are 1..k: the lost session's stop where it was lost, announced by the resync.
+      for (const [, list] of c.ticks) expect(list).toEqual(list.map((_, i) => i + 1));
+      // Emits not acknowledged when the session was lost are re-sent to the new one: none is lost.
+      const got = new Set(ups.filter((u) => u.c === c.transport).map((u) => u.n));
+      expect(Array.from({ length: c.accepted }, (_, i) => i + 1).filter((n) => !got.has(n))).toEqual([]);
     }
     for (const c of clients) c.client.close();
   }, 90_000);

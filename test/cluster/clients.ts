@@ -1,0 +1,61 @@
+/** SDK clients in Node that record what they receive per server process and per session, for the cluster tests. */
+import { WebSocket as NodeWebSocket } from 'ws';
+import { RealtimeClient } from '../../src/client';
+import type { TransportName } from '../../src/protocol/frames';
+import { loadEventSourcePolyfill, type WebSocketConstructor } from '../../src/transports/environment';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+export interface Watched {
+  transport: TransportName;
+  client: RealtimeClient<{ tick: { e: number; n: number } }, { up: { c: string; n: number } }>;
+  /** Ticks per server process and session (`pid:sessionId`), in arrival order. */
+  ticks: Map<string, number[]>;
+  sessions: Set<string>;
+  resyncs: number;
+  accepted: number;
+}
+
+export async function watch(url: string, transport: TransportName): Promise<Watched> {
+  const client = new RealtimeClient<{ tick: { e: number; n: number } }, { up: { c: string; n: number } }>(url, {
+    transports: [transport],
+    WebSocket: NodeWebSocket as unknown as WebSocketConstructor,
+    EventSource: await loadEventSourcePolyfill(),
+    storage: null,
+    upgradeProbeMs: 0,
+    backoff: { initialMs: 50, maxMs: 500, factor: 2, jitter: 0.5 },
+    maxQueuedMessages: 100_000,
+  });
+  const w: Watched = { transport, client, ticks: new Map(), sessions: new Set(), resyncs: 0, accepted: 0 };
+  client.on('tick', ({ e, n }) => {
+    const key = `${e}:${client.sessionId}`;
+    let list = w.ticks.get(key);
+    if (!list) w.ticks.set(key, (list = []));
+    list.push(n);
+  });
+  client.lifecycle.on('open', (o) => void w.sessions.add(o.sessionId));
+  client.lifecycle.on('resync', () => void w.resyncs++);
+  return w;
+}
+
+/** Every client emits `up` with its own counter every `everyMs`; returns the stop function. */
+export function startTraffic(clients: readonly Watched[], everyMs = 20): () => void {
+  const timer = setInterval(() => {
+    for (const c of clients) {
+      c.client.emit('up', { c: c.transport, n: c.accepted + 1 });
+      c.accepted++;
+    }
+  }, everyMs);
+  return () => clearInterval(timer);
+}
+
+/** Ticks received, all runs together. */
+export const received = (c: Watched): number => [...c.ticks.values()].reduce((sum, list) => sum + list.length, 0);
