@@ -235,10 +235,9 @@ export class SessionLog {
    * Records client frame `seq` as accepted when it is the next one (`accepted` moves only on seq = accepted + 1),
    * atomically, so of nodes racing with the same frame exactly one gets `accepted`.
    *
-   * A node records acceptance *before* it runs the handler. A node killed in between has dropped that frame: the
-   * client will not send it again (it is acknowledged) and no other node runs it. Handlers are at most once, and a
-   * client's frame never runs twice. The window is this one round trip: from Redis recording it to the node
-   * hearing back and starting the handler.
+   * The server runs the handler first and records acceptance after (RedisJournal), and acknowledges the frame to the
+   * client only once this write is done: a process killed in between has run the handler but not recorded it, so the
+   * client re-sends and the next process runs it again (at least once, same `seq`; README, "Sessions on Redis").
    *
    * With `cid`, only while that connection holds the session (else `not_owner`, nothing recorded).
    */
