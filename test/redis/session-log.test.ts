@@ -425,6 +425,67 @@ describe('rooms', () => {
   });
 });
 
+describe('inbox (events other nodes send a session)', () => {
+  const numbered = (from: number, texts: string[]) => texts.map((t, i) => ({ id: from + i, text: t.replace('"t":"msg"', `"t":"msg","id":${from + i}`) }));
+
+  it('queues events in order for the owner, bounded, and tells who the owner is', async () => {
+    const sid = await newSession();
+    expect(await log.push(sid, ['{"t":"msg","e":"a"}'], 3)).toEqual({ outcome: 'ok', owner: '' });
+    await log.setOwner(sid, 'node-a', 'c1');
+    expect(await log.push(sid, ['{"t":"msg","e":"b"}', '{"t":"msg","e":"c"}'], 3)).toEqual({ outcome: 'ok', owner: 'node-a' });
+    expect(await log.push(sid, ['{"t":"msg","e":"d"}'], 3)).toEqual({ outcome: 'full', owner: 'node-a' });
+    expect(await log.readInbox(sid, 0, 10)).toEqual(['{"t":"msg","e":"a"}', '{"t":"msg","e":"b"}', '{"t":"msg","e":"c"}']);
+    expect(await log.readInbox(sid, 1, 1)).toEqual(['{"t":"msg","e":"b"}']);
+    expect(await log.push('ghost', ['{"t":"msg","e":"x"}'], 3)).toEqual({ outcome: 'gone', owner: '' });
+    expect(await pttl(log.keys(sid).inbox)).toBeGreaterThan(0);
+  });
+
+  it('numbering drained entries removes them in the same step; a refused append leaves them for the next owner', async () => {
+    const sid = await newSession();
+    await log.setOwner(sid, 'node-a', 'c1');
+    await log.push(sid, ['{"t":"msg","e":"a"}', '{"t":"msg","e":"b"}', '{"t":"msg","e":"c"}'], 10);
+    const two = numbered(1, await log.readInbox(sid, 0, 2));
+    expect(await log.appendNumbered(sid, two, WIDE, 'c1', 2)).toEqual({ outcome: 'ok', nextId: 2 });
+    expect(await log.readInbox(sid, 0, 10)).toEqual(['{"t":"msg","e":"c"}']);
+    // Another connection took the session over: the stale node's drain changes nothing.
+    await log2.setOwner(sid, 'node-b', 'c2');
+    expect(await log.appendNumbered(sid, numbered(3, ['{"t":"msg","e":"c"}']), WIDE, 'c1', 1)).toEqual({ outcome: 'not_owner', nextId: 2 });
+    expect(await log.readInbox(sid, 0, 10)).toEqual(['{"t":"msg","e":"c"}']);
+    expect(await log2.appendNumbered(sid, numbered(3, ['{"t":"msg","e":"c"}']), WIDE, 'c2', 1)).toEqual({ outcome: 'ok', nextId: 3 });
+    expect(await log.readInbox(sid, 0, 10)).toEqual([]);
+    expect((await log.readAfter(sid, 0, 10))!.frames.map((f) => f.text)).toEqual([
+      '{"t":"msg","id":1,"e":"a"}',
+      '{"t":"msg","id":2,"e":"b"}',
+      '{"t":"msg","id":3,"e":"c"}',
+    ]);
+  });
+
+  it('endIfIdle ends a session only if nobody attached since the given connection', async () => {
+    const sid = await newSession();
+    await log.setOwner(sid, 'node-a', 'c1');
+    await log.setOwner(sid, 'node-b', 'c2');
+    expect(await log.endIfIdle(sid, 'c1', 'expired')).toBe(false);
+    expect((await log.load(sid))!.ended).toBeNull();
+    expect(await log.endIfIdle(sid, 'c2', 'expired')).toBe(true);
+    expect((await log.load(sid))!.ended).toBe('expired');
+    expect(await exists(log.keys(sid).inbox, log.keys(sid).out)).toBe(0);
+  });
+
+  it('lists every live session for an event to all; ended ones leave the list', async () => {
+    const a = await newSession('all-a');
+    await newSession('all-b');
+    await log.end(a, 'ended');
+    const ids: string[] = [];
+    let cursor = '0';
+    do {
+      const page = await log.allSessions(cursor, 10);
+      ids.push(...page.sessionIds);
+      cursor = page.cursor;
+    } while (cursor !== '0');
+    expect(ids).toEqual(['all-b']);
+  });
+});
+
 describe('Redis restarted (no persistence)', () => {
   it('sessions are gone: load returns null, and new sessions work again (scripts reloaded)', async () => {
     const sid = await newSession();

@@ -9,6 +9,8 @@ export interface SessionKeys {
   readonly out: string;
   /** SET of the session's rooms. */
   readonly rooms: string;
+  /** LIST of events other nodes sent the session, not numbered yet: its owner numbers them (SessionInbox). */
+  readonly inbox: string;
 }
 
 export const DEFAULT_KEY_PREFIX = 'rf:';
@@ -17,7 +19,7 @@ export function sessionKeys(prefix: string, sid: string): SessionKeys {
   // A brace inside the id would move the hash tag and split the session across slots.
   if (sid === '' || /[{}]/.test(sid)) throw new TypeError(`session id must be non-empty without braces: ${JSON.stringify(sid)}`);
   const base = `${prefix}{${sid}}:`;
-  return { state: `${base}state`, out: `${base}out`, rooms: `${base}rooms` };
+  return { state: `${base}state`, out: `${base}out`, rooms: `${base}rooms`, inbox: `${base}inbox` };
 }
 
 /**
@@ -27,6 +29,11 @@ export function sessionKeys(prefix: string, sid: string): SessionKeys {
  */
 export function roomMembers(prefix: string, room: string): string {
   return `${roomMembersPrefix(prefix)}{${room}}`;
+}
+
+/** SET of every live session's id, for `rt.emit` to all (cross-slot like room members). */
+export function allSessions(prefix: string): string {
+  return `${prefix}sessions`;
 }
 
 /** What precedes `{room}` in `roomMembers`; the `end` script builds the names itself from it. */

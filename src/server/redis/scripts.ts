@@ -6,7 +6,7 @@ import { LuaScript } from './lua-script';
 // Lua's `#` is a byte length, and the texts arrive as UTF-8, so `bytes` counts UTF-8 bytes like ReplayBuffer does.
 // Ids are formatted with %d: Lua 5.1 prints large numbers in exponent form otherwise.
 
-/** KEYS state. ARGV secret, ttlMs, auth (JSON). → 1 created, 0 the id is taken. */
+/** KEYS state, all sessions. ARGV secret, ttlMs, auth (JSON), sid. → 1 created, 0 the id is taken. */
 export const createScript = new LuaScript(
   'create',
   `
@@ -14,6 +14,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'secret', ARGV[1], 'auth', ARGV[3], 'nextId', 0, 'acked', 0, 'accepted', 0, 'bytes', 0,
   'firstId', 1, 'owner', '', 'cid', '', 'ended', '')
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[4])
 return 1
 `,
 );
@@ -70,9 +71,10 @@ return {nextId + 1, firstId}
 );
 
 /**
- * KEYS state, out. ARGV maxMessages, maxBytes, cid or '', first id, then the frames' texts, already numbered by
- * their owner. → {outcome, nextId}: 'ok'; 'conflict' when the first id is not nextId + 1 (someone else numbered
- * frames meanwhile); 'not_owner' when `cid` is given and no longer the session's connection; 'gone'.
+ * KEYS state, out, inbox. ARGV maxMessages, maxBytes, cid or '', first id, inbox entries drained, then the frames'
+ * texts, already numbered by their owner. → {outcome, nextId}: 'ok'; 'conflict' when the first id is not nextId + 1
+ * (someone else numbered frames meanwhile); 'not_owner' when `cid` is given and no longer the session's connection;
+ * 'gone'. The drained inbox entries (numbered among these frames) leave the inbox in the same step, or not at all.
  */
 export const appendNumberedScript = new LuaScript(
   'appendNumbered',
@@ -83,8 +85,10 @@ local nextId = tonumber(f[1])
 if ARGV[3] ~= '' and f[5] ~= ARGV[3] then return {'not_owner', nextId} end
 if tonumber(ARGV[4]) ~= nextId + 1 then return {'conflict', nextId} end
 local texts = {}
-for i = 5, #ARGV do texts[#texts + 1] = ARGV[i] end
+for i = 6, #ARGV do texts[#texts + 1] = ARGV[i] end
 logFrames(KEYS[1], KEYS[2], texts, nextId, tonumber(f[2]), tonumber(f[3]), tonumber(ARGV[1]), tonumber(ARGV[2]))
+local drained = tonumber(ARGV[5])
+if drained > 0 then redis.call('LTRIM', KEYS[3], drained, -1) end
 return {'ok', nextId + #texts}
 `,
 );
@@ -154,9 +158,7 @@ return {'accepted', seq}
 /** PEXPIRE of the three session keys, shared by the scripts that may refresh the session's lifetime. */
 const expireAll = `
 local function expireAll(ttl)
-  redis.call('PEXPIRE', KEYS[1], ttl)
-  redis.call('PEXPIRE', KEYS[2], ttl)
-  redis.call('PEXPIRE', KEYS[3], ttl)
+  for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 `;
 
@@ -220,15 +222,53 @@ return redis.call('SREM', KEYS[1], ARGV[2])
  * hash stays until its TTL, so a resume can be told `expired` rather than `unknown_session`. The member sets of
  * the session's rooms are named from data here, which only a single Redis allows (see keys.ts).
  */
+const endSession = `
+local function endSession()
+  for _, room in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+    redis.call('SREM', ARGV[3] .. '{' .. room .. '}', ARGV[2])
+  end
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+  redis.call('SREM', KEYS[5], ARGV[2])
+  redis.call('HSET', KEYS[1], 'ended', ARGV[1], 'owner', '', 'cid', '', 'bytes', 0)
+  return 1
+end
+`;
+
+/** KEYS state, out, rooms, inbox, all sessions. ARGV reason, sid, room-members prefix. */
 export const endScript = new LuaScript(
   'end',
-  `
+  `${endSession}
 if redis.call('HGET', KEYS[1], 'ended') ~= '' then return 0 end
-for _, room in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-  redis.call('SREM', ARGV[3] .. '{' .. room .. '}', ARGV[2])
-end
-redis.call('DEL', KEYS[2], KEYS[3])
-redis.call('HSET', KEYS[1], 'ended', ARGV[1], 'owner', '', 'cid', '', 'bytes', 0)
-return 1
+return endSession()
+`,
+);
+
+/**
+ * As `end`, only if no connection attached since `cid` (ARGV[4]): a node whose grace timer ran out ends the session
+ * only if nobody took it over meanwhile. → 1 ended here, 0 not (gone, ended, or carried on elsewhere).
+ */
+export const endIfIdleScript = new LuaScript(
+  'endIfIdle',
+  `${endSession}
+local f = redis.call('HMGET', KEYS[1], 'ended', 'cid')
+if not f[1] or f[1] ~= '' or f[2] ~= ARGV[4] then return 0 end
+return endSession()
+`,
+);
+
+/**
+ * KEYS state, inbox. ARGV max entries, then the events' texts. → {outcome, owner node}: 'ok'; 'full' (nothing
+ * pushed: the inbox holds as many entries as a replay may); 'gone' (no such session, or it ended).
+ */
+export const pushScript = new LuaScript(
+  'push',
+  `
+local f = redis.call('HMGET', KEYS[1], 'ended', 'owner')
+if not f[1] or f[1] ~= '' then return {'gone', ''} end
+if redis.call('LLEN', KEYS[2]) + #ARGV - 1 > tonumber(ARGV[1]) then return {'full', f[2]} end
+for i = 2, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+return {'ok', f[2]}
 `,
 );

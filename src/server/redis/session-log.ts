@@ -1,4 +1,4 @@
-import { DEFAULT_KEY_PREFIX, roomMembers, roomMembersPrefix, sessionKeys, type SessionKeys } from './keys';
+import { allSessions, DEFAULT_KEY_PREFIX, roomMembers, roomMembersPrefix, sessionKeys, type SessionKeys } from './keys';
 import { fillTemplate, frameTemplate, type UnnumberedFrame } from './frame-template';
 import { replyArray, replyInt, replyText, type RedisCommands } from './redis-commands';
 import {
@@ -8,7 +8,9 @@ import {
   appendScript,
   clearOwnerScript,
   createScript,
+  endIfIdleScript,
   endScript,
+  pushScript,
   joinScript,
   leaveScript,
   readAfterScript,
@@ -138,7 +140,8 @@ export class SessionLog {
   async create(sid: string, secret: string, ttlMs: number, auth?: unknown): Promise<boolean> {
     const k = this.keys(sid);
     const args = [secret, positiveInt(ttlMs, 'ttlMs'), auth === undefined ? '' : JSON.stringify(auth)];
-    return replyInt(await createScript.run(this.redis, [k.state], args), 'create') === 1;
+    args.push(sid);
+    return replyInt(await createScript.run(this.redis, [k.state, allSessions(this.prefix)], args), 'create') === 1;
   }
 
   /** The session's state, or null when Redis has no such session (expired, or lost in a Redis restart). */
@@ -188,17 +191,18 @@ export class SessionLog {
   /**
    * Logs frames their owner already numbered (`frames[0].id` must be nextId + 1, the rest consecutive), for a node
    * that numbers in memory and writes behind. With `cid`, only while that connection holds the session: a node
-   * that lost the session to another cannot write into it. One round trip, all or nothing.
+   * that lost the session to another cannot write into it. `drained`: how many inbox entries these frames number
+   * (SessionInbox), removed from the inbox in the same step. One round trip, all or nothing.
    */
-  async appendNumbered(sid: string, frames: readonly LoggedFrame[], limits: ReplayLimits, cid?: string): Promise<AppendNumberedResult> {
+  async appendNumbered(sid: string, frames: readonly LoggedFrame[], limits: ReplayLimits, cid?: string, drained = 0): Promise<AppendNumberedResult> {
     if (frames.length === 0) throw new RangeError('appendNumbered needs at least one frame');
     frames.forEach((f, i) => {
       if (f.id !== frames[0]!.id + i) throw new RangeError(`frame ids must be consecutive: ${frames.map((g) => g.id).join(',')}`);
     });
     const k = this.keys(sid);
     const args = [positiveInt(limits.maxMessages, 'maxMessages'), positiveInt(limits.maxBytes, 'maxBytes'), cid ?? ''];
-    args.push(positiveInt(frames[0]!.id, 'id'), ...frames.map((f) => f.text));
-    const reply = replyArray(await appendNumberedScript.run(this.redis, [k.state, k.out], args), 'appendNumbered');
+    args.push(positiveInt(frames[0]!.id, 'id'), nonNegativeInt(drained, 'drained'), ...frames.map((f) => f.text));
+    const reply = replyArray(await appendNumberedScript.run(this.redis, [k.state, k.out, k.inbox], args), 'appendNumbered');
     const outcome = replyText(reply[0], 'appendNumbered') as AppendNumberedResult['outcome'];
     return outcome === 'gone' ? { outcome } : { outcome, nextId: replyInt(reply[1], 'appendNumbered') };
   }
@@ -285,7 +289,7 @@ export class SessionLog {
     if (nodeId === '' || cid === '') throw new TypeError('nodeId and cid must be non-empty');
     const k = this.keys(sid);
     const args = [nodeId, cid, ttlMs === undefined ? '' : positiveInt(ttlMs, 'ttlMs')];
-    const reply = replyArray(await setOwnerScript.run(this.redis, [k.state, k.out, k.rooms], args), 'setOwner');
+    const reply = replyArray(await setOwnerScript.run(this.redis, [k.state, k.out, k.rooms, k.inbox], args), 'setOwner');
     if (reply.length === 0) return { ok: false };
     const previous = { nodeId: replyText(reply[0], 'setOwner'), cid: replyText(reply[1], 'setOwner') };
     return { ok: true, previous: previous.cid === '' ? null : previous };
@@ -299,13 +303,13 @@ export class SessionLog {
     if (cid === '') throw new TypeError('cid must be non-empty');
     const k = this.keys(sid);
     const args = [cid, ttlMs === undefined ? '' : positiveInt(ttlMs, 'ttlMs')];
-    return replyInt(await clearOwnerScript.run(this.redis, [k.state, k.out, k.rooms], args), 'clearOwner') === 1;
+    return replyInt(await clearOwnerScript.run(this.redis, [k.state, k.out, k.rooms, k.inbox], args), 'clearOwner') === 1;
   }
 
   /** Sets every key of the session to expire in `ttlMs`. False when the session is gone (nothing is created). */
   async touch(sid: string, ttlMs: number): Promise<boolean> {
     const k = this.keys(sid);
-    return replyInt(await touchScript.run(this.redis, [k.state, k.out, k.rooms], [positiveInt(ttlMs, 'ttlMs')]), 'touch') === 1;
+    return replyInt(await touchScript.run(this.redis, [k.state, k.out, k.rooms, k.inbox], [positiveInt(ttlMs, 'ttlMs')]), 'touch') === 1;
   }
 
   /**
@@ -316,7 +320,44 @@ export class SessionLog {
     if (reason === '') throw new TypeError('reason must be non-empty');
     const k = this.keys(sid);
     const args = [reason, sid, roomMembersPrefix(this.prefix)];
-    return replyInt(await endScript.run(this.redis, [k.state, k.out, k.rooms], args), 'end') === 1;
+    return replyInt(await endScript.run(this.redis, this.endKeys(sid), args), 'end') === 1;
+  }
+
+  /**
+   * Ends the session only if no connection attached since `cid` (the last one this node held): a node whose grace
+   * timer ran out must not end a session another node carries on. True when ended here.
+   */
+  async endIfIdle(sid: string, cid: string, reason: string): Promise<boolean> {
+    const args = [reason, sid, roomMembersPrefix(this.prefix), cid];
+    return replyInt(await endIfIdleScript.run(this.redis, this.endKeys(sid), args), 'endIfIdle') === 1;
+  }
+
+  /**
+   * Queues events for the session's owner to number (JSON texts of unnumbered frames), bounded by `max` entries.
+   * `owner`: the node to wake ('' when none holds the session: the entries wait for whoever restores it).
+   */
+  async push(sid: string, texts: readonly string[], max: number): Promise<{ outcome: 'ok' | 'full' | 'gone'; owner: string }> {
+    const k = this.keys(sid);
+    const reply = replyArray(await pushScript.run(this.redis, [k.state, k.inbox], [positiveInt(max, 'max'), ...texts]), 'push');
+    return { outcome: replyText(reply[0], 'push') as 'ok' | 'full' | 'gone', owner: replyText(reply[1], 'push') };
+  }
+
+  /** Up to `count` inbox entries from position `start` (entries before it are being numbered already). */
+  async readInbox(sid: string, start: number, count: number): Promise<string[]> {
+    positiveInt(count, 'count');
+    const args = ['LRANGE', this.keys(sid).inbox, nonNegativeInt(start, 'start'), String(start + count - 1)];
+    return replyArray(await this.redis.sendCommand(args), 'readInbox').map((r) => replyText(r, 'readInbox'));
+  }
+
+  /** One page of every live session's id (for an event to all). */
+  async allSessions(cursor = '0', count = 100): Promise<MembersPage> {
+    const reply = replyArray(await this.redis.sendCommand(['SSCAN', allSessions(this.prefix), cursor, 'COUNT', positiveInt(count, 'count')]), 'allSessions');
+    return { cursor: replyText(reply[0], 'allSessions'), sessionIds: replyArray(reply[1], 'allSessions').map((r) => replyText(r, 'allSessions')) };
+  }
+
+  private endKeys(sid: string): string[] {
+    const k = this.keys(sid);
+    return [k.state, k.out, k.rooms, k.inbox, allSessions(this.prefix)];
   }
 }
 
