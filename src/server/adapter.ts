@@ -1,3 +1,4 @@
+import type { Bus } from './bus';
 import type { Logger } from './options';
 import type { SessionJournal } from './session-journal';
 
@@ -10,13 +11,24 @@ export interface AdapterSettings {
   logger: Logger;
 }
 
+/** What other processes ask of this one, through the adapter. */
+export interface AdapterEvents {
+  /** Another process took session `sid` over from connection `cid` of ours: let our copy go. */
+  release(sid: string, cid: string): void;
+  /** Events wait in the inbox of session `sid`, which this process holds: number and send them. */
+  inbox(sid: string): void;
+}
+
 /**
- * A shared store for sessions, so they outlive the process that holds them (realtime-fallback/server/redis makes
- * one). Without an adapter the server keeps sessions in memory only, as it always did.
+ * A shared store for sessions, so they outlive the process that holds them and several processes can share them
+ * (realtime-fallback/server/redis makes one). Without an adapter the server keeps sessions in memory only.
  */
 export interface RealtimeAdapter {
-  /** Called once by the server; returns the journal its sessions write every change to. */
-  open(settings: AdapterSettings): SessionJournal;
+  /**
+   * Called once by the server. Returns the journal its sessions write every change to, and the bus its fan-out
+   * (`rt.emit`, `rt.to(...)`, `session.broadcast`) goes through to reach sessions held by other processes.
+   */
+  open(settings: AdapterSettings, events: AdapterEvents): { journal: SessionJournal; bus?: Bus };
   /** Called by `rt.close()`: flushes what is pending and releases connections and timers. */
   close(): Promise<void>;
 }

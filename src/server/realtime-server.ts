@@ -60,13 +60,18 @@ export class RealtimeServer {
   constructor(options: CreateServerOptions = {}) {
     const { server, ...rest } = options;
     this.opts = resolveOptions(rest);
-    this.bus = options.bus ?? new MemoryBus();
+
     this.adapter = options.adapter;
-    const journal = this.adapter?.open({
-      replayLimits: { maxMessages: this.opts.replayBufferMaxMessages, maxBytes: this.opts.replayBufferMaxBytes },
-      sessionGraceMs: this.opts.sessionGraceMs,
-      logger: this.opts.logger,
-    });
+    const shared = this.adapter?.open(
+      {
+        replayLimits: { maxMessages: this.opts.replayBufferMaxMessages, maxBytes: this.opts.replayBufferMaxBytes },
+        sessionGraceMs: this.opts.sessionGraceMs,
+        logger: this.opts.logger,
+      },
+      { release: (sid, cid) => this.manager.released(sid, cid), inbox: (sid) => this.manager.drain(sid) },
+    );
+    const journal = shared?.journal;
+    this.bus = options.bus ?? shared?.bus ?? new MemoryBus();
     this.manager = new SessionManager(
       this.opts,
       options.sessionStore ?? new MemorySessionStore(),

@@ -30,9 +30,21 @@ export interface SessionJournal {
   accepted(sid: string, seq: number): void;
   joined(sid: string, room: string): void;
   left(sid: string, room: string): void;
-  /** A connection holds the session (`true`) or none does (`false`: it may expire after the grace period). */
-  held(sid: string, held: boolean): void;
+  /**
+   * Connection `cid` of this process now holds the session (it claims it: another process holding a copy is told to
+   * let it go), or, with null, none does (it may expire after the grace period).
+   */
+  held(sid: string, cid: string | null): void;
   ended(sid: string): void;
+  /**
+   * The grace period ran out here, `cid` being the last connection this process held it with: ends the session unless
+   * a connection attached since (elsewhere). True when it ended here; false: someone else carries it on.
+   */
+  expire(sid: string, cid: string): Promise<boolean>;
+  /** The last `count` frames appended for `sid` number inbox entries: they leave the inbox when those frames are durable. */
+  drained(sid: string, count: number): void;
+  /** Up to `count` events other processes sent the session, oldest first (JSON of unnumbered `msg`/`reply` frames). */
+  readInbox(sid: string, count: number): Promise<string[]>;
   /** Resolves once every write issued so far for `sid` is durable; rejects if one failed. */
   durable(sid: string): Promise<void>;
   /** The session as last written, or null when it is unknown (never existed, expired, or the store lost it). */

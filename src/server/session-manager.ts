@@ -22,6 +22,9 @@ export interface Refusal {
   retryAfter: number;
 }
 
+/** Inbox entries numbered per batch: each batch is one append, durable before the next is read. */
+const INBOX_BATCH = 100;
+
 /** Ids of expired sessions are remembered this long to answer `expired` instead of `unknown_session`. */
 const TOMBSTONE_LIMIT = 10_000;
 
@@ -35,6 +38,8 @@ export class SessionManager {
   private readonly tombstones = new Map<string, number>();
   /** Sessions per client key (remote address); entries are removed at zero. */
   private readonly perClient = new Map<string, number>();
+  /** Sessions whose inbox is being drained; true: more was announced meanwhile, drain again. */
+  private readonly draining = new Map<string, boolean>();
   /** The client key each live session counts against. */
   private readonly clientOf = new Map<string, string>();
   /** Restored sessions whose `connection` event has not fired yet (it fires once their handshake completes). */
@@ -124,6 +129,7 @@ export class SessionManager {
       r.session.afterDurable(() => conn.send(welcome));
       r.session.attach(conn, p.last);
       if (this.unannounced.delete(r.session.id)) this.events.onConnection(r.session);
+      this.drain(r.session.id); // events queued while no process held it
       return r.session;
     }
     const session = this.create(auth, client ?? '');
@@ -168,11 +174,7 @@ export class SessionManager {
   private letGo(session: Session, err: unknown): void {
     if (session.ended) return;
     this.opts.logger.error('session store write failed; session let go until its client resumes', { sid: session.id, err });
-    session.release();
-    this.clearGrace(session.id);
-    if (this.store.get(session.id) === session) this.store.delete(session.id);
-    this.unannounced.delete(session.id);
-    this.releaseClient(session);
+    this.drop(session, 'shutdown');
   }
 
   /** The session no longer counts against its client's `maxSessionsPerClient`. */
@@ -190,12 +192,74 @@ export class SessionManager {
     if (conn === null && !session.ended) {
       const timer = setTimeout(() => {
         this.graceTimers.delete(session.id);
-        session.finish('expired');
+        this.expire(session);
       }, this.opts.sessionGraceMs);
       timer.unref?.();
       this.graceTimers.set(session.id, timer);
     }
     this.events.onTransport(session, conn?.transport ?? null);
+  }
+
+  /**
+   * The grace period ran out. With a journal the session ends only if no connection took it elsewhere meanwhile;
+   * otherwise this copy is simply dropped (no `disconnect`: the session lives on).
+   */
+  private expire(session: Session): void {
+    const journal = this.journal;
+    if (!journal) return session.finish('expired');
+    const cid = session.lastCid;
+    const ended = cid === undefined ? Promise.resolve(false) : journal.expire(session.id, cid);
+    ended.then(
+      (here) => {
+        if (session.connection) return; // a client resumed here meanwhile
+        if (here) session.finish('expired');
+        else this.drop(session, 'shutdown');
+      },
+      (err: unknown) => this.letGo(session, err),
+    );
+  }
+
+  /** Another process took the session over from our connection `cid`: let our copy go (its connection: `replaced`). */
+  released(sid: string, cid: string): void {
+    const session = this.store.get(sid);
+    if (session && session.lastCid === cid) this.drop(session, 'replaced');
+  }
+
+  /** Numbers and sends what other processes queued for a session this process holds, one batch at a time. */
+  drain(sid: string): void {
+    const session = this.store.get(sid);
+    const journal = this.journal;
+    if (!session || !journal || session.ended || session.lastCid === undefined) return;
+    if (this.draining.has(sid)) {
+      this.draining.set(sid, true); // again, once this batch is durable
+      return;
+    }
+    this.draining.set(sid, false);
+    void (async () => {
+      try {
+        for (;;) {
+          const texts = await journal.readInbox(sid, INBOX_BATCH);
+          if (session.ended || texts.length === 0) break;
+          session.deliverFromInbox(texts);
+          if (!(await session.durable())) break;
+          if (texts.length < INBOX_BATCH && !this.draining.get(sid)) break;
+          this.draining.set(sid, false);
+        }
+      } catch (err) {
+        this.letGo(session, err);
+      } finally {
+        this.draining.delete(sid);
+      }
+    })();
+  }
+
+  /** Drops this process's copy of a session that lives on elsewhere: no `disconnect`. */
+  private drop(session: Session, code: 'shutdown' | 'replaced'): void {
+    session.release(code);
+    this.clearGrace(session.id);
+    if (this.store.get(session.id) === session) this.store.delete(session.id);
+    this.unannounced.delete(session.id);
+    this.releaseClient(session);
   }
 
   private forget(session: Session): void {

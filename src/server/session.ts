@@ -94,6 +94,8 @@ export class Session {
 
   /** Highest acknowledgement already written to the journal. */
   private journaledAck = 0;
+  /** The connection this process last held the session with (its claim on the session, with a journal). */
+  lastCid: string | undefined;
 
   constructor(
     private readonly hooks: SessionHooks,
@@ -224,7 +226,8 @@ export class Session {
     this.afterDurable(() => {
       if (this.conn === conn) for (const { frame, text } of replay) conn.send(frame, text);
     });
-    this.hooks.journal?.held(this.id, true);
+    this.lastCid = conn.cid;
+    this.hooks.journal?.held(this.id, conn.cid);
     this.hooks.onConnectionChange(this, conn);
   }
 
@@ -233,7 +236,7 @@ export class Session {
     if (this.conn !== conn) return;
     this.conn = null;
     if (this.ended) return;
-    this.hooks.journal?.held(this.id, false);
+    this.hooks.journal?.held(this.id, null);
     this.hooks.onConnectionChange(this, null);
   }
 
@@ -301,14 +304,31 @@ export class Session {
    * This process stops carrying the session without ending it: the connection is told `shutdown` (the client resumes,
    * and whoever restores the session carries on from its journal), no `disconnect` fires, nothing more is sent.
    */
-  release(): void {
+  release(code: 'shutdown' | 'replaced' = 'shutdown'): void {
     if (this.ended) return;
     this.released = true;
     const conn = this.conn;
     this.conn = null;
-    conn?.end({ t: 'close', code: 'shutdown' });
+    conn?.end({ t: 'close', code });
     this.handlers.clear();
     this.disconnectListeners.clear();
+  }
+
+  /**
+   * Numbers and sends events other processes queued for this session (JSON of unnumbered `msg`/`reply` frames), and
+   * tells the journal they came from the inbox, so they leave it exactly when they are durable here.
+   */
+  deliverFromInbox(texts: readonly string[]): void {
+    if (this.ended) return;
+    for (const text of texts) {
+      const frame = parseInboxEntry(text);
+      if (frame) this.sendSequenced(frame);
+      else {
+        this.hooks.logger.error('unreadable inbox entry skipped', { sid: this.id });
+        this.sendSequenced({ t: 'msg', id: 0, e: 'error', d: 'unreadable inbox entry' });
+      }
+    }
+    this.hooks.journal?.drained(this.id, texts.length);
   }
 
   /** Ends the session for good, once: fires `disconnect`. */
@@ -372,6 +392,18 @@ export class Session {
       if (conn !== null && this.conn === conn) conn.send(frame, text);
     });
   }
+}
+
+/** An inbox entry as a frame to number, or null when it is not one (written by something else than the adapter). */
+function parseInboxEntry(text: string): SequencedFrame | null {
+  try {
+    const v = JSON.parse(text) as { t?: unknown; e?: unknown; re?: unknown };
+    if (v.t === 'msg' && typeof v.e === 'string') return { ...(v as object), id: 0 } as SequencedFrame;
+    if (v.t === 'reply' && typeof v.re === 'number') return { ...(v as object), id: 0 } as SequencedFrame;
+  } catch {
+    // fall through
+  }
+  return null;
 }
 
 function toWireError(err: unknown): NonNullable<ReplyFrame['err']> {

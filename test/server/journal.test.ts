@@ -18,7 +18,7 @@ class FakeJournal implements SessionJournal {
   private stalled: (() => void)[] | null = null;
 
   adapter(): RealtimeAdapter {
-    return { open: () => this, close: async () => {} };
+    return { open: () => ({ journal: this }), close: async () => {} };
   }
   hold(): void {
     this.stalled ??= [];
@@ -52,9 +52,17 @@ class FakeJournal implements SessionJournal {
     const s = this.sessions.get(sid)!;
     s.rooms = s.rooms.filter((r) => r !== room);
   }
-  readonly holds: Record<string, boolean> = {};
-  held(sid: string, held: boolean): void {
-    this.holds[sid] = held;
+  readonly holds: Record<string, string | null> = {};
+  held(sid: string, cid: string | null): void {
+    this.holds[sid] = cid;
+  }
+  async expire(sid: string): Promise<boolean> {
+    this.sessions.delete(sid);
+    return true;
+  }
+  drained(): void {}
+  async readInbox(): Promise<string[]> {
+    return [];
   }
   ended(sid: string): void {
     this.sessions.delete(sid);

@@ -3,15 +3,21 @@
  * of the server process (docs/design/scale-out.md). Needs the `redis` package (node-redis), an optional peer
  * dependency: `npm install redis`.
  */
+import { randomBytes } from 'node:crypto';
 import type { AdapterSettings, RealtimeAdapter } from '../adapter';
 import type { RedisCommands } from './redis-commands';
-import { RedisJournal } from './redis-journal';
+import { RedisBus } from './redis-bus';
+import { RedisJournal, type NodeLink, type NodeMessage } from './redis-journal';
+import { SessionLog } from './session-log';
 
 export interface RedisAdapterOptions {
   /** Redis URL, e.g. `redis://127.0.0.1:6379`. The adapter connects its own client and closes it on `rt.close()`. */
   url?: string;
-  /** Or a connected client of the app's (node-redis, or anything with `sendCommand(args)`); left open on close. */
-  client?: RedisCommands;
+  /**
+   * Or a connected node-redis client of the app's (left open on close). Its `duplicate()` makes the connection this
+   * process listens on for the others; a client without one serves a single process only.
+   */
+  client?: RedisCommands & { duplicate?(): OwnedClient };
   /** Prepended to every key. Default `rf:`. */
   keyPrefix?: string;
 }
@@ -22,6 +28,8 @@ interface OwnedClient extends RedisCommands {
   close(): Promise<unknown>;
   destroy(): void;
   on(event: 'error' | 'ready' | 'reconnecting', listener: (arg?: unknown) => void): unknown;
+  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+  duplicate(): OwnedClient;
 }
 
 /** Attempts at the first connection before `redisAdapter` gives up with a clear error. */
@@ -36,7 +44,32 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
   const given = options.client;
   const owned = given ? undefined : await connect(options.url);
   const redis = (given ?? owned)!;
+  const prefix = options.keyPrefix ?? 'rf:';
+  const nodeId = randomBytes(9).toString('base64url');
+  const channel = (node: string): string => `${prefix}node:${node}`;
+  // The connection this process listens on: other processes tell it to let a session go or to drain an inbox.
+  const listener = owned ? owned.duplicate() : given?.duplicate?.();
+  let onMessage: (m: NodeMessage) => void = () => {};
+  if (listener) {
+    listener.on('error', () => {});
+    await listener.connect();
+    await listener.subscribe(channel(nodeId), (text: string) => {
+      try {
+        onMessage(JSON.parse(text) as NodeMessage);
+      } catch {
+        // not ours
+      }
+    });
+  }
+  const link: NodeLink = {
+    nodeId,
+    tell(node, message) {
+      if (node === nodeId) return onMessage(message);
+      redis.sendCommand(['PUBLISH', channel(node), JSON.stringify(message)]).catch((err: unknown) => logger?.warn('could not reach another node', { node, err }));
+    },
+  };
   let journal: RedisJournal | undefined;
+  let bus: RedisBus | undefined;
   let logger: AdapterSettings['logger'] | undefined;
   let down = false;
   owned?.on('error', (err) => {
@@ -49,13 +82,18 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
     down = false;
   });
   return {
-    open(settings) {
+    open(settings, events) {
       logger = settings.logger;
-      journal = new RedisJournal(redis, settings, options.keyPrefix);
-      return journal;
+      journal = new RedisJournal(redis, settings, link, prefix);
+      bus = new RedisBus(new SessionLog(redis, { keyPrefix: prefix }), link, settings.replayLimits.maxMessages, settings.logger);
+      onMessage = (m) => (m.t === 'release' ? events.release(m.sid, m.cid) : events.inbox(m.sid));
+      return { journal, bus };
     },
     async close() {
+      onMessage = () => {};
+      await bus?.settled();
       await journal?.close();
+      if (listener) await listener.close().catch(() => listener.destroy());
       await owned?.close().catch(() => owned.destroy());
     },
   };

@@ -1,11 +1,29 @@
 import type { SequencedFrame } from '../../protocol/frames';
-import type { AdapterSettings } from '../adapter';
+import type { AdapterEvents, AdapterSettings } from '../adapter';
 import type { SessionJournal, SessionSnapshot } from '../session-journal';
 import type { RedisCommands } from './redis-commands';
 import { SessionLog, type LoggedFrame } from './session-log';
 
 /** How many held frames one read brings back while restoring a session (reads stay bounded). */
 const RESTORE_PAGE = 200;
+
+/** What one process tells another: let a session go, or number what waits in its inbox. */
+export type NodeMessage = { t: 'release'; sid: string; cid: string } | { t: 'inbox'; sid: string };
+
+/** How the journal reaches the other processes (pub/sub, in RedisAdapter). */
+export interface NodeLink {
+  /** This process's id, recorded as the owner of the sessions it holds. */
+  nodeId: string;
+  /** Sends `message` to process `nodeId` (this one included). */
+  tell(nodeId: string, message: NodeMessage): void;
+}
+
+/** Frames numbered in one turn for one session; the last `drained` of them number inbox entries. */
+interface Batch {
+  frames: LoggedFrame[];
+  /** Which of `frames` came from the inbox. */
+  fromInbox: boolean[];
+}
 
 /**
  * A SessionJournal on Redis (SessionLog): every change is issued at once, so node-redis sends the writes of a turn
@@ -17,7 +35,9 @@ export class RedisJournal implements SessionJournal {
   /** Per session: settles when every write issued so far has; rejects if one of them failed. */
   private readonly tails = new Map<string, Promise<void>>();
   /** Frames numbered this turn, per session, written together at the end of the turn (or at `durable`). */
-  private readonly pending = new Map<string, LoggedFrame[]>();
+  private readonly pending = new Map<string, Batch>();
+  /** The connection each session is held with here (its claim): writes are refused once another one took it. */
+  private readonly claims = new Map<string, string>();
   /** Sessions a connection holds: their keys are kept alive past the grace period until it goes. */
   private readonly holding = new Set<string>();
   private readonly refresh: NodeJS.Timeout;
@@ -25,6 +45,7 @@ export class RedisJournal implements SessionJournal {
   constructor(
     redis: RedisCommands,
     private readonly settings: AdapterSettings,
+    private readonly link: NodeLink,
     keyPrefix?: string,
   ) {
     this.log = new SessionLog(redis, keyPrefix === undefined ? {} : { keyPrefix });
@@ -50,11 +71,22 @@ export class RedisJournal implements SessionJournal {
   appended(sid: string, frame: SequencedFrame, text: string): void {
     const batch = this.pending.get(sid);
     if (batch) {
-      batch.push({ id: frame.id, text });
+      batch.frames.push({ id: frame.id, text });
+      batch.fromInbox.push(false);
       return;
     }
-    this.pending.set(sid, [{ id: frame.id, text }]);
+    this.pending.set(sid, { frames: [{ id: frame.id, text }], fromInbox: [false] });
     queueMicrotask(() => this.writeFrames(sid));
+  }
+
+  drained(sid: string, count: number): void {
+    const batch = this.pending.get(sid);
+    if (!batch) return;
+    for (let i = batch.fromInbox.length - count; i < batch.fromInbox.length; i++) if (i >= 0) batch.fromInbox[i] = true;
+  }
+
+  readInbox(sid: string, count: number): Promise<string[]> {
+    return this.log.readInbox(sid, 0, count);
   }
 
   acked(sid: string, id: number): void {
@@ -63,8 +95,9 @@ export class RedisJournal implements SessionJournal {
   }
 
   accepted(sid: string, seq: number): void {
+    const cid = this.claims.get(sid);
     this.write(sid, async () => {
-      const r = await this.log.accept(sid, seq);
+      const r = await this.log.accept(sid, seq, cid);
       if (r.outcome !== 'accepted' && r.outcome !== 'duplicate') throw new Error(`accepting seq ${seq}: ${r.outcome}`);
     });
   }
@@ -77,14 +110,35 @@ export class RedisJournal implements SessionJournal {
     this.write(sid, () => this.log.leave(sid, room));
   }
 
-  held(sid: string, held: boolean): void {
-    if (held) this.holding.add(sid);
-    else this.holding.delete(sid);
-    this.write(sid, () => this.log.touch(sid, held ? this.holdTtl : this.settings.sessionGraceMs));
+  held(sid: string, cid: string | null): void {
+    if (cid === null) {
+      this.holding.delete(sid);
+      this.write(sid, () => this.log.touch(sid, this.settings.sessionGraceMs));
+      return;
+    }
+    this.holding.add(sid);
+    this.writeFrames(sid); // written under the previous claim
+    this.claims.set(sid, cid);
+    this.write(sid, async () => {
+      const r = await this.log.setOwner(sid, this.link.nodeId, cid, this.holdTtl);
+      if (!r.ok) throw new Error('claiming the session: gone');
+      // Another process held it: it lets its copy go (best effort; its writes are refused from now on anyway).
+      if (r.previous && r.previous.nodeId !== this.link.nodeId) this.link.tell(r.previous.nodeId, { t: 'release', sid, cid: r.previous.cid });
+    });
+  }
+
+  async expire(sid: string, cid: string): Promise<boolean> {
+    this.writeFrames(sid);
+    await (this.tails.get(sid) ?? Promise.resolve());
+    const ended = await this.log.endIfIdle(sid, cid, 'expired');
+    this.holding.delete(sid);
+    this.claims.delete(sid);
+    return ended;
   }
 
   ended(sid: string): void {
     this.holding.delete(sid);
+    this.claims.delete(sid);
     this.writeFrames(sid);
     this.write(sid, () => this.log.end(sid, 'ended'));
   }
@@ -127,12 +181,25 @@ export class RedisJournal implements SessionJournal {
   }
 
   private writeFrames(sid: string): void {
-    const frames = this.pending.get(sid);
-    if (!frames) return;
+    const batch = this.pending.get(sid);
+    if (!batch) return;
     this.pending.delete(sid);
+    const { frames } = batch;
+    const drained = batch.fromInbox.filter(Boolean).length;
+    const cid = this.claims.get(sid);
     this.write(sid, async () => {
-      const r = await this.log.appendNumbered(sid, frames, this.settings.replayLimits);
-      if (r.outcome !== 'ok') throw new Error(`writing frames ${frames[0]!.id}..${frames[frames.length - 1]!.id}: ${r.outcome}`);
+      const r = await this.log.appendNumbered(sid, frames, this.settings.replayLimits, cid, drained);
+      if (r.outcome === 'ok') return;
+      // Another process carries the session now: what this copy emitted goes to it through the inbox (drained
+      // entries are still there), so nothing the app sent is lost; then this copy is let go.
+      if (r.outcome === 'not_owner' || r.outcome === 'conflict') {
+        const own = frames.filter((_, i) => !batch.fromInbox[i]).map((f) => unnumber(f.text));
+        if (own.length > 0) {
+          const pushed = await this.log.push(sid, own, this.settings.replayLimits.maxMessages);
+          if (pushed.outcome === 'ok' && pushed.owner !== '') this.link.tell(pushed.owner, { t: 'inbox', sid });
+        }
+      }
+      throw new Error(`writing frames ${frames[0]!.id}..${frames[frames.length - 1]!.id}: ${r.outcome}`);
     });
   }
 
@@ -151,4 +218,10 @@ export class RedisJournal implements SessionJournal {
       () => {},
     );
   }
+}
+
+/** A logged frame's text without its id: what an inbox entry holds. */
+function unnumber(text: string): string {
+  const { id: _id, ...rest } = JSON.parse(text) as { id?: number };
+  return JSON.stringify(rest);
 }
