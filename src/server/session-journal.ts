@@ -50,3 +50,11 @@ export interface SessionJournal {
   /** The session as last written, or null when it is unknown (never existed, expired, or the store lost it). */
   load(sid: string): Promise<SessionSnapshot | null>;
 }
+
+/** A journal write refused because another process carries the session now: not a failure, a hand-over. */
+export class SessionMovedError extends Error {
+  constructor(sid: string, detail: string) {
+    super(`session ${sid} is carried by another process now (${detail})`);
+    this.name = 'SessionMovedError';
+  }
+}

@@ -3,7 +3,7 @@ import type { Bus, BusMessage, BusTarget } from './bus';
 import type { ResolvedOptions } from './options';
 import { randomId, Session, type Connection } from './session';
 import type { SessionStore } from './session-store';
-import type { SessionJournal, SessionSnapshot } from './session-journal';
+import { SessionMovedError, type SessionJournal, type SessionSnapshot } from './session-journal';
 
 /** What a handshake asked for, already validated. */
 export interface HandshakeParams {
@@ -173,6 +173,10 @@ export class SessionManager {
    */
   private letGo(session: Session, err: unknown): void {
     if (session.ended) return;
+    if (err instanceof SessionMovedError) {
+      this.opts.logger.debug('session moved to another process; copy dropped', { sid: session.id });
+      return this.drop(session, 'replaced');
+    }
     this.opts.logger.error('session store write failed; session let go until its client resumes', { sid: session.id, err });
     this.drop(session, 'shutdown');
   }

@@ -16,16 +16,18 @@ export async function until(cond: () => boolean, timeoutMs: number, what: string
 
 export interface Watched {
   transport: TransportName;
-  client: RealtimeClient<{ tick: { e: number; n: number } }, { up: { c: string; n: number } }>;
-  /** Ticks per server process and session (`pid:sessionId`), in arrival order. */
+  client: RealtimeClient<{ tick: { e: string; n: number }; pub: number }, { up: { c: string; n: number } }>;
+  /** Ticks per run (`epoch:sessionId`: a node's run of ticks for the session), in arrival order. */
   ticks: Map<string, number[]>;
+  /** The publisher's counter, in arrival order. */
+  pubs: number[];
   sessions: Set<string>;
   resyncs: number;
   accepted: number;
 }
 
 export async function watch(url: string, transport: TransportName): Promise<Watched> {
-  const client = new RealtimeClient<{ tick: { e: number; n: number } }, { up: { c: string; n: number } }>(url, {
+  const client = new RealtimeClient<{ tick: { e: string; n: number }; pub: number }, { up: { c: string; n: number } }>(url, {
     transports: [transport],
     WebSocket: NodeWebSocket as unknown as WebSocketConstructor,
     EventSource: await loadEventSourcePolyfill(),
@@ -34,7 +36,8 @@ export async function watch(url: string, transport: TransportName): Promise<Watc
     backoff: { initialMs: 50, maxMs: 500, factor: 2, jitter: 0.5 },
     maxQueuedMessages: 100_000,
   });
-  const w: Watched = { transport, client, ticks: new Map(), sessions: new Set(), resyncs: 0, accepted: 0 };
+  const w: Watched = { transport, client, ticks: new Map(), pubs: [], sessions: new Set(), resyncs: 0, accepted: 0 };
+  client.on('pub', (n) => void w.pubs.push(n));
   client.on('tick', ({ e, n }) => {
     const key = `${e}:${client.sessionId}`;
     let list = w.ticks.get(key);

@@ -1,7 +1,8 @@
 /**
  * One server node as its own process, so tests can kill it with SIGKILL: the reference server with the Redis adapter,
  * streaming a counter to every session it carries and reporting the counters clients emit to the parent over IPC.
- * Ticks carry the process's epoch (its pid): a restored session's ticks restart at 1 in the new epoch.
+ * Ticks carry an epoch (`pid/n`, n counting the times this process took the session up): each run of ticks for a
+ * session starts at 1. With PUBLISH_MS, the node also publishes a counter to the room `everyone` (the publisher).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,11 +24,13 @@ const rt = createRealtimeServer({
   logger: { debug() {}, warn() {}, error: (m, meta) => console.error(`[node ${process.pid}] ${m}`, meta ?? '') },
 });
 
-const ticks = new Map<string, number>();
+const ticks = new Map<string, { epoch: string; n: number }>();
 const live = new Map<string, Session>();
+let takeUps = 0;
 rt.on('connection', (session) => {
-  ticks.set(session.id, 0);
+  ticks.set(session.id, { epoch: `${process.pid}/${++takeUps}`, n: 0 });
   live.set(session.id, session);
+  session.join('everyone');
   session.on('up', (data, _reply, frame) => {
     const { c, n } = data as { c: string; n: number };
     send({ t: 'up', sid: session.id, seq: frame.seq, c, n });
@@ -36,12 +39,19 @@ rt.on('connection', (session) => {
 });
 setInterval(() => {
   for (const [sid, session] of live) {
-    if (session.ended) continue;
-    const n = (ticks.get(sid) ?? 0) + 1;
-    ticks.set(sid, n);
-    session.emit('tick', { e: process.pid, n });
+    if (session.ended) {
+      live.delete(sid); // let go (another node carries it) or ended
+      continue;
+    }
+    const t = ticks.get(sid)!;
+    t.n++;
+    session.emit('tick', { e: t.epoch, n: t.n });
   }
 }, env('TICK_MS', 20));
+
+const publishMs = env('PUBLISH_MS', 0);
+let published = 0;
+if (publishMs > 0) setInterval(() => rt.to('everyone').emit('pub', ++published), publishMs);
 
 // A deploy: close (sessions are let go to Redis, not ended), then exit.
 process.on('message', (m: { t: 'stop' }) => {

@@ -41,7 +41,7 @@ describe('one node on Redis, killed and restarted', () => {
 
     for (const c of clients) {
       const epochs = [...c.ticks.entries()];
-      const summary = epochs.map(([key, list]) => `${key.split(':')[0]}:${list.length}`).join(' ');
+      const summary = epochs.map(([key, list]) => `${key.split(':')[0]}=${list.length}`).join(' ');
       console.log(`[redis restart] ${c.transport}: sessions ${c.sessions.size}, ticks per process ${summary}, ups ${c.accepted}`);
       // One session throughout, resumed each time: no resync.
       expect(c.sessions.size).toBe(1);

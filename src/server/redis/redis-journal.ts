@@ -1,6 +1,6 @@
 import type { SequencedFrame } from '../../protocol/frames';
 import type { AdapterEvents, AdapterSettings } from '../adapter';
-import type { SessionJournal, SessionSnapshot } from '../session-journal';
+import { SessionMovedError, type SessionJournal, type SessionSnapshot } from '../session-journal';
 import type { RedisCommands } from './redis-commands';
 import { SessionLog, type LoggedFrame } from './session-log';
 
@@ -98,6 +98,7 @@ export class RedisJournal implements SessionJournal {
     const cid = this.claims.get(sid);
     this.write(sid, async () => {
       const r = await this.log.accept(sid, seq, cid);
+      if (r.outcome === 'not_owner') throw new SessionMovedError(sid, `accepting seq ${seq}`);
       if (r.outcome !== 'accepted' && r.outcome !== 'duplicate') throw new Error(`accepting seq ${seq}: ${r.outcome}`);
     });
   }
@@ -144,7 +145,9 @@ export class RedisJournal implements SessionJournal {
   }
 
   durable(sid: string): Promise<void> {
-    this.writeFrames(sid);
+    // Frames of this turn are written at its end, as one batch (with the inbox entries they number): wait for that
+    // rather than split the batch.
+    if (this.pending.has(sid)) return new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => this.durable(sid));
     return this.tails.get(sid) ?? Promise.resolve();
   }
 
@@ -197,7 +200,9 @@ export class RedisJournal implements SessionJournal {
         if (own.length > 0) {
           const pushed = await this.log.push(sid, own, this.settings.replayLimits.maxMessages);
           if (pushed.outcome === 'ok' && pushed.owner !== '') this.link.tell(pushed.owner, { t: 'inbox', sid });
+          if (pushed.outcome === 'full') throw new Error(`session ${sid}: inbox full, ${own.length} frames not handed over`);
         }
+        throw new SessionMovedError(sid, r.outcome);
       }
       throw new Error(`writing frames ${frames[0]!.id}..${frames[frames.length - 1]!.id}: ${r.outcome}`);
     });
