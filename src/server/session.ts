@@ -280,6 +280,8 @@ export class Session {
    * run), `gap` (dropped unacknowledged) or `other`.
    */
   receive(frame: ClientFrame): 'accepted' | 'duplicate' | 'gap' | 'other' {
+    // A session ended or let go accepts nothing: a frame it recorded without a handler to run would be lost.
+    if (this.ended) return 'other';
     if (frame.t === 'ack') {
       this.ack(frame.id);
       return 'other';

@@ -26,9 +26,9 @@ interface Batch {
 }
 
 /**
- * A SessionJournal on Redis (SessionLog): every change is issued at once, so node-redis sends the writes of a turn
- * together and Redis applies them in order; `durable(sid)` is the completion of the last write issued for `sid`.
- * The frames a session numbers in one turn go out as one `appendNumbered`.
+ * A SessionJournal on Redis (SessionLog): one session's writes go out one after another, different sessions' writes
+ * together; `durable(sid)` is the completion of the last write issued for `sid`. The frames a session numbers in one
+ * turn go out as one `appendNumbered`.
  */
 export class RedisJournal implements SessionJournal {
   private readonly log: SessionLog;
@@ -208,20 +208,20 @@ export class RedisJournal implements SessionJournal {
     });
   }
 
-  /** Issues `op` now and chains its completion into the session's tail. */
+  /**
+   * Runs `op` after the session's previous write has succeeded: one session's writes reach Redis strictly in order
+   * (even when a script must be re-sent after NOSCRIPT), while different sessions' writes go out together. After a
+   * failed write nothing more is written for the session until it is created or restored again.
+   */
   private write(sid: string, op: () => Promise<unknown>): void {
-    const done = op().then(() => undefined);
     const previous = this.tails.get(sid);
-    const tail = previous ? Promise.all([previous, done]).then(() => undefined) : done;
+    const tail = (previous ? previous.then(op) : op()).then(() => undefined);
     tail.catch(() => {}); // observed through durable(); never an unhandled rejection
     this.tails.set(sid, tail);
-    // Forget a settled tail so the map holds only sessions with writes in flight.
-    tail.then(
-      () => {
-        if (this.tails.get(sid) === tail) this.tails.delete(sid);
-      },
-      () => {},
-    );
+    // Forget a settled tail so the map holds only sessions with writes in flight (a failed one stays, see above).
+    tail.then(() => {
+      if (this.tails.get(sid) === tail) this.tails.delete(sid);
+    }, () => {});
   }
 }
 
