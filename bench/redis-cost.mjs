@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// Redis commands per delivered message with the Redis adapter (issue 11): one server process on a real redis-server
+// (started here: temp dir, free port, no persistence), SDK clients in Node over WebSocket, every command the adapter
+// sends counted. Run after `npm run build`: node bench/redis-cost.mjs [--n=2000] [--members=50]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createClient } from 'redis';
+import { WebSocket } from 'ws';
+import { RealtimeClient } from '../dist/index.mjs';
+import { createRealtimeServer } from '../dist/server.mjs';
+import { redisAdapter } from '../dist/server-redis.mjs';
+
+const arg = (name, dflt) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+const N = arg('n', 2000);
+const MEMBERS = arg('members', 50);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'rf-bench-redis-'));
+const redisPort = await freePort();
+const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { cwd: dir, stdio: 'ignore' });
+const cleanup = () => {
+  redis.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+};
+process.on('exit', cleanup);
+redis.on('error', (err) => {
+  console.error(`redis-server could not start (${err.message}): apt-get install redis-server`);
+  process.exit(1);
+});
+
+const url = `redis://127.0.0.1:${redisPort}`;
+let client;
+for (let i = 0; i < 50 && !client; i++) {
+  try {
+    const c = createClient({ url, socket: { reconnectStrategy: false } });
+    c.on('error', () => {});
+    await c.connect();
+    client = c;
+  } catch {
+    await sleep(50);
+  }
+}
+if (!client) throw new Error('redis-server did not answer');
+
+/** Every command the adapter sends through `client`, counted (the listener connection only receives). */
+let commands = 0;
+const counted = { sendCommand: (args) => (commands++, client.sendCommand(args)), duplicate: () => client.duplicate() };
+
+const rt = createRealtimeServer({ adapter: await redisAdapter({ client: counted }), logger: { debug() {}, warn() {}, error: console.error } });
+const port = await rt.listen(0, '127.0.0.1');
+const sessions = [];
+rt.on('connection', (s) => {
+  sessions.push(s);
+  s.join('room');
+  s.on('up', () => {});
+});
+
+async function connect(count) {
+  const clients = [];
+  for (let i = 0; i < count; i++) {
+    const c = new RealtimeClient(`http://127.0.0.1:${port}/realtime`, { transports: ['websocket'], WebSocket, storage: null, upgradeProbeMs: 0 });
+    c.got = 0;
+    c.on('m', () => c.got++);
+    clients.push(c);
+  }
+  while (!clients.every((c) => c.state === 'open')) await sleep(10);
+  return clients;
+}
+
+/** Runs `send`, waits until `expected` deliveries arrived and everything settled, returns commands per delivery. */
+async function measure(clients, expected, send) {
+  for (const c of clients) c.got = 0;
+  await sleep(300);
+  const before = commands;
+  await send();
+  while (clients.reduce((n, c) => n + c.got, 0) < expected) await sleep(10);
+  await sleep(1500); // the last acks (the client acks every 32 frames or after 1 s)
+  return (commands - before) / expected;
+}
+
+const [one] = await connect(1);
+const direct = await measure([one], N, async () => {
+  for (let i = 0; i < N; i++) {
+    sessions[0].emit('m', i);
+    if (i % 50 === 49) await sleep(1); // let turns end: a realistic stream, not one giant batch
+  }
+});
+const viaInbox = await measure([one], N, async () => {
+  for (let i = 0; i < N; i++) {
+    rt.to(sessions[0].id).emit('m', i);
+    if (i % 50 === 49) await sleep(1);
+  }
+});
+const upBefore = commands;
+for (let i = 0; i < N; i++) {
+  one.emit('up', i);
+  while (one.queued.messages > 500) await sleep(5); // stay inside the outbox bound
+}
+while (one.queued.messages > 0) await sleep(10);
+const up = (commands - upBefore) / N;
+
+const room = await connect(MEMBERS - 1);
+const all = [one, ...room];
+const fanout = await measure(all, 200 * MEMBERS, async () => {
+  for (let i = 0; i < 200; i++) {
+    rt.to('room').emit('m', i);
+    await sleep(2);
+  }
+});
+
+console.log(`Redis commands per delivered message (one node, WebSocket clients, ${N} messages; fan-out: 200 to a room of ${MEMBERS}):`);
+console.log(`  session.emit (the holding node numbers it)          ${direct.toFixed(2)}`);
+console.log(`  rt.to(sessionId).emit (through the session's inbox)  ${viaInbox.toFixed(2)}`);
+console.log(`  client emit, accepted                               ${up.toFixed(2)}`);
+console.log(`  rt.to(room).emit, per member delivery               ${fanout.toFixed(2)}`);
+
+for (const c of all) c.close();
+await rt.close();
+await client.close();
+process.exit(0);
