@@ -1,3 +1,4 @@
+import type { ClientFrame } from '../protocol/frames';
 import type { Bus } from './bus';
 import type { Logger } from './options';
 import type { SessionJournal } from './session-journal';
@@ -17,7 +18,15 @@ export interface AdapterEvents {
   release(sid: string, cid: string): void;
   /** Events wait in the inbox of session `sid`, which this process holds: number and send them. */
   inbox(sid: string): void;
+  /**
+   * Another process received upstream frames for session `sid` on our connection `cid`: apply them and answer the
+   * `ack` once durable, or null when `cid` is not the session's active connection here.
+   */
+  upstream(sid: string, cid: string, frames: readonly ClientFrame[]): Promise<number | null>;
 }
+
+/** What became of upstream frames sent on to the process holding their session. */
+export type Forwarded = { ack: number } | 'gone' | 'unavailable';
 
 /**
  * A shared store for sessions, so they outlive the process that holds them and several processes can share them
@@ -28,7 +37,15 @@ export interface RealtimeAdapter {
    * Called once by the server. Returns the journal its sessions write every change to, and the bus its fan-out
    * (`rt.emit`, `rt.to(...)`, `session.broadcast`) goes through to reach sessions held by other processes.
    */
-  open(settings: AdapterSettings, events: AdapterEvents): { journal: SessionJournal; bus?: Bus };
+  open(
+    settings: AdapterSettings,
+    events: AdapterEvents,
+  ): {
+    journal: SessionJournal;
+    bus?: Bus;
+    /** Sends upstream frames to the process holding their session (a POST that landed elsewhere). */
+    forward?(sid: string, secret: string, cid: string, frames: readonly ClientFrame[]): Promise<Forwarded>;
+  };
   /** Called by `rt.close()`: flushes what is pending and releases connections and timers. */
   close(): Promise<void>;
 }

@@ -68,7 +68,11 @@ export class RealtimeServer {
         sessionGraceMs: this.opts.sessionGraceMs,
         logger: this.opts.logger,
       },
-      { release: (sid, cid) => this.manager.released(sid, cid), inbox: (sid) => this.manager.drain(sid) },
+      {
+        release: (sid, cid) => this.manager.released(sid, cid),
+        inbox: (sid) => this.manager.drain(sid),
+        upstream: (sid, cid, frames) => this.manager.upstream(sid, cid, frames),
+      },
     );
     const journal = shared?.journal;
     this.bus = options.bus ?? shared?.bus ?? new MemoryBus();
@@ -84,7 +88,7 @@ export class RealtimeServer {
     this.ws = new WebSocketHandler(this.opts, this.manager, this.originWarnings);
     this.sse = new SseHandler(this.opts, this.manager);
     this.polling = new PollingHandler(this.opts, this.manager);
-    this.upstream = new SendHandler(this.opts, this.manager);
+    this.upstream = new SendHandler(this.opts, this.manager, shared?.forward);
     this.ownsServer = server === undefined;
     this.httpServer = server ?? createServer();
     this.attach(this.httpServer);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { QUERY } from '../protocol/frames';
+import { QUERY, type ClientFrame } from '../protocol/frames';
+import type { Forwarded } from './adapter';
 import { decodeClientBatch, encodeBatch, utf8Length } from '../protocol/codec';
 import { authenticate, errorFrame, requestUrl, readBody, sendError, sendFrames, sendUnavailable, STORE_UNREACHABLE } from './http-util';
 import type { ResolvedOptions } from './options';
@@ -13,6 +14,8 @@ export class SendHandler {
   constructor(
     private readonly opts: ResolvedOptions,
     private readonly sessions: SessionManager,
+    /** With an adapter: hands frames to the process holding their session. */
+    private readonly forward?: (sid: string, secret: string, cid: string, frames: readonly ClientFrame[]) => Promise<Forwarded>,
   ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -35,22 +38,24 @@ export class SendHandler {
     }
 
     const url = requestUrl(req);
-    const session = this.sessions.store.get(url.searchParams.get(QUERY.session) ?? '');
+    const sid = url.searchParams.get(QUERY.session) ?? '';
+    const secret = url.searchParams.get(QUERY.secret) ?? '';
     const cid = url.searchParams.get(QUERY.connection);
-    if (
-      !session ||
-      session.ended ||
-      !session.checkSecret(url.searchParams.get(QUERY.secret) ?? '') ||
-      !cid ||
-      session.connection?.cid !== cid
-    ) {
-      return sendError(req, res, 410, 'bad_request', 'session or connection is no longer active', cors);
-    }
-    for (const f of decoded.frame) session.receive(f);
-    const n = session.accepted;
-    // The client forgets what is acknowledged: with an adapter, not before the acceptance is durable.
-    if (!(await session.durable())) return sendUnavailable(req, res, cors, STORE_UNREACHABLE);
-    sendFrames(req, res, 200, encodeBatch([{ t: 'ack', n }]), cors);
+    const gone = (): void => sendError(req, res, 410, 'bad_request', 'session or connection is no longer active', cors);
+    if (!cid) return gone();
+    const local = this.sessions.store.get(sid);
+    let outcome: Forwarded;
+    if (local && !local.ended && local.connection?.cid === cid) {
+      if (!local.checkSecret(secret)) return gone();
+      const n = await this.sessions.upstream(sid, cid, decoded.frame);
+      outcome = n === null ? 'gone' : { ack: n };
+    } else if (this.forward) {
+      // Held by another process (round-robin, no sticky sessions): it takes the frames, the session stays there.
+      outcome = await this.forward(sid, secret, cid, decoded.frame);
+    } else outcome = 'gone';
+    if (outcome === 'gone') return gone();
+    if (outcome === 'unavailable') return sendUnavailable(req, res, cors, STORE_UNREACHABLE);
+    sendFrames(req, res, 200, encodeBatch([{ t: 'ack', n: outcome.ack }]), cors);
   }
 }
 

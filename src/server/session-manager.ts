@@ -1,4 +1,4 @@
-import type { ResumeFailure, TransportName, WelcomeFrame } from '../protocol/frames';
+import type { ClientFrame, ResumeFailure, TransportName, WelcomeFrame } from '../protocol/frames';
 import type { Bus, BusMessage, BusTarget } from './bus';
 import type { ResolvedOptions } from './options';
 import { randomId, Session, type Connection } from './session';
@@ -255,6 +255,19 @@ export class SessionManager {
         this.draining.delete(sid);
       }
     })();
+  }
+
+  /**
+   * Upstream frames for a session held here on connection `cid` (a POST, received here or by another process):
+   * applied, and the `ack` to answer once durable; null when `cid` is not its active connection here.
+   */
+  async upstream(sid: string, cid: string, frames: readonly ClientFrame[]): Promise<number | null> {
+    const session = this.store.get(sid);
+    if (!session || session.ended || session.connection?.cid !== cid) return null;
+    for (const f of frames) session.receive(f);
+    const n = session.accepted;
+    // The client forgets what is acknowledged: with an adapter, not before the acceptance is durable.
+    return (await session.durable()) ? n : null;
   }
 
   /** Drops this process's copy of a session that lives on elsewhere: no `disconnect`. */

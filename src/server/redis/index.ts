@@ -9,6 +9,7 @@ import type { RedisCommands } from './redis-commands';
 import { RedisBus } from './redis-bus';
 import { RedisJournal, type NodeLink, type NodeMessage } from './redis-journal';
 import { SessionLog } from './session-log';
+import { UpstreamForwarder } from './upstream-forwarder';
 
 export interface RedisAdapterOptions {
   /** Redis URL, e.g. `redis://127.0.0.1:6379`. The adapter connects its own client and closes it on `rt.close()`. */
@@ -70,6 +71,7 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
   };
   let journal: RedisJournal | undefined;
   let bus: RedisBus | undefined;
+  let forwarder: UpstreamForwarder | undefined;
   let logger: AdapterSettings['logger'] | undefined;
   let down = false;
   owned?.on('error', (err) => {
@@ -85,12 +87,25 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
     open(settings, events) {
       logger = settings.logger;
       journal = new RedisJournal(redis, settings, link, prefix);
-      bus = new RedisBus(new SessionLog(redis, { keyPrefix: prefix }), link, settings.replayLimits.maxMessages, settings.logger);
-      onMessage = (m) => (m.t === 'release' ? events.release(m.sid, m.cid) : events.inbox(m.sid));
-      return { journal, bus };
+      const log = new SessionLog(redis, { keyPrefix: prefix });
+      bus = new RedisBus(log, link, settings.replayLimits.maxMessages, settings.logger);
+      const fwd = (forwarder = new UpstreamForwarder(log, link));
+      onMessage = (m) => {
+        if (m.t === 'release') events.release(m.sid, m.cid);
+        else if (m.t === 'inbox') events.inbox(m.sid);
+        else if (m.t === 'sent') fwd.answered(m.id, m.n);
+        else if (m.t === 'send') {
+          void events.upstream(m.sid, m.cid, m.frames).then(
+            (n) => link.tell(m.from, { t: 'sent', id: m.id, n }),
+            () => link.tell(m.from, { t: 'sent', id: m.id, n: null }),
+          );
+        }
+      };
+      return { journal, bus, forward: (sid, secret, cid, frames) => fwd.forward(sid, secret, cid, frames) };
     },
     async close() {
       onMessage = () => {};
+      forwarder?.close();
       await bus?.settled();
       await journal?.close();
       if (listener) await listener.close().catch(() => listener.destroy());

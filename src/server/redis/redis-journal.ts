@@ -1,4 +1,4 @@
-import type { SequencedFrame } from '../../protocol/frames';
+import type { ClientFrame, SequencedFrame } from '../../protocol/frames';
 import type { AdapterEvents, AdapterSettings } from '../adapter';
 import { SessionMovedError, type SessionJournal, type SessionSnapshot } from '../session-journal';
 import type { RedisCommands } from './redis-commands';
@@ -8,7 +8,11 @@ import { SessionLog, type LoggedFrame } from './session-log';
 const RESTORE_PAGE = 200;
 
 /** What one process tells another: let a session go, or number what waits in its inbox. */
-export type NodeMessage = { t: 'release'; sid: string; cid: string } | { t: 'inbox'; sid: string };
+export type NodeMessage =
+  | { t: 'release'; sid: string; cid: string }
+  | { t: 'inbox'; sid: string }
+  | { t: 'send'; sid: string; cid: string; frames: ClientFrame[]; from: string; id: number }
+  | { t: 'sent'; id: number; n: number | null };
 
 /** How the journal reaches the other processes (pub/sub, in RedisAdapter). */
 export interface NodeLink {
