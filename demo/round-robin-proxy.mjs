@@ -1,37 +1,15 @@
 /**
- * A round-robin load balancer for the cluster tests. Every plain HTTP request and every WebSocket upgrade goes to the
- * next target in turn, whoever sent it, so one client's consecutive requests (a poll, a send, an SSE reconnect) land
- * on different nodes: the cluster tests use it to prove the server needs no sticky sessions.
+ * A round-robin load balancer, for the cluster tests and `npm run demo -- --nodes N`: plain JavaScript so the demo
+ * runs it with node alone (types in round-robin-proxy.d.mts). Every plain HTTP request and every WebSocket upgrade
+ * goes to the next target in turn, whoever sent it, so one client's consecutive requests (a poll, a send, an SSE
+ * reconnect) land on different nodes: the cluster tests use it to prove the server needs no sticky sessions.
  *
  * It behaves as a real balancer does where the tests depend on it: responses stream back as they arrive (SSE and
  * long-polls are never buffered), a target that refuses connections (a dead node) is skipped, and when a node's side
  * of a connection closes the client's side is dropped at once, so a killed node's clients notice immediately.
  */
-import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import net, { type AddressInfo, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
-
-export interface ProxyStats {
-  /** Plain HTTP requests that reached each target, by port. */
-  requests: Record<number, number>;
-  /** WebSocket (any) upgrades tunnelled to each target, by port. */
-  upgrades: Record<number, number>;
-  /** Connection attempts that failed and were passed on to the next target, by port (a dead node). */
-  refused: Record<number, number>;
-  /** Sockets open now, client and target sides together: 0 once `close()` has resolved. */
-  openSockets: number;
-}
-
-export interface RoundRobinProxy {
-  port: number;
-  /** `http://127.0.0.1:<port>` */
-  url: string;
-  /** The listening server, so a test can check `listening` after `close()`. */
-  server: http.Server;
-  /** Stops listening and destroys every socket, both sides; resolves once all have closed. */
-  close(): Promise<void>;
-  stats(): ProxyStats;
-}
+import http from 'node:http';
+import net from 'node:net';
 
 /**
  * Headers that describe one hop's connection, not the message (RFC 9110 §7.6.1): each side of the proxy has its own
@@ -39,30 +17,33 @@ export interface RoundRobinProxy {
  */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
 
-/** `targets()` is read for every new request and upgrade, so a test can change the set as nodes die and return. */
-export async function startRoundRobinProxy(targets: () => number[]): Promise<RoundRobinProxy> {
-  const sockets = new Set<Duplex>();
-  const requests = new Map<number, number>();
-  const upgrades = new Map<number, number>();
-  const refused = new Map<number, number>();
+/**
+ * `targets()` is read for every new request and upgrade, so a test can change the set as nodes die and return.
+ * Listens on `listen.port` of `listen.host` (default: a free loopback port); rejects if that port is busy.
+ */
+export async function startRoundRobinProxy(targets, listen = {}) {
+  const sockets = new Set();
+  const requests = new Map();
+  const upgrades = new Map();
+  const refused = new Map();
   /** One cursor for requests and upgrades alike, as a balancer has one per upstream group. */
   let cursor = 0;
   let closed = false;
 
-  const track = (socket: Duplex): void => {
+  const track = (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   };
 
   /** The next target in turn, then the ones after it: a refused connection moves on, each target tried once. */
-  const order = (): number[] => {
+  const order = () => {
     const list = targets();
     const start = cursor++;
-    return list.map((_, i) => list[(start + i) % list.length]!);
+    return list.map((_, i) => list[(start + i) % list.length]);
   };
 
   /** Connects to a target; the socket is tracked from its creation, so `close()` also ends attempts in flight. */
-  const connect = (port: number): Socket => {
+  const connect = (port) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     // Frames of a stream must leave as soon as they arrive, not wait for Nagle to coalesce them.
     socket.setNoDelay(true);
@@ -71,18 +52,18 @@ export async function startRoundRobinProxy(targets: () => number[]): Promise<Rou
   };
 
   const server = http.createServer((req, res) => forward(req, res, order()));
-  server.on('connection', (socket: Socket) => {
+  server.on('connection', (socket) => {
     socket.setNoDelay(true);
     track(socket);
   });
-  server.on('upgrade', (req: IncomingMessage, client: Duplex, head: Buffer) => {
+  server.on('upgrade', (req, client, head) => {
     // A client that goes away while a target is being chosen must not crash the test process.
     client.on('error', () => client.destroy());
     tunnel(req, client, head, order());
   });
 
   /** One plain request, streamed to `ports[0]` and its response streamed back; the next port if it refuses. */
-  function forward(req: IncomingMessage, res: ServerResponse, ports: number[]): void {
+  function forward(req, res, ports) {
     const port = ports.shift();
     if (closed) return void req.socket.destroy();
     if (port === undefined) return void res.writeHead(502, { 'Content-Type': 'text/plain' }).end('no target accepted the connection\n');
@@ -129,11 +110,11 @@ export async function startRoundRobinProxy(targets: () => number[]): Promise<Rou
   }
 
   /** One upgrade, tunnelled byte for byte to `ports[0]` (the next port if it refuses); none left: the client is dropped. */
-  function tunnel(req: IncomingMessage, client: Duplex, head: Buffer, ports: number[]): void {
+  function tunnel(req, client, head, ports) {
     const port = ports.shift();
     if (closed || client.destroyed || port === undefined) return void client.destroy();
     const upstream = connect(port);
-    const refusedHere = (): void => {
+    const refusedHere = () => {
       count(refused, port);
       tunnel(req, client, head, ports);
     };
@@ -149,19 +130,20 @@ export async function startRoundRobinProxy(targets: () => number[]): Promise<Rou
     });
   }
 
-  const port = await new Promise<number>((resolve, reject) => {
+  const host = listen.host ?? '127.0.0.1';
+  const port = await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    server.listen(listen.port ?? 0, host, () => resolve(server.address().port));
   });
 
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     server,
     async close() {
       closed = true;
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      const gone = [...sockets].map((s) => new Promise<void>((resolve) => (s.once('close', () => resolve()), s.destroy())));
+      const stopped = new Promise((resolve) => server.close(() => resolve()));
+      const gone = [...sockets].map((s) => new Promise((resolve) => (s.once('close', () => resolve()), s.destroy())));
       await Promise.all([stopped, ...gone]);
     },
     stats: () => ({
@@ -174,8 +156,8 @@ export async function startRoundRobinProxy(targets: () => number[]): Promise<Rou
 }
 
 /** Pipes two connections into each other; when either closes or fails, the other is destroyed at once. */
-function splice(a: Duplex, b: Duplex): void {
-  const drop = (): void => {
+function splice(a, b) {
+  const drop = () => {
     a.destroy();
     b.destroy();
   };
@@ -187,25 +169,25 @@ function splice(a: Duplex, b: Duplex): void {
   b.pipe(a);
 }
 
-function count(counts: Map<number, number>, port: number): void {
+function count(counts, port) {
   counts.set(port, (counts.get(port) ?? 0) + 1);
 }
 
 /** The client's address appended to any list it sent (the server decides, with `trustProxy`, whom to believe). */
-function forwardedFor(req: IncomingMessage): string {
+function forwardedFor(req) {
   const prior = req.headers['x-forwarded-for'];
   const address = req.socket.remoteAddress ?? 'unknown';
   return prior ? `${String(prior)}, ${address}` : address;
 }
 
 /** The headers that belong to the message, minus hop-by-hop ones and any the Connection header names. Host stays. */
-function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+function endToEnd(headers) {
   const named = new Set(
     String(headers.connection ?? '')
       .split(',')
       .map((name) => name.trim().toLowerCase()),
   );
-  const kept: OutgoingHttpHeaders = {};
+  const kept = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name) && !named.has(name)) kept[name] = value;
   }
@@ -213,11 +195,11 @@ function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
 }
 
 /** The upgrade request line and headers as received (case and order kept), with X-Forwarded-For set. */
-function requestHead(req: IncomingMessage): string {
+function requestHead(req) {
   const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() !== 'x-forwarded-for') lines.push(`${raw[i]}: ${raw[i + 1]}`);
+    if (raw[i].toLowerCase() !== 'x-forwarded-for') lines.push(`${raw[i]}: ${raw[i + 1]}`);
   }
   lines.push(`X-Forwarded-For: ${forwardedFor(req)}`);
   return `${lines.join('\r\n')}\r\n\r\n`;

@@ -6,7 +6,7 @@ import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
+import { startRoundRobinProxy, type RoundRobinProxy } from '../../demo/round-robin-proxy.mjs';
 
 /** A target: answers with its own port, so a test sees where each request went. */
 interface Target {
