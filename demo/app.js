@@ -3,7 +3,7 @@
 // timeline-clear, ticks, received, gaps, dups, t-websocket, t-sse, t-polling, fault-refuse-ws, fault-hang-ws,
 // fault-block-sse, fault-buffer-sse, fault-drop, fault-reset, echo, rtt, count, count-got, count-ok, room-form,
 // room-name, room-join, room-leave, rooms, chat-log, chat-form, chat-user, chat-to, chat-text, chat-send, log,
-// log-clear.
+// log-clear; with `npm run demo -- --nodes N` also cluster, node, kill-node, nodes.
 //
 // Query parameters (for experiments and the browser tests), all optional:
 //   transports=websocket,sse   restrict and order the transports
@@ -117,6 +117,7 @@ function startClient() {
     client.on('tick', onTick),
     client.on('chat', onChat),
     client.on('count', onCount),
+    client.on('node', onNode),
   ];
   render();
 }
@@ -140,6 +141,17 @@ function onCount(data) {
   const inOrder = counted.every((n, i) => n === i + 1);
   $('count-ok').textContent = inOrder ? 'yes' : 'NO';
   $('count-ok').className = inOrder ? 'ok' : 'bad';
+}
+
+// The cluster demo's nodes send `node` whenever one takes this session up (a new session, or one carried on after
+// the previous node died); a single-process demo never does.
+function onNode(data) {
+  const name = data && typeof data.name === 'string' ? data.name : null;
+  if (!name) return;
+  if (name !== cluster.node) log('node', (cluster.node ? 'session moved from ' + cluster.node + ' to ' : 'held by ') + name);
+  cluster.node = name;
+  cluster.history.push(name);
+  $('node').textContent = name;
 }
 
 function onChat(msg) {
@@ -297,6 +309,60 @@ $('fault-reset').addEventListener('click', () => {
   fault('/demo/reset');
 });
 
+// ---- cluster mode (npm run demo -- --nodes N) -----------------------------------------------------------------
+// A cluster node names itself in /demo/faults; only then does the page ask the launcher for /demo/cluster (the
+// single-process demo would 404, and Chromium logs every 404 as a console error).
+
+/** This page's view of the cluster: the node holding the session now and every one that has (in order). */
+const cluster = { enabled: false, node: null, history: [], nodes: [] };
+
+async function clusterNodes() {
+  try {
+    const res = await fetch('/demo/cluster', { cache: 'no-store' });
+    if (!res.ok) return null;
+    const body = await res.json();
+    return Array.isArray(body.nodes) ? body.nodes : null;
+  } catch {
+    return null;
+  }
+}
+
+function renderNodes(nodes) {
+  cluster.nodes = nodes;
+  $('nodes').textContent = nodes.map((n) => n.name + (n.alive ? ' up' : ' down')).join(' · ');
+}
+
+async function detectCluster(faults) {
+  if (!faults || typeof faults.node !== 'string') return;
+  const nodes = await clusterNodes();
+  if (!nodes) return;
+  cluster.enabled = true;
+  $('cluster').hidden = false;
+  renderNodes(nodes);
+  // A fault switch reaches whichever node the balancer sends the click to, and only that node acts on it.
+  for (const id of [...Object.keys(FAULT_BOXES), 'fault-drop', 'fault-reset']) {
+    const control = $(id).closest('label') || $(id);
+    control.title = 'Cluster mode: this applies only to the node that receives it (the balancer picks one per request)';
+  }
+  setInterval(async () => {
+    const latest = await clusterNodes();
+    if (latest) renderNodes(latest);
+  }, 1000);
+}
+
+$('kill-node').addEventListener('click', async () => {
+  const name = cluster.node;
+  if (!name) return;
+  try {
+    const res = await fetch('/demo/cluster/kill?name=' + encodeURIComponent(name), { method: 'POST', cache: 'no-store' });
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error || res.status);
+    log('fault', 'killed ' + name + ' (SIGKILL); it restarts in ' + body.restartMs + ' ms');
+  } catch (error) {
+    log('error', 'kill ' + name + ': ' + error.message);
+  }
+});
+
 $('echo').addEventListener('click', async () => {
   const started = performance.now();
   $('rtt').textContent = '…';
@@ -364,7 +430,7 @@ $('chat-form').addEventListener('submit', (event) => {
 $('log-clear').addEventListener('click', () => $('log').replaceChildren());
 $('timeline-clear').addEventListener('click', () => $('timeline').replaceChildren());
 
-window.demo = { client: null, stats, timeline, counted, chat, restart: startClient };
-fault('/demo/faults');
+window.demo = { client: null, stats, timeline, counted, chat, cluster, restart: startClient };
+fault('/demo/faults').then(detectCluster);
 startClient();
 setInterval(render, 500); // queued count changes without lifecycle events

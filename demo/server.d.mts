@@ -35,7 +35,14 @@ export function startDemoServer(options?: {
   port?: number;
   host?: string;
   strictPort?: boolean;
+  /** 0: no tick stream of its own (a cluster node: the cluster's publisher ticks). */
   tickMs?: number;
   heartbeatMs?: number;
+  /** The Redis adapter, for a node of the demo cluster (demo/cluster.mjs). */
+  adapter?: unknown;
+  /** This node's name, sent to every session it takes up as the app event `node`. */
+  nodeName?: string;
+  /** Runs a `count` stream elsewhere (the cluster's publisher) instead of on a timer in this process. */
+  runCount?: (count: { sid: string; seq: number; to: number; everyMs: number }) => void;
   log?: (...args: unknown[]) => void;
 }): Promise<DemoServer>;

@@ -71,7 +71,13 @@ const FAULTS = ['refuseWebSocket', 'hangWebSocket', 'blockSse', 'bufferSse'];
 /**
  * Starts the demo. Resolves with `{ url, port, close, faults, setFault, dropAll, stats, notes }`; `close()` shuts the
  * realtime server, then the http server. Tries `port` first and takes a free one if it is busy (unless
- * `strictPort`). `tickMs` is the interval of the `tick` stream; `heartbeatMs` goes to the realtime server.
+ * `strictPort`). `tickMs` is the interval of the `tick` stream (0: no ticker here); `heartbeatMs` goes to the
+ * realtime server.
+ *
+ * As one node of `npm run demo -- --nodes N` (demo/cluster.mjs): `adapter` is the Redis adapter, `nodeName` is told
+ * to every session this node takes up (app event `node`), `tickMs: 0` because the cluster's one publisher ticks (every
+ * node ticking would send each tick N times), and `runCount` hands `count` streams to that publisher: a timer here
+ * would die with this node and the stream would stop mid-way.
  */
 export async function startDemoServer({
   port = DEFAULT_PORT,
@@ -79,6 +85,9 @@ export async function startDemoServer({
   strictPort = false,
   tickMs = 1000,
   heartbeatMs = 10_000,
+  adapter = undefined,
+  nodeName = undefined,
+  runCount = undefined,
   log = console.log,
 } = {}) {
   /** The fault switches (see FAULTS). */
@@ -99,7 +108,7 @@ export async function startDemoServer({
     socket.on('close', () => sockets.delete(socket));
   });
 
-  const rt = createRealtimeServer({ server, path: REALTIME_PATH, heartbeatMs, logger: quietLogger(log) });
+  const rt = createRealtimeServer({ server, path: REALTIME_PATH, heartbeatMs, adapter, logger: quietLogger(log) });
 
   // The realtime server puts its own 'request'/'upgrade' listeners on the server it is given. The fault switches must
   // see requests first, so route everything ourselves and call the realtime server's public handlers
@@ -146,10 +155,24 @@ export async function startDemoServer({
 
   // ---- the application: tick stream, chat with rooms, echo, counter stream, notes ------------------------------
   let tick = 0;
-  const ticker = setInterval(() => rt.emit('tick', { n: ++tick, at: Date.now() }), tickMs);
+  const ticker = tickMs > 0 ? setInterval(() => rt.emit('tick', { n: ++tick, at: Date.now() }), tickMs) : undefined;
   /** Per-session counter streams started by `count` requests. */
   const counters = new Set();
+  /** A counter on this process: 1..to, one every `everyMs`, to this session only. */
+  const countHere = (session, to, everyMs) => {
+    let n = 0;
+    const timer = setInterval(() => {
+      session.emit('count', { n: ++n });
+      if (n >= to) {
+        clearInterval(timer);
+        counters.delete(timer);
+      }
+    }, everyMs);
+    counters.add(timer);
+  };
   rt.on('connection', (session) => {
+    // Also on a node that takes the session over from another (session.restored): the page shows who holds it now.
+    if (nodeName !== undefined) session.emit('node', { name: nodeName, restored: session.restored });
     const clean = (value, max) => String(value ?? '').slice(0, max);
     const roomName = (value) => clean(value, 32).trim();
     // Broadcast to everyone else; with `room`, to the other members of that room. The sender shows its own message.
@@ -173,18 +196,13 @@ export async function startDemoServer({
     });
     session.on('echo', (data, reply) => reply?.(data));
     // A counter only for this session: `count` 1..to, one every `everyMs` (the drop test counts every number).
-    session.on('count', (data, reply) => {
+    // `frame` ({ sessionId, seq }) lets a cluster's publisher start the stream once when the request runs twice (a
+    // node that died after running it but before recording it).
+    session.on('count', (data, reply, frame) => {
       const to = Math.min(Math.max(1, Number(data?.to) || 100), 10_000);
       const everyMs = Math.min(Math.max(5, Number(data?.everyMs) || 50), 10_000);
-      let n = 0;
-      const timer = setInterval(() => {
-        session.emit('count', { n: ++n });
-        if (n >= to) {
-          clearInterval(timer);
-          counters.delete(timer);
-        }
-      }, everyMs);
-      counters.add(timer);
+      if (runCount) runCount({ sid: session.id, seq: frame.seq, to, everyMs });
+      else countHere(session, to, everyMs);
       reply?.({ to, everyMs });
     });
     session.on('note', (data) => {
@@ -232,7 +250,8 @@ export async function startDemoServer({
       res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
       res.end(JSON.stringify(body));
     };
-    if (pathname === '/demo/faults') return reply(200, { ...faults, sessions: rt.sessions });
+    // `node` tells the page it is in front of a cluster (demo/cluster.mjs), without a request that would 404 here.
+    if (pathname === '/demo/faults') return reply(200, { ...faults, sessions: rt.sessions, ...(nodeName !== undefined && { node: nodeName }) });
     if (req.method !== 'POST') return void res.writeHead(405, { Allow: 'POST', 'Content-Type': 'text/plain' }).end('use POST');
     const fault = FAULT_PATHS[pathname];
     if (fault) return reply(200, { ...setFault(fault, url.searchParams.get('on') !== '0'), sessions: rt.sessions });

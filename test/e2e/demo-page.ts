@@ -29,7 +29,7 @@ export function startServer(options: { heartbeatMs?: number } = {}): Promise<Dem
 }
 
 /** A page of the demo, with every console error and page error recorded in `errors`. */
-export async function openDemo(context: BrowserContext, demo: DemoServer, query = ''): Promise<{ page: Page; errors: string[] }> {
+export async function openDemo(context: BrowserContext, demo: Pick<DemoServer, 'url'>, query = ''): Promise<{ page: Page; errors: string[] }> {
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (m) => {
