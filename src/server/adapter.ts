@@ -9,6 +9,8 @@ export interface AdapterSettings {
   replayLimits: { maxMessages: number; maxBytes: number };
   /** How long a session outlives its last connection. */
   sessionGraceMs: number;
+  /** The heartbeat, also the longest a poll is held. */
+  heartbeatMs: number;
   logger: Logger;
 }
 
@@ -23,10 +25,24 @@ export interface AdapterEvents {
    * `ack` once durable, or null when `cid` is not the session's active connection here.
    */
   upstream(sid: string, cid: string, frames: readonly ClientFrame[]): Promise<number | null>;
+  /**
+   * Another process received a poll for our polling connection `cid`: answer it as a local poll through `answer`
+   * (null: no such connection here). Returns a function that aborts it (the client went away there).
+   */
+  poll(sid: string, cid: string, last: number | undefined, answer: (reply: PollReply | null) => void): () => void;
+}
+
+/** A poll's answer, as a process that held it sends it to the one that received it. */
+export interface PollReply {
+  status: number;
+  body: string;
 }
 
 /** What became of upstream frames sent on to the process holding their session. */
 export type Forwarded = { ack: number } | 'gone' | 'unavailable';
+
+/** Sends a poll to the process holding its connection; resolves with its answer, or why there is none. */
+export type ForwardPoll = (sid: string, secret: string, cid: string, last: number | undefined, aborted: Promise<void>) => Promise<PollReply | 'gone' | 'unavailable'>;
 
 /**
  * A shared store for sessions, so they outlive the process that holds them and several processes can share them
@@ -45,6 +61,8 @@ export interface RealtimeAdapter {
     bus?: Bus;
     /** Sends upstream frames to the process holding their session (a POST that landed elsewhere). */
     forward?(sid: string, secret: string, cid: string, frames: readonly ClientFrame[]): Promise<Forwarded>;
+    /** Sends a poll to the process holding its connection (a poll that landed elsewhere). */
+    forwardPoll?: ForwardPoll;
   };
   /** Called by `rt.close()`: flushes what is pending and releases connections and timers. */
   close(): Promise<void>;

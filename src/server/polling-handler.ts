@@ -3,6 +3,8 @@ import type { CloseFrame, ServerFrame } from '../protocol/frames';
 import { QUERY } from '../protocol/frames';
 import { encodeBatch, encodeFrame } from '../protocol/codec';
 import { authenticate, clientAddress, errorFrame, parseHandshake, queryCount, requestUrl, sendError, sendFrames, sendUnavailable, STORE_UNREACHABLE } from './http-util';
+import type { ForwardPoll, PollReply } from './adapter';
+import { ForwardedResponse } from './forwarded-response';
 import type { ResolvedOptions } from './options';
 import type { Connection, Session } from './session';
 import { newConnectionId, type SessionManager } from './session-manager';
@@ -131,7 +133,22 @@ export class PollingHandler {
   constructor(
     private readonly opts: ResolvedOptions,
     private readonly sessions: SessionManager,
+    /** With an adapter: hands a poll to the process holding its connection. */
+    private readonly forwardPoll?: ForwardPoll,
   ) {}
+
+  /** A poll another process received for connection `cid` of ours: answered as a local one, through `answer`. */
+  forwarded(sid: string, cid: string, last: number | undefined, answer: (reply: PollReply | null) => void): () => void {
+    const conn = this.conns.get(cid);
+    if (!conn || conn.session?.id !== sid) {
+      answer(null);
+      return () => {};
+    }
+    if (last !== undefined && !conn.closed) conn.session.ack(last);
+    const res = new ForwardedResponse((status, body) => answer({ status, body }));
+    conn.poll(ForwardedResponse.request(), res.asResponse());
+    return () => res.abort();
+  }
 
   get size(): number {
     return this.conns.size;
@@ -171,11 +188,22 @@ export class PollingHandler {
     const conn = this.conns.get(cid);
     const session = conn?.session;
     const sid = url.searchParams.get(QUERY.session) ?? '';
+    if (!conn && this.forwardPoll) return this.relay(req, res, url, sid, cid, last);
     if (!conn || !session || session.id !== sid || !session.checkSecret(url.searchParams.get(QUERY.secret) ?? '')) {
       return sendError(req, res, 410, 'bad_request', 'connection is no longer active; resume with a new handshake', cors);
     }
     if (last !== undefined && !conn.closed) session.ack(last);
     conn.poll(req, res);
+  }
+
+  /** Relays a poll for a connection another process holds (round-robin, no sticky sessions), and its answer back. */
+  private async relay(req: IncomingMessage, res: ServerResponse, url: URL, sid: string, cid: string, last: number | undefined): Promise<void> {
+    const cors = this.opts.cors;
+    const aborted = new Promise<void>((resolve) => res.once('close', () => resolve()));
+    const reply = await this.forwardPoll!(sid, url.searchParams.get(QUERY.secret) ?? '', cid, last, aborted);
+    if (reply === 'gone') return sendError(req, res, 410, 'bad_request', 'connection is no longer active; resume with a new handshake', cors);
+    if (reply === 'unavailable') return sendUnavailable(req, res, cors, STORE_UNREACHABLE);
+    sendFrames(req, res, reply.status, reply.body, cors);
   }
 
   close(): void {

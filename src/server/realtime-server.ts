@@ -66,12 +66,14 @@ export class RealtimeServer {
       {
         replayLimits: { maxMessages: this.opts.replayBufferMaxMessages, maxBytes: this.opts.replayBufferMaxBytes },
         sessionGraceMs: this.opts.sessionGraceMs,
+        heartbeatMs: this.opts.heartbeatMs,
         logger: this.opts.logger,
       },
       {
         release: (sid, cid) => this.manager.released(sid, cid),
         inbox: (sid) => this.manager.drain(sid),
         upstream: (sid, cid, frames) => this.manager.upstream(sid, cid, frames),
+        poll: (sid, cid, last, answer) => this.polling.forwarded(sid, cid, last, answer),
       },
     );
     const journal = shared?.journal;
@@ -87,7 +89,7 @@ export class RealtimeServer {
     this.originWarnings = new OriginWarnings(this.opts.logger);
     this.ws = new WebSocketHandler(this.opts, this.manager, this.originWarnings);
     this.sse = new SseHandler(this.opts, this.manager);
-    this.polling = new PollingHandler(this.opts, this.manager);
+    this.polling = new PollingHandler(this.opts, this.manager, shared?.forwardPoll);
     this.upstream = new SendHandler(this.opts, this.manager, shared?.forward);
     this.ownsServer = server === undefined;
     this.httpServer = server ?? createServer();

@@ -43,6 +43,11 @@ export interface SessionJournal {
   expire(sid: string, cid: string): Promise<boolean>;
   /** The last `count` frames appended for `sid` number inbox entries: they leave the inbox when those frames are durable. */
   drained(sid: string, count: number): void;
+  /**
+   * A frame this process can no longer number (it let the session go, say a handler answered after a shutdown began):
+   * handed to whoever carries the session next, through its inbox.
+   */
+  handOver(sid: string, frame: SequencedFrame): void;
   /** Up to `count` events other processes sent the session, oldest first (JSON of unnumbered `msg`/`reply` frames). */
   readInbox(sid: string, count: number): Promise<string[]>;
   /** Resolves once every write issued so far for `sid` is durable; rejects if one failed. */

@@ -19,9 +19,8 @@ export interface Connection {
 /** Answers a client request. Call once; later calls are ignored. */
 export type Reply = (data?: unknown, err?: unknown) => void;
 /**
- * A handler for a client event. `reply` is given for `req` frames only. `frame` names the client frame: with an
- * adapter a handler may run twice for one frame if its process dies before recording it ran (docs/design/scale-out.md),
- * and `sessionId` + `seq` let it notice.
+ * A handler for a client event. `reply` is given for `req` frames only. `frame` names the client frame (`sessionId`
+ * + `seq`: unique per frame, a key for apps that record what they handled).
  */
 export type EventHandler = (data: unknown, reply: Reply, frame: { sessionId: string; seq: number }) => void | Promise<unknown>;
 
@@ -295,10 +294,17 @@ export class Session {
     if (frame.seq <= this.accepted) return 'duplicate';
     if (frame.seq > this.accepted + 1) return 'gap';
     this.accepted = frame.seq;
-    // The handler runs before its acceptance is durable (and no ack goes out before that): a process that dies in
-    // between runs it again elsewhere rather than drop the frame. `seq` lets a handler notice.
-    this.run(frame.t === 'req', frame.seq, frame.e, frame.d);
-    this.hooks.journal?.accepted(this.id, frame.seq);
+    const journal = this.hooks.journal;
+    const run = (): void => this.run(frame.t === 'req', frame.seq, frame.e, frame.d);
+    if (!journal) {
+      run();
+      return 'accepted';
+    }
+    // Recorded first, run once that is durable: a session that moved to another process meanwhile has the record
+    // refused here and the frame runs there instead, never twice. A process killed within that one round trip has
+    // recorded the frame without running it: it is dropped (handlers run at most once).
+    journal.accepted(this.id, frame.seq);
+    this.afterDurable(run);
     return 'accepted';
   }
 
@@ -312,7 +318,7 @@ export class Session {
     const conn = this.conn;
     this.conn = null;
     conn?.end({ t: 'close', code });
-    this.handlers.clear();
+    // Handlers stay: frames recorded before the release still run (their replies are handed over, see sendSequenced).
     this.disconnectListeners.clear();
   }
 
@@ -378,6 +384,11 @@ export class Session {
   }
 
   private sendSequenced(frame: SequencedFrame): void {
+    if (this.released && this.endedReason === null) {
+      // Let go: whatever still wants out (a reply of a handler that was running) goes to the next carrier.
+      this.hooks.journal?.handOver(this.id, frame);
+      return;
+    }
     if (this.ended) return;
     frame.id = this.nextId++;
     const text = encodeFrame(frame);

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TransportName } from '../../src/protocol/frames';
 import { startRedisServer, stopAllRedisServers } from '../redis/redis-server';
-import { received, sleep, startTraffic, until, watch } from './clients';
+import { checkEmits, received, sleep, startTraffic, until, watch } from './clients';
 import { killAllNodes, startNode, type Up } from './nodes';
 
 afterEach(async () => {
@@ -49,13 +49,12 @@ describe('one node on Redis, killed and restarted', () => {
       // Server → client: within each process's run, ticks 1..k, once each and in order.
       expect(epochs.length).toBe(3);
       for (const [, list] of epochs) expect(list).toEqual(list.map((_, i) => i + 1));
-      // Client → server: every emit handled, in order; a repeat is allowed only where a node died between running a
-      // handler and recording it (the documented at-least-once window), and it carries the same seq.
+      // Client → server: every emit handled once and in order, but for a frame a SIGKILL caught between recording it
+      // and running its handler (the documented window: dropped, never run twice); two kills, so at most two.
       const mine = ups.filter((u) => u.c === c.transport);
-      const firstSeen = [...new Map(mine.map((u) => [u.seq, u])).values()];
-      expect(firstSeen.map((u) => u.n)).toEqual(Array.from({ length: c.accepted }, (_, i) => i + 1));
-      expect(firstSeen.every((u) => u.seq === u.n)).toBe(true);
-      expect(mine.length - firstSeen.length).toBeLessThanOrEqual(2);
+      expect(mine.every((u) => u.seq === u.n)).toBe(true);
+      const missing = checkEmits(c, mine.map((u) => u.n), 2);
+      if (missing.length > 0) console.log(`[redis restart] ${c.transport}: dropped in the kill window: ${missing.join(', ')}`);
     }
     for (const c of clients) c.client.close();
   }, 90_000);
@@ -87,8 +86,8 @@ describe('deploys and Redis trouble, one node', () => {
       expect(c.sessions.size).toBe(1);
       expect(c.resyncs).toBe(0);
       for (const [, list] of c.ticks) expect(list).toEqual(list.map((_, i) => i + 1));
-      // A graceful close records what ran: no repeat at all.
-      expect(ups.filter((u) => u.c === c.transport).map((u) => u.n)).toEqual(Array.from({ length: c.accepted }, (_, i) => i + 1));
+      // A graceful close drops nothing.
+      checkEmits(c, ups.filter((u) => u.c === c.transport).map((u) => u.n), 0);
     }
     for (const c of clients) c.client.close();
   }, 90_000);

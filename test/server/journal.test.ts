@@ -61,6 +61,10 @@ class FakeJournal implements SessionJournal {
     return true;
   }
   drained(): void {}
+  readonly handedOver: SequencedFrame[] = [];
+  handOver(_sid: string, frame: SequencedFrame): void {
+    this.handedOver.push(frame);
+  }
   async readInbox(): Promise<string[]> {
     return [];
   }

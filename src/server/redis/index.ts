@@ -9,7 +9,7 @@ import type { RedisCommands } from './redis-commands';
 import { RedisBus } from './redis-bus';
 import { RedisJournal, type NodeLink, type NodeMessage } from './redis-journal';
 import { SessionLog } from './session-log';
-import { UpstreamForwarder } from './upstream-forwarder';
+import { Forwarder } from './forwarder';
 
 export interface RedisAdapterOptions {
   /** Redis URL, e.g. `redis://127.0.0.1:6379`. The adapter connects its own client and closes it on `rt.close()`. */
@@ -71,7 +71,9 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
   };
   let journal: RedisJournal | undefined;
   let bus: RedisBus | undefined;
-  let forwarder: UpstreamForwarder | undefined;
+  let forwarder: Forwarder | undefined;
+  /** Polls other nodes forwarded to us and still held, by `from:id`, to abort when their client goes away. */
+  const heldPolls = new Map<string, () => void>();
   let logger: AdapterSettings['logger'] | undefined;
   let down = false;
   owned?.on('error', (err) => {
@@ -89,23 +91,49 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
       journal = new RedisJournal(redis, settings, link, prefix);
       const log = new SessionLog(redis, { keyPrefix: prefix });
       bus = new RedisBus(log, link, settings.replayLimits.maxMessages, settings.logger);
-      const fwd = (forwarder = new UpstreamForwarder(log, link));
+      const fwd = (forwarder = new Forwarder(log, link, settings.heartbeatMs + 5000));
       onMessage = (m) => {
-        if (m.t === 'release') events.release(m.sid, m.cid);
-        else if (m.t === 'inbox') events.inbox(m.sid);
-        else if (m.t === 'sent') fwd.answered(m.id, m.n);
-        else if (m.t === 'send') {
-          void events.upstream(m.sid, m.cid, m.frames).then(
-            (n) => link.tell(m.from, { t: 'sent', id: m.id, n }),
-            () => link.tell(m.from, { t: 'sent', id: m.id, n: null }),
-          );
+        switch (m.t) {
+          case 'release':
+            return events.release(m.sid, m.cid);
+          case 'inbox':
+            return events.inbox(m.sid);
+          case 'sent':
+            return fwd.answered(m.id, m.n);
+          case 'polled':
+            return fwd.answered(m.id, m.reply);
+          case 'send':
+            return void events.upstream(m.sid, m.cid, m.frames).then(
+              (n) => link.tell(m.from, { t: 'sent', id: m.id, n }),
+              () => link.tell(m.from, { t: 'sent', id: m.id, n: null }),
+            );
+          case 'poll': {
+            const key = `${m.from}:${m.id}`;
+            const abort = events.poll(m.sid, m.cid, m.last ?? undefined, (reply) => {
+              heldPolls.delete(key);
+              link.tell(m.from, { t: 'polled', id: m.id, reply });
+            });
+            if (!heldPolls.has(key) && abort) heldPolls.set(key, abort);
+            return;
+          }
+          case 'unpoll':
+            heldPolls.get(`${m.from}:${m.id}`)?.();
+            heldPolls.delete(`${m.from}:${m.id}`);
+            return;
         }
       };
-      return { journal, bus, forward: (sid, secret, cid, frames) => fwd.forward(sid, secret, cid, frames) };
+      return {
+        journal,
+        bus,
+        forward: (sid, secret, cid, frames) => fwd.forward(sid, secret, cid, frames),
+        forwardPoll: (sid, secret, cid, last, aborted) => fwd.forwardPoll(sid, secret, cid, last, aborted),
+      };
     },
     async close() {
       onMessage = () => {};
       forwarder?.close();
+      for (const abort of heldPolls.values()) abort();
+      heldPolls.clear();
       await bus?.settled();
       await journal?.close();
       if (listener) await listener.close().catch(() => listener.destroy());

@@ -1,5 +1,5 @@
 import type { ClientFrame, SequencedFrame } from '../../protocol/frames';
-import type { AdapterEvents, AdapterSettings } from '../adapter';
+import type { AdapterEvents, AdapterSettings, PollReply } from '../adapter';
 import { SessionMovedError, type SessionJournal, type SessionSnapshot } from '../session-journal';
 import type { RedisCommands } from './redis-commands';
 import { SessionLog, type LoggedFrame } from './session-log';
@@ -12,7 +12,10 @@ export type NodeMessage =
   | { t: 'release'; sid: string; cid: string }
   | { t: 'inbox'; sid: string }
   | { t: 'send'; sid: string; cid: string; frames: ClientFrame[]; from: string; id: number }
-  | { t: 'sent'; id: number; n: number | null };
+  | { t: 'sent'; id: number; n: number | null }
+  | { t: 'poll'; sid: string; cid: string; last: number | null; from: string; id: number }
+  | { t: 'unpoll'; from: string; id: number }
+  | { t: 'polled'; id: number; reply: PollReply | null };
 
 /** How the journal reaches the other processes (pub/sub, in RedisAdapter). */
 export interface NodeLink {
@@ -87,6 +90,19 @@ export class RedisJournal implements SessionJournal {
     const batch = this.pending.get(sid);
     if (!batch) return;
     for (let i = batch.fromInbox.length - count; i < batch.fromInbox.length; i++) if (i >= 0) batch.fromInbox[i] = true;
+  }
+
+  handOver(sid: string, frame: SequencedFrame): void {
+    const { id: _id, ...unnumbered } = frame;
+    // Its own chain: the session's may have failed (that is often why it was let go).
+    this.write(`handover:${sid}`, () => this.pushToInbox(sid, [JSON.stringify(unnumbered)]));
+  }
+
+  /** Queues frames for the session's next carrier and wakes it; a full inbox is an error, never a silent loss. */
+  private async pushToInbox(sid: string, texts: string[]): Promise<void> {
+    const pushed = await this.log.push(sid, texts, this.settings.replayLimits.maxMessages);
+    if (pushed.outcome === 'ok' && pushed.owner !== '') this.link.tell(pushed.owner, { t: 'inbox', sid });
+    if (pushed.outcome === 'full') throw new Error(`session ${sid}: inbox full, ${texts.length} frames not handed over`);
   }
 
   readInbox(sid: string, count: number): Promise<string[]> {
@@ -183,8 +199,14 @@ export class RedisJournal implements SessionJournal {
   /** Stops renewing and waits for every write issued so far (failed ones included). */
   async close(): Promise<void> {
     clearInterval(this.refresh);
-    for (const sid of [...this.pending.keys()]) this.writeFrames(sid);
-    await Promise.allSettled([...this.tails.values()]);
+    // Writes may lead to more (a recorded frame runs its handler, whose reply is handed over): wait until none is left.
+    for (let rounds = 0; rounds < 10; rounds++) {
+      for (const sid of [...this.pending.keys()]) this.writeFrames(sid);
+      const inFlight = [...this.tails.values()];
+      if (inFlight.length === 0) break;
+      await Promise.allSettled(inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   private writeFrames(sid: string): void {
@@ -201,11 +223,7 @@ export class RedisJournal implements SessionJournal {
       // entries are still there), so nothing the app sent is lost; then this copy is let go.
       if (r.outcome === 'not_owner' || r.outcome === 'conflict') {
         const own = frames.filter((_, i) => !batch.fromInbox[i]).map((f) => unnumber(f.text));
-        if (own.length > 0) {
-          const pushed = await this.log.push(sid, own, this.settings.replayLimits.maxMessages);
-          if (pushed.outcome === 'ok' && pushed.owner !== '') this.link.tell(pushed.owner, { t: 'inbox', sid });
-          if (pushed.outcome === 'full') throw new Error(`session ${sid}: inbox full, ${own.length} frames not handed over`);
-        }
+        if (own.length > 0) await this.pushToInbox(sid, own);
         throw new SessionMovedError(sid, r.outcome);
       }
       throw new Error(`writing frames ${frames[0]!.id}..${frames[frames.length - 1]!.id}: ${r.outcome}`);

@@ -239,9 +239,9 @@ export class SessionLog {
    * Records client frame `seq` as accepted when it is the next one (`accepted` moves only on seq = accepted + 1),
    * atomically, so of nodes racing with the same frame exactly one gets `accepted`.
    *
-   * The server runs the handler first and records acceptance after (RedisJournal), and acknowledges the frame to the
-   * client only once this write is done: a process killed in between has run the handler but not recorded it, so the
-   * client re-sends and the next process runs it again (at least once, same `seq`; README, "Sessions on Redis").
+   * The server records acceptance first and runs the handler once this write is done (Session.receive): a node that
+   * lost the session meanwhile has the record refused (`not_owner`) and never runs the frame; a node killed within
+   * this one round trip has recorded it without running it, so the frame is dropped (at most once, never twice).
    *
    * With `cid`, only while that connection holds the session (else `not_owner`, nothing recorded).
    */
