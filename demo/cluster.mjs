@@ -38,8 +38,6 @@ export async function startDemoCluster({
   const pids = [];
   /** Restart timers, the ticker and count streams: all cleared by close(). */
   const timers = new Set();
-  /** `count` requests already started, by `sid:seq` (a request may run twice: see startCount). */
-  const countsStarted = new Set();
   let redis;
   let publisher;
   let proxy;
@@ -112,15 +110,9 @@ export async function startDemoCluster({
     return true;
   }
 
-  /**
-   * A `count` stream, run here so that it outlives the node that took the request. Handlers run at least once with an
-   * adapter (a node killed after running one but before recording it: the next node runs it again with the same
-   * seq), so a request already started is not started twice.
-   */
-  function startCount({ sid, seq, to, everyMs }) {
-    const key = `${sid}:${seq}`;
-    if (countsStarted.has(key) || closing) return;
-    countsStarted.add(key);
+  /** A `count` stream, run here so that it outlives the node that took the request. */
+  function startCount({ sid, to, everyMs }) {
+    if (closing) return;
     let n = 0;
     const timer = setInterval(() => {
       publisher.to(sid).emit('count', { n: ++n });

@@ -43,6 +43,6 @@ export function startDemoServer(options?: {
   /** This node's name, sent to every session it takes up as the app event `node`. */
   nodeName?: string;
   /** Runs a `count` stream elsewhere (the cluster's publisher) instead of on a timer in this process. */
-  runCount?: (count: { sid: string; seq: number; to: number; everyMs: number }) => void;
+  runCount?: (count: { sid: string; to: number; everyMs: number }) => void;
   log?: (...args: unknown[]) => void;
 }): Promise<DemoServer>;

@@ -196,12 +196,10 @@ export async function startDemoServer({
     });
     session.on('echo', (data, reply) => reply?.(data));
     // A counter only for this session: `count` 1..to, one every `everyMs` (the drop test counts every number).
-    // `frame` ({ sessionId, seq }) lets a cluster's publisher start the stream once when the request runs twice (a
-    // node that died after running it but before recording it).
-    session.on('count', (data, reply, frame) => {
+    session.on('count', (data, reply) => {
       const to = Math.min(Math.max(1, Number(data?.to) || 100), 10_000);
       const everyMs = Math.min(Math.max(5, Number(data?.everyMs) || 50), 10_000);
-      if (runCount) runCount({ sid: session.id, seq: frame.seq, to, everyMs });
+      if (runCount) runCount({ sid: session.id, to, everyMs });
       else countHere(session, to, everyMs);
       reply?.({ to, everyMs });
     });
