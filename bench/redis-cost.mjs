@@ -2,56 +2,24 @@
 // Redis commands per delivered message with the Redis adapter (issue 11): one server process on a real redis-server
 // (started here: temp dir, free port, no persistence), SDK clients in Node over WebSocket, every command the adapter
 // sends counted. Run after `npm run build`: node bench/redis-cost.mjs [--n=2000] [--members=50]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { createClient } from 'redis';
 import { WebSocket } from 'ws';
 import { RealtimeClient } from '../dist/index.mjs';
 import { createRealtimeServer } from '../dist/server.mjs';
 import { redisAdapter } from '../dist/server-redis.mjs';
+import { startRedisServer } from '../demo/redis-server.mjs';
 
 const arg = (name, dflt) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
 const N = arg('n', 2000);
 const MEMBERS = arg('members', 50);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+const redisServer = await startRedisServer();
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'rf-bench-redis-'));
-const redisPort = await freePort();
-const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { cwd: dir, stdio: 'ignore' });
-const cleanup = () => {
-  redis.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-};
-process.on('exit', cleanup);
-redis.on('error', (err) => {
-  console.error(`redis-server could not start (${err.message}): apt-get install redis-server`);
-  process.exit(1);
-});
-
-const url = `redis://127.0.0.1:${redisPort}`;
-let client;
-for (let i = 0; i < 50 && !client; i++) {
-  try {
-    const c = createClient({ url, socket: { reconnectStrategy: false } });
-    c.on('error', () => {});
-    await c.connect();
-    client = c;
-  } catch {
-    await sleep(50);
-  }
-}
-if (!client) throw new Error('redis-server did not answer');
+// Ready: startRedisServer resolves once it answers PING.
+const client = createClient({ url: redisServer.url });
+client.on('error', () => {});
+await client.connect();
 
 /** Every command the adapter sends through `client`, counted (the listener connection only receives). */
 let commands = 0;
@@ -128,4 +96,5 @@ console.log(`  rt.to(room).emit, per member delivery               ${fanout.toFi
 for (const c of all) c.close();
 await rt.close();
 await client.close();
+await redisServer.stop();
 process.exit(0);

@@ -6,7 +6,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from '../../demo/free-port.mjs';
+
+export { freePort };
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -71,18 +74,6 @@ process.on('exit', () => {
   for (const child of running) killGroup(child);
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A port nothing listens on right now (nginx needs a number before it starts). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function makeCertificate(dir: string): void {
   const r = spawnSync(

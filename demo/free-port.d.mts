@@ -1,0 +1,2 @@
+// Types of demo/free-port.mjs.
+export function freePort(): Promise<number>;
