@@ -1,11 +1,16 @@
 /**
  * The reference server as its own process, so the soak can restart it for real (its in-memory sessions die with
  * it). Streams a counter to every session and reports what it receives to the parent over IPC.
+ *
+ * Cluster mode (REDIS_URL set): the server uses the Redis adapter, and SOAK_ROLE says what this process is: a
+ * `node` (clients reach it through the balancer; no ticker of its own) or the `publisher`, which streams one counter
+ * to the room every session joins, so the counter outlives any node.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRealtimeServer, type Session } from '../../src/server';
+import { redisAdapter } from '../../src/server/redis';
 
 type ToChild = { t: 'stop-ticks' } | { t: 'stats' };
 export type FromChild =
@@ -29,7 +34,10 @@ const http = createServer((req, res) => {
   if (f) return void res.writeHead(200, { 'Content-Type': f[0] }).end(f[1]);
   res.writeHead(404).end();
 });
+const role = process.env.SOAK_ROLE ?? 'single';
+const adapter = process.env.REDIS_URL ? await redisAdapter({ url: process.env.REDIS_URL }) : undefined;
 const rt = createRealtimeServer({
+  ...(adapter ? { adapter } : {}),
   server: http,
   path: '/realtime',
   heartbeatMs: env('SOAK_HEARTBEAT_MS', 1000),
@@ -41,8 +49,11 @@ const rt = createRealtimeServer({
 const sent = new Map<string, number>();
 const live = new Map<string, Session>();
 rt.on('connection', (session) => {
-  sent.set(session.id, 0);
-  live.set(session.id, session);
+  session.join('everyone');
+  if (role === 'single') {
+    sent.set(session.id, 0);
+    live.set(session.id, session);
+  }
   session.on('up', (data) => {
     const d = data as { c: string; n: number };
     send({ t: 'up', sid: session.id, c: d.c, n: d.n });
@@ -54,8 +65,14 @@ rt.on('connection', (session) => {
   });
 });
 
+/** The publisher's counter, to the room everyone joins (cluster mode). */
+let published = 0;
 const ticker = setInterval(() => {
   const now = Date.now();
+  if (role === 'publisher') {
+    rt.to('everyone').emit('tick', { n: ++published, t: now });
+    return;
+  }
   for (const [sid, session] of live) {
     const n = (sent.get(sid) ?? 0) + 1;
     sent.set(sid, n);
@@ -67,7 +84,8 @@ process.on('message', (m: ToChild) => {
   if (m.t === 'stop-ticks') clearInterval(ticker);
   if (m.t === 'stats') {
     const mem = process.memoryUsage();
-    send({ t: 'stats', sent: Object.fromEntries(sent), sessions: rt.sessions, heapUsed: mem.heapUsed, rss: mem.rss });
+    const counts = role === 'publisher' ? { everyone: published } : Object.fromEntries(sent);
+    send({ t: 'stats', sent: counts, sessions: rt.sessions, heapUsed: mem.heapUsed, rss: mem.rss });
   }
 });
 process.on('disconnect', () => process.exit(0));

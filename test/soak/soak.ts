@@ -11,6 +11,8 @@ import { RealtimeClient } from '../../src/client';
 import { RealtimeError } from '../../src/errors';
 import type { TransportName } from '../../src/protocol/frames';
 import { loadEventSourcePolyfill, type WebSocketConstructor } from '../../src/transports/environment';
+import { startRoundRobinProxy, type RoundRobinProxy } from '../../demo/round-robin-proxy.mjs';
+import { startRedisServer, type RedisServer } from '../redis/redis-server';
 import { FaultProxy } from './fault-proxy';
 import { seededRandom as seeded } from '../seeded-random';
 import type { FromChild } from './server-process';
@@ -27,13 +29,27 @@ export interface SoakOptions {
   requestEveryMs?: number;
   /** Adds clients in a browser page at the given endpoint URL. */
   browser?: (url: string) => Promise<ClientGroup>;
+  /**
+   * Cluster mode: this many nodes on a real redis-server behind a round-robin balancer, and a publisher process
+   * streaming one counter to every session; restarts become SIGKILLs of one node (sessions kept).
+   */
+  nodes?: number;
   log?: (line: string) => void;
 }
 
 export interface SoakReport {
   faults: Record<string, number>;
   serverToClient: { sent: number; delivered: number; lost: number; lostWithResync: number; duplicated: number; outOfOrder: number };
-  clientToServer: { accepted: number; arrived: number; lost: number; duplicated: number; duplicatesAllowedByResync: number; outOfOrder: number };
+  clientToServer: {
+    accepted: number;
+    arrived: number;
+    lost: number;
+    duplicated: number;
+    duplicatesAllowedByResync: number;
+    /** Cluster mode: a node SIGKILLed between recording a frame and running its handler drops it (one per kill at most). */
+    lossesAllowedByKills: number;
+    outOfOrder: number;
+  };
   requests: { made: number; resolved: number; rejected: Record<string, number>; unsettled: number };
   resyncs: number;
   resyncReasons: Record<string, number>;
@@ -228,17 +244,38 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const random = seeded(options.seed);
   const started = Date.now();
   const upByClient = new Map<string, { sid: string; n: number }[]>();
-  const server = new ServerProcess(
-    { SOAK_TICK_MS: String(options.tickMs ?? 20), SOAK_HEARTBEAT_MS: '1000', SOAK_GRACE_MS: '20000' },
-    (m) => {
-      let list = upByClient.get(m.c);
-      if (!list) upByClient.set(m.c, (list = []));
-      list.push({ sid: m.sid, n: m.n });
-    },
-  );
-  const serverPort = await server.start();
+  const onUp = (m: Extract<FromChild, { t: 'up' }>): void => {
+    let list = upByClient.get(m.c);
+    if (!list) upByClient.set(m.c, (list = []));
+    list.push({ sid: m.sid, n: m.n });
+  };
+  const env = { SOAK_TICK_MS: String(options.tickMs ?? 20), SOAK_HEARTBEAT_MS: '1000', SOAK_GRACE_MS: '20000' };
+  const cluster = (options.nodes ?? 0) > 0;
+  // Single: `server` is the server. Cluster: the nodes sit behind `balancer`, and `server` is the publisher (ticks,
+  // stats), which no fault touches.
+  let redis: RedisServer | undefined;
+  let balancer: RoundRobinProxy | undefined;
+  const nodes: ServerProcess[] = [];
+  let server: ServerProcess;
+  let target: number;
+  if (cluster) {
+    redis = await startRedisServer();
+    const shared = { ...env, REDIS_URL: redis.url };
+    for (let i = 0; i < options.nodes!; i++) {
+      const node = new ServerProcess({ ...shared, SOAK_ROLE: 'node' }, onUp);
+      await node.start();
+      nodes.push(node);
+    }
+    server = new ServerProcess({ ...shared, SOAK_ROLE: 'publisher' }, onUp);
+    await server.start();
+    balancer = await startRoundRobinProxy(() => nodes.map((n) => n.port));
+    target = balancer.port;
+  } else {
+    server = new ServerProcess(env, onUp);
+    target = await server.start();
+  }
   const heapBefore = (await server.stats()).heapUsed;
-  const proxy = new FaultProxy({ host: '127.0.0.1', port: serverPort }, random);
+  const proxy = new FaultProxy({ host: '127.0.0.1', port: target }, random);
   const proxyPort = await proxy.listen();
   const url = `http://127.0.0.1:${proxyPort}/realtime`;
   const groups: ClientGroup[] = [];
@@ -255,7 +292,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     proxy.set(off);
   };
   /** Each fault: its name, its weight in the random schedule, and what it does for `span` ms. */
-  const kinds: { name: string; weight: number; run(span: number): Promise<void> }[] = [
+  const kinds: { name: string; weight: number; restart?: boolean; run(span: number): Promise<void> }[] = [
     { name: 'tcp reset (all connections)', weight: 3, run: async () => void proxy.resetAll() },
     { name: 'WebSocket upgrades refused', weight: 1, run: (span) => hold({ refuseUpgrades: true }, { refuseUpgrades: false }, span) },
     { name: 'WebSocket upgrades hung', weight: 1, run: (span) => hold({ hangUpgrades: true }, { hangUpgrades: false }, span) },
@@ -281,27 +318,41 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         proxy.set({ down: false });
       },
     },
-    {
-      name: 'server process restarted (sessions lost)',
-      weight: 0.8,
-      run: async () => {
-        restarts++;
-        proxy.set({ down: true });
-        await server.kill();
-        proxy.resetAll();
-        await server.start();
-        proxy.set({ down: false });
-      },
-    },
+    cluster
+      ? {
+          name: 'node killed (SIGKILL) and restarted (sessions kept)',
+          weight: 0.8,
+          restart: true,
+          run: async () => {
+            restarts++;
+            const node = nodes[Math.floor(random() * nodes.length)]!;
+            await node.kill();
+            await sleep(200);
+            await node.start();
+          },
+        }
+      : {
+          name: 'server process restarted (sessions lost)',
+          weight: 0.8,
+          restart: true,
+          run: async () => {
+            restarts++;
+            proxy.set({ down: true });
+            await server.kill();
+            proxy.resetAll();
+            await server.start();
+            proxy.set({ down: false });
+          },
+        },
   ];
   const pick = (): (typeof kinds)[number] => {
-    const usable = kinds.filter((k) => !k.name.startsWith('server process') || restarts < options.maxRestarts);
+    const usable = kinds.filter((k) => !k.restart || restarts < options.maxRestarts);
     let r = random() * usable.reduce((sum, k) => sum + k.weight, 0);
     for (const k of usable) if ((r -= k.weight) < 0) return k;
     return usable[0]!;
   };
   // Every kind once (in seeded order) so each run covers them all, then a seeded random schedule.
-  const firstRound = kinds.filter((k) => !k.name.startsWith('server process') || options.maxRestarts > 0).sort(() => random() - 0.5);
+  const firstRound = kinds.filter((k) => !k.restart || options.maxRestarts > 0).sort(() => random() - 0.5);
   const end = Date.now() + options.durationMs;
   await sleep(300);
   while (Date.now() < end || firstRound.length > 0) {
@@ -322,26 +373,32 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   for (;;) {
     snaps = await Promise.all(groups.map((g) => g.snapshot()));
     const behind = snaps.flatMap((g) => g.clients).filter((c) => {
-      const got = c.sessionId ? (c.ticks[c.sessionId]?.length ?? 0) : 0;
+      const ticks = c.sessionId ? (c.ticks[c.sessionId] ?? []) : [];
+      // Single: ticks 1..sent of this session. Cluster: the publisher's counter, up to its last value.
+      const caughtUp = cluster ? (ticks.at(-1) ?? 0) >= (stats.sent.everyone ?? 0) : ticks.length >= (stats.sent[c.sessionId ?? ''] ?? 0);
       const ups = new Set((upByClient.get(c.id) ?? []).map((u) => u.n));
-      return c.state !== 'open' || got < (stats.sent[c.sessionId ?? ''] ?? 0) || ups.size < c.accepted || c.pending > 0;
+      return c.state !== 'open' || !caughtUp || ups.size < c.accepted - (cluster ? restarts : 0) || c.pending > 0;
     });
     if (behind.length === 0 || Date.now() > deadline) break;
     await sleep(200);
     stats = await server.stats();
   }
-  const report = verify(snaps, upByClient, stats);
+  const report = verify(snaps, upByClient, stats, cluster);
   report.faults = faults;
   report.server.heapBeforeMB = heapBefore / 2 ** 20;
+  if (cluster) report.clientToServer.lossesAllowedByKills = restarts;
   for (const g of groups) await g.close();
   await proxy.close();
+  await balancer?.close();
+  await Promise.all(nodes.map((n) => n.kill()));
   await server.kill();
+  await redis?.stop();
   report.durationMs = Date.now() - started;
   return report;
 }
 
 /** Checks both directions, client by client, and sums the figures. */
-function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n: number }[]>, stats: Extract<FromChild, { t: 'stats' }>): SoakReport {
+function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n: number }[]>, stats: Extract<FromChild, { t: 'stats' }>, cluster: boolean): SoakReport {
   const clients = snaps.flatMap((g) => g.clients);
   const requests = { made: 0, resolved: 0, rejected: {} as Record<string, number> };
   for (const g of snaps) {
@@ -358,7 +415,7 @@ function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n
   const report: SoakReport = {
     faults: {},
     serverToClient: { sent: 0, delivered: 0, lost: 0, lostWithResync: 0, duplicated: 0, outOfOrder: 0 },
-    clientToServer: { accepted: 0, arrived: 0, lost: 0, duplicated: 0, duplicatesAllowedByResync: 0, outOfOrder: 0 },
+    clientToServer: { accepted: 0, arrived: 0, lost: 0, duplicated: 0, duplicatesAllowedByResync: 0, lossesAllowedByKills: 0, outOfOrder: 0 },
     requests: { ...requests, unsettled: clients.reduce((n, c) => n + c.pending, 0) },
     resyncs: clients.reduce((n, c) => n + c.lostSessions.length, 0),
     resyncReasons,
@@ -370,7 +427,8 @@ function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n
     durationMs: 0,
   };
   for (const c of clients) {
-    for (const [sid, got] of Object.entries(c.ticks)) {
+    if (cluster) verifyPublished(c, stats.sent.everyone ?? 0, report);
+    for (const [sid, got] of Object.entries(cluster ? {} : c.ticks)) {
       report.serverToClient.delivered += got.length;
       const seen = new Set<number>();
       got.forEach((n, i) => {
@@ -407,13 +465,36 @@ function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n
   return report;
 }
 
+/**
+ * Cluster mode: the publisher's counter, heard by every session from its first value on: consecutive, once each, up
+ * to the last one published (the quiesce waited for it). A session that was replaced must have been announced.
+ */
+function verifyPublished(c: ClientSnapshot, published: number, report: SoakReport): void {
+  for (const [sid, got] of Object.entries(c.ticks)) {
+    const s = report.serverToClient;
+    s.delivered += got.length;
+    got.forEach((n, i) => {
+      const before = got[i - 1];
+      if (before === undefined || n === before + 1) return;
+      if (n === before) s.duplicated++;
+      else if (n < before) s.outOfOrder++;
+      else s.lost += n - before - 1;
+    });
+    if (sid === c.sessionId) {
+      s.sent += published - (got[0] ?? published + 1) + 1;
+      s.lost += Math.max(0, published - (got.at(-1) ?? 0));
+    } else if (c.lostSessions.includes(sid)) s.lostWithResync++;
+    else report.unexplainedLostSessions++;
+  }
+}
+
 /** The figures as a short text table. */
 export function formatReport(r: SoakReport): string {
   const lines = [
     `duration ${(r.durationMs / 1000).toFixed(1)} s`,
     `faults: ${Object.entries(r.faults).map(([k, v]) => `${k} ×${v}`).join('; ')}`,
     `server→client: sent ${r.serverToClient.sent} (live sessions), delivered ${r.serverToClient.delivered}, lost ${r.serverToClient.lost}, duplicated ${r.serverToClient.duplicated}, out of order ${r.serverToClient.outOfOrder}, sessions lost with resync ${r.serverToClient.lostWithResync}`,
-    `client→server: accepted ${r.clientToServer.accepted}, arrived ${r.clientToServer.arrived}, lost ${r.clientToServer.lost}, duplicated ${r.clientToServer.duplicated} (allowed by resync re-sends: ${r.clientToServer.duplicatesAllowedByResync}), out of order ${r.clientToServer.outOfOrder}`,
+    `client→server: accepted ${r.clientToServer.accepted}, arrived ${r.clientToServer.arrived}, lost ${r.clientToServer.lost}${r.clientToServer.lossesAllowedByKills > 0 ? ` (allowed by node kills: ${r.clientToServer.lossesAllowedByKills})` : ''}, duplicated ${r.clientToServer.duplicated} (allowed by resync re-sends: ${r.clientToServer.duplicatesAllowedByResync}), out of order ${r.clientToServer.outOfOrder}`,
     `requests: made ${r.requests.made}, resolved ${r.requests.resolved}, rejected ${JSON.stringify(r.requests.rejected)}, unsettled ${r.requests.unsettled}`,
     `resyncs ${r.resyncs} ${JSON.stringify(r.resyncReasons)}, unexplained lost sessions ${r.unexplainedLostSessions}, transport switches ${r.transportSwitches}, transports used ${JSON.stringify(r.transportsUsed)}`,
     `delivery latency p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms`,
