@@ -27,7 +27,11 @@ export interface SessionJournal {
   created(snapshot: Pick<SessionSnapshot, 'id' | 'secret' | 'auth'>): void;
   appended(sid: string, frame: SequencedFrame, text: string): void;
   acked(sid: string, id: number): void;
-  accepted(sid: string, seq: number): void;
+  /**
+   * Records client frame `seq` as accepted. Resolves true when recorded by this call, false when the store already had
+   * it (another process accepted it first: it must not run here); rejects when the record failed.
+   */
+  accepted(sid: string, seq: number): Promise<boolean>;
   joined(sid: string, room: string): void;
   left(sid: string, room: string): void;
   /**

@@ -128,8 +128,6 @@ export class SessionManager {
       const welcome = this.welcome(r.session, conn.cid, true);
       r.session.afterDurable(() => conn.send(welcome));
       r.session.attach(conn, p.last);
-      if (this.unannounced.delete(r.session.id)) this.events.onConnection(r.session);
-      this.drain(r.session.id); // events queued while no process held it
       return r.session;
     }
     const session = this.create(auth, client ?? '');
@@ -193,6 +191,12 @@ export class SessionManager {
 
   private connectionChanged(session: Session, conn: Connection | null): void {
     this.clearGrace(session.id);
+    if (conn !== null) {
+      // A restored session is announced when a connection first holds it here, by a handshake or by an upgrade probe
+      // (a probe can restore a session on another node too), so its handlers are registered before any frame runs.
+      if (this.unannounced.delete(session.id)) this.events.onConnection(session);
+      this.drain(session.id); // events queued while no process held it
+    }
     if (conn === null && !session.ended) {
       const timer = setTimeout(() => {
         this.graceTimers.delete(session.id);

@@ -301,10 +301,15 @@ export class Session {
       return 'accepted';
     }
     // Recorded first, run once that is durable: a session that moved to another process meanwhile has the record
-    // refused here and the frame runs there instead, never twice. A process killed within that one round trip has
-    // recorded the frame without running it: it is dropped (handlers run at most once).
-    journal.accepted(this.id, frame.seq);
-    this.afterDurable(run);
+    // refused here, and one recorded already (by a process this copy lagged behind) is not run again: never twice. A
+    // process killed within that one round trip has recorded the frame without running it: it is dropped (handlers
+    // run at most once).
+    journal.accepted(this.id, frame.seq).then(
+      (fresh) => {
+        if (fresh) run();
+      },
+      (err: unknown) => this.hooks.onJournalFailure?.(this, err),
+    );
     return 'accepted';
   }
 

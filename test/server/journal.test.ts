@@ -42,8 +42,9 @@ class FakeJournal implements SessionJournal {
     s.frames = s.frames.filter((f) => f.frame.id > id);
     s.floor = Math.max(s.floor, id);
   }
-  accepted(sid: string, seq: number): void {
+  accepted(sid: string, seq: number): Promise<boolean> {
     this.sessions.get(sid)!.accepted = seq;
+    return this.durable().then(() => true);
   }
   joined(sid: string, room: string): void {
     this.sessions.get(sid)!.rooms.push(room);

@@ -114,13 +114,16 @@ export class RedisJournal implements SessionJournal {
     this.write(sid, () => this.log.ack(sid, id));
   }
 
-  accepted(sid: string, seq: number): void {
+  accepted(sid: string, seq: number): Promise<boolean> {
     const cid = this.claims.get(sid);
+    let fresh = false;
     this.write(sid, async () => {
       const r = await this.log.accept(sid, seq, cid);
       if (r.outcome === 'not_owner') throw new SessionMovedError(sid, `accepting seq ${seq}`);
       if (r.outcome !== 'accepted' && r.outcome !== 'duplicate') throw new Error(`accepting seq ${seq}: ${r.outcome}`);
+      fresh = r.outcome === 'accepted';
     });
+    return this.tails.get(sid)!.then(() => fresh);
   }
 
   joined(sid: string, room: string): void {
