@@ -6,6 +6,8 @@ import type { SessionLog } from './session-log';
 
 /** How long a node waits for the holder to take forwarded frames before the client is told to retry. */
 const FORWARD_TIMEOUT_MS = 5000;
+/** While a relayed poll is held, how often the holder is checked for life (a publish it must be subscribed to). */
+const HOLDER_CHECK_MS = 1000;
 
 /**
  * Requests that land on a node which does not hold their session (round-robin, no sticky sessions) go to the holder
@@ -28,7 +30,8 @@ export class Forwarder {
     const holder = await this.holder(sid, secret, cid);
     if (typeof holder !== 'object') return holder;
     const { id, answer } = this.expect<number | null>(FORWARD_TIMEOUT_MS);
-    this.link.tell(holder.node, { t: 'send', sid, cid, frames: [...frames], from: this.link.nodeId, id });
+    // Nobody listening: the holder died; the client resumes elsewhere (410) instead of waiting out the timeout.
+    if (!(await this.link.tell(holder.node, { t: 'send', sid, cid, frames: [...frames], from: this.link.nodeId, id }))) this.answered(id, null);
     const n = await answer;
     if (n === 'timeout') return 'unavailable';
     return n === null ? 'gone' : { ack: n };
@@ -38,12 +41,19 @@ export class Forwarder {
     const holder = await this.holder(sid, secret, cid);
     if (typeof holder !== 'object') return holder;
     const { id, answer } = this.expect<PollReply | null>(this.pollTimeoutMs);
-    this.link.tell(holder.node, { t: 'poll', sid, cid, last: last ?? null, from: this.link.nodeId, id });
+    if (!(await this.link.tell(holder.node, { t: 'poll', sid, cid, last: last ?? null, from: this.link.nodeId, id }))) this.answered(id, null);
     // The client went away here: the holder must not hand this poll the frames it has queued.
     void aborted.then(() => {
-      if (this.waiting.has(id)) this.link.tell(holder.node, { t: 'unpoll', from: this.link.nodeId, id });
+      if (this.waiting.has(id)) void this.link.tell(holder.node, { t: 'unpoll', from: this.link.nodeId, id });
     });
-    const reply = await answer;
+    // A held poll waits up to a heartbeat: a holder that dies meanwhile must not keep the client waiting that long.
+    const check = setInterval(() => {
+      void this.link.tell(holder.node, { t: 'ping' }).then((alive) => {
+        if (!alive) this.answered(id, null);
+      });
+    }, HOLDER_CHECK_MS);
+    check.unref?.();
+    const reply = await answer.finally(() => clearInterval(check));
     if (reply === 'timeout') return 'unavailable';
     return reply ?? 'gone';
   }

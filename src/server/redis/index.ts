@@ -64,9 +64,17 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
   }
   const link: NodeLink = {
     nodeId,
-    tell(node, message) {
-      if (node === nodeId) return onMessage(message);
-      redis.sendCommand(['PUBLISH', channel(node), JSON.stringify(message)]).catch((err: unknown) => logger?.warn('could not reach another node', { node, err }));
+    async tell(node, message) {
+      if (node === nodeId) {
+        onMessage(message);
+        return true;
+      }
+      try {
+        return Number(await redis.sendCommand(['PUBLISH', channel(node), JSON.stringify(message)])) > 0;
+      } catch (err) {
+        logger?.warn('could not reach another node', { node, err });
+        return false;
+      }
     },
   };
   let journal: RedisJournal | undefined;
@@ -94,6 +102,8 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
       const fwd = (forwarder = new Forwarder(log, link, settings.heartbeatMs + 5000));
       onMessage = (m) => {
         switch (m.t) {
+          case 'ping':
+            return;
           case 'release':
             return events.release(m.sid, m.cid);
           case 'inbox':
@@ -104,14 +114,14 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
             return fwd.answered(m.id, m.reply);
           case 'send':
             return void events.upstream(m.sid, m.cid, m.frames).then(
-              (n) => link.tell(m.from, { t: 'sent', id: m.id, n }),
-              () => link.tell(m.from, { t: 'sent', id: m.id, n: null }),
+              (n) => void link.tell(m.from, { t: 'sent', id: m.id, n }),
+              () => void link.tell(m.from, { t: 'sent', id: m.id, n: null }),
             );
           case 'poll': {
             const key = `${m.from}:${m.id}`;
             const abort = events.poll(m.sid, m.cid, m.last ?? undefined, (reply) => {
               heldPolls.delete(key);
-              link.tell(m.from, { t: 'polled', id: m.id, reply });
+              void link.tell(m.from, { t: 'polled', id: m.id, reply });
             });
             if (!heldPolls.has(key) && abort) heldPolls.set(key, abort);
             return;

@@ -73,6 +73,6 @@ export class RedisBus implements Bus {
       throw err;
     }
     if (pushed.outcome === 'full') this.logger.error('session inbox full; event not delivered to it', { sid });
-    if (pushed.outcome === 'ok' && pushed.owner !== '') this.link.tell(pushed.owner, { t: 'inbox', sid });
+    if (pushed.outcome === 'ok' && pushed.owner !== '') void this.link.tell(pushed.owner, { t: 'inbox', sid });
   }
 }

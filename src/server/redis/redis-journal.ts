@@ -15,14 +15,20 @@ export type NodeMessage =
   | { t: 'sent'; id: number; n: number | null }
   | { t: 'poll'; sid: string; cid: string; last: number | null; from: string; id: number }
   | { t: 'unpoll'; from: string; id: number }
-  | { t: 'polled'; id: number; reply: PollReply | null };
+  | { t: 'polled'; id: number; reply: PollReply | null }
+  /** Nothing to do: sent only to learn whether the node is still listening. */
+  | { t: 'ping' };
 
 /** How the journal reaches the other processes (pub/sub, in RedisAdapter). */
 export interface NodeLink {
   /** This process's id, recorded as the owner of the sessions it holds. */
   nodeId: string;
-  /** Sends `message` to process `nodeId` (this one included). */
-  tell(nodeId: string, message: NodeMessage): void;
+  /**
+   * Sends `message` to process `nodeId` (this one included). Resolves whether that process is listening: Redis
+   * counts a publish's subscribers, and a dead process's subscription goes with its connection, so false means it
+   * is gone.
+   */
+  tell(nodeId: string, message: NodeMessage): Promise<boolean>;
 }
 
 /** Frames numbered in one turn for one session; the last `drained` of them number inbox entries. */
@@ -101,7 +107,7 @@ export class RedisJournal implements SessionJournal {
   /** Queues frames for the session's next carrier and wakes it; a full inbox is an error, never a silent loss. */
   private async pushToInbox(sid: string, texts: string[]): Promise<void> {
     const pushed = await this.log.push(sid, texts, this.settings.replayLimits.maxMessages);
-    if (pushed.outcome === 'ok' && pushed.owner !== '') this.link.tell(pushed.owner, { t: 'inbox', sid });
+    if (pushed.outcome === 'ok' && pushed.owner !== '') void this.link.tell(pushed.owner, { t: 'inbox', sid });
     if (pushed.outcome === 'full') throw new Error(`session ${sid}: inbox full, ${texts.length} frames not handed over`);
   }
 
@@ -147,7 +153,7 @@ export class RedisJournal implements SessionJournal {
       const r = await this.log.setOwner(sid, this.link.nodeId, cid, this.holdTtl);
       if (!r.ok) throw new Error('claiming the session: gone');
       // Another process held it: it lets its copy go (best effort; its writes are refused from now on anyway).
-      if (r.previous && r.previous.nodeId !== this.link.nodeId) this.link.tell(r.previous.nodeId, { t: 'release', sid, cid: r.previous.cid });
+      if (r.previous && r.previous.nodeId !== this.link.nodeId) void this.link.tell(r.previous.nodeId, { t: 'release', sid, cid: r.previous.cid });
     });
   }
 
