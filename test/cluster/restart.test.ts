@@ -5,31 +5,39 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TransportName } from '../../src/protocol/frames';
-import { startRedisServer, stopAllRedisServers } from '../redis/redis-server';
-import { checkEmits, received, sleep, startTraffic, until, watch } from './clients';
-import { killAllNodes, startNode, type Up } from './nodes';
+import { startRedisServer, stopAllRedisServers, type RedisServer } from '../redis/redis-server';
+import { checkEmits, received, sleep, startTraffic, until, watch, type Watched } from './clients';
+import { killAllNodes, startNode, type Node, type Up } from './nodes';
 
 afterEach(async () => {
   await killAllNodes();
   await stopAllRedisServers();
 });
 
+/** Redis, one node, and one client per transport, open; `restart()` starts the node again on its port. */
+async function oneNode(): Promise<{ redis: RedisServer; ups: Up[]; node: Node; restart(): Promise<void>; clients: Watched[] }> {
+  const redis = await startRedisServer();
+  const ups: Up[] = [];
+  const onUp = (u: Up): void => void ups.push(u);
+  const rig = { redis, ups, node: await startNode(redis.url, onUp), clients: [] as Watched[], restart: async () => {} };
+  rig.restart = async () => void (rig.node = await startNode(redis.url, onUp, rig.node.port));
+  const url = `http://127.0.0.1:${rig.node.port}/realtime`;
+  rig.clients = await Promise.all((['websocket', 'sse', 'polling'] as TransportName[]).map((t) => watch(url, t)));
+  await until(() => rig.clients.every((c) => c.client.state === 'open'), 10_000, 'clients open');
+  return rig;
+}
+
 describe('one node on Redis, killed and restarted', () => {
   it('twice mid-stream: every transport resumes its session, nothing lost or repeated, no resync', async () => {
-    const redis = await startRedisServer();
-    const ups: Up[] = [];
-    let node = await startNode(redis.url, (u) => ups.push(u));
-    const port = node.port;
-    const url = `http://127.0.0.1:${port}/realtime`;
-    const clients = await Promise.all((['websocket', 'sse', 'polling'] as TransportName[]).map((t) => watch(url, t)));
-    await until(() => clients.every((c) => c.client.state === 'open'), 10_000, 'clients open');
+    const rig = await oneNode();
+    const { ups, clients } = rig;
     const stopTraffic = startTraffic(clients);
     try {
       for (let kill = 0; kill < 2; kill++) {
         await sleep(1000);
-        await node.kill();
+        await rig.node.kill();
         await sleep(300);
-        node = await startNode(redis.url, (u) => ups.push(u), port);
+        await rig.restart();
         const before = clients.map(received);
         await until(() => clients.every((c, i) => c.client.state === 'open' && received(c) > before[i]! + 10), 15_000, `traffic after restart ${kill + 1}`);
       }
@@ -62,18 +70,14 @@ describe('one node on Redis, killed and restarted', () => {
 
 describe('deploys and Redis trouble, one node', () => {
   it('three deploys in a row (close, exit, start): no resync, nothing lost or repeated', async () => {
-    const redis = await startRedisServer();
-    const ups: Up[] = [];
-    let node = await startNode(redis.url, (u) => ups.push(u));
-    const port = node.port;
-    const clients = await Promise.all((['websocket', 'sse', 'polling'] as TransportName[]).map((t) => watch(`http://127.0.0.1:${port}/realtime`, t)));
-    await until(() => clients.every((c) => c.client.state === 'open'), 10_000, 'clients open');
+    const rig = await oneNode();
+    const { ups, clients } = rig;
     const stopTraffic = startTraffic(clients);
     try {
       for (let deploy = 0; deploy < 3; deploy++) {
         await sleep(600);
-        await node.stop();
-        node = await startNode(redis.url, (u) => ups.push(u), port);
+        await rig.node.stop();
+        await rig.restart();
         const before = clients.map(received);
         await until(() => clients.every((c, i) => c.client.state === 'open' && received(c) > before[i]! + 10), 15_000, `traffic after deploy ${deploy + 1}`);
       }
@@ -93,11 +97,7 @@ describe('deploys and Redis trouble, one node', () => {
   }, 90_000);
 
   it('Redis restarted empty mid-stream: each client is told (resync) and carries on; no gap without a resync, no emit lost', async () => {
-    const redis = await startRedisServer();
-    const ups: Up[] = [];
-    const node = await startNode(redis.url, (u) => ups.push(u));
-    const clients = await Promise.all((['websocket', 'sse', 'polling'] as TransportName[]).map((t) => watch(`http://127.0.0.1:${node.port}/realtime`, t)));
-    await until(() => clients.every((c) => c.client.state === 'open'), 10_000, 'clients open');
+    const { redis, ups, clients } = await oneNode();
     const stopTraffic = startTraffic(clients);
     try {
       await sleep(800);

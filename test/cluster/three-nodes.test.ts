@@ -46,7 +46,11 @@ function report(what: string, clients: Watched[], ups: Up[], mayDrop: number): v
 }
 
 describe('three nodes, round-robin, one Redis', () => {
-  it('no sticky sessions; a node killed mid-stream: same sessions, nothing lost or repeated both ways, no resync', async () => {
+  /**
+   * Three nodes behind the balancer, a publisher beside them, one client per transport streaming both ways while
+   * `trouble(nodes, restart)` runs; then waits for both directions to settle and reports.
+   */
+  async function streamThrough(what: string, mayDrop: number, trouble: (nodes: Node[], restart: (i: number) => Promise<void>) => Promise<void>): Promise<void> {
     const redis = await startRedisServer();
     const ups: Up[] = [];
     const onUp = (u: Up): void => void ups.push(u);
@@ -58,47 +62,34 @@ describe('three nodes, round-robin, one Redis', () => {
     await until(() => clients.every((c) => c.client.state === 'open' && c.pubs.length > 10), 15_000, 'clients open and hearing the publisher');
     const stopTraffic = startTraffic(clients);
     try {
+      await trouble(nodes, async (i) => void (nodes[i] = await startNode(redis.url, onUp, nodes[i]!.port)));
+      const before = clients.map(received);
+      await until(() => clients.every((c, i) => c.client.state === 'open' && received(c) > before[i]! + 20), 20_000, `traffic after the ${what}`);
+    } finally {
+      stopTraffic();
+    }
+    await until(() => clients.every((c) => c.client.queued.messages === 0), 15_000, 'every emit acknowledged');
+    await sleep(300);
+    report(what, clients, ups, mayDrop);
+    for (const c of clients) c.client.close();
+  }
+
+  it('no sticky sessions; a node killed mid-stream: same sessions, nothing lost or repeated both ways, no resync', async () => {
+    await streamThrough('node kills', 2, async (nodes) => {
       await sleep(1500);
       await nodes[0]!.kill(); // some client's connection is there: round-robin spread them
       await sleep(1500);
       await nodes[1]!.kill();
-      const before = clients.map(received);
-      await until(() => clients.every((c, i) => c.client.state === 'open' && received(c) > before[i]! + 20), 20_000, 'traffic after the kills');
-    } finally {
-      stopTraffic();
-    }
-    await until(() => clients.every((c) => c.client.queued.messages === 0), 15_000, 'every emit acknowledged');
-    await sleep(300);
-
-    report('node kills', clients, ups, 2);
-    for (const c of clients) c.client.close();
+    });
   }, 120_000);
 
   it('a rolling restart of all three nodes (close, exit, start again), one after another: no resync, nothing lost', async () => {
-    const redis = await startRedisServer();
-    const ups: Up[] = [];
-    const onUp = (u: Up): void => void ups.push(u);
-    const nodes: Node[] = [];
-    for (let i = 0; i < 3; i++) nodes.push(await startNode(redis.url, onUp));
-    await startNode(redis.url, onUp, 0, { PUBLISH_MS: '20' });
-    proxy = await startRoundRobinProxy(() => nodes.map((n) => n.port));
-    const clients = await Promise.all((['websocket', 'sse', 'polling'] as TransportName[]).map((t) => watch(`${proxy!.url}/realtime`, t)));
-    await until(() => clients.every((c) => c.client.state === 'open' && c.pubs.length > 10), 15_000, 'clients open and hearing the publisher');
-    const stopTraffic = startTraffic(clients);
-    try {
+    await streamThrough('rolling restart', 0, async (nodes, restart) => {
       for (let i = 0; i < 3; i++) {
         await sleep(700);
         await nodes[i]!.stop();
-        nodes[i] = await startNode(redis.url, onUp, nodes[i]!.port);
+        await restart(i);
       }
-      const before = clients.map(received);
-      await until(() => clients.every((c, i) => c.client.state === 'open' && received(c) > before[i]! + 20), 20_000, 'traffic after the rolling restart');
-    } finally {
-      stopTraffic();
-    }
-    await until(() => clients.every((c) => c.client.queued.messages === 0), 15_000, 'every emit acknowledged');
-    await sleep(300);
-    report('rolling restart', clients, ups, 0);
-    for (const c of clients) c.client.close();
+    });
   }, 120_000);
 });
