@@ -1,11 +1,13 @@
-// Fan-out benchmark, one process per role (see scripts/bench.mjs):
-//   node bench/fanout.mjs server <ours|sio>                 → IPC {port}; on {broadcast: M} broadcasts M messages
+// Fan-out benchmark, one process per role (see scripts/bench.mjs, bench/cluster-fanout.mjs):
+//   node bench/fanout.mjs server <ours|sio> [redisUrl]      → IPC {port}; on {broadcast: M} broadcasts M messages
+//     with a Redis URL the server is one node of a cluster: ours with redisAdapter, socket.io with its Redis adapter
 //   node bench/fanout.mjs clients <ours|sio> <port> <count> → IPC {connected}, then the figures when all arrived
 // Clients are raw `ws` sockets speaking each server's protocol, so the client side costs the same for both.
 import http from 'node:http';
 import { WebSocket } from 'ws';
 
 const [role, kind, portArg, countArg] = process.argv.slice(2);
+const redisUrl = role === 'server' ? portArg : undefined;
 const now = () => Number(process.hrtime.bigint()) / 1e6; // CLOCK_MONOTONIC: comparable across processes
 const PAD = 'x'.repeat(40);
 
@@ -15,11 +17,20 @@ if (role === 'server') {
   if (kind === 'ours') {
     const { createRealtimeServer } = await import('../dist/server.mjs');
     const { RT_OPTIONS } = await import('./servers.mjs');
-    const rt = createRealtimeServer({ ...RT_OPTIONS, server });
+    const adapter = redisUrl ? await (await import('../dist/server-redis.mjs')).redisAdapter({ url: redisUrl }) : undefined;
+    const rt = createRealtimeServer({ ...RT_OPTIONS, ...(adapter ? { adapter } : {}), server });
     broadcast = (i) => rt.emit('tick', { i, t: now(), p: PAD });
   } else {
     const { Server } = await import('socket.io');
     const io = new Server(server, { serveClient: false, transports: ['websocket'] });
+    if (redisUrl) {
+      const { createClient } = await import('redis');
+      const { createAdapter } = await import('@socket.io/redis-adapter');
+      const pub = createClient({ url: redisUrl });
+      const sub = pub.duplicate();
+      await Promise.all([pub.connect(), sub.connect()]);
+      io.adapter(createAdapter(pub, sub));
+    }
     broadcast = (i) => io.emit('tick', { i, t: now(), p: PAD });
   }
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
