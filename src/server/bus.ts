@@ -13,13 +13,33 @@ export interface BusMessage {
   d?: unknown;
 }
 
-export type BusHandler = (target: BusTarget, message: BusMessage) => void;
+/**
+ * Delivers one event to this process's sessions. `position`: where the event sits in a bus every process reads in
+ * the same order (a Redis stream); positions compare as strings, later is greater. A session records the last one it
+ * took, so whoever carries it next takes the following ones exactly once. Undefined for a bus without positions.
+ */
+export type BusHandler = (target: BusTarget, message: BusMessage, position?: string) => void;
+
+/** What catching a session up from its recorded position came to. `gap`: events after it are gone from the bus. */
+export type CatchUpOutcome = 'caught_up' | 'gap';
 
 /** Fan-out between server processes. The in-memory default delivers synchronously within this process. */
 export interface Bus {
   publish(target: BusTarget, message: BusMessage): void;
   /** Returns an unsubscribe function. */
   subscribe(handler: BusHandler): () => void;
+  /** A bus with positions: where this process has read up to (a new session starts there). */
+  position?(): string;
+  /**
+   * A bus with positions: hands `deliver` the events after `from` up to where this process has read (the ones its
+   * subscriber saw before the session was here), in order; the subscriber takes the session on from there.
+   */
+  catchUp?(from: string, deliver: BusHandler): Promise<CatchUpOutcome>;
+  /**
+   * A bus with positions: `listener` runs when this process finds events gone before it read them (Redis restarted,
+   * or the stream was trimmed past it): its sessions may lack some and must be let go. Returns an unsubscribe function.
+   */
+  onLoss?(listener: () => void): () => void;
 }
 
 export class MemoryBus implements Bus {

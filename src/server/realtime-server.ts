@@ -85,7 +85,8 @@ export class RealtimeServer {
       { onConnection: (s) => this.fire('connection', s), onTransport: (s, t) => this.fire('transport', s, t) },
       journal,
     );
-    this.disposers.push(this.bus.subscribe((target, message) => this.manager.deliver(target, message)));
+    this.disposers.push(this.bus.subscribe((target, message, position) => this.manager.deliver(target, message, position)));
+    if (this.bus.onLoss) this.disposers.push(this.bus.onLoss(() => this.manager.busLost()));
     this.originWarnings = new OriginWarnings(this.opts.logger);
     this.ws = new WebSocketHandler(this.opts, this.manager, this.originWarnings);
     this.sse = new SseHandler(this.opts, this.manager);

@@ -15,6 +15,8 @@ export interface SessionSnapshot {
   /** The held frames, ids `floor + 1 … lastId`, in order. */
   frames: { frame: SequencedFrame; text: string }[];
   rooms: string[];
+  /** With a bus that has positions: where the session has taken fanned-out events up to (they are in `frames`). */
+  busPosition?: string;
 }
 
 /**
@@ -24,7 +26,7 @@ export interface SessionSnapshot {
  * behave as they always did.
  */
 export interface SessionJournal {
-  created(snapshot: Pick<SessionSnapshot, 'id' | 'secret' | 'auth'>): void;
+  created(snapshot: Pick<SessionSnapshot, 'id' | 'secret' | 'auth' | 'busPosition'>): void;
   appended(sid: string, frame: SequencedFrame, text: string): void;
   acked(sid: string, id: number): void;
   /**
@@ -54,6 +56,14 @@ export interface SessionJournal {
   handOver(sid: string, frame: SequencedFrame): void;
   /** Up to `count` events other processes sent the session, oldest first (JSON of unnumbered `msg`/`reply` frames). */
   readInbox(sid: string, count: number): Promise<string[]>;
+  /**
+   * With a bus that has positions: the session has taken bus events up to `position`, the last `count` frames
+   * appended numbering them. Recorded with its next write; those frames are never handed over (whoever carries the
+   * session next reads them from the bus).
+   */
+  busRead?(sid: string, position: string, count: number): void;
+  /** This process let its copy of the session go (another carries it, or it will be restored): forget it here. */
+  dropped?(sid: string): void;
   /** Resolves once every write issued so far for `sid` is durable; rejects if one failed. */
   durable(sid: string): Promise<void>;
   /** The session as last written, or null when it is unknown (never existed, expired, or the store lost it). */

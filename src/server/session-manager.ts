@@ -71,12 +71,37 @@ export class SessionManager {
       return false;
     }
     // Another handshake may have restored it meanwhile.
-    if (snapshot && !this.store.get(snapshot.id)) {
-      const session = this.create(snapshot.auth, client ?? '', snapshot);
-      this.unannounced.add(session.id);
-      this.connectionChanged(session, null); // waits for its resume under the grace timer, like any other
+    if (!snapshot || this.store.get(snapshot.id)) return true;
+    const session = this.create(snapshot.auth, client ?? '', snapshot);
+    this.unannounced.add(session.id);
+    this.connectionChanged(session, null); // waits for its resume under the grace timer, like any other
+    return this.catchUp(session);
+  }
+
+  /**
+   * Hands a restored session the bus events published since it was last written (its previous carrier died or let
+   * it go meanwhile); live events wait until then. Events gone from the bus end the session: its client resyncs
+   * rather than miss them. False: the bus could not be read (the handshake should be retried).
+   */
+  private async catchUp(session: Session): Promise<boolean> {
+    const from = session.busPosition;
+    if (from === undefined || !this.bus.catchUp) return true;
+    session.catchingUp = true;
+    try {
+      const outcome = await this.bus.catchUp(from, (target, message, position) => this.deliverTo(session, target, message, position));
+      if (outcome === 'gap') {
+        this.opts.logger.error('events for a restored session are gone from the bus; session ended, its client resyncs', { sid: session.id });
+        this.unannounced.delete(session.id);
+        session.finish('expired');
+      }
+      return true;
+    } catch (err) {
+      this.opts.logger.error('bus unreadable while restoring a session; handshake refused for now', { sid: session.id, err });
+      this.drop(session, 'shutdown');
+      return false;
+    } finally {
+      session.catchingUp = false;
     }
-    return true;
   }
 
   resolve(p: HandshakeParams): Resolution {
@@ -152,7 +177,9 @@ export class SessionManager {
     );
     if (!snapshot) {
       session.auth = auth;
-      this.journal?.created({ id: session.id, secret: session.secret, auth });
+      session.busPosition = this.bus.position?.();
+      const busPosition = session.busPosition === undefined ? {} : { busPosition: session.busPosition };
+      this.journal?.created({ id: session.id, secret: session.secret, auth, ...busPosition });
     }
     this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
     this.clientOf.set(session.id, client);
@@ -277,6 +304,7 @@ export class SessionManager {
   /** Drops this process's copy of a session that lives on elsewhere: no `disconnect`. */
   private drop(session: Session, code: 'shutdown' | 'replaced'): void {
     session.release(code);
+    this.journal?.dropped?.(session.id);
     this.clearGrace(session.id);
     if (this.store.get(session.id) === session) this.store.delete(session.id);
     this.unannounced.delete(session.id);
@@ -300,13 +328,28 @@ export class SessionManager {
     this.graceTimers.delete(id);
   }
 
-  /** Delivers a bus message to the local sessions it targets. */
-  deliver(target: BusTarget, message: BusMessage): void {
-    for (const s of this.store.values()) {
-      if (s.id === target.except) continue;
-      if (target.rooms && !target.rooms.some((r) => s.inRoom(r))) continue;
-      s.emit(message.e, message.d);
+  /** Delivers a bus message to the local sessions it targets (those catching up get it from their catch-up). */
+  deliver(target: BusTarget, message: BusMessage, position?: string): void {
+    for (const s of this.store.values()) if (!s.catchingUp) this.deliverTo(s, target, message, position);
+  }
+
+  /**
+   * With a position, each session takes each bus event once: one it already took (it was restored from a carrier
+   * that had read further than this process) is passed over, and the journal records how far it got.
+   */
+  private deliverTo(s: Session, target: BusTarget, message: BusMessage, position?: string): void {
+    if (position !== undefined) {
+      if (s.busPosition !== undefined && s.busPosition >= position) return;
+      s.busPosition = position;
     }
+    const before = s.lastFrameId;
+    if (s.id !== target.except && (!target.rooms || target.rooms.some((r) => s.inRoom(r)))) s.emit(message.e, message.d);
+    if (position !== undefined) this.journal?.busRead?.(s.id, position, s.lastFrameId - before);
+  }
+
+  /** The bus lost events before this process read them: every session here may lack some, so all are let go. */
+  busLost(): void {
+    for (const s of [...this.store.values()]) this.drop(s, 'shutdown');
   }
 
   /**

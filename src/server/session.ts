@@ -95,6 +95,10 @@ export class Session {
   private journaledAck = 0;
   /** The connection this process last held the session with (its claim on the session, with a journal). */
   lastCid: string | undefined;
+  /** With a bus that has positions: the last bus event this session took (later ones only are delivered). */
+  busPosition: string | undefined;
+  /** Restored and being handed the bus events it missed: live ones wait until it has caught up. */
+  catchingUp = false;
 
   constructor(
     private readonly hooks: SessionHooks,
@@ -117,6 +121,12 @@ export class Session {
     this.buffer.ack(snapshot.floor);
     this.journaledAck = snapshot.floor;
     for (const room of snapshot.rooms) this.rooms.add(room);
+    this.busPosition = snapshot.busPosition;
+  }
+
+  /** Id of the last frame this session numbered (0: none yet). */
+  get lastFrameId(): number {
+    return this.nextId - 1;
   }
 
   /** The resume secret; sent to the client in `welcome` only. */

@@ -66,6 +66,7 @@ describe('create and load', () => {
       owner: null,
       cid: null,
       ended: null,
+      busPosition: null,
     });
     expect(await log.create('alpha', 'other', TTL)).toBe(false);
     expect((await log.load('alpha'))?.secret).toBe('secret-alpha');

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AdapterSettings, RealtimeAdapter } from '../adapter';
 import type { RedisCommands } from './redis-commands';
-import { RedisBus } from './redis-bus';
+import { busCount, busStream } from './keys';
+import { StreamBus } from './stream-bus';
 import { RedisJournal, type NodeLink, type NodeMessage } from './redis-journal';
 import { SessionLog } from './session-log';
 import { Forwarder } from './forwarder';
@@ -21,6 +22,12 @@ export interface RedisAdapterOptions {
   client?: RedisCommands & { duplicate?(): OwnedClient };
   /** Prepended to every key. Default `rf:`. */
   keyPrefix?: string;
+  /**
+   * Fanned-out events (`rt.emit`, `rt.to(...)`, `session.broadcast`) kept in the bus stream, at least. A session
+   * restored after its node died reads the ones it missed from there; if they were trimmed it resyncs. Cover the
+   * events of 1.5 × `sessionGraceMs` (nodes record each held session's position every grace / 2). Default 100 000.
+   */
+  busLength?: number;
 }
 
 /** What the adapter needs of node-redis's client when it makes its own. */
@@ -46,6 +53,8 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
   const owned = given ? undefined : await connect(options.url);
   const redis = (given ?? owned)!;
   const prefix = options.keyPrefix ?? 'rf:';
+  const busLength = options.busLength ?? 100_000;
+  if (!Number.isSafeInteger(busLength) || busLength < 1) throw new RangeError(`busLength must be a positive integer: ${busLength}`);
   const nodeId = randomBytes(9).toString('base64url');
   const channel = (node: string): string => `${prefix}node:${node}`;
   // The connection this process listens on: other processes tell it to let a session go or to drain an inbox.
@@ -62,6 +71,19 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
       }
     });
   }
+  // The server's logger arrives with `open`; until then there is nothing to report.
+  const laterLogger: AdapterSettings['logger'] = {
+    debug: (m, meta) => logger?.debug(m, meta),
+    warn: (m, meta) => logger?.warn(m, meta),
+    error: (m, meta) => logger?.error(m, meta),
+  };
+  // Blocking bus reads get a connection of their own (a blocked connection answers nothing else meanwhile).
+  const reader = owned ? owned.duplicate() : given?.duplicate?.();
+  if (reader) {
+    reader.on('error', () => {});
+    await reader.connect();
+  }
+  const streamBus = await StreamBus.open(redis, reader, { stream: busStream(prefix), count: busCount(prefix), maxLength: busLength, logger: laterLogger });
   const link: NodeLink = {
     nodeId,
     async tell(node, message) {
@@ -78,7 +100,6 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
     },
   };
   let journal: RedisJournal | undefined;
-  let bus: RedisBus | undefined;
   let forwarder: Forwarder | undefined;
   /** Polls other nodes forwarded to us and still held, by `from:id`, to abort when their client goes away. */
   const heldPolls = new Map<string, () => void>();
@@ -98,7 +119,6 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
       logger = settings.logger;
       journal = new RedisJournal(redis, settings, link, prefix);
       const log = new SessionLog(redis, { keyPrefix: prefix });
-      bus = new RedisBus(log, link, settings.replayLimits.maxMessages, settings.logger);
       const fwd = (forwarder = new Forwarder(log, link, settings.heartbeatMs + 5000));
       onMessage = (m) => {
         switch (m.t) {
@@ -134,7 +154,7 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
       };
       return {
         journal,
-        bus,
+        bus: streamBus,
         forward: (sid, secret, cid, frames) => fwd.forward(sid, secret, cid, frames),
         forwardPoll: (sid, secret, cid, last, aborted) => fwd.forwardPoll(sid, secret, cid, last, aborted),
       };
@@ -144,8 +164,10 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
       forwarder?.close();
       for (const abort of heldPolls.values()) abort();
       heldPolls.clear();
-      await bus?.settled();
+      await streamBus.close();
       await journal?.close();
+      reader?.destroy(); // ends the blocked read at once; it only ever reads
+      await streamBus.stopped();
       if (listener) await listener.close().catch(() => listener.destroy());
       await owned?.close().catch(() => owned.destroy());
     },

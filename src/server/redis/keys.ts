@@ -40,3 +40,13 @@ export function allSessions(prefix: string): string {
 export function roomMembersPrefix(prefix: string): string {
   return `${prefix}room:`;
 }
+
+/** STREAM of fanned-out events every process reads in the same order (StreamBus), trimmed to a maximum length. */
+export function busStream(prefix: string): string {
+  return `${prefix}bus`;
+}
+
+/** STRING: how many entries were ever added to the bus stream (each entry carries its count, to tell gaps). */
+export function busCount(prefix: string): string {
+  return `${prefix}bus:n`;
+}

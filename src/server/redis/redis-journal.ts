@@ -31,11 +31,13 @@ export interface NodeLink {
   tell(nodeId: string, message: NodeMessage): Promise<boolean>;
 }
 
-/** Frames numbered in one turn for one session; the last `drained` of them number inbox entries. */
+/** Where a frame came from: the session itself, its inbox (leaves it when written), or the bus (read again by a next carrier). */
+type Origin = 'own' | 'inbox' | 'bus';
+
+/** Frames numbered in one turn for one session. */
 interface Batch {
   frames: LoggedFrame[];
-  /** Which of `frames` came from the inbox. */
-  fromInbox: boolean[];
+  origins: Origin[];
 }
 
 /**
@@ -53,6 +55,8 @@ export class RedisJournal implements SessionJournal {
   private readonly claims = new Map<string, string>();
   /** Sessions a connection holds: their keys are kept alive past the grace period until it goes. */
   private readonly holding = new Set<string>();
+  /** The bus position each session has taken events up to, recorded with its next write. */
+  private readonly positions = new Map<string, string>();
   private readonly refresh: NodeJS.Timeout;
 
   constructor(
@@ -64,8 +68,14 @@ export class RedisJournal implements SessionJournal {
     this.log = new SessionLog(redis, keyPrefix === undefined ? {} : { keyPrefix });
     // A held session's keys live `2 × grace` and are renewed every `grace / 2`: a node that dies leaves them to
     // expire like a session nobody resumed.
+    // The renewal also records how far along the bus the session is, so a next carrier's catch-up reads little.
     this.refresh = setInterval(() => {
-      for (const sid of this.holding) this.write(sid, () => this.log.touch(sid, this.holdTtl));
+      for (const sid of this.holding) {
+        this.writeFrames(sid); // the position covers frames of this batch: they go first
+        const position = this.positions.get(sid) ?? '';
+        const cid = this.claims.get(sid) ?? '';
+        this.write(sid, () => this.log.touch(sid, this.holdTtl, position, cid));
+      }
     }, Math.max(1000, Math.floor(settings.sessionGraceMs / 2)));
     this.refresh.unref?.();
   }
@@ -74,10 +84,11 @@ export class RedisJournal implements SessionJournal {
     return this.settings.sessionGraceMs * 2;
   }
 
-  created(s: Pick<SessionSnapshot, 'id' | 'secret' | 'auth'>): void {
+  created(s: Pick<SessionSnapshot, 'id' | 'secret' | 'auth' | 'busPosition'>): void {
     this.tails.delete(s.id);
+    if (s.busPosition !== undefined) this.positions.set(s.id, s.busPosition);
     this.write(s.id, async () => {
-      if (!(await this.log.create(s.id, s.secret, this.settings.sessionGraceMs, s.auth))) throw new Error(`session id ${s.id} already taken`);
+      if (!(await this.log.create(s.id, s.secret, this.settings.sessionGraceMs, s.auth, s.busPosition))) throw new Error(`session id ${s.id} already taken`);
     });
   }
 
@@ -85,17 +96,33 @@ export class RedisJournal implements SessionJournal {
     const batch = this.pending.get(sid);
     if (batch) {
       batch.frames.push({ id: frame.id, text });
-      batch.fromInbox.push(false);
+      batch.origins.push('own');
       return;
     }
-    this.pending.set(sid, { frames: [{ id: frame.id, text }], fromInbox: [false] });
+    this.pending.set(sid, { frames: [{ id: frame.id, text }], origins: ['own'] });
     queueMicrotask(() => this.writeFrames(sid));
   }
 
   drained(sid: string, count: number): void {
+    this.mark(sid, count, 'inbox');
+  }
+
+  busRead(sid: string, position: string, count: number): void {
+    this.positions.set(sid, position);
+    this.mark(sid, count, 'bus');
+  }
+
+  dropped(sid: string): void {
+    this.holding.delete(sid);
+    this.claims.delete(sid);
+    this.positions.delete(sid);
+  }
+
+  /** The last `count` frames of this turn's batch came from `origin`. */
+  private mark(sid: string, count: number, origin: Origin): void {
     const batch = this.pending.get(sid);
     if (!batch) return;
-    for (let i = batch.fromInbox.length - count; i < batch.fromInbox.length; i++) if (i >= 0) batch.fromInbox[i] = true;
+    for (let i = Math.max(0, batch.origins.length - count); i < batch.origins.length; i++) batch.origins[i] = origin;
   }
 
   handOver(sid: string, frame: SequencedFrame): void {
@@ -161,14 +188,12 @@ export class RedisJournal implements SessionJournal {
     this.writeFrames(sid);
     await (this.tails.get(sid) ?? Promise.resolve());
     const ended = await this.log.endIfIdle(sid, cid, 'expired');
-    this.holding.delete(sid);
-    this.claims.delete(sid);
+    this.dropped(sid);
     return ended;
   }
 
   ended(sid: string): void {
-    this.holding.delete(sid);
-    this.claims.delete(sid);
+    this.dropped(sid);
     this.writeFrames(sid);
     this.write(sid, () => this.log.end(sid, 'ended'));
   }
@@ -202,6 +227,7 @@ export class RedisJournal implements SessionJournal {
       floor: state.firstId - 1,
       frames,
       rooms: await this.log.rooms(sid),
+      ...(state.busPosition === null ? {} : { busPosition: state.busPosition }),
     };
   }
 
@@ -222,16 +248,18 @@ export class RedisJournal implements SessionJournal {
     const batch = this.pending.get(sid);
     if (!batch) return;
     this.pending.delete(sid);
-    const { frames } = batch;
-    const drained = batch.fromInbox.filter(Boolean).length;
+    const { frames, origins } = batch;
+    const drained = origins.filter((o) => o === 'inbox').length;
     const cid = this.claims.get(sid);
+    const position = this.positions.get(sid);
     this.write(sid, async () => {
-      const r = await this.log.appendNumbered(sid, frames, this.settings.replayLimits, cid, drained);
+      const r = await this.log.appendNumbered(sid, frames, this.settings.replayLimits, cid, drained, position);
       if (r.outcome === 'ok') return;
       // Another process carries the session now: what this copy emitted goes to it through the inbox (drained
-      // entries are still there), so nothing the app sent is lost; then this copy is let go.
+      // entries are still there, bus events it reads from the bus), so nothing the app sent is lost; then this
+      // copy is let go.
       if (r.outcome === 'not_owner' || r.outcome === 'conflict') {
-        const own = frames.filter((_, i) => !batch.fromInbox[i]).map((f) => unnumber(f.text));
+        const own = frames.filter((_, i) => origins[i] === 'own').map((f) => unnumber(f.text));
         if (own.length > 0) await this.pushToInbox(sid, own);
         throw new SessionMovedError(sid, r.outcome);
       }

@@ -6,13 +6,16 @@ import { LuaScript } from './lua-script';
 // Lua's `#` is a byte length, and the texts arrive as UTF-8, so `bytes` counts UTF-8 bytes like ReplayBuffer does.
 // Ids are formatted with %d: Lua 5.1 prints large numbers in exponent form otherwise.
 
-/** KEYS state, all sessions. ARGV secret, ttlMs, auth (JSON), sid. → 1 created, 0 the id is taken. */
+/**
+ * KEYS state, all sessions. ARGV secret, ttlMs, auth (JSON), sid, bus position ('' none). → 1 created, 0 the id is
+ * taken.
+ */
 export const createScript = new LuaScript(
   'create',
   `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'secret', ARGV[1], 'auth', ARGV[3], 'nextId', 0, 'acked', 0, 'accepted', 0, 'bytes', 0,
-  'firstId', 1, 'owner', '', 'cid', '', 'ended', '')
+  'firstId', 1, 'owner', '', 'cid', '', 'ended', '', 'bus', ARGV[5] or '')
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[4])
 return 1
@@ -71,8 +74,8 @@ return {nextId + 1, firstId}
 );
 
 /**
- * KEYS state, out, inbox. ARGV maxMessages, maxBytes, cid or '', first id, inbox entries drained, then the frames'
- * texts, already numbered by their owner. → {outcome, nextId}: 'ok'; 'conflict' when the first id is not nextId + 1
+ * KEYS state, out, inbox. ARGV maxMessages, maxBytes, cid or '', first id, inbox entries drained, bus position or
+ * '' (recorded with the frames), then the frames' texts, already numbered by their owner. → {outcome, nextId}: 'ok'; 'conflict' when the first id is not nextId + 1
  * (someone else numbered frames meanwhile); 'not_owner' when `cid` is given and no longer the session's connection;
  * 'gone'. The drained inbox entries (numbered among these frames) leave the inbox in the same step, or not at all.
  */
@@ -85,10 +88,11 @@ local nextId = tonumber(f[1])
 if ARGV[3] ~= '' and f[5] ~= ARGV[3] then return {'not_owner', nextId} end
 if tonumber(ARGV[4]) ~= nextId + 1 then return {'conflict', nextId} end
 local texts = {}
-for i = 6, #ARGV do texts[#texts + 1] = ARGV[i] end
+for i = 7, #ARGV do texts[#texts + 1] = ARGV[i] end
 logFrames(KEYS[1], KEYS[2], texts, nextId, tonumber(f[2]), tonumber(f[3]), tonumber(ARGV[1]), tonumber(ARGV[2]))
 local drained = tonumber(ARGV[5])
 if drained > 0 then redis.call('LTRIM', KEYS[3], drained, -1) end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'bus', ARGV[6]) end
 return {'ok', nextId + #texts}
 `,
 );
@@ -185,12 +189,18 @@ return 1
 `,
 );
 
-/** KEYS state, out, rooms. ARGV ttlMs. → 1, or 0 when the session is gone (nothing is created). */
+/**
+ * KEYS state, out, rooms. ARGV ttlMs, bus position or '', cid or ''. → 1, or 0 when the session is gone (nothing is
+ * created). The position is recorded only while `cid` (when given) still holds the session.
+ */
 export const touchScript = new LuaScript(
   'touch',
   `${expireAll}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 expireAll(ARGV[1])
+if ARGV[2] ~= '' and (ARGV[3] == '' or redis.call('HGET', KEYS[1], 'cid') == ARGV[3]) then
+  redis.call('HSET', KEYS[1], 'bus', ARGV[2])
+end
 return 1
 `,
 );
@@ -270,5 +280,32 @@ for i = 2, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 return {'ok', f[2]}
+`,
+);
+
+/**
+ * KEYS bus stream, bus count. ARGV max length (approximate trim), then the entries' texts. Adds each entry with its
+ * count `n` (one more than the last ever added) → the last n. One publisher's entries keep their order.
+ */
+export const publishScript = new LuaScript(
+  'publish',
+  `
+local n = tonumber(redis.call('GET', KEYS[2]) or '0')
+for i = 2, #ARGV do
+  n = n + 1
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'n', n, 'm', ARGV[i])
+end
+redis.call('SET', KEYS[2], n)
+return n
+`,
+);
+
+/** KEYS bus stream, bus count. → {last entry id or '0-0', its n or the count}: where a new reader starts. */
+export const busHeadScript = new LuaScript(
+  'busHead',
+  `
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #last == 0 then return {'0-0', tonumber(redis.call('GET', KEYS[2]) or '0')} end
+return {last[1][1], tonumber(last[1][2][2])}
 `,
 );

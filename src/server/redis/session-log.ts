@@ -53,6 +53,8 @@ export interface SessionLogState {
   cid: string | null;
   /** Why the session ended, or null while it lives. */
   ended: string | null;
+  /** The bus position the session has taken events up to (its frames include every one it was sent), or null. */
+  busPosition: string | null;
 }
 
 /** A numbered frame and its JSON text, as held in the log and sent to the client. */
@@ -101,14 +103,14 @@ export interface MembersPage {
   cursor: string;
 }
 
-const STATE_FIELDS = ['secret', 'auth', 'nextId', 'acked', 'accepted', 'bytes', 'firstId', 'owner', 'cid', 'ended'] as const;
+const STATE_FIELDS = ['secret', 'auth', 'nextId', 'acked', 'accepted', 'bytes', 'firstId', 'owner', 'cid', 'ended', 'bus'] as const;
 
 /**
  * The per-session state and replay log of the Redis adapter, written as it changes so any node can carry on a
  * session another node held. Every method is one round trip (a script's first use after a Redis restart costs one
  * more). Keys of a session (all tagged `{sid}`, all expiring together):
  *
- * - `rf:{sid}:state` HASH: secret, auth, nextId, acked, accepted, bytes, firstId, owner, cid, ended.
+ * - `rf:{sid}:state` HASH: secret, auth, nextId, acked, accepted, bytes, firstId, owner, cid, ended, bus (position).
  * - `rf:{sid}:out` STREAM: the frames not yet acknowledged, entry `${id}-0`, field `f` = the frame's JSON.
  * - `rf:{sid}:rooms` SET of room names; `rf:room:{room}` SET of session ids, for fan-out.
  *
@@ -137,10 +139,10 @@ export class SessionLog {
    * Makes a session that expires in `ttlMs` unless touched. `auth` is stored as JSON (what does not survive
    * JSON.stringify is lost). False when the id is taken.
    */
-  async create(sid: string, secret: string, ttlMs: number, auth?: unknown): Promise<boolean> {
+  async create(sid: string, secret: string, ttlMs: number, auth?: unknown, busPosition = ''): Promise<boolean> {
     const k = this.keys(sid);
     const args = [secret, positiveInt(ttlMs, 'ttlMs'), auth === undefined ? '' : JSON.stringify(auth)];
-    args.push(sid);
+    args.push(sid, busPosition);
     return replyInt(await createScript.run(this.redis, [k.state, allSessions(this.prefix)], args), 'create') === 1;
   }
 
@@ -166,6 +168,7 @@ export class SessionLog {
       owner: text(7) || null,
       cid: text(8) || null,
       ended: text(9) || null,
+      busPosition: reply[10] === null || reply[10] === undefined ? null : text(10) || null,
     };
   }
 
@@ -192,16 +195,17 @@ export class SessionLog {
    * Logs frames their owner already numbered (`frames[0].id` must be nextId + 1, the rest consecutive), for a node
    * that numbers in memory and writes behind. With `cid`, only while that connection holds the session: a node
    * that lost the session to another cannot write into it. `drained`: how many inbox entries these frames number
-   * (SessionInbox), removed from the inbox in the same step. One round trip, all or nothing.
+   * (SessionInbox), removed from the inbox in the same step. `busPosition`: recorded with the frames (the bus events
+   * they number are then taken). One round trip, all or nothing.
    */
-  async appendNumbered(sid: string, frames: readonly LoggedFrame[], limits: ReplayLimits, cid?: string, drained = 0): Promise<AppendNumberedResult> {
+  async appendNumbered(sid: string, frames: readonly LoggedFrame[], limits: ReplayLimits, cid?: string, drained = 0, busPosition = ''): Promise<AppendNumberedResult> {
     if (frames.length === 0) throw new RangeError('appendNumbered needs at least one frame');
     frames.forEach((f, i) => {
       if (f.id !== frames[0]!.id + i) throw new RangeError(`frame ids must be consecutive: ${frames.map((g) => g.id).join(',')}`);
     });
     const k = this.keys(sid);
     const args = [positiveInt(limits.maxMessages, 'maxMessages'), positiveInt(limits.maxBytes, 'maxBytes'), cid ?? ''];
-    args.push(positiveInt(frames[0]!.id, 'id'), nonNegativeInt(drained, 'drained'), ...frames.map((f) => f.text));
+    args.push(positiveInt(frames[0]!.id, 'id'), nonNegativeInt(drained, 'drained'), busPosition, ...frames.map((f) => f.text));
     const reply = replyArray(await appendNumberedScript.run(this.redis, [k.state, k.out, k.inbox], args), 'appendNumbered');
     const outcome = replyText(reply[0], 'appendNumbered') as AppendNumberedResult['outcome'];
     return outcome === 'gone' ? { outcome } : { outcome, nextId: replyInt(reply[1], 'appendNumbered') };
@@ -306,10 +310,14 @@ export class SessionLog {
     return replyInt(await clearOwnerScript.run(this.redis, [k.state, k.out, k.rooms, k.inbox], args), 'clearOwner') === 1;
   }
 
-  /** Sets every key of the session to expire in `ttlMs`. False when the session is gone (nothing is created). */
-  async touch(sid: string, ttlMs: number): Promise<boolean> {
+  /**
+   * Sets every key of the session to expire in `ttlMs`, and records `busPosition` while connection `cid` (if given)
+   * holds it. False when the session is gone (nothing is created).
+   */
+  async touch(sid: string, ttlMs: number, busPosition = '', cid = ''): Promise<boolean> {
     const k = this.keys(sid);
-    return replyInt(await touchScript.run(this.redis, [k.state, k.out, k.rooms, k.inbox], [positiveInt(ttlMs, 'ttlMs')]), 'touch') === 1;
+    const args = [positiveInt(ttlMs, 'ttlMs'), busPosition, cid];
+    return replyInt(await touchScript.run(this.redis, [k.state, k.out, k.rooms, k.inbox], args), 'touch') === 1;
   }
 
   /**
