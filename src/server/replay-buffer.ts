@@ -32,8 +32,8 @@ export class ReplayBuffer {
     return this.bytes;
   }
 
-  push(frame: SequencedFrame, text: string): void {
-    const bytes = utf8Length(text);
+  /** `bytes`: the text's UTF-8 length when the caller knows it already. */
+  push(frame: SequencedFrame, text: string, bytes = utf8Length(text)): void {
     this.entries.push({ frame, text, bytes });
     this.bytes += bytes;
     while (this.size > 0 && (this.size > this.maxMessages || this.bytes > this.maxBytes)) this.dropOldest();

@@ -1,6 +1,7 @@
 import type { ClientFrame, ResumeFailure, TransportName, WelcomeFrame } from '../protocol/frames';
 import type { Bus, BusMessage, BusTarget } from './bus';
 import type { ResolvedOptions } from './options';
+import { PreparedMessage } from './prepared-message';
 import { randomId, Session, type Connection } from './session';
 import type { SessionStore } from './session-store';
 import { SessionMovedError, type SessionJournal, type SessionSnapshot } from './session-journal';
@@ -88,7 +89,8 @@ export class SessionManager {
     if (from === undefined || !this.bus.catchUp) return true;
     session.catchingUp = true;
     try {
-      const outcome = await this.bus.catchUp(from, (target, message, position) => this.deliverTo(session, target, message, position));
+      const deliver = (target: BusTarget, message: BusMessage, position?: string) => this.deliverTo(session, target, new PreparedMessage(message.e, message.d), position);
+      const outcome = await this.bus.catchUp(from, deliver);
       if (outcome === 'gap') {
         this.opts.logger.error('events for a restored session are gone from the bus; session ended, its client resyncs', { sid: session.id });
         this.unannounced.delete(session.id);
@@ -330,20 +332,21 @@ export class SessionManager {
 
   /** Delivers a bus message to the local sessions it targets (those catching up get it from their catch-up). */
   deliver(target: BusTarget, message: BusMessage, position?: string): void {
-    for (const s of this.store.values()) if (!s.catchingUp) this.deliverTo(s, target, message, position);
+    const prepared = new PreparedMessage(message.e, message.d);
+    for (const s of this.store.values()) if (!s.catchingUp) this.deliverTo(s, target, prepared, position);
   }
 
   /**
    * With a position, each session takes each bus event once: one it already took (it was restored from a carrier
    * that had read further than this process) is passed over, and the journal records how far it got.
    */
-  private deliverTo(s: Session, target: BusTarget, message: BusMessage, position?: string): void {
+  private deliverTo(s: Session, target: BusTarget, message: PreparedMessage, position?: string): void {
     if (position !== undefined) {
       if (s.busPosition !== undefined && s.busPosition >= position) return;
       s.busPosition = position;
     }
     const before = s.lastFrameId;
-    if (s.id !== target.except && (!target.rooms || target.rooms.some((r) => s.inRoom(r)))) s.emit(message.e, message.d);
+    if (s.id !== target.except && (!target.rooms || target.rooms.some((r) => s.inRoom(r)))) s.emitPrepared(message);
     if (position !== undefined) this.journal?.busRead?.(s.id, position, s.lastFrameId - before);
   }
 

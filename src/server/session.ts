@@ -3,6 +3,7 @@ import type { ClientFrame, CloseFrame, ReplyFrame, SequencedFrame, ServerFrame, 
 import { encodeFrame } from '../protocol/codec';
 import type { BusMessage, BusTarget } from './bus';
 import type { Logger } from './options';
+import type { PreparedMessage } from './prepared-message';
 import { ReplayBuffer } from './replay-buffer';
 import type { SessionJournal, SessionSnapshot } from './session-journal';
 
@@ -177,6 +178,14 @@ export class Session {
   /** Sends an event to this client (sequenced: it survives reconnects). */
   emit(event: string, data?: unknown): void {
     this.sendSequenced(data === undefined ? { t: 'msg', id: 0, e: event } : { t: 'msg', id: 0, e: event, d: data });
+  }
+
+  /** A fanned-out event, encoded once for every session it reaches. */
+  emitPrepared(message: PreparedMessage): void {
+    // A copy let go hands nothing over from the bus: whoever carries the session next reads the bus itself.
+    if (this.ended) return;
+    const id = this.nextId;
+    this.sendSequenced(message.frame(id), message.text(id), message.bytes(id));
   }
 
   /** Sends to every other session. */
@@ -398,7 +407,8 @@ export class Session {
     }
   }
 
-  private sendSequenced(frame: SequencedFrame): void {
+  /** `text` and `bytes` when already encoded (then `frame.id` must be the next id). */
+  private sendSequenced(frame: SequencedFrame, encoded?: string, bytes?: number): void {
     if (this.released && this.endedReason === null) {
       // Let go: whatever still wants out (a reply of a handler that was running) goes to the next carrier.
       this.hooks.journal?.handOver(this.id, frame);
@@ -406,8 +416,8 @@ export class Session {
     }
     if (this.ended) return;
     frame.id = this.nextId++;
-    const text = encodeFrame(frame);
-    this.buffer.push(frame, text);
+    const text = encoded ?? encodeFrame(frame);
+    this.buffer.push(frame, text, bytes);
     const journal = this.hooks.journal;
     if (!journal) {
       this.conn?.send(frame, text);

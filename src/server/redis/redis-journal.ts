@@ -2,6 +2,7 @@ import type { ClientFrame, SequencedFrame } from '../../protocol/frames';
 import type { AdapterEvents, AdapterSettings, PollReply } from '../adapter';
 import { SessionMovedError, type SessionJournal, type SessionSnapshot } from '../session-journal';
 import type { RedisCommands } from './redis-commands';
+import { AppendGroup } from './append-group';
 import { SessionLog, type LoggedFrame } from './session-log';
 
 /** How many held frames one read brings back while restoring a session (reads stay bounded). */
@@ -58,6 +59,7 @@ export class RedisJournal implements SessionJournal {
   /** The bus position each session has taken events up to, recorded with its next write. */
   private readonly positions = new Map<string, string>();
   private readonly refresh: NodeJS.Timeout;
+  private readonly appends: AppendGroup;
 
   constructor(
     redis: RedisCommands,
@@ -66,6 +68,7 @@ export class RedisJournal implements SessionJournal {
     keyPrefix?: string,
   ) {
     this.log = new SessionLog(redis, keyPrefix === undefined ? {} : { keyPrefix });
+    this.appends = new AppendGroup(this.log, settings.replayLimits);
     // A held session's keys live `2 × grace` and are renewed every `grace / 2`: a node that dies leaves them to
     // expire like a session nobody resumed.
     // The renewal also records how far along the bus the session is, so a next carrier's catch-up reads little.
@@ -253,7 +256,7 @@ export class RedisJournal implements SessionJournal {
     const cid = this.claims.get(sid);
     const position = this.positions.get(sid);
     this.write(sid, async () => {
-      const r = await this.log.appendNumbered(sid, frames, this.settings.replayLimits, cid, drained, position);
+      const r = await this.appends.append({ sid, frames, cid, drained, busPosition: position });
       if (r.outcome === 'ok') return;
       // Another process carries the session now: what this copy emitted goes to it through the inbox (drained
       // entries are still there, bus events it reads from the bus), so nothing the app sent is lost; then this

@@ -73,6 +73,21 @@ return {nextId + 1, firstId}
 `,
 );
 
+/** Lua shared by both appendNumbered scripts: one session's frames, checked and logged; → {outcome, nextId}. */
+const appendNumbered = `${logFrames}
+local function appendNumbered(st, out, inbox, maxMessages, maxBytes, cid, first, drained, position, texts)
+  local f = redis.call('HMGET', st, 'nextId', 'bytes', 'firstId', 'ended', 'cid')
+  if not f[1] or f[4] ~= '' then return {'gone', 0} end
+  local nextId = tonumber(f[1])
+  if cid ~= '' and f[5] ~= cid then return {'not_owner', nextId} end
+  if first ~= nextId + 1 then return {'conflict', nextId} end
+  logFrames(st, out, texts, nextId, tonumber(f[2]), tonumber(f[3]), maxMessages, maxBytes)
+  if drained > 0 then redis.call('LTRIM', inbox, drained, -1) end
+  if position ~= '' then redis.call('HSET', st, 'bus', position) end
+  return {'ok', nextId + #texts}
+end
+`;
+
 /**
  * KEYS state, out, inbox. ARGV maxMessages, maxBytes, cid or '', first id, inbox entries drained, bus position or
  * '' (recorded with the frames), then the frames' texts, already numbered by their owner. → {outcome, nextId}: 'ok'; 'conflict' when the first id is not nextId + 1
@@ -81,19 +96,31 @@ return {nextId + 1, firstId}
  */
 export const appendNumberedScript = new LuaScript(
   'appendNumbered',
-  `${logFrames}
-local f = redis.call('HMGET', KEYS[1], 'nextId', 'bytes', 'firstId', 'ended', 'cid')
-if not f[1] or f[4] ~= '' then return {'gone', 0} end
-local nextId = tonumber(f[1])
-if ARGV[3] ~= '' and f[5] ~= ARGV[3] then return {'not_owner', nextId} end
-if tonumber(ARGV[4]) ~= nextId + 1 then return {'conflict', nextId} end
+  `${appendNumbered}
 local texts = {}
 for i = 7, #ARGV do texts[#texts + 1] = ARGV[i] end
-logFrames(KEYS[1], KEYS[2], texts, nextId, tonumber(f[2]), tonumber(f[3]), tonumber(ARGV[1]), tonumber(ARGV[2]))
-local drained = tonumber(ARGV[5])
-if drained > 0 then redis.call('LTRIM', KEYS[3], drained, -1) end
-if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'bus', ARGV[6]) end
-return {'ok', nextId + #texts}
+return appendNumbered(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], texts)
+`,
+);
+
+/**
+ * appendNumbered for several sessions at once (the frames every session of a node numbered in one turn): KEYS state,
+ * out, inbox of each session in turn. ARGV maxMessages, maxBytes, then per session: cid or '', first id, drained,
+ * bus position or '', how many frames, the frames' texts. → one {outcome, nextId} per session, as appendNumbered.
+ */
+export const appendNumberedManyScript = new LuaScript(
+  'appendNumberedMany',
+  `${appendNumbered}
+local maxMessages, maxBytes = tonumber(ARGV[1]), tonumber(ARGV[2])
+local results, a = {}, 3
+for s = 1, #KEYS / 3 do
+  local count = tonumber(ARGV[a + 4])
+  local texts = {}
+  for i = 1, count do texts[i] = ARGV[a + 4 + i] end
+  results[s] = appendNumbered(KEYS[s * 3 - 2], KEYS[s * 3 - 1], KEYS[s * 3], maxMessages, maxBytes, ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3], texts)
+  a = a + 5 + count
+end
+return results
 `,
 );
 

@@ -4,6 +4,7 @@ import { replyArray, replyInt, replyText, type RedisCommands } from './redis-com
 import {
   acceptScript,
   ackScript,
+  appendNumberedManyScript,
   appendNumberedScript,
   appendScript,
   clearOwnerScript,
@@ -88,6 +89,15 @@ export interface AcceptResult {
 export type AppendNumberedResult =
   | { outcome: 'ok' | 'conflict' | 'not_owner'; nextId: number }
   | { outcome: 'gone' };
+
+/** One session's part of `appendNumberedMany`: the arguments of `appendNumbered`. */
+export interface NumberedAppend {
+  sid: string;
+  frames: readonly LoggedFrame[];
+  cid?: string | undefined;
+  drained?: number;
+  busPosition?: string | undefined;
+}
 
 export interface Owner {
   nodeId: string;
@@ -199,16 +209,26 @@ export class SessionLog {
    * they number are then taken). One round trip, all or nothing.
    */
   async appendNumbered(sid: string, frames: readonly LoggedFrame[], limits: ReplayLimits, cid?: string, drained = 0, busPosition = ''): Promise<AppendNumberedResult> {
-    if (frames.length === 0) throw new RangeError('appendNumbered needs at least one frame');
-    frames.forEach((f, i) => {
-      if (f.id !== frames[0]!.id + i) throw new RangeError(`frame ids must be consecutive: ${frames.map((g) => g.id).join(',')}`);
-    });
+    checkConsecutive(frames);
     const k = this.keys(sid);
     const args = [positiveInt(limits.maxMessages, 'maxMessages'), positiveInt(limits.maxBytes, 'maxBytes'), cid ?? ''];
     args.push(positiveInt(frames[0]!.id, 'id'), nonNegativeInt(drained, 'drained'), busPosition, ...frames.map((f) => f.text));
-    const reply = replyArray(await appendNumberedScript.run(this.redis, [k.state, k.out, k.inbox], args), 'appendNumbered');
-    const outcome = replyText(reply[0], 'appendNumbered') as AppendNumberedResult['outcome'];
-    return outcome === 'gone' ? { outcome } : { outcome, nextId: replyInt(reply[1], 'appendNumbered') };
+    return appendResult(await appendNumberedScript.run(this.redis, [k.state, k.out, k.inbox], args));
+  }
+
+  /** appendNumbered for several sessions in one round trip (each all or nothing on its own); results in order. */
+  async appendNumberedMany(appends: readonly NumberedAppend[], limits: ReplayLimits): Promise<AppendNumberedResult[]> {
+    const keys: string[] = [];
+    const args = [positiveInt(limits.maxMessages, 'maxMessages'), positiveInt(limits.maxBytes, 'maxBytes')];
+    for (const a of appends) {
+      checkConsecutive(a.frames);
+      const k = this.keys(a.sid);
+      keys.push(k.state, k.out, k.inbox);
+      args.push(a.cid ?? '', positiveInt(a.frames[0]!.id, 'id'), nonNegativeInt(a.drained ?? 0, 'drained'), a.busPosition ?? '', String(a.frames.length));
+      for (const f of a.frames) args.push(f.text);
+    }
+    if (appends.length === 0) return [];
+    return replyArray(await appendNumberedManyScript.run(this.redis, keys, args), 'appendNumberedMany').map(appendResult);
   }
 
   /**
@@ -367,6 +387,19 @@ export class SessionLog {
     const k = this.keys(sid);
     return [k.state, k.out, k.rooms, k.inbox, allSessions(this.prefix)];
   }
+}
+
+function checkConsecutive(frames: readonly LoggedFrame[]): void {
+  if (frames.length === 0) throw new RangeError('appendNumbered needs at least one frame');
+  frames.forEach((f, i) => {
+    if (f.id !== frames[0]!.id + i) throw new RangeError(`frame ids must be consecutive: ${frames.map((g) => g.id).join(',')}`);
+  });
+}
+
+function appendResult(reply: unknown): AppendNumberedResult {
+  const r = replyArray(reply, 'appendNumbered');
+  const outcome = replyText(r[0], 'appendNumbered') as AppendNumberedResult['outcome'];
+  return outcome === 'gone' ? { outcome } : { outcome, nextId: replyInt(r[1], 'appendNumbered') };
 }
 
 function positiveInt(value: number, name: string): string {
