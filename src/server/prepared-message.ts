@@ -1,5 +1,6 @@
 import { encodeFrame, utf8Length } from '../protocol/codec';
 import type { MessageFrame } from '../protocol/frames';
+import type { FrameTemplate } from './session-journal';
 
 const PREFIX = '{"t":"msg","id":';
 
@@ -8,8 +9,8 @@ const PREFIX = '{"t":"msg","id":';
  * which comes out exactly as `encodeFrame` would give it.
  */
 export class PreparedMessage {
-  /** The text after the id. */
-  private readonly suffix: string;
+  /** The text around the id; one object for every session, so a journal can write it once. */
+  readonly template: FrameTemplate;
   /** UTF-8 bytes of the text without the id's digits. */
   private readonly baseBytes: number;
 
@@ -18,7 +19,7 @@ export class PreparedMessage {
     readonly data: unknown,
   ) {
     const text = encodeFrame(this.frame(0));
-    this.suffix = text.slice(PREFIX.length + 1);
+    this.template = { prefix: PREFIX, suffix: text.slice(PREFIX.length + 1) };
     this.baseBytes = utf8Length(text) - 1;
   }
 
@@ -27,7 +28,7 @@ export class PreparedMessage {
   }
 
   text(id: number): string {
-    return `${PREFIX}${id}${this.suffix}`;
+    return `${PREFIX}${id}${this.template.suffix}`;
   }
 
   /** UTF-8 bytes of `text(id)` (the id's digits are ASCII). */

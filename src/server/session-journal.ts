@@ -1,5 +1,11 @@
 import type { SequencedFrame } from '../protocol/frames';
 
+/** A frame text written as `prefix + id + suffix`, one object shared by the frames of every session it reaches. */
+export interface FrameTemplate {
+  prefix: string;
+  suffix: string;
+}
+
 /** A session as written down: enough for another process (or this one after a restart) to carry it on. */
 export interface SessionSnapshot {
   id: string;
@@ -27,7 +33,8 @@ export interface SessionSnapshot {
  */
 export interface SessionJournal {
   created(snapshot: Pick<SessionSnapshot, 'id' | 'secret' | 'auth' | 'busPosition'>): void;
-  appended(sid: string, frame: SequencedFrame, text: string): void;
+  /** `template`: the text is its prefix, the frame id and its suffix (a fanned-out event; the journal may share it). */
+  appended(sid: string, frame: SequencedFrame, text: string, template?: FrameTemplate): void;
   acked(sid: string, id: number): void;
   /**
    * Records client frame `seq` as accepted. Resolves true when recorded by this call, false when the store already had

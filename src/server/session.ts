@@ -5,7 +5,7 @@ import type { BusMessage, BusTarget } from './bus';
 import type { Logger } from './options';
 import type { PreparedMessage } from './prepared-message';
 import { ReplayBuffer } from './replay-buffer';
-import type { SessionJournal, SessionSnapshot } from './session-journal';
+import type { FrameTemplate, SessionJournal, SessionSnapshot } from './session-journal';
 
 /** One live connection of a session, as a transport handler implements it. */
 export interface Connection {
@@ -185,7 +185,7 @@ export class Session {
     // A copy let go hands nothing over from the bus: whoever carries the session next reads the bus itself.
     if (this.ended) return;
     const id = this.nextId;
-    this.sendSequenced(message.frame(id), message.text(id), message.bytes(id));
+    this.sendSequenced(message.frame(id), message.text(id), message.bytes(id), message.template);
   }
 
   /** Sends to every other session. */
@@ -408,7 +408,7 @@ export class Session {
   }
 
   /** `text` and `bytes` when already encoded (then `frame.id` must be the next id). */
-  private sendSequenced(frame: SequencedFrame, encoded?: string, bytes?: number): void {
+  private sendSequenced(frame: SequencedFrame, encoded?: string, bytes?: number, template?: FrameTemplate): void {
     if (this.released && this.endedReason === null) {
       // Let go: whatever still wants out (a reply of a handler that was running) goes to the next carrier.
       this.hooks.journal?.handOver(this.id, frame);
@@ -423,7 +423,7 @@ export class Session {
       this.conn?.send(frame, text);
       return;
     }
-    journal.appended(this.id, frame, text);
+    journal.appended(this.id, frame, text, template);
     const conn = this.conn;
     // A connection that replaces this one gets the frame by replay.
     this.afterDurable(() => {

@@ -195,7 +195,7 @@ describe('ack', () => {
 
     expect(await log.ack(sid, 3)).toBe(3);
     expect(await log.load(sid)).toMatchObject({ acked: 3, firstId: 4, held: 2, bytes: bytesOf(texts.slice(3)) });
-    expect(Number(await client.sendCommand(['XLEN', log.keys(sid).out]))).toBe(2);
+    expect(Number(await client.sendCommand(['LLEN', log.keys(sid).out]))).toBe(2);
 
     expect(await log.ack(sid, 2)).toBe(3); // never backwards
     expect(await log.ack(sid, 1000)).toBe(5); // never past the last id assigned

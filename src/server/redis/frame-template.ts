@@ -1,13 +1,10 @@
 import type { MessageFrame, ReplyFrame } from '../../protocol/frames';
+import type { FrameTemplate } from '../session-journal';
+
+export type { FrameTemplate };
 
 /** A sequenced frame before Redis numbers it. */
 export type UnnumberedFrame = Omit<MessageFrame, 'id'> | Omit<ReplyFrame, 'id'>;
-
-/** A frame's JSON split around its id, so a script can write `prefix .. id .. suffix` once it has assigned the id. */
-export interface FrameTemplate {
-  prefix: string;
-  suffix: string;
-}
 
 /**
  * The text is what `encodeFrame` gives for the numbered frame: `t` first, then `id`, then the other fields in the

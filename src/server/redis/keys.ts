@@ -5,7 +5,7 @@
 export interface SessionKeys {
   /** HASH: secret, positions, owner; see SessionLog. */
   readonly state: string;
-  /** STREAM of unacknowledged sequenced frames, entry id `${id}-0`. */
+  /** LIST of the unacknowledged sequenced frames' JSON, oldest first (frame `firstId` at index 0). */
   readonly out: string;
   /** SET of the session's rooms. */
   readonly rooms: string;

@@ -1,8 +1,8 @@
 import type { ClientFrame, SequencedFrame } from '../../protocol/frames';
 import type { AdapterEvents, AdapterSettings, PollReply } from '../adapter';
-import { SessionMovedError, type SessionJournal, type SessionSnapshot } from '../session-journal';
+import { SessionMovedError, type FrameTemplate, type SessionJournal, type SessionSnapshot } from '../session-journal';
 import type { RedisCommands } from './redis-commands';
-import { AppendGroup } from './append-group';
+import { WriteGroup } from './write-group';
 import { SessionLog, type LoggedFrame } from './session-log';
 
 /** How many held frames one read brings back while restoring a session (reads stay bounded). */
@@ -39,6 +39,8 @@ type Origin = 'own' | 'inbox' | 'bus';
 interface Batch {
   frames: LoggedFrame[];
   origins: Origin[];
+  /** What `durable` answers while the batch waits for the end of the turn: one promise per batch, not per frame. */
+  durable?: Promise<void>;
 }
 
 /**
@@ -59,7 +61,7 @@ export class RedisJournal implements SessionJournal {
   /** The bus position each session has taken events up to, recorded with its next write. */
   private readonly positions = new Map<string, string>();
   private readonly refresh: NodeJS.Timeout;
-  private readonly appends: AppendGroup;
+  private readonly writes: WriteGroup;
 
   constructor(
     redis: RedisCommands,
@@ -68,7 +70,7 @@ export class RedisJournal implements SessionJournal {
     keyPrefix?: string,
   ) {
     this.log = new SessionLog(redis, keyPrefix === undefined ? {} : { keyPrefix });
-    this.appends = new AppendGroup(this.log, settings.replayLimits);
+    this.writes = new WriteGroup(this.log, settings.replayLimits);
     // A held session's keys live `2 × grace` and are renewed every `grace / 2`: a node that dies leaves them to
     // expire like a session nobody resumed.
     // The renewal also records how far along the bus the session is, so a next carrier's catch-up reads little.
@@ -95,14 +97,15 @@ export class RedisJournal implements SessionJournal {
     });
   }
 
-  appended(sid: string, frame: SequencedFrame, text: string): void {
+  appended(sid: string, frame: SequencedFrame, text: string, template?: FrameTemplate): void {
+    const logged = { id: frame.id, text, template };
     const batch = this.pending.get(sid);
     if (batch) {
-      batch.frames.push({ id: frame.id, text });
+      batch.frames.push(logged);
       batch.origins.push('own');
       return;
     }
-    this.pending.set(sid, { frames: [{ id: frame.id, text }], origins: ['own'] });
+    this.pending.set(sid, { frames: [logged], origins: ['own'] });
     queueMicrotask(() => this.writeFrames(sid));
   }
 
@@ -147,7 +150,7 @@ export class RedisJournal implements SessionJournal {
 
   acked(sid: string, id: number): void {
     this.writeFrames(sid); // an ack may trim frames of this very turn
-    this.write(sid, () => this.log.ack(sid, id));
+    this.write(sid, () => this.writes.ack(sid, id));
   }
 
   accepted(sid: string, seq: number): Promise<boolean> {
@@ -204,7 +207,8 @@ export class RedisJournal implements SessionJournal {
   durable(sid: string): Promise<void> {
     // Frames of this turn are written at its end, as one batch (with the inbox entries they number): wait for that
     // rather than split the batch.
-    if (this.pending.has(sid)) return new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => this.durable(sid));
+    const batch = this.pending.get(sid);
+    if (batch) return (batch.durable ??= new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => this.durable(sid)));
     return this.tails.get(sid) ?? Promise.resolve();
   }
 
@@ -256,7 +260,7 @@ export class RedisJournal implements SessionJournal {
     const cid = this.claims.get(sid);
     const position = this.positions.get(sid);
     this.write(sid, async () => {
-      const r = await this.appends.append({ sid, frames, cid, drained, busPosition: position });
+      const r = await this.writes.append({ sid, frames, cid, drained, busPosition: position });
       if (r.outcome === 'ok') return;
       // Another process carries the session now: what this copy emitted goes to it through the inbox (drained
       // entries are still there, bus events it reads from the bus), so nothing the app sent is lost; then this

@@ -1,8 +1,9 @@
 import { LuaScript } from './lua-script';
 
 // The Lua run by SessionLog. Each is one round trip and atomic: Redis runs a script to the end before any other
-// command. State fields are those of SessionLog's `state` hash. Invariant kept by every script: the `out` stream
-// holds exactly the ids firstId..nextId, so its length is nextId - firstId + 1 and `bytes` is the sum of their texts.
+// command. State fields are those of SessionLog's `state` hash. Invariant kept by every script: the `out` list
+// holds exactly the frames firstId..nextId in order (frame id = firstId + index), so its length is
+// nextId - firstId + 1 and `bytes` is the sum of their texts.
 // Lua's `#` is a byte length, and the texts arrive as UTF-8, so `bytes` counts UTF-8 bytes like ReplayBuffer does.
 // Ids are formatted with %d: Lua 5.1 prints large numbers in exponent form otherwise.
 
@@ -29,27 +30,28 @@ return 1
  */
 const logFrames = `
 local function logFrames(st, out, texts, id, bytes, firstId, maxMessages, maxBytes)
-  for _, text in ipairs(texts) do
-    id = id + 1
-    redis.call('XADD', out, string.format('%d-0', id), 'f', text)
-    bytes = bytes + #text
-  end
+  for i = 1, #texts do bytes = bytes + #texts[i] end
+  -- One RPUSH per thousand frames (unpack's stack bound), not one command per frame.
+  for i = 1, #texts, 1000 do redis.call('RPUSH', out, unpack(texts, i, math.min(i + 999, #texts))) end
+  id = id + #texts
   while id >= firstId and (id - firstId + 1 > maxMessages or bytes > maxBytes) do
-    local oldest = redis.call('XRANGE', out, '-', '+', 'COUNT', 64)
+    local oldest = redis.call('LRANGE', out, 0, 63)
     if #oldest == 0 then
-      -- Only if the stream was lost behind our back: count everything as dropped rather than loop.
+      -- Only if the list was lost behind our back: count everything as dropped rather than loop.
       firstId, bytes = id + 1, 0
       break
     end
-    for _, e in ipairs(oldest) do
+    local dropped = 0
+    for _, text in ipairs(oldest) do
       if id - firstId + 1 <= maxMessages and bytes <= maxBytes then break end
-      bytes = bytes - #e[2][2]
-      firstId = tonumber(string.match(e[1], '^%d+')) + 1
+      bytes = bytes - #text
+      firstId = firstId + 1
+      dropped = dropped + 1
     end
-    redis.call('XTRIM', out, 'MINID', string.format('%d', firstId))
+    redis.call('LTRIM', out, dropped, -1)
   end
   redis.call('HSET', st, 'nextId', id, 'bytes', bytes, 'firstId', firstId)
-  -- XADD made the stream if it was missing; it lives and dies with the state hash.
+  -- RPUSH made the list if it was missing; it lives and dies with the state hash.
   local ttl = redis.call('PTTL', st)
   if ttl > 0 then redis.call('PEXPIRE', out, ttl) end
   return firstId
@@ -72,6 +74,26 @@ local firstId = logFrames(KEYS[1], KEYS[2], texts, nextId, tonumber(f[2]), tonum
 return {nextId + 1, firstId}
 `,
 );
+
+/** Lua shared by both acks: trims what the client has, up to `id` → acked after it, or -1 when the session is gone. */
+const ackOne = `
+local function ackOne(st, out, id)
+  local f = redis.call('HMGET', st, 'nextId', 'acked', 'bytes', 'firstId')
+  if not f[1] then return -1 end
+  local nextId, acked, bytes, firstId = tonumber(f[1]), tonumber(f[2]), tonumber(f[3]), tonumber(f[4])
+  local upto = math.min(id, nextId)
+  if upto <= acked then return acked end
+  acked = upto
+  if firstId <= acked then
+    local n = acked - firstId + 1
+    for _, text in ipairs(redis.call('LRANGE', out, 0, n - 1)) do bytes = bytes - #text end
+    redis.call('LTRIM', out, n, -1)
+    firstId = acked + 1
+  end
+  redis.call('HSET', st, 'acked', acked, 'bytes', bytes, 'firstId', firstId)
+  return acked
+end
+`;
 
 /** Lua shared by both appendNumbered scripts: one session's frames, checked and logged; → {outcome, nextId}. */
 const appendNumbered = `${logFrames}
@@ -104,25 +126,51 @@ return appendNumbered(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[1]), tonumber(ARG
 );
 
 /**
- * appendNumbered for several sessions at once (the frames every session of a node numbered in one turn): KEYS state,
- * out, inbox of each session in turn. ARGV maxMessages, maxBytes, then per session: cid or '', first id, drained,
- * bus position or '', how many frames, the frames' texts. → one {outcome, nextId} per session, as appendNumbered.
+ * Writes of several sessions at once (what every session of a node wrote in one turn): KEYS state, out, inbox of
+ * each write's session. ARGV maxMessages, maxBytes, how many frame templates, a prefix and suffix per template, then
+ * per write either `k`, id (an ack, as ackScript) or `a`, cid or '', first id, drained, bus position or '', spec,
+ * how many inline texts, those texts (an append, as appendNumberedScript). The spec lists the frames in order, comma
+ * separated: `i` for the next inline text, or a template's index (the text is its prefix, the frame id, its suffix:
+ * a fanned-out event crosses the wire once, not once per session). → per write {outcome, nextId} for an append,
+ * {'acked', acked} for an ack.
  */
-export const appendNumberedManyScript = new LuaScript(
-  'appendNumberedMany',
-  `${appendNumbered}
+export const writeManyScript = new LuaScript(
+  'writeMany',
+  `${appendNumbered}${ackOne}
 local maxMessages, maxBytes = tonumber(ARGV[1]), tonumber(ARGV[2])
-local results, a = {}, 3
+local templates, a = {}, 4
+for i = 1, tonumber(ARGV[3]) do
+  templates[i] = {ARGV[a], ARGV[a + 1]}
+  a = a + 2
+end
+local results = {}
 for s = 1, #KEYS / 3 do
-  local count = tonumber(ARGV[a + 4])
-  local texts = {}
-  for i = 1, count do texts[i] = ARGV[a + 4 + i] end
-  results[s] = appendNumbered(KEYS[s * 3 - 2], KEYS[s * 3 - 1], KEYS[s * 3], maxMessages, maxBytes, ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3], texts)
-  a = a + 5 + count
+  local st, out, inbox = KEYS[s * 3 - 2], KEYS[s * 3 - 1], KEYS[s * 3]
+  if ARGV[a] == 'k' then
+    results[s] = {'acked', ackOne(st, out, tonumber(ARGV[a + 1]))}
+    a = a + 2
+  else
+    local cid, first, drained, position, spec, inline = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5], tonumber(ARGV[a + 6])
+    a = a + 7
+    local texts, id, k = {}, first, 0
+    for item in string.gmatch(spec, '[^,]+') do
+      if item == 'i' then
+        texts[#texts + 1] = ARGV[a + k]
+        k = k + 1
+      else
+        local t = templates[tonumber(item) + 1]
+        texts[#texts + 1] = t[1] .. string.format('%d', id) .. t[2]
+      end
+      id = id + 1
+    end
+    a = a + inline
+    results[s] = appendNumbered(st, out, inbox, maxMessages, maxBytes, cid, first, drained, position, texts)
+  end
 end
 return results
 `,
 );
+
 
 /**
  * KEYS state, out. ARGV id. → acked after this ack, or -1 when the session is gone. Trims the frames now
@@ -130,21 +178,8 @@ return results
  */
 export const ackScript = new LuaScript(
   'ack',
-  `
-local st, out = KEYS[1], KEYS[2]
-local f = redis.call('HMGET', st, 'nextId', 'acked', 'bytes', 'firstId')
-if not f[1] then return -1 end
-local nextId, acked, bytes, firstId = tonumber(f[1]), tonumber(f[2]), tonumber(f[3]), tonumber(f[4])
-local upto = math.min(tonumber(ARGV[1]), nextId)
-if upto <= acked then return acked end
-acked = upto
-if firstId <= acked then
-  for _, e in ipairs(redis.call('XRANGE', out, '-', string.format('%d-0', acked))) do bytes = bytes - #e[2][2] end
-  redis.call('XTRIM', out, 'MINID', string.format('%d', acked + 1))
-  firstId = acked + 1
-end
-redis.call('HSET', st, 'acked', acked, 'bytes', bytes, 'firstId', firstId)
-return acked
+  `${ackOne}
+return ackOne(KEYS[1], KEYS[2], tonumber(ARGV[1]))
 `,
 );
 
@@ -160,9 +195,10 @@ if not f[1] then return {} end
 local res = {tonumber(f[1]), tonumber(f[2])}
 local from = tonumber(ARGV[1]) + 1
 if from < res[2] then return res end
-for _, e in ipairs(redis.call('XRANGE', KEYS[2], string.format('%d-0', from), '+', 'COUNT', ARGV[2])) do
-  res[#res + 1] = tonumber(string.match(e[1], '^%d+'))
-  res[#res + 1] = e[2][2]
+local start = from - res[2]
+for i, text in ipairs(redis.call('LRANGE', KEYS[2], start, start + tonumber(ARGV[2]) - 1)) do
+  res[#res + 1] = from + i - 1
+  res[#res + 1] = text
 end
 return res
 `,

@@ -4,7 +4,6 @@ import { replyArray, replyInt, replyText, type RedisCommands } from './redis-com
 import {
   acceptScript,
   ackScript,
-  appendNumberedManyScript,
   appendNumberedScript,
   appendScript,
   clearOwnerScript,
@@ -17,7 +16,9 @@ import {
   readAfterScript,
   setOwnerScript,
   touchScript,
+  writeManyScript,
 } from './scripts';
+import type { FrameTemplate } from '../session-journal';
 
 export interface SessionLogOptions {
   /** Prepended to every key. Default `rf:`. */
@@ -62,6 +63,8 @@ export interface SessionLogState {
 export interface LoggedFrame {
   id: number;
   text: string;
+  /** The text is `prefix + id + suffix` of this template, shared with other sessions' frames: sent once per write. */
+  template?: FrameTemplate | undefined;
 }
 
 export interface ReadAfterResult {
@@ -90,14 +93,13 @@ export type AppendNumberedResult =
   | { outcome: 'ok' | 'conflict' | 'not_owner'; nextId: number }
   | { outcome: 'gone' };
 
-/** One session's part of `appendNumberedMany`: the arguments of `appendNumbered`. */
-export interface NumberedAppend {
-  sid: string;
-  frames: readonly LoggedFrame[];
-  cid?: string | undefined;
-  drained?: number;
-  busPosition?: string | undefined;
-}
+/** One write of `writeMany`: the arguments of `appendNumbered`, or of `ack`. */
+export type SessionWrite =
+  | { kind: 'append'; sid: string; frames: readonly LoggedFrame[]; cid?: string | undefined; drained?: number; busPosition?: string | undefined }
+  | { kind: 'ack'; sid: string; id: number };
+
+/** `acked`: the ack's result (-1: the session is gone). */
+export type SessionWriteResult = AppendNumberedResult | { outcome: 'acked'; acked: number };
 
 export interface Owner {
   nodeId: string;
@@ -121,7 +123,7 @@ const STATE_FIELDS = ['secret', 'auth', 'nextId', 'acked', 'accepted', 'bytes', 
  * more). Keys of a session (all tagged `{sid}`, all expiring together):
  *
  * - `rf:{sid}:state` HASH: secret, auth, nextId, acked, accepted, bytes, firstId, owner, cid, ended, bus (position).
- * - `rf:{sid}:out` STREAM: the frames not yet acknowledged, entry `${id}-0`, field `f` = the frame's JSON.
+ * - `rf:{sid}:out` LIST: the JSON of the frames not yet acknowledged, oldest first (frame firstId at index 0).
  * - `rf:{sid}:rooms` SET of room names; `rf:room:{room}` SET of session ids, for fan-out.
  *
  * Frames are numbered either here (`append`: the script takes the next id, whichever node calls) or by the node
@@ -216,19 +218,45 @@ export class SessionLog {
     return appendResult(await appendNumberedScript.run(this.redis, [k.state, k.out, k.inbox], args));
   }
 
-  /** appendNumbered for several sessions in one round trip (each all or nothing on its own); results in order. */
-  async appendNumberedMany(appends: readonly NumberedAppend[], limits: ReplayLimits): Promise<AppendNumberedResult[]> {
+  /**
+   * Appends (as appendNumbered) and acks (as ack) of several sessions in one round trip, in order, each all or
+   * nothing on its own. A template shared by several frames crosses the wire once.
+   */
+  async writeMany(writes: readonly SessionWrite[], limits: ReplayLimits): Promise<SessionWriteResult[]> {
+    if (writes.length === 0) return [];
     const keys: string[] = [];
-    const args = [positiveInt(limits.maxMessages, 'maxMessages'), positiveInt(limits.maxBytes, 'maxBytes')];
-    for (const a of appends) {
-      checkConsecutive(a.frames);
-      const k = this.keys(a.sid);
+    const templates = new Map<FrameTemplate, number>();
+    const body: string[] = [];
+    for (const w of writes) {
+      const k = this.keys(w.sid);
       keys.push(k.state, k.out, k.inbox);
-      args.push(a.cid ?? '', positiveInt(a.frames[0]!.id, 'id'), nonNegativeInt(a.drained ?? 0, 'drained'), a.busPosition ?? '', String(a.frames.length));
-      for (const f of a.frames) args.push(f.text);
+      if (w.kind === 'ack') {
+        body.push('k', nonNegativeInt(w.id, 'id'));
+        continue;
+      }
+      checkConsecutive(w.frames);
+      const spec: string[] = [];
+      const inline: string[] = [];
+      for (const f of w.frames) {
+        if (!f.template) {
+          spec.push('i');
+          inline.push(f.text);
+          continue;
+        }
+        let index = templates.get(f.template);
+        if (index === undefined) templates.set(f.template, (index = templates.size));
+        spec.push(String(index));
+      }
+      body.push('a', w.cid ?? '', positiveInt(w.frames[0]!.id, 'id'), nonNegativeInt(w.drained ?? 0, 'drained'), w.busPosition ?? '', spec.join(','), String(inline.length), ...inline);
     }
-    if (appends.length === 0) return [];
-    return replyArray(await appendNumberedManyScript.run(this.redis, keys, args), 'appendNumberedMany').map(appendResult);
+    const args = [positiveInt(limits.maxMessages, 'maxMessages'), positiveInt(limits.maxBytes, 'maxBytes'), String(templates.size)];
+    for (const t of templates.keys()) args.push(t.prefix, t.suffix);
+    for (const b of body) args.push(b);
+    const reply = replyArray(await writeManyScript.run(this.redis, keys, args), 'writeMany');
+    return reply.map((r) => {
+      const [outcome, n] = replyArray(r, 'writeMany');
+      return replyText(outcome, 'writeMany') === 'acked' ? { outcome: 'acked', acked: replyInt(n, 'writeMany') } : appendResult(r);
+    });
   }
 
   /**
