@@ -33,8 +33,12 @@ export interface SessionSnapshot {
  */
 export interface SessionJournal {
   created(snapshot: Pick<SessionSnapshot, 'id' | 'secret' | 'auth' | 'busPosition'>): void;
-  /** `template`: the text is its prefix, the frame id and its suffix (a fanned-out event; the journal may share it). */
-  appended(sid: string, frame: SequencedFrame, text: string, template?: FrameTemplate): void;
+  /**
+   * `fannedOut`: the frame is an event from the bus, its text the template's prefix, the frame id and its suffix (one
+   * template for every session it reaches, so a journal can write it once). Such frames are never handed over:
+   * whoever carries the session next reads them from the bus.
+   */
+  appended(sid: string, frame: SequencedFrame, text: string, fannedOut?: FrameTemplate): void;
   acked(sid: string, id: number): void;
   /**
    * Records client frame `seq` as accepted. Resolves true when recorded by this call, false when the store already had
@@ -64,11 +68,10 @@ export interface SessionJournal {
   /** Up to `count` events other processes sent the session, oldest first (JSON of unnumbered `msg`/`reply` frames). */
   readInbox(sid: string, count: number): Promise<string[]>;
   /**
-   * With a bus that has positions: the session has taken bus events up to `position`, the last `count` frames
-   * appended numbering them. Recorded with its next write; those frames are never handed over (whoever carries the
-   * session next reads them from the bus).
+   * With a bus that has positions: where to read how far along the bus a session is (its `busPosition`), recorded
+   * with each of its writes. Called once by the server.
    */
-  busRead?(sid: string, position: string, count: number): void;
+  readPositions?(positionOf: (sid: string) => string | undefined): void;
   /** This process let its copy of the session go (another carries it, or it will be restored): forget it here. */
   dropped?(sid: string): void;
   /** Resolves once every write issued so far for `sid` is durable; rejects if one failed. */

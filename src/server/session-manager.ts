@@ -56,7 +56,9 @@ export class SessionManager {
     },
     /** Where sessions are written as they change (an adapter); without one, sessions live in memory only. */
     private readonly journal?: SessionJournal,
-  ) {}
+  ) {
+    journal?.readPositions?.((sid) => this.store.get(sid)?.busPosition);
+  }
 
   /**
    * With a journal, brings back a session this process does not hold (it was carried by a process that restarted
@@ -345,9 +347,7 @@ export class SessionManager {
       if (s.busPosition !== undefined && s.busPosition >= position) return;
       s.busPosition = position;
     }
-    const before = s.lastFrameId;
     if (s.id !== target.except && (!target.rooms || target.rooms.some((r) => s.inRoom(r)))) s.emitPrepared(message);
-    if (position !== undefined) this.journal?.busRead?.(s.id, position, s.lastFrameId - before);
   }
 
   /** The bus lost events before this process read them: every session here may lack some, so all are let go. */

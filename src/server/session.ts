@@ -100,6 +100,9 @@ export class Session {
   busPosition: string | undefined;
   /** Restored and being handed the bus events it missed: live ones wait until it has caught up. */
   catchingUp = false;
+  /** The journal's last answer to `durable`, and what waits for it (see afterDurable). */
+  private lastDurable: Promise<void> | undefined;
+  private durableGroup: (() => void)[] = [];
 
   constructor(
     private readonly hooks: SessionHooks,
@@ -275,7 +278,21 @@ export class Session {
   afterDurable(send: () => void): void {
     const journal = this.hooks.journal;
     if (!journal) return send();
-    journal.durable(this.id).then(send, (err: unknown) => this.hooks.onJournalFailure?.(this, err));
+    // The journal answers the same promise for everything written in one turn: one reaction per turn, not per frame.
+    const durable = journal.durable(this.id);
+    if (durable === this.lastDurable) {
+      this.durableGroup.push(send);
+      return;
+    }
+    const group = [send];
+    this.lastDurable = durable;
+    this.durableGroup = group;
+    durable.then(
+      () => {
+        for (const f of group) f();
+      },
+      (err: unknown) => this.hooks.onJournalFailure?.(this, err),
+    );
   }
 
   /** Resolves true once durable, false if the journal failed (the session is being let go then). */

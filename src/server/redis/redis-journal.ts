@@ -58,8 +58,8 @@ export class RedisJournal implements SessionJournal {
   private readonly claims = new Map<string, string>();
   /** Sessions a connection holds: their keys are kept alive past the grace period until it goes. */
   private readonly holding = new Set<string>();
-  /** The bus position each session has taken events up to, recorded with its next write. */
-  private readonly positions = new Map<string, string>();
+  /** How far along the bus a session is (the server's sessions know), recorded with each write. */
+  private positionOf: (sid: string) => string | undefined = () => undefined;
   private readonly refresh: NodeJS.Timeout;
   private readonly writes: WriteGroup;
 
@@ -77,7 +77,7 @@ export class RedisJournal implements SessionJournal {
     this.refresh = setInterval(() => {
       for (const sid of this.holding) {
         this.writeFrames(sid); // the position covers frames of this batch: they go first
-        const position = this.positions.get(sid) ?? '';
+        const position = this.positionOf(sid) ?? '';
         const cid = this.claims.get(sid) ?? '';
         this.write(sid, () => this.log.touch(sid, this.holdTtl, position, cid));
       }
@@ -91,21 +91,21 @@ export class RedisJournal implements SessionJournal {
 
   created(s: Pick<SessionSnapshot, 'id' | 'secret' | 'auth' | 'busPosition'>): void {
     this.tails.delete(s.id);
-    if (s.busPosition !== undefined) this.positions.set(s.id, s.busPosition);
     this.write(s.id, async () => {
       if (!(await this.log.create(s.id, s.secret, this.settings.sessionGraceMs, s.auth, s.busPosition))) throw new Error(`session id ${s.id} already taken`);
     });
   }
 
-  appended(sid: string, frame: SequencedFrame, text: string, template?: FrameTemplate): void {
-    const logged = { id: frame.id, text, template };
+  appended(sid: string, frame: SequencedFrame, text: string, fannedOut?: FrameTemplate): void {
+    const logged = { id: frame.id, text, template: fannedOut };
+    const origin: Origin = fannedOut ? 'bus' : 'own';
     const batch = this.pending.get(sid);
     if (batch) {
       batch.frames.push(logged);
-      batch.origins.push('own');
+      batch.origins.push(origin);
       return;
     }
-    this.pending.set(sid, { frames: [logged], origins: ['own'] });
+    this.pending.set(sid, { frames: [logged], origins: [origin] });
     queueMicrotask(() => this.writeFrames(sid));
   }
 
@@ -113,15 +113,13 @@ export class RedisJournal implements SessionJournal {
     this.mark(sid, count, 'inbox');
   }
 
-  busRead(sid: string, position: string, count: number): void {
-    this.positions.set(sid, position);
-    this.mark(sid, count, 'bus');
+  readPositions(positionOf: (sid: string) => string | undefined): void {
+    this.positionOf = positionOf;
   }
 
   dropped(sid: string): void {
     this.holding.delete(sid);
     this.claims.delete(sid);
-    this.positions.delete(sid);
   }
 
   /** The last `count` frames of this turn's batch came from `origin`. */
@@ -258,7 +256,7 @@ export class RedisJournal implements SessionJournal {
     const { frames, origins } = batch;
     const drained = origins.filter((o) => o === 'inbox').length;
     const cid = this.claims.get(sid);
-    const position = this.positions.get(sid);
+    const position = this.positionOf(sid);
     this.write(sid, async () => {
       const r = await this.writes.append({ sid, frames, cid, drained, busPosition: position });
       if (r.outcome === 'ok') return;

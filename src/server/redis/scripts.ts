@@ -127,44 +127,34 @@ return appendNumbered(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[1]), tonumber(ARG
 
 /**
  * Writes of several sessions at once (what every session of a node wrote in one turn): KEYS state, out, inbox of
- * each write's session. ARGV maxMessages, maxBytes, how many frame templates, a prefix and suffix per template, then
- * per write either `k`, id (an ack, as ackScript) or `a`, cid or '', first id, drained, bus position or '', spec,
- * how many inline texts, those texts (an append, as appendNumberedScript). The spec lists the frames in order, comma
- * separated: `i` for the next inline text, or a template's index (the text is its prefix, the frame id, its suffix:
- * a fanned-out event crosses the wire once, not once per session). → per write {outcome, nextId} for an append,
- * {'acked', acked} for an ack.
+ * each write's session. ARGV maxMessages, maxBytes, then JSON `{"t": [[prefix, suffix], …], "w": [write, …]}` (one
+ * argument, decoded by Redis's cjson: thousands of small arguments cost more to send than one). A write is
+ * `["k", id]` (an ack, as ackScript) or `["a", cid or '', first id, drained, bus position or '', frames]` (an append,
+ * as appendNumberedScript), each frame either its text or the index of a template (the text is the template's
+ * prefix, the frame id and its suffix: a fanned-out event crosses the wire once, not once per session). → per write
+ * {outcome, nextId} for an append, {'acked', acked} for an ack.
  */
 export const writeManyScript = new LuaScript(
   'writeMany',
   `${appendNumbered}${ackOne}
 local maxMessages, maxBytes = tonumber(ARGV[1]), tonumber(ARGV[2])
-local templates, a = {}, 4
-for i = 1, tonumber(ARGV[3]) do
-  templates[i] = {ARGV[a], ARGV[a + 1]}
-  a = a + 2
-end
-local results = {}
-for s = 1, #KEYS / 3 do
+local body = cjson.decode(ARGV[3])
+local templates, results = body.t, {}
+for s, w in ipairs(body.w) do
   local st, out, inbox = KEYS[s * 3 - 2], KEYS[s * 3 - 1], KEYS[s * 3]
-  if ARGV[a] == 'k' then
-    results[s] = {'acked', ackOne(st, out, tonumber(ARGV[a + 1]))}
-    a = a + 2
+  if w[1] == 'k' then
+    results[s] = {'acked', ackOne(st, out, w[2])}
   else
-    local cid, first, drained, position, spec, inline = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5], tonumber(ARGV[a + 6])
-    a = a + 7
-    local texts, id, k = {}, first, 0
-    for item in string.gmatch(spec, '[^,]+') do
-      if item == 'i' then
-        texts[#texts + 1] = ARGV[a + k]
-        k = k + 1
+    local first, texts = w[3], {}
+    for i, f in ipairs(w[6]) do
+      if type(f) == 'string' then
+        texts[i] = f
       else
-        local t = templates[tonumber(item) + 1]
-        texts[#texts + 1] = t[1] .. string.format('%d', id) .. t[2]
+        local t = templates[f + 1]
+        texts[i] = t[1] .. string.format('%d', first + i - 1) .. t[2]
       end
-      id = id + 1
     end
-    a = a + inline
-    results[s] = appendNumbered(st, out, inbox, maxMessages, maxBytes, cid, first, drained, position, texts)
+    results[s] = appendNumbered(st, out, inbox, maxMessages, maxBytes, w[2], first, w[4], w[5], texts)
   end
 end
 return results

@@ -226,32 +226,25 @@ export class SessionLog {
     if (writes.length === 0) return [];
     const keys: string[] = [];
     const templates = new Map<FrameTemplate, number>();
-    const body: string[] = [];
+    const body: unknown[] = [];
     for (const w of writes) {
       const k = this.keys(w.sid);
       keys.push(k.state, k.out, k.inbox);
       if (w.kind === 'ack') {
-        body.push('k', nonNegativeInt(w.id, 'id'));
+        body.push(['k', Number(nonNegativeInt(w.id, 'id'))]);
         continue;
       }
       checkConsecutive(w.frames);
-      const spec: string[] = [];
-      const inline: string[] = [];
-      for (const f of w.frames) {
-        if (!f.template) {
-          spec.push('i');
-          inline.push(f.text);
-          continue;
-        }
+      const frames = w.frames.map((f) => {
+        if (!f.template) return f.text;
         let index = templates.get(f.template);
         if (index === undefined) templates.set(f.template, (index = templates.size));
-        spec.push(String(index));
-      }
-      body.push('a', w.cid ?? '', positiveInt(w.frames[0]!.id, 'id'), nonNegativeInt(w.drained ?? 0, 'drained'), w.busPosition ?? '', spec.join(','), String(inline.length), ...inline);
+        return index;
+      });
+      body.push(['a', w.cid ?? '', w.frames[0]!.id, Number(nonNegativeInt(w.drained ?? 0, 'drained')), w.busPosition ?? '', frames]);
     }
-    const args = [positiveInt(limits.maxMessages, 'maxMessages'), positiveInt(limits.maxBytes, 'maxBytes'), String(templates.size)];
-    for (const t of templates.keys()) args.push(t.prefix, t.suffix);
-    for (const b of body) args.push(b);
+    const json = JSON.stringify({ t: [...templates.keys()].map((t) => [t.prefix, t.suffix]), w: body });
+    const args = [positiveInt(limits.maxMessages, 'maxMessages'), positiveInt(limits.maxBytes, 'maxBytes'), json];
     const reply = replyArray(await writeManyScript.run(this.redis, keys, args), 'writeMany');
     return reply.map((r) => {
       const [outcome, n] = replyArray(r, 'writeMany');
