@@ -117,7 +117,8 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
   return {
     open(settings, events) {
       logger = settings.logger;
-      journal = new RedisJournal(redis, settings, link, prefix);
+      const written = (journal = new RedisJournal(redis, settings, link, prefix));
+      streamBus.paceBy(() => written.settled());
       const log = new SessionLog(redis, { keyPrefix: prefix });
       const fwd = (forwarder = new Forwarder(log, link, settings.heartbeatMs + 5000));
       onMessage = (m) => {

@@ -236,6 +236,12 @@ export class RedisJournal implements SessionJournal {
     };
   }
 
+  /** Resolves once every write issued so far has settled (this turn's frames included). */
+  async settled(): Promise<void> {
+    await new Promise<void>((resolve) => queueMicrotask(resolve)); // this turn's batches are issued at its end
+    await Promise.allSettled([...this.tails.values()]);
+  }
+
   /** Stops renewing and waits for every write issued so far (failed ones included). */
   async close(): Promise<void> {
     clearInterval(this.refresh);

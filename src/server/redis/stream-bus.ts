@@ -46,6 +46,8 @@ export class StreamBus implements Bus {
   private closed = false;
   /** Ends the pause between polls early (something was published here, or the bus closes). */
   private wake: (() => void) | undefined;
+  /** Resolves once what the last entries made is written (see `paceBy`). */
+  private written: () => Promise<void> = () => Promise.resolve();
 
   private constructor(
     private readonly redis: RedisCommands,
@@ -77,6 +79,14 @@ export class StreamBus implements Bus {
     return () => {
       if (this.handler === handler) this.handler = undefined;
     };
+  }
+
+  /**
+   * Reads the next entries only once `written()` resolves after the last were delivered: a node whose writes lag
+   * behind reads less often and more at a time, instead of holding a growing backlog of frames in memory.
+   */
+  paceBy(written: () => Promise<void>): void {
+    this.written = written;
   }
 
   position(): string {
@@ -175,6 +185,7 @@ export class StreamBus implements Bus {
         continue;
       }
       this.take(entries);
+      await this.written().catch(() => {}); // a failed write is the session's business, not the reader's
     }
   }
 
