@@ -1,7 +1,9 @@
 // Fan-out benchmark, one process per role (see scripts/bench.mjs, bench/cluster-fanout.mjs):
-//   node bench/fanout.mjs server <ours|sio> [redisUrl]      → IPC {port}; on {broadcast: M} broadcasts M messages
+//   node bench/fanout.mjs server <ours|sio> [redisUrl]      → IPC {port}; on {broadcast: M} broadcasts M messages,
+//     on {warmup: W} W messages the clients do not count (both servers' code paths warm before the measured run)
 //     with a Redis URL the server is one node of a cluster: ours with redisAdapter, socket.io with its Redis adapter
-//   node bench/fanout.mjs clients <ours|sio> <port> <count> → IPC {connected}, then the figures when all arrived
+//   node bench/fanout.mjs clients <ours|sio> <port> <count> → IPC {connected}, {warmed} once every client got the
+//     FANOUT_WARMUP warm-up messages, then the figures when all measured messages arrived
 // Clients are raw `ws` sockets speaking each server's protocol, so the client side costs the same for both.
 import http from 'node:http';
 import { WebSocket } from 'ws';
@@ -19,7 +21,7 @@ if (role === 'server') {
     const { RT_OPTIONS } = await import('./servers.mjs');
     const adapter = redisUrl ? await (await import('../dist/server-redis.mjs')).redisAdapter({ url: redisUrl }) : undefined;
     const rt = createRealtimeServer({ ...RT_OPTIONS, ...(adapter ? { adapter } : {}), server });
-    broadcast = (i) => rt.emit('tick', { i, t: now(), p: PAD });
+    broadcast = (i, w) => rt.emit('tick', { i, t: now(), p: PAD, ...(w ? { w } : {}) });
   } else {
     const { Server } = await import('socket.io');
     const io = new Server(server, { serveClient: false, transports: ['websocket'] });
@@ -31,14 +33,15 @@ if (role === 'server') {
       await Promise.all([pub.connect(), sub.connect()]);
       io.adapter(createAdapter(pub, sub));
     }
-    broadcast = (i) => io.emit('tick', { i, t: now(), p: PAD });
+    broadcast = (i, w) => io.emit('tick', { i, t: now(), p: PAD, ...(w ? { w } : {}) });
   }
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
   process.on('SIGINT', () => process.exit(0));
-  process.on('message', ({ broadcast: total }) => {
+  process.on('message', ({ broadcast: measured, warmup }) => {
+    const total = measured ?? warmup;
     let i = 0;
     const step = () => {
-      for (let k = 0; k < 10 && i < total; k++) broadcast(i++);
+      for (let k = 0; k < 10 && i < total; k++) broadcast(i++, warmup ? 1 : 0);
       if (i < total) setImmediate(step);
     };
     step();
@@ -52,7 +55,13 @@ if (role === 'server') {
   let first = Infinity;
   let last = 0;
   let connected = 0;
+  const warmupTotal = Number(process.env.FANOUT_WARMUP ?? 0) * count;
+  let warmed = 0;
   const onTick = (d) => {
+    if (d.w) {
+      if (++warmed === warmupTotal) process.send({ warmed });
+      return;
+    }
     const t = now();
     latencies.push(t - d.t);
     first = Math.min(first, d.t);

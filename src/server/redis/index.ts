@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { AdapterSettings, RealtimeAdapter } from '../adapter';
 import type { RedisCommands } from './redis-commands';
 import { busCount, busStream } from './keys';
+import { allScripts } from './scripts';
 import { StreamBus } from './stream-bus';
 import { RedisJournal, type NodeLink, type NodeMessage } from './redis-journal';
 import { SessionLog } from './session-log';
@@ -83,6 +84,7 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
     reader.on('error', () => {});
     await reader.connect();
   }
+  await Promise.all(allScripts.map((script) => script.load(redis)));
   const streamBus = await StreamBus.open(redis, reader, { stream: busStream(prefix), count: busCount(prefix), maxLength: busLength, logger: laterLogger });
   const link: NodeLink = {
     nodeId,

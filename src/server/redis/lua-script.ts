@@ -15,6 +15,14 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
+  /**
+   * Caches the script in Redis ahead of its first use: without it, the first writes of many sessions at once each
+   * get NOSCRIPT and send the whole source again.
+   */
+  async load(redis: RedisCommands): Promise<void> {
+    await redis.sendCommand(['SCRIPT', 'LOAD', this.source]);
+  }
+
   async run(redis: RedisCommands, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args];
     try {

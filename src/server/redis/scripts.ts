@@ -362,3 +362,24 @@ if #last == 0 then return {'0-0', tonumber(redis.call('GET', KEYS[2]) or '0')} e
 return {last[1][1], tonumber(last[1][2][2])}
 `,
 );
+
+/** Every script above, for loading them all into Redis up front (`LuaScript.load`). */
+export const allScripts: readonly LuaScript[] = [
+  createScript,
+  appendScript,
+  appendNumberedScript,
+  writeManyScript,
+  ackScript,
+  readAfterScript,
+  acceptScript,
+  setOwnerScript,
+  clearOwnerScript,
+  touchScript,
+  joinScript,
+  leaveScript,
+  endScript,
+  endIfIdleScript,
+  pushScript,
+  publishScript,
+  busHeadScript,
+];
