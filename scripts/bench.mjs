@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: browser benchmarks in headless Chromium (launched directly, no automation attached: with a
 // DevTools client attached Chromium reports every WebSocket frame and SSE event to it, which cuts throughput 2-4x),
-// a 1,000-client fan-out in Node, and bundle sizes. Prints a table and writes bench/RESULTS.md.
-// Options: --runs=3 --n=20000 --rtt=1000 --clients=1000 --only=<substring of scenario names>
+// a 1,000-client fan-out in Node, many nodes on Redis (fan-out at 1-3 nodes against socket.io's Redis adapter, node
+// kill → first message, Redis commands per message), and bundle sizes. Prints a table and writes bench/RESULTS.md.
+// Options: --runs=3 --n=20000 --rtt=1000 --clients=1000 --only=<substring of scenario names, or `cluster`>
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, readdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { fork } from 'node:child_process';
@@ -21,6 +22,7 @@ const RTTN = Number(arg('rtt', 1000));
 const CLIENTS = Number(arg('clients', 1000));
 const ONLY = arg('only', '');
 const FANOUT_MESSAGES = Number(arg('fanout', 200));
+const CLUSTER_FANOUT = { clients: 300, messages: 500, warmup: 100 };
 const log = (m) => console.log(`[bench] ${m}`);
 
 // ---- build when dist/ is older than src/ ----
@@ -128,6 +130,41 @@ if (!ONLY || 'fanout'.includes(ONLY)) {
   }
 }
 
+// ---- many nodes on Redis (needs Debian's redis-server) ----
+const cluster = { fanout: [], failover: null, cost: null, skipped: null };
+if (!ONLY || 'cluster'.includes(ONLY)) {
+  const { clusterFanout } = await import('../bench/cluster-fanout.mjs');
+  const { failover } = await import('../bench/failover.mjs');
+  const { redisCost } = await import('../bench/redis-cost.mjs');
+  const { startRedisServer } = await import('../demo/redis-server.mjs');
+  let redis = null;
+  try {
+    redis = await startRedisServer();
+  } catch (err) {
+    cluster.skipped = err.message;
+    log(`CLUSTER BENCHMARKS SKIPPED: ${err.message}`);
+  }
+  if (redis) {
+    const { createClient } = await import('redis');
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    try {
+      for (let run = 1; run <= RUNS; run++) {
+        const rows = await clusterFanout({ redisUrl: redis.url, ...CLUSTER_FANOUT, flush: () => admin.sendCommand(['FLUSHALL']) });
+        cluster.fanout.push(rows);
+        for (const { nodes, ours, sio } of rows) log(`run ${run} cluster fan-out, ${nodes} node(s): ours ${Math.round(ours?.deliveriesPerSec ?? 0)}/s, socket.io ${Math.round(sio?.deliveriesPerSec ?? 0)}/s`);
+      }
+    } finally {
+      await admin.close();
+      await redis.stop();
+    }
+    cluster.failover = await failover({ kills: 8 });
+    log(`node kill → first message: ${JSON.stringify(cluster.failover)}`);
+    cluster.cost = await redisCost({ n: 2000, members: 50 });
+    log(`redis commands per message: ${JSON.stringify(cluster.cost)}`);
+  }
+}
+
 // ---- sizes ----
 const ours = await measureOurs();
 const others = await measureOthers();
@@ -187,6 +224,48 @@ if (fan.ours.length) {
   }
   out();
 }
+if (cluster.skipped) {
+  out('## Many nodes on Redis');
+  out();
+  out(`Not measured: ${cluster.skipped}.`);
+  out();
+}
+if (cluster.fanout.length) {
+  const { clients, messages, warmup } = CLUSTER_FANOUT;
+  out(`## Many nodes on Redis: fan-out, ${clients} clients spread over 1-3 server processes, ${messages} broadcasts`);
+  out();
+  out(`One redis-server; ours with \`redisAdapter\` (every delivered frame written to the session's log in Redis before it is sent), socket.io with \`@socket.io/redis-adapter\` (pub/sub, nothing kept). Node 0 broadcasts ${warmup} warm-up messages nobody counts, then ${messages}, 10 per event-loop turn; raw \`ws\` clients as in the fan-out above, ${clients} in all, spread evenly over the nodes (one client process per node). Deliveries/s from the first measured broadcast to the last delivery, summed over the client processes. Every process shares the same 2 cores, so more nodes add no CPU here: the figures compare the cost per delivery. Delivery time = receipt − broadcast: socket.io's publisher writes to its sockets inside \`emit\`, so a broadcast is stamped only once the previous ones went out; ours publishes to Redis and returns, so its stamps include the time spent queued.`);
+  out();
+  out('| nodes | ours deliveries/s | socket.io deliveries/s | ours / socket.io | ours delivery p50 / p99 ms | socket.io p50 / p99 ms |');
+  out('| ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const nodes of [1, 2, 3]) {
+    const rows = cluster.fanout.map((run) => run.find((r) => r.nodes === nodes)).filter(Boolean);
+    const med = (kind, key) => median(rows.map((r) => r[kind]?.[key]));
+    const o = med('ours', 'deliveriesPerSec');
+    const x = med('sio', 'deliveriesPerSec');
+    out(`| ${nodes} | ${Math.round(o)} | ${Math.round(x)} | ${ratio(o, x)} | ${f1(med('ours', 'p50'), 0)} / ${f1(med('ours', 'p99'), 0)} | ${f1(med('sio', 'p50'), 0)} / ${f1(med('sio', 'p99'), 0)} |`);
+  }
+  out();
+}
+if (cluster.failover) {
+  out('Node SIGKILL → first message from the node that takes the session over (the demo cluster: three nodes, redis-server, round-robin balancer; one SDK client per transport with default backoff, 500 ms ± 50%; 8 kills each):');
+  out();
+  out('| transport | p50 ms | p99 ms |');
+  out('| --- | ---: | ---: |');
+  for (const [t, r] of Object.entries(cluster.failover)) out(`| ${t} | ${f1(r.p50, 0)} | ${f1(r.p99, 0)} |`);
+  out();
+}
+if (cluster.cost) {
+  out('Redis commands per delivered message (one node, WebSocket SDK clients, every command counted, the bus reader\'s included; bench/redis-cost.mjs):');
+  out();
+  out('| path | commands |');
+  out('| --- | ---: |');
+  out(`| \`session.emit\` on the holding node | ${cluster.cost.direct.toFixed(2)} |`);
+  out(`| \`rt.to(sessionId).emit\` (through the bus) | ${cluster.cost.toSession.toFixed(2)} |`);
+  out(`| a client emit, accepted (recorded before its handler runs) | ${cluster.cost.clientEmit.toFixed(2)} |`);
+  out(`| \`rt.to(room).emit\`, per member delivery (room of 50) | ${cluster.cost.room.toFixed(2)} |`);
+  out();
+}
 out('## Bundle size');
 out();
 out('esbuild `--bundle --minify --format=esm --splitting` on one named import (what an app bundler ships), gzip -9, brotli (quality 11). Lazy chunks (event-source-polyfill, plain-mode transports) are split out and not counted. UMD: the published minified script-tag file. See bench/size.mjs.');
@@ -207,7 +286,7 @@ for (const [name, o] of Object.entries(others)) {
 out();
 const text = lines.join('\n') + '\n';
 console.log('\n' + text);
-writeFileSync(path.join(ROOT, 'bench/results-raw.json'), JSON.stringify({ results, fan }, null, 1));
+writeFileSync(path.join(ROOT, 'bench/results-raw.json'), JSON.stringify({ results, fan, cluster }, null, 1));
 writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), text);
 log('wrote bench/RESULTS.md');
 process.exit(0);

@@ -1,6 +1,6 @@
 /**
- * Key names. Every key of one session carries the hash tag `{sid}`, so Redis Cluster puts them in one slot and a
- * script may touch them together. A room's member set is tagged by the room instead (see `roomMembers`).
+ * Key names. Every key of one session carries the hash tag `{sid}`, so Redis Cluster would put them in one slot and a
+ * script may touch them together.
  */
 export interface SessionKeys {
   /** HASH: secret, positions, owner; see SessionLog. */
@@ -20,25 +20,6 @@ export function sessionKeys(prefix: string, sid: string): SessionKeys {
   if (sid === '' || /[{}]/.test(sid)) throw new TypeError(`session id must be non-empty without braces: ${JSON.stringify(sid)}`);
   const base = `${prefix}{${sid}}:`;
   return { state: `${base}state`, out: `${base}out`, rooms: `${base}rooms`, inbox: `${base}inbox` };
-}
-
-/**
- * SET of the ids of the sessions in `room`, for fan-out. It is not in any session's slot, so the scripts that keep it
- * in step with a session's `rooms` set are cross-slot: fine on a single Redis (or a primary with replicas), not on
- * Cluster, where membership would have to be written in two steps.
- */
-export function roomMembers(prefix: string, room: string): string {
-  return `${roomMembersPrefix(prefix)}{${room}}`;
-}
-
-/** SET of every live session's id, for `rt.emit` to all (cross-slot like room members). */
-export function allSessions(prefix: string): string {
-  return `${prefix}sessions`;
-}
-
-/** What precedes `{room}` in `roomMembers`; the `end` script builds the names itself from it. */
-export function roomMembersPrefix(prefix: string): string {
-  return `${prefix}room:`;
 }
 
 /** STREAM of fanned-out events every process reads in the same order (StreamBus), trimmed to a maximum length. */

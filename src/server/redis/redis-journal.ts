@@ -8,7 +8,7 @@ import { SessionLog, type LoggedFrame } from './session-log';
 /** How many held frames one read brings back while restoring a session (reads stay bounded). */
 const RESTORE_PAGE = 200;
 
-/** What one process tells another: let a session go, or number what waits in its inbox. */
+/** What one process tells another: let a session go, number what waits in its inbox, relay a request. */
 export type NodeMessage =
   | { t: 'release'; sid: string; cid: string }
   | { t: 'inbox'; sid: string }
@@ -45,8 +45,8 @@ interface Batch {
 
 /**
  * A SessionJournal on Redis (SessionLog): one session's writes go out one after another, different sessions' writes
- * together; `durable(sid)` is the completion of the last write issued for `sid`. The frames a session numbers in one
- * turn go out as one `appendNumbered`.
+ * together (one `writeMany` per turn, WriteGroup); `durable(sid)` is the completion of the last write issued for
+ * `sid`. The frames a session numbers in one turn go out as one append.
  */
 export class RedisJournal implements SessionJournal {
   private readonly log: SessionLog;

@@ -7,18 +7,14 @@ import { LuaScript } from './lua-script';
 // Lua's `#` is a byte length, and the texts arrive as UTF-8, so `bytes` counts UTF-8 bytes like ReplayBuffer does.
 // Ids are formatted with %d: Lua 5.1 prints large numbers in exponent form otherwise.
 
-/**
- * KEYS state, all sessions. ARGV secret, ttlMs, auth (JSON), sid, bus position ('' none). → 1 created, 0 the id is
- * taken.
- */
+/** KEYS state. ARGV secret, ttlMs, auth (JSON), bus position ('' none). → 1 created, 0 the id is taken. */
 export const createScript = new LuaScript(
   'create',
   `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'secret', ARGV[1], 'auth', ARGV[3], 'nextId', 0, 'acked', 0, 'accepted', 0, 'bytes', 0,
-  'firstId', 1, 'owner', '', 'cid', '', 'ended', '', 'bus', ARGV[5] or '')
+  'firstId', 1, 'owner', '', 'cid', '', 'ended', '', 'bus', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[4])
 return 1
 `,
 );
@@ -258,46 +254,39 @@ return 1
 `,
 );
 
-/** KEYS state, rooms, room members. ARGV sid, room. → 1 joined, 0 the session is gone or ended. */
+/** KEYS state, rooms. ARGV room. → 1 joined, 0 the session is gone or ended. */
 export const joinScript = new LuaScript(
   'join',
   `
 if redis.call('HGET', KEYS[1], 'ended') ~= '' then return 0 end
-redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 return 1
 `,
 );
 
-/** KEYS rooms, room members. ARGV sid, room. → 1 if the session was in the room. Works on a gone session too. */
+/** KEYS rooms. ARGV room. → 1 if the session was in the room. Works on a gone session too. */
 export const leaveScript = new LuaScript(
   'leave',
   `
-redis.call('SREM', KEYS[2], ARGV[1])
-return redis.call('SREM', KEYS[1], ARGV[2])
+return redis.call('SREM', KEYS[1], ARGV[1])
 `,
 );
 
 /**
- * KEYS state, out, rooms. ARGV reason, sid, room key prefix. → 1 ended now, 0 already ended or gone. The state
- * hash stays until its TTL, so a resume can be told `expired` rather than `unknown_session`. The member sets of
- * the session's rooms are named from data here, which only a single Redis allows (see keys.ts).
+ * KEYS state, out, rooms, inbox. ARGV reason. → 1 ended now, 0 already ended or gone. The state hash stays until its
+ * TTL, so a resume can be told `expired` rather than `unknown_session`.
  */
 const endSession = `
 local function endSession()
-  for _, room in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-    redis.call('SREM', ARGV[3] .. '{' .. room .. '}', ARGV[2])
-  end
   redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
-  redis.call('SREM', KEYS[5], ARGV[2])
   redis.call('HSET', KEYS[1], 'ended', ARGV[1], 'owner', '', 'cid', '', 'bytes', 0)
   return 1
 end
 `;
 
-/** KEYS state, out, rooms, inbox, all sessions. ARGV reason, sid, room-members prefix. */
+/** KEYS state, out, rooms, inbox. ARGV reason. */
 export const endScript = new LuaScript(
   'end',
   `${endSession}
@@ -307,14 +296,14 @@ return endSession()
 );
 
 /**
- * As `end`, only if no connection attached since `cid` (ARGV[4]): a node whose grace timer ran out ends the session
- * only if nobody took it over meanwhile. → 1 ended here, 0 not (gone, ended, or carried on elsewhere).
+ * As `end`, only if no connection attached since `cid` (ARGV reason, cid): a node whose grace timer ran out ends
+ * the session only if nobody took it over meanwhile. → 1 ended here, 0 not (gone, ended, or carried on elsewhere).
  */
 export const endIfIdleScript = new LuaScript(
   'endIfIdle',
   `${endSession}
 local f = redis.call('HMGET', KEYS[1], 'ended', 'cid')
-if not f[1] or f[1] ~= '' or f[2] ~= ARGV[4] then return 0 end
+if not f[1] or f[1] ~= '' or f[2] ~= ARGV[2] then return 0 end
 return endSession()
 `,
 );

@@ -1,4 +1,4 @@
-import { allSessions, DEFAULT_KEY_PREFIX, roomMembers, roomMembersPrefix, sessionKeys, type SessionKeys } from './keys';
+import { DEFAULT_KEY_PREFIX, sessionKeys, type SessionKeys } from './keys';
 import { fillTemplate, frameTemplate, type UnnumberedFrame } from './frame-template';
 import { replyArray, replyInt, replyText, type RedisCommands } from './redis-commands';
 import {
@@ -109,11 +109,6 @@ export interface Owner {
 /** `previous`: the connection replaced, which its node should close with `replaced`. */
 export type SetOwnerResult = { ok: true; previous: Owner | null } | { ok: false };
 
-export interface MembersPage {
-  sessionIds: string[];
-  /** Pass back for the next page; '0' when the scan is complete. Like any SSCAN, a member may appear twice. */
-  cursor: string;
-}
 
 const STATE_FIELDS = ['secret', 'auth', 'nextId', 'acked', 'accepted', 'bytes', 'firstId', 'owner', 'cid', 'ended', 'bus'] as const;
 
@@ -124,7 +119,7 @@ const STATE_FIELDS = ['secret', 'auth', 'nextId', 'acked', 'accepted', 'bytes', 
  *
  * - `rf:{sid}:state` HASH: secret, auth, nextId, acked, accepted, bytes, firstId, owner, cid, ended, bus (position).
  * - `rf:{sid}:out` LIST: the JSON of the frames not yet acknowledged, oldest first (frame firstId at index 0).
- * - `rf:{sid}:rooms` SET of room names; `rf:room:{room}` SET of session ids, for fan-out.
+ * - `rf:{sid}:rooms` SET of room names (fan-out itself reads membership from the nodes' memory, see StreamBus).
  *
  * Frames are numbered either here (`append`: the script takes the next id, whichever node calls) or by the node
  * that owns the session in memory (`appendNumbered`, checked against nextId and fenced by the connection id).
@@ -153,9 +148,8 @@ export class SessionLog {
    */
   async create(sid: string, secret: string, ttlMs: number, auth?: unknown, busPosition = ''): Promise<boolean> {
     const k = this.keys(sid);
-    const args = [secret, positiveInt(ttlMs, 'ttlMs'), auth === undefined ? '' : JSON.stringify(auth)];
-    args.push(sid, busPosition);
-    return replyInt(await createScript.run(this.redis, [k.state, allSessions(this.prefix)], args), 'create') === 1;
+    const args = [secret, positiveInt(ttlMs, 'ttlMs'), auth === undefined ? '' : JSON.stringify(auth), busPosition];
+    return replyInt(await createScript.run(this.redis, [k.state], args), 'create') === 1;
   }
 
   /** The session's state, or null when Redis has no such session (expired, or lost in a Redis restart). */
@@ -296,17 +290,16 @@ export class SessionLog {
     return { outcome: replyText(reply[0], 'accept') as AcceptOutcome, accepted: replyInt(reply[1], 'accept') };
   }
 
-  /** Adds the session to `room`, both ways. False when the session is gone or ended. */
+  /** Adds the session to `room` (its own set of rooms: fan-out reads membership from the nodes' memory). False when
+   * the session is gone or ended. */
   async join(sid: string, room: string): Promise<boolean> {
     const k = this.keys(sid);
-    const keys = [k.state, k.rooms, roomMembers(this.prefix, room)];
-    return replyInt(await joinScript.run(this.redis, keys, [sid, room]), 'join') === 1;
+    return replyInt(await joinScript.run(this.redis, [k.state, k.rooms], [room]), 'join') === 1;
   }
 
-  /** Removes the session from `room`, both ways (also for a session that is gone). True if it was in it. */
+  /** Removes the session from `room` (also for a session that is gone). True if it was in it. */
   async leave(sid: string, room: string): Promise<boolean> {
-    const k = this.keys(sid);
-    return replyInt(await leaveScript.run(this.redis, [k.rooms, roomMembers(this.prefix, room)], [sid, room]), 'leave') === 1;
+    return replyInt(await leaveScript.run(this.redis, [this.keys(sid).rooms], [room]), 'leave') === 1;
   }
 
   /** The session's rooms (as many as the app made it join). */
@@ -315,16 +308,6 @@ export class SessionLog {
     return reply.map((r) => replyText(r, 'rooms'));
   }
 
-  /**
-   * One page of the sessions in `room` (SSCAN: about `count` ids a call, whatever the room's size). A session that
-   * expired without `end` stays listed until someone calls `leave`; `append` on it returns null, which tells.
-   */
-  async members(room: string, cursor = '0', count = 100): Promise<MembersPage> {
-    const args = ['SSCAN', roomMembers(this.prefix, room), cursor, 'COUNT', positiveInt(count, 'count')];
-    const reply = replyArray(await this.redis.sendCommand(args), 'members');
-    const ids = replyArray(reply[1], 'members');
-    return { cursor: replyText(reply[0], 'members'), sessionIds: ids.map((r) => replyText(r, 'members')) };
-  }
 
   /**
    * Makes `cid` on `nodeId` the session's active connection and returns the one it replaces. With `ttlMs`, also
@@ -368,8 +351,7 @@ export class SessionLog {
   async end(sid: string, reason: string): Promise<boolean> {
     if (reason === '') throw new TypeError('reason must be non-empty');
     const k = this.keys(sid);
-    const args = [reason, sid, roomMembersPrefix(this.prefix)];
-    return replyInt(await endScript.run(this.redis, this.endKeys(sid), args), 'end') === 1;
+    return replyInt(await endScript.run(this.redis, this.endKeys(sid), [reason]), 'end') === 1;
   }
 
   /**
@@ -377,8 +359,7 @@ export class SessionLog {
    * timer ran out must not end a session another node carries on. True when ended here.
    */
   async endIfIdle(sid: string, cid: string, reason: string): Promise<boolean> {
-    const args = [reason, sid, roomMembersPrefix(this.prefix), cid];
-    return replyInt(await endIfIdleScript.run(this.redis, this.endKeys(sid), args), 'endIfIdle') === 1;
+    return replyInt(await endIfIdleScript.run(this.redis, this.endKeys(sid), [reason, cid]), 'endIfIdle') === 1;
   }
 
   /**
@@ -398,15 +379,9 @@ export class SessionLog {
     return replyArray(await this.redis.sendCommand(args), 'readInbox').map((r) => replyText(r, 'readInbox'));
   }
 
-  /** One page of every live session's id (for an event to all). */
-  async allSessions(cursor = '0', count = 100): Promise<MembersPage> {
-    const reply = replyArray(await this.redis.sendCommand(['SSCAN', allSessions(this.prefix), cursor, 'COUNT', positiveInt(count, 'count')]), 'allSessions');
-    return { cursor: replyText(reply[0], 'allSessions'), sessionIds: replyArray(reply[1], 'allSessions').map((r) => replyText(r, 'allSessions')) };
-  }
-
   private endKeys(sid: string): string[] {
     const k = this.keys(sid);
-    return [k.state, k.out, k.rooms, k.inbox, allSessions(this.prefix)];
+    return [k.state, k.out, k.rooms, k.inbox];
   }
 }
 
