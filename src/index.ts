@@ -1,10 +1,10 @@
-export { RealtimeClient, type EmitOptions, type RequestOptions } from './client';
-export { RealtimeError, type RealtimeErrorCode } from './errors';
-export { DEFAULTS, type ClientOptions, type AuthCredentials, type Logger, type LogLevel } from './options';
-export type { ClientState, LifecycleEvents, Subscribable, TransportReason } from './lifecycle';
-export type { BackoffPolicy } from './backoff';
-export type { Clock } from './scheduler';
-export type { EventMap } from './emitter';
+export { RealtimeClient, type EmitOptions, type RequestOptions } from './client/realtime-client';
+export { RealtimeError, type RealtimeErrorCode } from './client/errors';
+export { DEFAULTS, type ClientOptions, type AuthCredentials, type Logger, type LogLevel } from './client/options';
+export type { ClientState, LifecycleEvents, Subscribable, TransportReason } from './client/lifecycle';
+export type { BackoffPolicy } from './client/backoff';
+export type { Clock } from './client/scheduler';
+export type { EventMap } from './client/emitter';
 export type { TransportFailure } from './transports/transport';
 export type { WebSocketConstructor, EventSourceConstructor, FetchFn } from './transports/environment';
 export { PROTOCOL_VERSION, type TransportName, type ResumeFailure } from './protocol/frames';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { RealtimeError } from '../../src/errors';
+import { RealtimeError } from '../../src/client/errors';
 import { rig, useMsw } from './harness';
 import { settle } from './manual-clock';
 

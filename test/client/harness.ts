@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { setupServer } from 'msw/node';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { RealtimeClient } from '../../src/client';
-import type { ClientOptions } from '../../src/options';
-import type { LifecycleEvents } from '../../src/lifecycle';
+import { RealtimeClient } from '../../src/client/realtime-client';
+import type { ClientOptions } from '../../src/client/options';
+import type { LifecycleEvents } from '../../src/client/lifecycle';
 import { loadEventSourcePolyfill, type EventSourceConstructor } from '../../src/transports/environment';
 import { FakeRealtime } from './fake-realtime';
 import { ManualClock } from './manual-clock';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { LogLevel } from '../../src/options';
+import type { LogLevel } from '../../src/client/options';
 import { rig, useMsw } from './harness';
 
 useMsw();

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/scheduler';
+import type { Clock } from '../../src/client/scheduler';
 
 /** Lets real I/O (msw handlers, streams) make progress between fake-clock steps. */
 export const settle = (ms = 5): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,7 @@
 /** SDK clients in Node that record what they receive per server process and per session, for the cluster tests. */
 import { expect } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { RealtimeClient } from '../../src/client';
+import { RealtimeClient } from '../../src/client/realtime-client';
 import type { TransportName } from '../../src/protocol/frames';
 import { loadEventSourcePolyfill, type WebSocketConstructor } from '../../src/transports/environment';
 

@@ -3,7 +3,7 @@
  * requests get replies (and errors), broadcasts, rooms and per-session addressing reach exactly the sessions meant.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { RealtimeError } from '../../src/errors';
+import { RealtimeError } from '../../src/client/errors';
 import type { Session } from '../../src/server';
 import { cleanup, connectClient, startHarness, TRANSPORTS, waitUntil, whenOpen, type AnyClient, type Harness } from './harness';
 

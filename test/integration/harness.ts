@@ -10,9 +10,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { RealtimeClient } from '../../src/client';
-import type { ClientOptions } from '../../src/options';
-import type { LifecycleEvents } from '../../src/lifecycle';
+import { RealtimeClient } from '../../src/client/realtime-client';
+import type { ClientOptions } from '../../src/client/options';
+import type { LifecycleEvents } from '../../src/client/lifecycle';
 import type { TransportName } from '../../src/protocol/frames';
 import { loadEventSourcePolyfill, type EventSourceConstructor, type WebSocketConstructor } from '../../src/transports/environment';
 import { createRealtimeServer, type CreateServerOptions, type Logger, type RealtimeServer, type Session } from '../../src/server';

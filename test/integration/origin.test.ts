@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { RealtimeError } from '../../src/errors';
+import { RealtimeError } from '../../src/client/errors';
 import type { TransportName } from '../../src/protocol/frames';
 import type { FetchFn, WebSocketConstructor } from '../../src/transports/environment';
 import { cleanup, connectClient, sleep, startHarness, TRANSPORTS, waitUntil, whenOpen } from './harness';

@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { RealtimeClient } from '../../src/client';
-import type { ClientOptions } from '../../src/options';
+import { RealtimeClient } from '../../src/client/realtime-client';
+import type { ClientOptions } from '../../src/client/options';
 import type { PlainEndpoints } from '../../src/plain/plain';
 import type { TransportFailure } from '../../src/transports/transport';
 import type { WebSocketConstructor } from '../../src/transports/environment';

@@ -13,7 +13,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { RealtimeClient } from '../../src/client';
+import { RealtimeClient } from '../../src/client/realtime-client';
 import type { WebSocketConstructor } from '../../src/transports/environment';
 import { cleanup, connectClient, eventSource, startHarness, waitUntil, whenOpen, type Harness } from '../integration/harness';
 import { hasGc, mib, settledHeap } from './gc';

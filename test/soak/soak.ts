@@ -7,8 +7,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { RealtimeClient } from '../../src/client';
-import { RealtimeError } from '../../src/errors';
+import { RealtimeClient } from '../../src/client/realtime-client';
+import { RealtimeError } from '../../src/client/errors';
 import type { TransportName } from '../../src/protocol/frames';
 import { loadEventSourcePolyfill, type WebSocketConstructor } from '../../src/transports/environment';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../../demo/round-robin-proxy.mjs';

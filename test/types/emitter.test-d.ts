@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { TypedEmitter, type Listener } from '../../src/emitter';
+import { TypedEmitter, type Listener } from '../../src/client/emitter';
 
 /** An interface (no index signature) must work as an event map. */
 interface Events {

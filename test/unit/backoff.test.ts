@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { backoffDelay, type BackoffPolicy } from '../../src/backoff';
+import { backoffDelay, type BackoffPolicy } from '../../src/client/backoff';
 import { seededRandom } from '../seeded-random';
 
 

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi, type Mock } from 'vitest';
-import { isOnline, watchBrowserSignals, type BrowserSignalHandlers } from '../../src/browser-signals';
+import { isOnline, watchBrowserSignals, type BrowserSignalHandlers } from '../../src/client/browser-signals';
 
 function handlers(): { [K in keyof BrowserSignalHandlers]: Mock<() => void> } {
   return { online: vi.fn<() => void>(), offline: vi.fn<() => void>(), visible: vi.fn<() => void>() };

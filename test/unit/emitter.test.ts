@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { TypedEmitter } from '../../src/emitter';
+import { TypedEmitter } from '../../src/client/emitter';
 
 interface Events {
   chat: { text: string };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyFailure } from '../../src/failure-policy';
-import { RealtimeError } from '../../src/errors';
+import { classifyFailure } from '../../src/client/failure-policy';
+import { RealtimeError } from '../../src/client/errors';
 import type { TransportFailure } from '../../src/transports/transport';
 
 const http = (status: number, retryAfter?: number): TransportFailure =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FallbackWalk } from '../../src/fallback-walk';
+import { FallbackWalk } from '../../src/client/fallback-walk';
 
 /** Backoff that shows which attempt number it was asked for. */
 const backoff = (attempt: number): number => 1000 * (attempt + 1);

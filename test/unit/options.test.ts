@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULTS, resolveOptions, type ClientOptions } from '../../src/options';
-import { RealtimeError } from '../../src/errors';
+import { DEFAULTS, resolveOptions, type ClientOptions } from '../../src/client/options';
+import { RealtimeError } from '../../src/client/errors';
 import type { TransportName } from '../../src/protocol/frames';
 
 afterEach(() => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Outbox } from '../../src/outbox';
-import { RealtimeError } from '../../src/errors';
+import { Outbox } from '../../src/client/outbox';
+import { RealtimeError } from '../../src/client/errors';
 
 const roomy = { maxCount: 100, maxBytes: 1_000_000 };
 const seqs = (entries: { frame: { seq: number } }[]): number[] => entries.map((e) => e.frame.seq);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BackoffScheduler, systemClock, type Clock } from '../../src/scheduler';
-import type { BackoffPolicy } from '../../src/backoff';
+import { BackoffScheduler, systemClock, type Clock } from '../../src/client/scheduler';
+import type { BackoffPolicy } from '../../src/client/backoff';
 
 const policy: BackoffPolicy = { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 };
 

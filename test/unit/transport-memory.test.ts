@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { recallTransport, rememberTransport } from '../../src/transport-memory';
+import { recallTransport, rememberTransport } from '../../src/client/transport-memory';
 
 const URL_A = 'https://rt.example/a';
 const URL_B = 'https://rt.example/b';

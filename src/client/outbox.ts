@@ -1,5 +1,5 @@
-import type { OutboundFrame } from './protocol/frames';
-import { utf8Length } from './protocol/codec';
+import type { OutboundFrame } from '../protocol/frames';
+import { utf8Length } from '../protocol/codec';
 import { RealtimeError } from './errors';
 
 /** One emit or request the client has accepted and the server has not yet acknowledged. */

@@ -1,5 +1,5 @@
-import type { ResumeFailure, TransportName } from './protocol/frames';
-import type { TransportFailure } from './transports/transport';
+import type { ResumeFailure, TransportName } from '../protocol/frames';
+import type { TransportFailure } from '../transports/transport';
 import type { RealtimeError } from './errors';
 
 export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';

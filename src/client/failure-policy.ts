@@ -1,4 +1,4 @@
-import type { TransportFailure } from './transports/transport';
+import type { TransportFailure } from '../transports/transport';
 import { RealtimeError } from './errors';
 
 /** What to do about a failed connection, decided from its HTTP status alone (the same for every transport). */

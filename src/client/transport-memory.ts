@@ -1,4 +1,4 @@
-import { TRANSPORT_NAMES, type TransportName } from './protocol/frames';
+import { TRANSPORT_NAMES, type TransportName } from '../protocol/frames';
 
 type Store = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
 

@@ -1,11 +1,11 @@
-import { PROTOCOL_VERSION, QUERY, type ReplyFrame, type MessageFrame, type ServerFrame, type TransportName, type WelcomeFrame } from './protocol/frames';
-import { utf8Length } from './protocol/codec';
-import type { Transport, TransportFailure } from './transports/transport';
-import { createTransport } from './transports/create';
-import { newPlainState, type PlainState } from './plain/plain';
+import { PROTOCOL_VERSION, QUERY, type ReplyFrame, type MessageFrame, type ServerFrame, type TransportName, type WelcomeFrame } from '../protocol/frames';
+import { utf8Length } from '../protocol/codec';
+import type { Transport, TransportFailure } from '../transports/transport';
+import { createTransport } from '../transports/create';
+import { newPlainState, type PlainState } from '../plain/plain';
 
-type PlainTransportFactory = typeof import('./plain/create').createPlainTransport;
-import type { TransportEnvironment } from './transports/environment';
+type PlainTransportFactory = typeof import('../plain/create').createPlainTransport;
+import type { TransportEnvironment } from '../transports/environment';
 import { BackoffScheduler } from './scheduler';
 import { TypedEmitter, type EventMap } from './emitter';
 import { resolveOptions, type AuthCredentials, type ClientOptions, type ResolvedOptions } from './options';
@@ -289,7 +289,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     if (serial !== this.attemptSerial || this._state === 'closed') return; // closed or superseded during the await
     if (this.opts.protocol === 'plain' && !this.plainFactory) {
       // A separate chunk in the ESM build: apps that never use plain mode never download it.
-      this.plainFactory = (await import('./plain/create')).createPlainTransport;
+      this.plainFactory = (await import('../plain/create')).createPlainTransport;
       if (this.superseded(serial)) return;
     }
     this.conn = this.openConnection(name, this.handshakeQuery(creds, false), creds);

@@ -1,9 +1,9 @@
 import type { BackoffPolicy } from './backoff';
 import type { Clock } from './scheduler';
-import { TRANSPORT_NAMES, type TransportName } from './protocol/frames';
+import { TRANSPORT_NAMES, type TransportName } from '../protocol/frames';
 import { RealtimeError } from './errors';
-import type { EventSourceConstructor, FetchFn, WebSocketConstructor } from './transports/environment';
-import { plainTransports, type PlainEndpoints } from './plain/plain';
+import type { EventSourceConstructor, FetchFn, WebSocketConstructor } from '../transports/environment';
+import { plainTransports, type PlainEndpoints } from '../plain/plain';
 
 /** What the `auth` provider returns; called before every connection attempt. */
 export interface AuthCredentials {
@@ -16,7 +16,7 @@ export interface AuthCredentials {
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type Logger = (level: LogLevel, message: string, details?: Record<string, unknown>) => void;
 
-export type { WebSocketConstructor, EventSourceConstructor, FetchFn } from './transports/environment';
+export type { WebSocketConstructor, EventSourceConstructor, FetchFn } from '../transports/environment';
 
 /** Every option of `RealtimeClient`, each with its default. */
 export interface ClientOptions {
