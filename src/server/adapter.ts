@@ -1,6 +1,6 @@
 import type { ClientFrame } from '../protocol/frames';
 import type { Bus } from './bus';
-import type { Logger } from './options';
+import type { Logger } from './types';
 import type { SessionJournal } from './session-journal';
 
 /** What the server tells an adapter about itself when it starts. */

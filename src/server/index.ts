@@ -2,10 +2,10 @@
 export { createRealtimeServer, RealtimeServer } from './realtime-server';
 export type { CreateServerOptions, RealtimeServerEvents } from './realtime-server';
 export { DEFAULTS, resolveOptions } from './options';
-export type { Authenticate, CorsOptions, Logger, ServerOptions } from './options';
+export type { Authenticate, CorsOptions, ServerOptions } from './options';
 export type { TrustProxy } from './proxy-trust';
 export { Session, Broadcaster } from './session';
-export type { Connection, DisconnectReason, EventHandler, Reply } from './session';
+export type { Connection, DisconnectReason, EventHandler, Logger, Reply } from './types';
 export { MemorySessionStore } from './session-store';
 export type { AdapterSettings, RealtimeAdapter } from './adapter';
 export type { SessionJournal, SessionSnapshot } from './session-journal';

@@ -3,13 +3,7 @@ import type { RealtimeAdapter } from './adapter';
 import type { Bus } from './bus';
 import type { SessionStore } from './session-store';
 import { compileTrust, type TrustPredicate, type TrustProxy } from './proxy-trust';
-
-/** Where the server reports problems. Every method is optional-safe: the server never throws from a log call. */
-export interface Logger {
-  debug(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  error(message: string, meta?: Record<string, unknown>): void;
-}
+import type { Logger } from './types';
 
 /** Which browser origins may talk to the server besides its own. */
 export interface CorsOptions {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Logger } from './options';
+import type { Logger } from './types';
 import { requestPeer, type TrustPredicate } from './proxy-trust';
 
 /** Which browser origins may talk to the server, and how the server tells its own origin behind proxies. */

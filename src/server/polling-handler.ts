@@ -6,7 +6,8 @@ import { authenticate, clientAddress, errorFrame, parseHandshake, queryCount, re
 import type { ForwardPoll, PollReply } from './adapter';
 import { ForwardedResponse } from './forwarded-response';
 import type { ResolvedOptions } from './options';
-import type { Connection, Session } from './session';
+import type { Session } from './session';
+import type { Connection } from './types';
 import { newConnectionId, type SessionManager } from './session-manager';
 
 interface PendingPoll {

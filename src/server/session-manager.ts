@@ -2,9 +2,10 @@ import type { ClientFrame, ResumeFailure, TransportName, WelcomeFrame } from '..
 import type { Bus, BusMessage, BusTarget } from './bus';
 import type { ResolvedOptions } from './options';
 import { PreparedMessage } from './prepared-message';
-import { randomId, Session, type Connection } from './session';
+import { randomId, Session } from './session';
 import type { SessionStore } from './session-store';
 import { SessionMovedError, type SessionJournal, type SessionSnapshot } from './session-journal';
+import type { Connection } from './types';
 
 /** What a handshake asked for, already validated. */
 export interface HandshakeParams {

@@ -1,32 +1,11 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ClientFrame, CloseFrame, ReplyFrame, SequencedFrame, ServerFrame, TransportName } from '../protocol/frames';
+import type { ClientFrame, ReplyFrame, SequencedFrame, TransportName } from '../protocol/frames';
 import { encodeFrame } from '../protocol/codec';
 import type { BusMessage, BusTarget } from './bus';
-import type { Logger } from './options';
 import type { PreparedMessage } from './prepared-message';
 import { ReplayBuffer } from './replay-buffer';
 import type { FrameTemplate, SessionJournal, SessionSnapshot } from './session-journal';
-
-/** One live connection of a session, as a transport handler implements it. */
-export interface Connection {
-  readonly cid: string;
-  readonly transport: TransportName;
-  /** Sends one frame; `text` is its encoding when the caller already has it. */
-  send(frame: ServerFrame, text?: string): void;
-  /** Sends `frame` and ends the connection. Must not throw; must be idempotent. */
-  end(frame: CloseFrame): void;
-}
-
-/** Answers a client request. Call once; later calls are ignored. */
-export type Reply = (data?: unknown, err?: unknown) => void;
-/**
- * A handler for a client event. `reply` is given for `req` frames only. `frame` names the client frame (`sessionId`
- * + `seq`: unique per frame, a key for apps that record what they handled).
- */
-export type EventHandler = (data: unknown, reply: Reply, frame: { sessionId: string; seq: number }) => void | Promise<unknown>;
-
-/** Why a session ended. */
-export type DisconnectReason = 'expired' | 'server_close' | 'ended';
+import type { Connection, DisconnectReason, EventHandler, Logger, Reply } from './types';
 
 /** Event names the server uses itself; a client event with one of these names is acknowledged but not run. */
 const RESERVED = new Set(['disconnect', 'transport']);

@@ -3,7 +3,7 @@ import type { CloseFrame, ErrorFrame, ServerFrame } from '../protocol/frames';
 import { encodeFrame } from '../protocol/codec';
 import { authenticate, clientAddress, corsHeaders, errorFrame, parseHandshake, requestUrl, STORE_UNREACHABLE, unavailableFrame } from './http-util';
 import type { ResolvedOptions } from './options';
-import type { Connection } from './session';
+import type { Connection } from './types';
 import { newConnectionId, type SessionManager } from './session-manager';
 
 /** One event stream. Sequenced frames carry `id:` so the browser's Last-Event-ID names the last one. */

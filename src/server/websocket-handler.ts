@@ -7,7 +7,8 @@ import { decodeClientFrame, encodeFrame } from '../protocol/codec';
 import { authenticate, clientAddress, errorFrame, parseHandshake, requestUrl, STORE_UNREACHABLE, unavailableFrame } from './http-util';
 import { checkOrigin, type OriginWarnings } from './origin-check';
 import type { ResolvedOptions } from './options';
-import type { Connection, Session } from './session';
+import type { Session } from './session';
+import type { Connection } from './types';
 import { newConnectionId, type SessionManager } from './session-manager';
 
 /** WebSocket close codes of protocol §4. */

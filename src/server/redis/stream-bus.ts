@@ -1,5 +1,5 @@
 import type { Bus, BusHandler, BusMessage, BusTarget, CatchUpOutcome } from '../bus';
-import type { Logger } from '../options';
+import type { Logger } from '../types';
 import { decodePosition, encodePosition, type BusPosition } from './bus-position';
 import { replyArray, replyInt, replyText, type RedisCommands } from './redis-commands';
 import { busHeadScript, publishScript } from './scripts';
