@@ -1,9 +1,10 @@
 import type { BackoffPolicy } from './backoff';
 import type { Clock } from './scheduler';
 import { TRANSPORT_NAMES, type TransportName } from '../protocol/frames';
-import { RealtimeError } from './errors';
+import { invalid, nonNegative } from './option-checks';
+import { MODES } from './mode/modes';
 import type { EventSourceConstructor, FetchFn, WebSocketConstructor } from '../transports/environment';
-import { plainTransports, type PlainEndpoints } from '../plain/plain';
+import type { PlainEndpoints } from '../plain/plain';
 
 /** What the `auth` provider returns; called before every connection attempt. */
 export interface AuthCredentials {
@@ -121,34 +122,20 @@ function sessionStorageOrNull(): ResolvedOptions['storage'] {
   }
 }
 
-const invalid = (message: string): RealtimeError => new RealtimeError('invalid_argument', message);
-
-function nonNegative(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalid(`option ${name} must be a finite number >= 0, got ${String(value)}`);
-  }
-  return value;
-}
-
 /** Fills in defaults with `??` (so 0 stays 0) into a new object, and rejects invalid values. */
 export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   const protocol = options.protocol ?? DEFAULTS.protocol;
   if (protocol !== 'realtime-fallback' && protocol !== 'plain') throw invalid(`unknown protocol ${JSON.stringify(protocol)}`);
   const endpoints = options.endpoints ?? {};
-  if (protocol === 'plain' && plainTransports(endpoints).length === 0) {
-    throw invalid('plain mode needs endpoints: at least one of websocket, sse, polling');
-  }
-  const transports = options.transports ?? (protocol === 'plain' ? plainTransports(endpoints) : [...DEFAULTS.transports]);
+  const mode = MODES[protocol];
+  mode.checkEndpoints(endpoints);
+  const transports = options.transports ?? mode.defaultTransports(endpoints);
   if (!Array.isArray(transports) || transports.length === 0) throw invalid('option transports must list at least one transport');
   for (const t of transports) {
     if (!TRANSPORT_NAMES.includes(t)) throw invalid(`unknown transport ${JSON.stringify(t)}; use ${TRANSPORT_NAMES.join(', ')}`);
   }
   if (new Set(transports).size !== transports.length) throw invalid('option transports lists a transport twice');
-  if (protocol === 'plain') {
-    for (const t of transports) if (endpoints[t] === undefined) throw invalid(`plain mode: transport ${t} has no endpoint`);
-    nonNegative('endpoints.pollIntervalMs', endpoints.pollIntervalMs ?? 0);
-    nonNegative('endpoints.idleTimeoutMs', endpoints.idleTimeoutMs ?? 0);
-  }
+  mode.checkTransports(transports, endpoints);
 
   // Field by field with `??`, so an explicit `undefined` means "default" here too.
   const t = options.openTimeoutMs ?? {};
