@@ -125,7 +125,7 @@ function sessionStorageOrNull(): ResolvedOptions['storage'] {
 /** Fills in defaults with `??` (so 0 stays 0) into a new object, and rejects invalid values. */
 export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   const protocol = options.protocol ?? DEFAULTS.protocol;
-  if (protocol !== 'realtime-fallback' && protocol !== 'plain') throw invalid(`unknown protocol ${JSON.stringify(protocol)}`);
+  if (!Object.prototype.hasOwnProperty.call(MODES, protocol)) throw invalid(`unknown protocol ${JSON.stringify(protocol)}`);
   const endpoints = options.endpoints ?? {};
   const mode = MODES[protocol];
   mode.checkEndpoints(endpoints);
