@@ -48,15 +48,3 @@ export function toMessage(value: unknown): { event: string; data: unknown } {
   }
   return { event: 'message', data: value };
 }
-
-/** The endpoint URL with the handshake query (`access_token`) and any extra parameters added. */
-export function withQuery(url: string, query: Readonly<Record<string, string>>, extra: Record<string, string | undefined> = {}): string {
-  const u = new URL(url);
-  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
-  for (const [k, v] of Object.entries(extra)) if (v !== undefined) u.searchParams.set(k, v);
-  return u.toString();
-}
-
-export function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -1,7 +1,11 @@
 import type { ClientFrame } from '../protocol/frames';
+import { BaseTransport } from '../transports/base-transport';
 import { resolveFetch, type FetchFn, type TransportEnvironment } from '../transports/environment';
-import { httpFailure, type Transport, type TransportConnectParams, type TransportFailure } from '../transports/transport';
-import { deliverMessage, describe, emitsOf, parseOrRaw, plainWelcome, withQuery } from './common';
+import { describe, httpFailure } from '../transports/failures';
+import { credentialsMode } from '../transports/http';
+import type { TransportConnectParams } from '../transports/transport';
+import { buildUrl } from '../transports/url';
+import { deliverMessage, parseOrRaw, plainWelcome } from './common';
 import type { PlainState } from './plain';
 import { createSseParser, type SseParser } from './sse-parser';
 import { PlainUpstream } from './upstream';
@@ -14,22 +18,21 @@ const EVENT_STREAM = /^text\/event-stream\s*(;|$)/i;
  * `id:` is remembered and sent back as `Last-Event-ID` on the next connection; `retry:` becomes the owner's
  * reconnect delay; comment lines count as traffic (a `ping`). Emits are POSTed to the `send` endpoint.
  */
-export class PlainSseTransport implements Transport {
+export class PlainSseTransport extends BaseTransport {
   readonly name = 'sse' as const;
   private readonly fetch: FetchFn;
   private readonly upstream: PlainUpstream;
   private readonly parser: SseParser;
   private controller: AbortController | undefined;
   private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  private closed = false;
-  private started = false;
 
   constructor(
-    private readonly params: TransportConnectParams,
+    params: TransportConnectParams,
     env: TransportEnvironment,
     private readonly state: PlainState,
     sendUrl: string | undefined,
   ) {
+    super(params);
     this.fetch = resolveFetch(env);
     this.upstream = new PlainUpstream(params, state, sendUrl, this.fetch, (failure) => this.fail(failure));
     this.parser = createSseParser({
@@ -49,21 +52,15 @@ export class PlainSseTransport implements Transport {
     });
   }
 
-  connect(): void {
-    if (this.closed || this.started) return;
-    this.started = true;
+  send(frames: readonly ClientFrame[]): void {
+    if (!this.closed) this.upstream.send(frames);
+  }
+
+  protected start(): void {
     void this.read();
   }
 
-  send(frames: readonly ClientFrame[]): void {
-    if (this.closed) return;
-    const emits = emitsOf(frames);
-    if (emits.length > 0) this.upstream.send(emits);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected release(): void {
     this.reader?.cancel().catch(() => {}); // the stream may have failed already; nothing waits for this
     this.reader = undefined;
     this.controller?.abort();
@@ -79,10 +76,10 @@ export class PlainSseTransport implements Transport {
     if (this.state.lastEventId !== undefined) headers['Last-Event-ID'] = this.state.lastEventId;
     let res: Response;
     try {
-      res = await this.fetch(withQuery(this.params.url, this.params.query), {
+      res = await this.fetch(buildUrl(this.params.url, this.params.query), {
         method: 'GET',
         headers,
-        credentials: this.params.withCredentials ? 'include' : 'same-origin',
+        credentials: credentialsMode(this.params.withCredentials),
         cache: 'no-store',
         signal: controller.signal,
       });
@@ -125,11 +122,5 @@ export class PlainSseTransport implements Transport {
     }
     // An event not finished by a blank line when the stream ends is discarded (the parser is reset on close).
     this.fail({ kind: 'network', message: 'event stream ended' });
-  }
-
-  private fail(failure: TransportFailure): void {
-    if (this.closed) return;
-    this.close();
-    this.params.handlers.onFailure(failure);
   }
 }

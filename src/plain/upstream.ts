@@ -1,7 +1,9 @@
-import type { EmitFrame } from '../protocol/frames';
+import type { ClientFrame, EmitFrame } from '../protocol/frames';
 import type { FetchFn } from '../transports/environment';
-import { httpFailure, type TransportConnectParams, type TransportFailure } from '../transports/transport';
-import { describe, encodeEmit, markSent, withQuery } from './common';
+import { PostQueue } from '../transports/post-queue';
+import type { TransportConnectParams, TransportFailure } from '../transports/transport';
+import { buildUrl } from '../transports/url';
+import { emitsOf, encodeEmit, markSent } from './common';
 import type { PlainState } from './plain';
 
 /**
@@ -13,72 +15,43 @@ import type { PlainState } from './plain';
  * a WebSocket is used.
  */
 export class PlainUpstream {
-  private readonly queue: EmitFrame[] = [];
-  private inFlight: AbortController | undefined;
-  private open = false;
-  private closed = false;
+  private readonly queue: PostQueue<EmitFrame>;
 
   constructor(
-    private readonly params: TransportConnectParams,
-    private readonly state: PlainState,
+    params: TransportConnectParams,
+    state: PlainState,
     private readonly sendUrl: string | undefined,
-    private readonly fetch: FetchFn,
-    private readonly fail: (failure: TransportFailure) => void,
-  ) {}
+    fetch: FetchFn,
+    fail: (failure: TransportFailure) => void,
+  ) {
+    this.queue = new PostQueue<EmitFrame>(fetch, params, {
+      what: 'send POST',
+      batch: 'one',
+      request: ([frame]) => ({ url: buildUrl(sendUrl!, params.query), contentType: 'application/json', body: encodeEmit(frame!) }),
+      // The answer's body means nothing to plain mode; read it so the connection can be reused.
+      read: async (res) => {
+        await res.arrayBuffer();
+        return '';
+      },
+      accepted: ([frame]) => markSent(params.handlers, state, frame!.seq),
+      fail,
+    });
+  }
 
   /** The connection is usable: start posting. */
   start(): void {
-    this.open = true;
-    this.pump();
+    this.queue.start();
   }
 
-  send(frames: readonly EmitFrame[]): void {
-    if (this.closed || this.sendUrl === undefined) return;
-    this.queue.push(...frames);
-    this.pump();
+  /** Queues the emits among `frames` (plain servers take nothing else). */
+  send(frames: readonly ClientFrame[]): void {
+    if (this.sendUrl === undefined) return;
+    const emits = emitsOf(frames);
+    if (emits.length > 0) this.queue.send(emits);
   }
 
   /** Aborts the POST in flight and drops the queue. */
   close(): void {
-    this.closed = true;
-    this.queue.length = 0;
-    this.inFlight?.abort();
-    this.inFlight = undefined;
-  }
-
-  private pump(): void {
-    if (this.closed || !this.open || this.inFlight !== undefined) return;
-    const frame = this.queue.shift();
-    if (frame === undefined) return;
-    const controller = new AbortController();
-    this.inFlight = controller;
-    void this.post(frame, controller);
-  }
-
-  private async post(frame: EmitFrame, controller: AbortController): Promise<void> {
-    let res: Response;
-    try {
-      res = await this.fetch(withQuery(this.sendUrl!, this.params.query), {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', ...this.params.headers },
-        body: encodeEmit(frame),
-        credentials: this.params.withCredentials ? 'include' : 'same-origin',
-        signal: controller.signal,
-      });
-      // The answer's body means nothing to plain mode; read it so the connection can be reused.
-      await res.arrayBuffer();
-    } catch (err) {
-      if (this.closed || controller.signal.aborted) return;
-      this.fail({ kind: 'network', message: `send POST failed: ${describe(err)}` });
-      return;
-    }
-    if (this.closed) return;
-    if (!res.ok) {
-      this.fail(httpFailure('send POST', res));
-      return;
-    }
-    this.inFlight = undefined;
-    markSent(this.params.handlers, this.state, frame.seq);
-    this.pump();
+    this.queue.close();
   }
 }

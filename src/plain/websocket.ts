@@ -1,8 +1,10 @@
 import type { ClientFrame, EmitFrame } from '../protocol/frames';
+import { BaseTransport } from '../transports/base-transport';
 import type { MessageEventLike, TransportEnvironment } from '../transports/environment';
-import { ScheduledCallbacks, type Transport, type TransportConnectParams, type TransportFailure } from '../transports/transport';
-import { CLOSE_CODE_STATUS, createSocket, OPEN, type CloseEventLike, type ErrorEventLike, type SocketLike } from '../transports/websocket';
-import { deliverMessage, emitsOf, encodeEmit, markSent, parseOrRaw, plainWelcome, toMessage, withQuery } from './common';
+import { CLOSE_CODE_STATUS, closeMessage, SocketConnection, type CloseEventLike } from '../transports/socket';
+import type { TransportConnectParams, TransportFailure } from '../transports/transport';
+import { buildUrl } from '../transports/url';
+import { deliverMessage, emitsOf, encodeEmit, markSent, parseOrRaw, plainWelcome, toMessage } from './common';
 import type { PlainState } from './plain';
 
 /** Close codes a plain server may use to refuse a credential; every other close is a network drop. */
@@ -16,41 +18,25 @@ const AUTH_CLOSE_CODES = [4401, 4403];
  * Up: each emit is one text frame `{ "event", "data" }`, acknowledged to the owner as soon as it is handed to the
  * socket (at-most-once: an emit in flight when the socket dies is lost).
  */
-export class PlainWebSocketTransport implements Transport {
+export class PlainWebSocketTransport extends BaseTransport {
   readonly name = 'websocket' as const;
-  private socket: SocketLike | undefined;
-  private readonly timers: ScheduledCallbacks;
-  private closed = false;
-  private started = false;
+  private readonly socket = new SocketConnection();
   /** Emits given before the socket opened, sent in order on `open`. */
   private queue: EmitFrame[] = [];
 
   constructor(
-    private readonly params: TransportConnectParams,
+    params: TransportConnectParams,
     private readonly env: TransportEnvironment,
     private readonly state: PlainState,
   ) {
-    this.timers = new ScheduledCallbacks(params.schedule);
-  }
-
-  connect(): void {
-    if (this.closed || this.started) return;
-    this.started = true;
-    const socket = createSocket(this.env, socketUrl(this.params.url, this.params.query));
-    if (typeof socket === 'string') {
-      this.timers.after(() => this.fail({ kind: 'network', message: socket }));
-      return;
-    }
-    socket.binaryType = 'arraybuffer';
-    this.socket = socket;
-    this.listen('add', socket);
+    super(params);
   }
 
   send(frames: readonly ClientFrame[]): void {
     if (this.closed) return;
     const emits = emitsOf(frames);
-    const socket = this.socket;
-    if (socket === undefined || socket.readyState !== OPEN) {
+    const socket = this.socket.ready;
+    if (socket === undefined) {
       this.queue.push(...emits);
       return;
     }
@@ -61,26 +47,16 @@ export class PlainWebSocketTransport implements Transport {
     }
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.timers.cancelAll();
-    this.queue = [];
-    const socket = this.socket;
-    this.socket = undefined;
-    if (socket === undefined) return;
-    this.listen('remove', socket);
-    socket.close(1000);
+  protected start(): void {
+    const url = buildUrl(this.params.url, this.params.query, { ws: true });
+    const fail = (failure: TransportFailure): void => this.fail(failure);
+    const error = this.socket.open(this.env, url, { open: this.onOpen, message: this.onMessage, close: this.onClose, fail }, 'arraybuffer');
+    if (error !== undefined) this.timers.after(() => this.fail({ kind: 'network', message: error }));
   }
 
-  private listen(how: 'add' | 'remove', socket: SocketLike): void {
-    const method = how === 'add' ? socket.addEventListener : socket.removeEventListener;
-    method.call(socket, 'open', this.onOpen);
-    method.call(socket, 'message', this.onMessage);
-    method.call(socket, 'close', this.onClose);
-    // `error` stays attached after close(): `ws` emits one when a socket still connecting is closed, and an
-    // EventEmitter with no `error` listener throws. `fail()` ignores it once closed.
-    if (how === 'add') socket.addEventListener('error', this.onError);
+  protected release(): void {
+    this.queue = [];
+    this.socket.close();
   }
 
   private readonly onOpen = (): void => {
@@ -99,29 +75,8 @@ export class PlainWebSocketTransport implements Transport {
   };
 
   private readonly onClose = (event: CloseEventLike): void => {
-    const reason = event.reason === '' ? '' : `: ${event.reason}`;
-    const message = `WebSocket closed with ${event.code}${reason}`;
+    const message = closeMessage(event);
     const status = AUTH_CLOSE_CODES.includes(event.code) ? CLOSE_CODE_STATUS[event.code] : undefined;
     this.fail(status !== undefined ? { kind: 'http', status, closeCode: event.code, message } : { kind: 'network', closeCode: event.code, message });
   };
-
-  /** Browsers fire `error` with no detail, then `close` (1006); the first one reported wins. */
-  private readonly onError = (event: ErrorEventLike): void => {
-    this.fail({ kind: 'network', message: `WebSocket error${event.message ? `: ${event.message}` : ''}` });
-  };
-
-  private fail(failure: TransportFailure): void {
-    if (this.closed) return;
-    this.close();
-    this.params.handlers.onFailure(failure);
-  }
-
-}
-
-/** The endpoint with the handshake query, http(s): turned into ws(s):. */
-function socketUrl(url: string, query: Readonly<Record<string, string>>): string {
-  const u = new URL(withQuery(url, query));
-  if (u.protocol === 'http:') u.protocol = 'ws:';
-  else if (u.protocol === 'https:') u.protocol = 'wss:';
-  return u.toString();
 }

@@ -1,10 +1,11 @@
 import { decodeServerBatch } from '../protocol/codec';
 import type { ClientFrame, WelcomeFrame } from '../protocol/frames';
-import { resolveFetch, type FetchFn, type TransportEnvironment } from './environment';
-import { buildUrl, httpFailure, ScheduledCallbacks, type Transport, type TransportConnectParams, type TransportFailure } from './transport';
-import { describe, Upstream } from './upstream';
-
-const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
+import { BaseTransport } from './base-transport';
+import { resolveFetch, type TransportEnvironment } from './environment';
+import { PollRequests } from './poll-request';
+import type { TransportConnectParams } from './transport';
+import { connectionQuery, Upstream } from './upstream';
+import { buildUrl } from './url';
 
 /**
  * Long-polling down (`GET E/poll`), `POST E/send` up.
@@ -13,42 +14,25 @@ const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
  * previous one settled and its frames were handed on. `ack` frames given to `send()` are not POSTed; the highest
  * acknowledged id travels as `last` on the next poll.
  */
-export class LongPollingTransport implements Transport {
+export class LongPollingTransport extends BaseTransport {
   readonly name = 'polling' as const;
-  private readonly fetch: FetchFn;
   private readonly upstream: Upstream;
-  private readonly timers: ScheduledCallbacks;
   private session: Pick<WelcomeFrame, 'sid' | 'secret' | 'cid'> | undefined;
   private last: number;
-  private poll: AbortController | undefined;
-  private closed = false;
-  private started = false;
+  private readonly polls: PollRequests;
 
-  constructor(
-    private readonly params: TransportConnectParams,
-    env: TransportEnvironment = {},
-  ) {
-    this.timers = new ScheduledCallbacks(params.schedule);
-    this.fetch = resolveFetch(env);
+  constructor(params: TransportConnectParams, env: TransportEnvironment = {}) {
+    super(params);
+    const fetch = resolveFetch(env);
+    this.polls = new PollRequests(fetch, params, { readErrorBody: true, emptyOn204: false });
     const last = Number(params.query.last ?? 0);
     this.last = Number.isSafeInteger(last) && last >= 0 ? last : 0;
-    this.upstream = new Upstream({
-      url: params.url,
-      query: params.query,
-      headers: params.headers,
-      withCredentials: params.withCredentials,
-      fetch: this.fetch,
+    this.upstream = new Upstream(params, fetch, {
       deliver: (frame) => {
         if (!this.closed) this.params.handlers.onFrame(frame);
       },
       fail: (failure) => this.fail(failure),
     });
-  }
-
-  connect(): void {
-    if (this.closed || this.started) return;
-    this.started = true;
-    void this.pollOnce();
   }
 
   send(frames: readonly ClientFrame[]): void {
@@ -61,64 +45,28 @@ export class LongPollingTransport implements Transport {
     if (rest.length > 0) this.upstream.send(rest);
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.timers.cancelAll();
-    this.poll?.abort();
-    this.poll = undefined;
+  protected start(): void {
+    void this.pollOnce();
+  }
+
+  protected release(): void {
+    this.polls.abort();
     this.upstream.close();
   }
 
   /** The handshake poll carries the owner's query as given; later ones name the connection and acknowledge. */
   private pollUrl(): string {
     const { query } = this.params;
-    if (this.session === undefined) return buildUrl(this.params.url, '/poll', query);
-    const q: Record<string, string> = {
-      v: query.v ?? '1',
-      sid: this.session.sid,
-      secret: this.session.secret,
-      cid: this.session.cid,
-      last: String(this.last),
-    };
-    if (query.access_token !== undefined) q.access_token = query.access_token;
-    return buildUrl(this.params.url, '/poll', q);
+    const q = this.session === undefined ? query : connectionQuery(query, this.session, { last: String(this.last) });
+    return buildUrl(this.params.url, q, { path: '/poll' });
   }
 
   private async pollOnce(): Promise<void> {
-    const controller = new AbortController();
-    this.poll = controller;
     const handshake = this.session === undefined;
-    let res: Response;
-    let text: string;
-    try {
-      res = await this.fetch(this.pollUrl(), {
-        method: 'GET',
-        headers: { Accept: 'application/json', ...this.params.headers },
-        credentials: this.params.withCredentials ? 'include' : 'same-origin',
-        signal: controller.signal,
-      });
-      if (this.closed) return;
-      if (!res.ok) {
-        const body = await res.text(); // an error body is small; it may name the protocol error
-        if (!this.closed) this.fail(httpFailure('poll', res, body));
-        return;
-      }
-      const type = res.headers.get('Content-Type') ?? '';
-      if (!JSON_TYPE.test(type)) {
-        controller.abort();
-        this.fail({ kind: 'content_type', status: res.status, message: `poll answered with Content-Type ${type || '-'}` });
-        return;
-      }
-      text = await res.text();
-    } catch (err) {
-      if (this.closed || controller.signal.aborted) return;
-      this.fail({ kind: 'network', message: `poll failed: ${describe(err)}` });
-      return;
-    }
-    if (this.closed) return;
-    this.poll = undefined;
-    const decoded = decodeServerBatch(text);
+    const answer = await this.polls.get(() => this.pollUrl());
+    if (answer === undefined || this.closed) return;
+    if ('failure' in answer) return this.fail(answer.failure);
+    const decoded = decodeServerBatch(answer.text);
     if (!decoded.ok) {
       this.fail({ kind: 'protocol', message: `poll answer: ${decoded.reason}` });
       return;
@@ -141,11 +89,5 @@ export class LongPollingTransport implements Transport {
     this.timers.after(() => {
       if (!this.closed) void this.pollOnce();
     });
-  }
-
-  private fail(failure: TransportFailure): void {
-    if (this.closed) return;
-    this.close();
-    this.params.handlers.onFailure(failure);
   }
 }

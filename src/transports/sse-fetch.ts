@@ -1,4 +1,5 @@
 import type { FetchFn } from './environment';
+import { credentialsMode } from './http';
 
 /** The callbacks event-source-polyfill hands its `Transport` (see its FetchTransport in src/eventsource.js). */
 type OnStart = (status: number, statusText: string, contentType: string | null, headers: { get(name: string): string | null }) => void;
@@ -28,7 +29,7 @@ export function polyfillFetchTransport(fetchFn: FetchFn): new () => unknown {
       const read = async (): Promise<void> => {
         const res = await fetchFn(url, {
           headers,
-          credentials: withCredentials ? 'include' : 'same-origin',
+          credentials: credentialsMode(withCredentials),
           signal: controller.signal,
           cache: 'no-store',
         });

@@ -1,5 +1,6 @@
 import { decodeServerBatch, decodeServerFrame } from '../protocol/codec';
 import type { ClientFrame, ServerFrame } from '../protocol/frames';
+import { BaseTransport } from './base-transport';
 import {
   loadEventSourcePolyfill,
   resolveFetch,
@@ -10,10 +11,12 @@ import {
   type MessageEventLike,
   type TransportEnvironment,
 } from './environment';
-import { buildUrl, ScheduledCallbacks, parseRetryAfter, type Transport, type TransportConnectParams, type TransportFailure } from './transport';
-import { describe, Upstream } from './upstream';
+import { describe, httpFailure, type HttpAnswer } from './failures';
 import { polyfillFetchTransport } from './sse-fetch';
 import { StreamLagMonitor } from './stream-lag';
+import type { TransportConnectParams } from './transport';
+import { Upstream } from './upstream';
+import { buildUrl } from './url';
 
 /** event-source-polyfill clamps `heartbeatTimeout` to 18 000 000 ms; ask for that, the owner does liveness. */
 const POLYFILL_MAX_HEARTBEAT_MS = 18_000_000;
@@ -22,7 +25,7 @@ const POLYFILL_MAX_HEARTBEAT_MS = 18_000_000;
 interface PolyfillErrorEvent {
   status?: unknown;
   statusText?: unknown;
-  headers?: { get(name: string): string | null };
+  headers?: HttpAnswer['headers'];
 }
 
 /**
@@ -31,26 +34,18 @@ interface PolyfillErrorEvent {
  * An EventSource reconnects by itself after an error; this transport does not let it: the first error closes it
  * and is reported, because the owner's scheduler decides every retry.
  */
-export class SseTransport implements Transport {
+export class SseTransport extends BaseTransport {
   readonly name = 'sse' as const;
   private source: EventSourceLike | undefined;
   private readonly upstream: Upstream;
-  private readonly timers: ScheduledCallbacks;
   private readonly lag: StreamLagMonitor;
-  private closed = false;
-  private started = false;
 
   constructor(
-    private readonly params: TransportConnectParams,
+    params: TransportConnectParams,
     private readonly env: TransportEnvironment = {},
   ) {
-    this.timers = new ScheduledCallbacks(params.schedule);
-    this.upstream = new Upstream({
-      url: params.url,
-      query: params.query,
-      headers: params.headers,
-      withCredentials: params.withCredentials,
-      fetch: resolveFetch(env),
+    super(params);
+    this.upstream = new Upstream(params, resolveFetch(env), {
       deliver: (frame) => this.deliver(frame),
       fail: (failure) => this.fail(failure),
       answered: (batch) => {
@@ -65,9 +60,12 @@ export class SseTransport implements Transport {
     });
   }
 
-  connect(): void {
-    if (this.closed || this.started) return;
-    this.started = true;
+  /** Queued until the welcome names the connection, then POSTed one batch at a time. */
+  send(frames: readonly ClientFrame[]): void {
+    if (!this.closed) this.upstream.send(frames);
+  }
+
+  protected start(): void {
     const needsHeaders = Object.keys(this.params.headers).length > 0;
     const native = needsHeaders ? undefined : resolveNativeEventSource(this.env);
     if (native !== undefined) {
@@ -83,16 +81,8 @@ export class SseTransport implements Transport {
     );
   }
 
-  /** Queued until the welcome names the connection, then POSTed one batch at a time. */
-  send(frames: readonly ClientFrame[]): void {
-    if (!this.closed) this.upstream.send(frames);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected release(): void {
     this.lag.close();
-    this.timers.cancelAll();
     this.upstream.close();
     const source = this.source;
     this.source = undefined;
@@ -112,7 +102,7 @@ export class SseTransport implements Transport {
     if (Object.keys(this.params.headers).length > 0) init.headers = { ...this.params.headers };
     let source: EventSourceLike;
     try {
-      source = new Ctor(buildUrl(this.params.url, '/sse', this.params.query), init);
+      source = new Ctor(buildUrl(this.params.url, this.params.query, { path: '/sse' }), init);
     } catch (err) {
       // A malformed URL throws synchronously; report it later so connect() itself never calls back.
       this.timers.after(() => this.fail({ kind: 'network', message: `EventSource: ${describe(err)}` }));
@@ -157,10 +147,7 @@ export class SseTransport implements Transport {
     const detail = event as unknown as PolyfillErrorEvent;
     if (typeof detail.status === 'number' && detail.status !== 0) {
       if (detail.status !== 200) {
-        const failure: TransportFailure = { kind: 'http', status: detail.status, message: `SSE answered ${detail.status}` };
-        const retryAfter = parseRetryAfter(detail.headers?.get('Retry-After') ?? null);
-        if (retryAfter !== undefined) failure.retryAfter = retryAfter;
-        this.fail(failure);
+        this.fail(httpFailure('SSE', { status: detail.status, headers: detail.headers }));
       } else {
         const type = detail.headers?.get('Content-Type') ?? '-';
         this.fail({ kind: 'content_type', status: 200, message: `SSE answered with Content-Type ${type}` });
@@ -179,11 +166,4 @@ export class SseTransport implements Transport {
     // Only a server that announced echoes gets them: an older one would refuse the whole POST.
     if (frame.echo === true && this.params.checkBuffering) this.lag.start();
   }
-
-  private fail(failure: TransportFailure): void {
-    if (this.closed) return;
-    this.close();
-    this.params.handlers.onFailure(failure);
-  }
-
 }

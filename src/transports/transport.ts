@@ -1,4 +1,3 @@
-import { decodeServerBatch } from '../protocol/codec';
 import type { ClientFrame, ServerFrame, TransportName } from '../protocol/frames';
 
 /** Why a transport stopped. A transport reports at most one failure and is dead afterwards. */
@@ -92,38 +91,3 @@ export interface Transport {
 }
 
 export type TransportFactory = (params: TransportConnectParams) => Transport;
-
-/** Builds `E + path ? query` and swaps the scheme for WebSocket URLs. */
-export function buildUrl(endpoint: string, path: string, query: Readonly<Record<string, string>>, ws = false): string {
-  const u = new URL(endpoint);
-  u.pathname = u.pathname.replace(/\/+$/, '') + path;
-  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
-  if (ws) u.protocol = u.protocol === 'https:' ? 'wss:' : u.protocol === 'http:' ? 'ws:' : u.protocol;
-  return u.toString();
-}
-
-/** Reads `Retry-After` as seconds (delta-seconds or an HTTP date). */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const secs = Number(value);
-  if (Number.isFinite(secs) && secs >= 0) return secs;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
-}
-
-/**
- * An HTTP error answer as a failure: its status, `Retry-After`, and the protocol error its body names (our server
- * answers errors with a JSON `[error]`; a proxy's HTML page names none).
- */
-export function httpFailure(what: string, res: Response, body = ''): TransportFailure {
-  const failure: TransportFailure = { kind: 'http', status: res.status, message: `${what} answered ${res.status}` };
-  const retryAfter = parseRetryAfter(res.headers.get('Retry-After'));
-  if (retryAfter !== undefined) failure.retryAfter = retryAfter;
-  const decoded = body.startsWith('[') ? decodeServerBatch(body) : undefined;
-  const error = decoded?.ok ? decoded.frame[0] : undefined;
-  if (error?.t === 'error') {
-    failure.code = error.code;
-    failure.message += `: ${error.code}: ${error.message}`;
-  }
-  return failure;
-}

@@ -1,16 +1,22 @@
 import { decodeServerBatch, encodeBatch } from '../protocol/codec';
 import type { ClientFrame, ServerFrame, WelcomeFrame } from '../protocol/frames';
 import type { FetchFn } from './environment';
-import { buildUrl, httpFailure, type TransportFailure } from './transport';
+import { PostQueue } from './post-queue';
+import type { TransportConnectParams, TransportFailure } from './transport';
+import { buildUrl, type QueryParams } from './url';
 
-/** What an upstream needs from the transport that owns it. */
-export interface UpstreamOptions {
-  url: string;
-  /** The handshake query; only `v` and `access_token` are carried over to POSTs. */
-  query: Readonly<Record<string, string>>;
-  headers: Readonly<Record<string, string>>;
-  withCredentials: boolean;
-  fetch: FetchFn;
+type Connection = Pick<WelcomeFrame, 'sid' | 'secret' | 'cid'>;
+
+/**
+ * The query that names one connection of a session, for the requests after the welcome (POSTs, later polls): of
+ * the handshake query only `v` and `access_token` are carried over.
+ */
+export function connectionQuery(handshake: Readonly<Record<string, string>>, conn: Connection, extra: QueryParams = {}): QueryParams {
+  return { v: handshake.v ?? '1', sid: conn.sid, secret: conn.secret, cid: conn.cid, ...extra, access_token: handshake.access_token };
+}
+
+/** What an upstream reports to the transport that owns it. */
+export interface UpstreamHooks {
   /** Each server frame of a POST answer (normally the `ack`). */
   deliver(frame: ServerFrame): void;
   /** Any failed POST fails the transport; the owner reconnects and re-sends its outbox. */
@@ -24,88 +30,48 @@ export interface UpstreamOptions {
  * meanwhile go out together as the next batch, in order. Nothing is sent before the welcome named the connection.
  */
 export class Upstream {
-  private readonly queue: ClientFrame[] = [];
-  private session: Pick<WelcomeFrame, 'sid' | 'secret' | 'cid'> | undefined;
-  private inFlight: AbortController | undefined;
-  private closed = false;
+  private readonly queue: PostQueue<ClientFrame>;
+  private connection: Connection | undefined;
 
-  constructor(private readonly opts: UpstreamOptions) {}
+  constructor(params: TransportConnectParams, fetch: FetchFn, hooks: UpstreamHooks) {
+    this.queue = new PostQueue<ClientFrame>(fetch, params, {
+      what: 'upstream POST',
+      batch: 'all',
+      request: (batch) => ({
+        url: buildUrl(params.url, connectionQuery(params.query, this.connection!), { path: '/send' }),
+        // text/plain keeps the POST a CORS "simple request" (no preflight); the server accepts it (protocol §4).
+        contentType: 'text/plain;charset=UTF-8',
+        body: encodeBatch(batch),
+      }),
+      read: (res) => res.text(),
+      accepted: (batch, body) => {
+        const decoded = decodeServerBatch(body);
+        if (!decoded.ok) {
+          hooks.fail({ kind: 'protocol', message: `upstream POST answer: ${decoded.reason}` });
+          return;
+        }
+        for (const frame of decoded.frame) {
+          if (this.queue.isClosed) return;
+          hooks.deliver(frame);
+        }
+        if (!this.queue.isClosed) hooks.answered?.(batch);
+      },
+      fail: hooks.fail,
+    });
+  }
 
   /** Called with the welcome: from now on POSTs can name the session and connection. */
   setSession(welcome: WelcomeFrame): void {
-    this.session = { sid: welcome.sid, secret: welcome.secret, cid: welcome.cid };
-    this.pump();
+    this.connection = { sid: welcome.sid, secret: welcome.secret, cid: welcome.cid };
+    this.queue.start();
   }
 
   send(frames: readonly ClientFrame[]): void {
-    if (this.closed) return;
-    this.queue.push(...frames);
-    this.pump();
+    this.queue.send(frames);
   }
 
   /** Aborts the POST in flight and drops the queue. */
   close(): void {
-    this.closed = true;
-    this.queue.length = 0;
-    this.inFlight?.abort();
-    this.inFlight = undefined;
+    this.queue.close();
   }
-
-  private pump(): void {
-    if (this.closed || this.inFlight !== undefined || this.session === undefined || this.queue.length === 0) return;
-    const batch = this.queue.splice(0);
-    const controller = new AbortController();
-    this.inFlight = controller;
-    void this.post(batch, this.session, controller);
-  }
-
-  private async post(
-    batch: ClientFrame[],
-    session: Pick<WelcomeFrame, 'sid' | 'secret' | 'cid'>,
-    controller: AbortController,
-  ): Promise<void> {
-    const { query } = this.opts;
-    const q: Record<string, string> = { v: query.v ?? '1', sid: session.sid, secret: session.secret, cid: session.cid };
-    if (query.access_token !== undefined) q.access_token = query.access_token;
-    let res: Response;
-    let text: string;
-    try {
-      res = await this.opts.fetch(buildUrl(this.opts.url, '/send', q), {
-        method: 'POST',
-        // text/plain keeps the POST a CORS "simple request" (no preflight); the server accepts it (protocol §4).
-        headers: { 'Content-Type': 'text/plain;charset=UTF-8', ...this.opts.headers },
-        body: encodeBatch(batch),
-        credentials: this.opts.withCredentials ? 'include' : 'same-origin',
-        signal: controller.signal,
-      });
-      text = await res.text();
-    } catch (err) {
-      if (this.closed || controller.signal.aborted) return;
-      this.opts.fail({ kind: 'network', message: `upstream POST failed: ${describe(err)}` });
-      return;
-    }
-    if (this.closed) return;
-    if (!res.ok) {
-      this.opts.fail(httpFailure('upstream POST', res, text));
-      return;
-    }
-    const decoded = decodeServerBatch(text);
-    if (!decoded.ok) {
-      this.opts.fail({ kind: 'protocol', message: `upstream POST answer: ${decoded.reason}` });
-      return;
-    }
-    for (const frame of decoded.frame) {
-      if (this.closed) return;
-      this.opts.deliver(frame);
-    }
-    if (this.closed) return;
-    this.opts.answered?.(batch);
-    if (this.closed) return;
-    this.inFlight = undefined;
-    this.pump();
-  }
-}
-
-export function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

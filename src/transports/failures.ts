@@ -1,0 +1,39 @@
+import { decodeServerBatch } from '../protocol/codec';
+import type { TransportFailure } from './transport';
+
+/** An error's message, or whatever was thrown as a string, for a failure message. */
+export function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Reads `Retry-After` as seconds (delta-seconds or an HTTP date). */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const secs = Number(value);
+  if (Number.isFinite(secs) && secs >= 0) return secs;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+/** The part of an HTTP answer a failure is built from: a fetch `Response`, or what event-source-polyfill reports. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers?: { get(name: string): string | null };
+}
+
+/**
+ * An HTTP error answer as a failure: its status, `Retry-After`, and the protocol error its body names (our server
+ * answers errors with a JSON `[error]`; a proxy's HTML page names none).
+ */
+export function httpFailure(what: string, res: HttpAnswer, body = ''): TransportFailure {
+  const failure: TransportFailure = { kind: 'http', status: res.status, message: `${what} answered ${res.status}` };
+  const retryAfter = parseRetryAfter(res.headers?.get('Retry-After') ?? null);
+  if (retryAfter !== undefined) failure.retryAfter = retryAfter;
+  const decoded = body.startsWith('[') ? decodeServerBatch(body) : undefined;
+  const error = decoded?.ok ? decoded.frame[0] : undefined;
+  if (error?.t === 'error') {
+    failure.code = error.code;
+    failure.message += `: ${error.code}: ${error.message}`;
+  }
+  return failure;
+}
