@@ -7,7 +7,7 @@ import type { TransportConnectParams } from '../transports/transport';
 import { buildUrl } from '../transports/url';
 import { deliverMessage, parseOrRaw, plainWelcome } from './common';
 import type { PlainState } from './plain';
-import { createSseParser, type SseParser } from './sse-parser';
+import { createSseParser, SseLimitError, type SseParser } from './sse-parser';
 import { PlainUpstream } from './upstream';
 
 const EVENT_STREAM = /^text\/event-stream\s*(;|$)/i;
@@ -117,7 +117,9 @@ export class PlainSseTransport extends BaseTransport {
       }
     } catch (err) {
       if (this.closed) return;
-      this.fail({ kind: 'network', message: `event stream dropped: ${describe(err)}` });
+      // A line or an event too long to hold is the server's doing, not the network's.
+      if (err instanceof SseLimitError) this.fail({ kind: 'protocol', message: err.message });
+      else this.fail({ kind: 'network', message: `event stream dropped: ${describe(err)}` });
       return;
     }
     // An event not finished by a blank line when the stream ends is discarded (the parser is reset on close).

@@ -224,6 +224,29 @@ describe('plain SSE transport', () => {
     expect(r.frames.some((f) => f.t === 'ack')).toBe(false);
     expect(r.failures).toEqual([]);
   });
+
+  it('fails with kind protocol, naming the limit, on a line longer than 1 MiB, and stops reading it', async () => {
+    let written = 0;
+    let aborted = false;
+    const { origin } = await httpServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write('data: ');
+      const piece = 'x'.repeat(64 * 1024);
+      // 4 MB with no line end, written as the client takes it; the client hangs up once the line is too long.
+      const more = (): void => {
+        while (!aborted && written < 4 * 1024 * 1024) {
+          written += piece.length;
+          if (!res.write(piece)) return void res.once('drain', more);
+        }
+      };
+      req.socket.on('close', () => (aborted = true));
+      more();
+    });
+    const r = open('sse', origin + '/events');
+    await until(() => r.failures.length > 0);
+    expect(r.failures).toEqual([{ kind: 'protocol', message: 'event stream line longer than the limit of 1048576 characters' }]);
+    expect(r.frames).toEqual([welcomeOf(r.state)]);
+  });
 });
 
 describe('plain polling transport', () => {
