@@ -1,4 +1,3 @@
-import { decodeServerBatch, decodeServerFrame } from '../protocol/codec';
 import type { ClientFrame, ServerFrame } from '../protocol/frames';
 import { BaseTransport } from './base-transport';
 import {
@@ -12,6 +11,7 @@ import {
   type TransportEnvironment,
 } from './environment';
 import { describe, httpFailure, type HttpAnswer } from './failures';
+import { messageFrames } from './message-frames';
 import { polyfillFetchTransport } from './sse-fetch';
 import { StreamLagMonitor } from './stream-lag';
 import type { TransportConnectParams } from './transport';
@@ -115,17 +115,9 @@ export class SseTransport extends BaseTransport {
 
   private readonly onMessage = (event: MessageEventLike): void => {
     if (this.closed) return;
-    if (typeof event.data !== 'string') {
-      this.fail({ kind: 'protocol', message: 'non-text event' });
-      return;
-    }
-    // One frame, or a JSON array of frames the server coalesced (protocol §4).
-    const decoded = event.data.startsWith('[') ? decodeServerBatch(event.data) : decodeServerFrame(event.data);
-    if (!decoded.ok) {
-      this.fail({ kind: 'protocol', message: decoded.reason });
-      return;
-    }
-    for (const frame of Array.isArray(decoded.frame) ? decoded.frame : [decoded.frame]) {
+    const frames = messageFrames(event.data, 'non-text event');
+    if ('kind' in frames) return this.fail(frames);
+    for (const frame of frames) {
       if (this.closed) return; // the owner closed us from inside a callback
       // An echo answers this transport's own check; the owner never sees it.
       if (frame.t === 'echo') {

@@ -1,7 +1,8 @@
-import { decodeServerBatch, decodeServerFrame, encodeFrame } from '../protocol/codec';
+import { encodeFrame } from '../protocol/codec';
 import type { ClientFrame } from '../protocol/frames';
 import { BaseTransport } from './base-transport';
 import type { MessageEventLike, TransportEnvironment } from './environment';
+import { messageFrames } from './message-frames';
 import { CLOSE_CODE_STATUS, closeMessage, SocketConnection, type CloseEventLike } from './socket';
 import type { TransportConnectParams, TransportFailure } from './transport';
 import { buildUrl } from './url';
@@ -57,18 +58,9 @@ export class WebSocketTransport extends BaseTransport {
 
   private readonly onMessage = (event: MessageEventLike): void => {
     if (this.closed) return;
-    if (typeof event.data !== 'string') {
-      this.fail({ kind: 'protocol', message: 'binary WebSocket message' });
-      return;
-    }
-    // One frame, or a JSON array of frames the server coalesced (protocol §4).
-    const batch = event.data.startsWith('[');
-    const decoded = batch ? decodeServerBatch(event.data) : decodeServerFrame(event.data);
-    if (!decoded.ok) {
-      this.fail({ kind: 'protocol', message: decoded.reason });
-      return;
-    }
-    for (const frame of Array.isArray(decoded.frame) ? decoded.frame : [decoded.frame]) {
+    const frames = messageFrames(event.data, 'binary WebSocket message');
+    if ('kind' in frames) return this.fail(frames);
+    for (const frame of frames) {
       if (this.closed) return; // the owner closed us from inside a callback
       this.params.handlers.onFrame(frame);
     }
