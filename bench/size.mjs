@@ -5,10 +5,10 @@
 // - "ESM default": what an app bundler ships for `import { RealtimeClient } from 'realtime-fallback'`:
 //   `esbuild --bundle --minify --format=esm --splitting` on that one import of dist/index.mjs. The lazily imported
 //   event-source-polyfill lands in its own chunk and is reported separately, not counted in the default.
-// - "WebSocket-only": there is no WebSocket-only entry point. `transports: ['websocket']` is a runtime option and
-//   cannot be tree-shaken (createTransport references all three classes), so an app that only wants WebSocket ships
-//   exactly the ESM default. For information only, `wsOnlyEstimate` bundles src/index.ts with the SSE and
-//   polling transports stubbed out: what a hypothetical `realtime-fallback/websocket` subpath could weigh.
+// - "WebSocket-only": there is no WebSocket-only entry point. `transports: ['websocket']` is a runtime option; the
+//   SSE and polling transports are a chunk imported on first use (src/transports/create.ts), so an app that only
+//   wants WebSocket ships the ESM default and never downloads that chunk. For information only, `wsOnlyEstimate`
+//   bundles src/index.ts with the SSE and polling transports stubbed out.
 // - "UMD": dist/realtime-fallback.umd.min.js as rollup + terser build it (polyfill included).
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';

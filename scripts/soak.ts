@@ -1,6 +1,6 @@
 // `npm run soak`: the long fault-injection soak. Options: --clients N (100), --seconds S (60), --seed X, --restarts R (2),
 // --nodes N (cluster mode: N nodes on a real redis-server behind a round-robin balancer; restarts are node SIGKILLs).
-import { formatReport, runSoak } from '../test/soak/soak';
+import { formatReport, runSoak } from '../test/scenarios/soak/soak';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

@@ -3,7 +3,7 @@ import { utf8Length } from '../protocol/codec';
 import type { TransportFailure } from '../transports/transport';
 import type { TransportEnvironment } from '../transports/environment';
 import type { Connection, ConnectionSettings } from './connection';
-import { Connector, type ConnectorHost, type SessionFrame } from './connector';
+import { createConnector, type Connector, type ConnectorHost, type SessionFrame } from './connector';
 import { TypedEmitter, type EventMap } from './emitter';
 import { RealtimeError } from './errors';
 import type { LifecycleEvents, ClientState, Subscribable, TransportReason } from './lifecycle';
@@ -11,10 +11,10 @@ import type { ClientMode } from './mode/mode';
 import { MODES } from './mode/modes';
 import { resolveOptions, type ClientOptions } from './options';
 import { Outbox, type OutboxEntry } from './outbox';
-import { PendingRequests } from './requests';
+import { createPendingRequests, type PendingRequests } from './requests';
 import { BackoffScheduler } from './scheduler';
-import { ClientSession } from './session';
-import { UpgradeProbe } from './upgrade-probe';
+import { createClientSession, type ClientSession } from './session';
+import { createUpgradeProbe, type UpgradeProbe } from './upgrade-probe';
 import { normaliseUrl } from './url';
 
 export interface EmitOptions {
@@ -62,9 +62,9 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     this.life = new TypedEmitter<LifecycleEvents>(onListenerError);
     this.lifecycle = this.life;
     this.outbox = new Outbox({ maxCount: opts.maxQueuedMessages, maxBytes: opts.maxQueuedBytes });
-    this.requests = new PendingRequests(this.scheduler, this.outbox);
+    this.requests = createPendingRequests(this.scheduler, this.outbox);
     this.requestTimeoutMs = opts.requestTimeoutMs;
-    this.session = new ClientSession(this.scheduler, (id) => this.sendAck(id));
+    this.session = createClientSession(this.scheduler, (id) => this.sendAck(id));
     this.mode = MODES[opts.protocol].create({ endpoint, endpoints: opts.endpoints, session: this.session, heartbeatTolerance: opts.heartbeatTolerance });
     const environment: TransportEnvironment = {};
     if (opts.WebSocket) environment.WebSocket = opts.WebSocket;
@@ -79,10 +79,15 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
       withCredentials: opts.withCredentials,
       logger: opts.logger,
     };
-    this.connector = new Connector(settings, opts, endpoint, this.life, this.connectorHost());
-    this.probe = new UpgradeProbe(settings, opts.upgradeProbeMs, this.connector, this.session, this.life, () => this._transport, (probe, welcome) =>
-      this.upgraded(probe, welcome),
-    );
+    this.connector = createConnector(settings, opts, endpoint, this.life, this.connectorHost());
+    this.probe = createUpgradeProbe(settings, {
+      firstDelayMs: opts.upgradeProbeMs,
+      connector: this.connector,
+      session: this.session,
+      life: this.life,
+      current: () => this._transport,
+      moved: (probe, welcome) => this.upgraded(probe, welcome),
+    });
     if (opts.autoConnect) this.connect();
   }
 
@@ -263,14 +268,13 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   private lost(conn: Connection, failure: TransportFailure): void {
     this.session.stopAckTimer();
     this.probe.stop();
-    if (conn.name === 'websocket' && failure.code === 'origin_rejected') this.probe.originRefused = true;
+    if (conn.name === 'websocket' && failure.code === 'origin_rejected') this.probe.originRefused();
   }
 
   /** The upgrade probe opened: the session continues on it. */
   private upgraded(probe: Connection, welcome: WelcomeFrame): void {
     this.connector.replaceWith(probe);
-    this.session.forgetAcks();
-    this.session.heartbeatMs = welcome.hb;
+    this.session.moved(welcome.hb);
     this.outbox.ack(welcome.ack);
     this.switchTransport(probe.name, 'upgrade');
     this.flush(true);

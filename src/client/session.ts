@@ -17,83 +17,103 @@ export interface LostSession {
  * The server session as the client knows it (protocol mode): its id and secret, the server's limits, the last frame
  * handed to the app (inbound order and duplicates), and the acknowledgements owed for what arrived.
  */
-export class ClientSession {
-  private current: { sid: string; secret: string } | null = null;
-  /** The server said the session is over (`close{session_ended}`): the next handshake must not try to resume it. */
-  private ended = false;
-  heartbeatMs = 0;
-  maxFrame = DEFAULT_MAX_FRAME;
+export interface ClientSession {
+  readonly id: string | null;
+  /** The server's heartbeat interval, in ms (0 until a welcome said). */
+  readonly heartbeatMs: number;
+  readonly maxFrame: number;
   /** Id of the last sequenced frame handed to the app. */
-  lastDelivered = 0;
-  private unacked = 0;
-  private cancelAckTimer: (() => void) | null = null;
-
-  constructor(
-    private readonly scheduler: BackoffScheduler,
-    /** Sends a cumulative ack on the active open connection; false when there is none. */
-    private readonly sendAck: (id: number) => boolean,
-  ) {}
-
-  get id(): string | null {
-    return this.current?.sid ?? null;
-  }
-
+  readonly lastDelivered: number;
   /** The handshake parameters that resume this session (none before the first welcome or after it ended). */
-  resumeQuery(): Record<string, string> {
-    if (!this.current || this.ended) return {};
-    return { [QUERY.session]: this.current.sid, [QUERY.secret]: this.current.secret, [QUERY.last]: String(this.lastDelivered) };
-  }
-
-  markEnded(): void {
-    this.ended = true;
-  }
-
+  resumeQuery(): Record<string, string>;
+  /** The server said the session is over (`close{session_ended}`): the next handshake must not try to resume it. */
+  markEnded(): void;
   /** Takes the session from a welcome; returns what was lost when it did not resume the one the client had. */
-  adopt(welcome: WelcomeFrame): LostSession | null {
-    const previous = this.current;
-    this.current = { sid: welcome.sid, secret: welcome.secret };
-    this.heartbeatMs = welcome.hb;
-    this.maxFrame = welcome.maxFrame;
-    let lost: LostSession | null = null;
-    if (previous && !welcome.resumed) {
-      lost = { previousSessionId: previous.sid, reason: this.ended ? 'session_ended' : welcome.resumeFailed ?? 'unknown_session' };
-      this.lastDelivered = 0;
-      this.forgetAcks();
-    }
-    this.ended = false;
-    return lost;
-  }
-
-  /** Where a sequenced frame fits: the next one, one already handed over (replay overlap), or after a gap. */
-  place(frame: MessageFrame | ReplyFrame): 'next' | 'seen' | 'gap' {
-    if (frame.id <= this.lastDelivered) return 'seen';
-    if (frame.id !== this.lastDelivered + 1) return 'gap';
-    this.lastDelivered = frame.id;
-    return 'next';
-  }
-
+  adopt(welcome: WelcomeFrame): LostSession | null;
+  /** The session moved to an upgraded connection, whose welcome names the heartbeat there. */
+  moved(heartbeatMs: number): void;
+  /** Where a sequenced frame fits: the next one (now delivered), one already handed over, or after a gap. */
+  place(frame: MessageFrame | ReplyFrame): 'next' | 'seen' | 'gap';
   /** A frame was handed to the app on the active connection: acknowledge every 32, or a second after the first. */
-  delivered(): void {
-    this.unacked++;
-    if (this.unacked >= ACK_EVERY_FRAMES) this.flushAck();
-    else if (!this.cancelAckTimer) this.cancelAckTimer = this.scheduler.schedule(() => this.flushAck(), ACK_DELAY_MS);
-  }
-
-  /** Drops the owed acknowledgements (a new connection starts its own count). */
-  forgetAcks(): void {
-    this.unacked = 0;
-    this.stopAckTimer();
-  }
-
+  delivered(): void;
   /** Cancels the pending ack (the connection it was for is gone); what is owed stays owed. */
-  stopAckTimer(): void {
-    this.cancelAckTimer?.();
-    this.cancelAckTimer = null;
-  }
+  stopAckTimer(): void;
+}
 
-  private flushAck(): void {
-    this.stopAckTimer();
-    if (this.unacked === 0) return;
-    if (this.sendAck(this.lastDelivered)) this.unacked = 0;
-  }
+/** `sendAck` sends a cumulative ack on the active open connection; false when there is none. */
+export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: number) => boolean): ClientSession {
+  // State in closures rather than fields: the minifier shortens these names, it cannot shorten properties.
+  let current: { sid: string; secret: string } | null = null;
+  let ended = false;
+  let heartbeatMs = 0;
+  let maxFrame = DEFAULT_MAX_FRAME;
+  let lastDelivered = 0;
+  let unacked = 0;
+  let cancelAckTimer: (() => void) | null = null;
+
+  const stopAckTimer = (): void => {
+    cancelAckTimer?.();
+    cancelAckTimer = null;
+  };
+  /** Drops the owed acknowledgements (a new connection starts its own count). */
+  const forgetAcks = (): void => {
+    unacked = 0;
+    stopAckTimer();
+  };
+  const flushAck = (): void => {
+    stopAckTimer();
+    if (unacked > 0 && sendAck(lastDelivered)) unacked = 0;
+  };
+
+  return {
+    get id() {
+      return current?.sid ?? null;
+    },
+    get heartbeatMs() {
+      return heartbeatMs;
+    },
+    get maxFrame() {
+      return maxFrame;
+    },
+    get lastDelivered() {
+      return lastDelivered;
+    },
+    resumeQuery(): Record<string, string> {
+      if (!current || ended) return {};
+      return { [QUERY.session]: current.sid, [QUERY.secret]: current.secret, [QUERY.last]: String(lastDelivered) };
+    },
+    markEnded() {
+      ended = true;
+    },
+    adopt(welcome) {
+      const previous = current;
+      current = { sid: welcome.sid, secret: welcome.secret };
+      heartbeatMs = welcome.hb;
+      maxFrame = welcome.maxFrame;
+      let lost: LostSession | null = null;
+      if (previous && !welcome.resumed) {
+        lost = { previousSessionId: previous.sid, reason: ended ? 'session_ended' : welcome.resumeFailed ?? 'unknown_session' };
+        lastDelivered = 0;
+        forgetAcks();
+      }
+      ended = false;
+      return lost;
+    },
+    moved(hb) {
+      heartbeatMs = hb;
+      forgetAcks();
+    },
+    place(frame) {
+      if (frame.id <= lastDelivered) return 'seen';
+      if (frame.id !== lastDelivered + 1) return 'gap';
+      lastDelivered = frame.id;
+      return 'next';
+    },
+    delivered() {
+      unacked++;
+      if (unacked >= ACK_EVERY_FRAMES) flushAck();
+      else if (!cancelAckTimer) cancelAckTimer = scheduler.schedule(flushAck, ACK_DELAY_MS);
+    },
+    stopAckTimer,
+  };
 }

@@ -11,83 +11,96 @@ import type { ClientSession } from './session';
  * While the session runs on a fallback, tries the first transport (WebSocket) now and then, backing off after each
  * failed try; when one opens with a probe welcome for the same session, the session moves over to it.
  */
-export class UpgradeProbe {
-  private probe: Connection | null = null;
-  private failures = 0;
+export interface UpgradeProbe {
+  /** Plans the next probe, if the session is on a fallback and the mode can move sessions. */
+  schedule(): void;
+  stop(): void;
   /** The server refused this page's origin over WebSocket (but not over HTTP): probing again cannot succeed. */
-  originRefused = false;
-  private cancelTimer: () => void = () => {};
+  originRefused(): void;
+}
+
+export interface UpgradeProbeSettings {
+  /** First delay before a probe, in ms; 0 disables probing. */
+  firstDelayMs: number;
+  connector: Connector;
+  session: ClientSession;
+  life: TypedEmitter<LifecycleEvents>;
+  /** The transport the session is on now. */
+  current(): TransportName | null;
+  /** The probe opened: the session moves to it. */
+  moved(probe: Connection, welcome: WelcomeFrame): void;
+}
+
+export function createUpgradeProbe(connection: ConnectionSettings, settings: UpgradeProbeSettings): UpgradeProbe {
+  // State in closures rather than fields: the minifier shortens these names, it cannot shorten properties.
+  const { scheduler, mode, transports } = connection;
+  const { firstDelayMs: base, connector, session, life } = settings;
+  let probe: Connection | null = null;
+  let failures = 0;
+  let refused = false;
+  let cancelTimer = (): void => {};
   /** Once the session moved to it, the probe is the connector's active connection and reports there. */
-  private readonly handlers: ConnectionHandlers = {
-    frame: (conn, frame) => (conn === this.probe ? this.frame(conn, frame) : this.connector.handlers.frame(conn, frame)),
-    failure: (conn, failure) => (conn === this.probe ? this.fail(conn, failure) : this.connector.handlers.failure(conn, failure)),
+  const handlers: ConnectionHandlers = {
+    frame: (conn, frame) => (conn === probe ? onFrame(conn, frame) : connector.handlers.frame(conn, frame)),
+    failure: (conn, failure) => (conn === probe ? fail(conn, failure) : connector.handlers.failure(conn, failure)),
   };
 
-  constructor(
-    private readonly settings: ConnectionSettings,
-    /** First delay before a probe, in ms; 0 disables probing. */
-    private readonly firstDelayMs: number,
-    private readonly connector: Connector,
-    private readonly session: ClientSession,
-    private readonly life: TypedEmitter<LifecycleEvents>,
-    /** The transport the session is on now. */
-    private readonly current: () => TransportName | null,
-    /** The probe opened: the session moves to it. */
-    private readonly moved: (probe: Connection, welcome: WelcomeFrame) => void,
-  ) {}
-
-  /** Plans the next probe, if the session is on a fallback and the mode can move sessions. */
-  schedule(): void {
-    this.stop();
-    const best = this.settings.transports[0];
-    const base = this.firstDelayMs;
-    if (!this.settings.mode.probes || base === 0 || best !== 'websocket' || this.current() === best || this.originRefused) return;
-    const delay = this.settings.scheduler.backoff(this.failures, { initialMs: base, maxMs: base * 16, factor: 2, jitter: 0.5 });
-    this.cancelTimer = this.settings.scheduler.schedule(() => void this.start(), delay);
+  function schedule(): void {
+    stop();
+    const best = transports[0];
+    if (!mode.probes || base === 0 || best !== 'websocket' || settings.current() === best || refused) return;
+    const delay = scheduler.backoff(failures, { initialMs: base, maxMs: base * 16, factor: 2, jitter: 0.5 });
+    cancelTimer = scheduler.schedule(() => void start(), delay);
   }
 
-  stop(): void {
-    this.cancelTimer();
-    this.cancelTimer = () => {};
-    const probe = this.probe;
-    this.probe = null;
-    if (probe) closeConnection(probe);
+  function stop(): void {
+    cancelTimer();
+    cancelTimer = () => {};
+    const current = probe;
+    probe = null;
+    if (current) closeConnection(current);
   }
 
-  private async start(): Promise<void> {
-    const attempt = this.connector.attempt;
+  async function start(): Promise<void> {
+    const attempt = connector.attempt;
     let creds: AuthCredentials;
     try {
-      creds = await this.connector.credentials();
+      creds = await connector.credentials();
     } catch {
-      return this.schedule();
+      return schedule();
     }
-    if (attempt !== this.connector.attempt || !this.connector.active?.opened || this.probe) return;
+    if (attempt !== connector.attempt || !connector.active?.opened || probe) return;
     // Assigned before the transport can report anything, so its callbacks already see it as the probe.
-    this.probe = openConnection(this.settings, 'websocket', this.settings.mode.query(creds, true), creds, this.handlers);
+    probe = openConnection(connection, 'websocket', mode.query(creds, true), creds, handlers);
   }
 
-  private frame(probe: Connection, frame: ServerFrame): void {
-    if (probe !== this.probe) return;
-    if (frame.t !== 'welcome' || !frame.probe || !this.connector.active || frame.sid !== this.session.id) {
-      return this.fail(probe, { kind: 'protocol', message: `probe got "${frame.t}" instead of a probe welcome` });
+  function onFrame(conn: Connection, frame: ServerFrame): void {
+    if (frame.t !== 'welcome' || !frame.probe || !connector.active || frame.sid !== session.id) {
+      return fail(conn, { kind: 'protocol', message: `probe got "${frame.t}" instead of a probe welcome` });
     }
     // Move the session: the server replays after `last`; the old transport is ignored from here on.
-    probe.cancelOpenTimer();
-    probe.opened = true;
-    probe.transport.send([{ t: 'upgrade', last: this.session.lastDelivered }]);
-    this.probe = null;
-    this.failures = 0;
-    this.moved(probe, frame);
+    conn.cancelOpenTimer();
+    conn.opened = true;
+    conn.transport.send([{ t: 'upgrade', last: session.lastDelivered }]);
+    probe = null;
+    failures = 0;
+    settings.moved(conn, frame);
   }
 
-  private fail(probe: Connection, failure: TransportFailure): void {
-    if (probe !== this.probe) return;
-    this.probe = null;
-    closeConnection(probe);
-    this.failures++;
-    if (failure.code === 'origin_rejected') this.originRefused = true;
-    this.life.emit('transportFailed', { transport: probe.name, opened: false, probe: true, failure });
-    if (this.connector.active?.opened) this.schedule();
+  function fail(conn: Connection, failure: TransportFailure): void {
+    probe = null;
+    closeConnection(conn);
+    failures++;
+    if (failure.code === 'origin_rejected') refused = true;
+    life.emit('transportFailed', { transport: conn.name, opened: false, probe: true, failure });
+    if (connector.active?.opened) schedule();
   }
+
+  return {
+    schedule,
+    stop,
+    originRefused() {
+      refused = true;
+    },
+  };
 }

@@ -1,139 +1,115 @@
 // @vitest-environment jsdom
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { rig, useMsw } from './harness';
+import { afterEach, describe, expect, it, vi, type Mock } from 'vitest';
+import { isOnline, watchBrowserSignals, type BrowserSignalHandlers } from '../../src/client/browser-signals';
 
-useMsw();
+function handlers(): { [K in keyof BrowserSignalHandlers]: Mock<() => void> } {
+  return { online: vi.fn<() => void>(), offline: vi.fn<() => void>(), visible: vi.fn<() => void>() };
+}
 
-const waitOpen = (r: { client: { state: string } }) => vi.waitFor(() => expect(r.client.state).toBe('open'), { timeout: 3000 });
+function setVisibility(state: DocumentVisibilityState): void {
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+}
 
-let online = true;
-vi.spyOn(navigator, 'onLine', 'get').mockImplementation(() => online);
-let visibility: DocumentVisibilityState = 'visible';
-vi.spyOn(document, 'visibilityState', 'get').mockImplementation(() => visibility);
+const stops: (() => void)[] = [];
+function watch(h: BrowserSignalHandlers): () => void {
+  const stop = watchBrowserSignals(h);
+  stops.push(stop);
+  return stop;
+}
 
 afterEach(() => {
-  online = true;
-  visibility = 'visible';
+  stops.splice(0).forEach((stop) => stop());
+  delete (document as { visibilityState?: unknown }).visibilityState; // back to the prototype's getter
+  vi.restoreAllMocks();
+  vi.unstubAllGlobals();
 });
 
-describe('offline / online', () => {
-  it('burns no retry timer while offline and reconnects at once on `online`', async () => {
-    const r = rig({ transports: ['polling'], backoff: { initialMs: 30_000, jitter: 0 } });
-    r.client.connect();
-    await waitOpen(r);
-    online = false;
+describe('watchBrowserSignals', () => {
+  it('calls online and offline on the window events', () => {
+    const h = handlers();
+    watch(h);
     window.dispatchEvent(new Event('offline'));
-    r.fake.drop();
-    await vi.waitFor(() => expect(r.client.state).toBe('reconnecting'));
-    // The drop would normally schedule a 30 s retry; offline, nothing is scheduled at all.
-    expect(r.clock.delays()).toEqual([]);
-    expect(r.client.pendingTimers).toBe(0);
-    await r.clock.advance(120_000);
-    expect(r.fake.handshakes).toHaveLength(1);
-    online = true;
+    expect(h.offline).toHaveBeenCalledTimes(1);
+    expect(h.online).not.toHaveBeenCalled();
     window.dispatchEvent(new Event('online'));
-    await waitOpen(r);
-    expect(r.fake.handshakes).toHaveLength(2);
-    expect(r.fake.handshakes[1]!.query.get('sid')).toBe(r.client.sessionId);
+    expect(h.online).toHaveBeenCalledTimes(1);
+    expect(h.visible).not.toHaveBeenCalled();
   });
 
-  it('going offline cancels a retry already waiting', async () => {
-    const r = rig({ transports: ['polling'], backoff: { initialMs: 30_000, jitter: 0 } });
-    r.fake.behaviour.polling = 'refuse';
-    r.client.connect();
-    await vi.waitFor(() => expect(r.clock.delays()).toEqual([30_000]));
-    online = false;
+  it('calls visible when the document becomes visible, not when it is hidden', () => {
+    const h = handlers();
+    watch(h);
+    setVisibility('hidden');
+    document.dispatchEvent(new Event('visibilitychange'));
+    expect(h.visible).not.toHaveBeenCalled();
+    setVisibility('visible');
+    document.dispatchEvent(new Event('visibilitychange'));
+    expect(h.visible).toHaveBeenCalledTimes(1);
+    expect(h.online).not.toHaveBeenCalled();
+    expect(h.offline).not.toHaveBeenCalled();
+  });
+
+  it('the returned function removes every listener; later events do nothing', () => {
+    const h = handlers();
+    const stop = watch(h);
+    stop();
+    setVisibility('visible');
+    window.dispatchEvent(new Event('online'));
     window.dispatchEvent(new Event('offline'));
-    expect(r.clock.delays()).toEqual([]);
-    r.fake.behaviour.polling = 'ok';
-    online = true;
-    window.dispatchEvent(new Event('online'));
-    await waitOpen(r);
-  });
-
-  it('tries once even when the browser says offline at start (it can be wrong), then waits for `online`', async () => {
-    online = false;
-    const r = rig({ transports: ['polling'], backoff: { initialMs: 30_000, jitter: 0 } });
-    r.client.connect();
-    await waitOpen(r);
-    expect(r.fake.handshakes).toHaveLength(1);
-  });
-
-  it('`online` while open does nothing', async () => {
-    const r = rig({ transports: ['polling'] });
-    r.client.connect();
-    await waitOpen(r);
-    window.dispatchEvent(new Event('online'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(r.fake.handshakes).toHaveLength(1);
-  });
-});
-
-describe('page visibility', () => {
-  it('reconnects at once when the page returns after a silence longer than the heartbeat tolerance', async () => {
-    const r = rig({ transports: ['websocket'], heartbeatTolerance: 2 });
-    r.fake.hb = 10_000;
-    r.client.connect();
-    await waitOpen(r);
-    visibility = 'hidden';
     document.dispatchEvent(new Event('visibilitychange'));
-    // A background tab: the wall clock moves on, throttled timers have not fired.
-    r.clock.jump(25_000);
-    visibility = 'visible';
-    document.dispatchEvent(new Event('visibilitychange'));
-    await vi.waitFor(() => expect(r.fake.handshakes).toHaveLength(2));
-    expect(r.of('reconnecting').at(-1)!.delayMs).toBe(0);
-    await waitOpen(r);
+    expect(h.online).not.toHaveBeenCalled();
+    expect(h.offline).not.toHaveBeenCalled();
+    expect(h.visible).not.toHaveBeenCalled();
   });
 
-  it('leaves a connection alone when it was heard from recently', async () => {
-    const r = rig({ transports: ['websocket'], heartbeatTolerance: 2 });
-    r.fake.hb = 10_000;
-    r.client.connect();
-    await waitOpen(r);
-    r.clock.jump(15_000);
-    r.fake.push('n', 1);
-    await vi.waitFor(() => expect(r.messages).toHaveLength(1));
-    r.clock.jump(15_000);
-    document.dispatchEvent(new Event('visibilitychange'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(r.fake.handshakes).toHaveLength(1);
-  });
-});
-
-describe('heartbeat', () => {
-  it('declares a silent connection dead after heartbeat × tolerance, measured by wall clock', async () => {
-    const r = rig({ transports: ['websocket'], heartbeatTolerance: 2.5, backoff: { initialMs: 100, jitter: 0 } });
-    r.fake.hb = 1000;
-    r.client.connect();
-    await waitOpen(r);
-    await r.clock.advance(2000);
-    r.fake.sendRaw({ t: 'ping' });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    await r.clock.advance(2000); // 4 s since open, 2 s since the ping: alive
-    expect(r.client.state).toBe('open');
-    await r.clock.advance(500);
-    await vi.waitFor(() => expect(r.client.state).toBe('reconnecting'));
-    expect(r.of('transportFailed').at(-1)!.failure.message).toMatch(/no heartbeat for 2500 ms/);
-  });
-});
-
-describe('close()', () => {
-  it('removes its page listeners', async () => {
-    const add = vi.spyOn(window, 'addEventListener');
-    const remove = vi.spyOn(window, 'removeEventListener');
+  it('removes exactly the listeners it added, and stopping twice is safe', () => {
+    const winAdd = vi.spyOn(window, 'addEventListener');
+    const winRemove = vi.spyOn(window, 'removeEventListener');
+    const docAdd = vi.spyOn(document, 'addEventListener');
     const docRemove = vi.spyOn(document, 'removeEventListener');
-    const r = rig({ transports: ['polling'] });
-    r.client.connect();
-    await waitOpen(r);
-    const added = add.mock.calls.filter(([type]) => type === 'online' || type === 'offline').map(([type, fn]) => [type, fn]);
-    expect(added).toHaveLength(2);
-    r.client.close();
-    const removed = remove.mock.calls.map(([type, fn]) => [type, fn]);
-    for (const pair of added) expect(removed).toContainEqual(pair);
-    expect(docRemove.mock.calls.map(([type]) => type)).toContain('visibilitychange');
-    online = false;
+    const stop = watch(handlers());
+    expect(winAdd.mock.calls.map((c) => c[0]).sort()).toEqual(['offline', 'online']);
+    expect(docAdd.mock.calls.map((c) => c[0])).toEqual(['visibilitychange']);
+    stop();
+    stop();
+    expect(winRemove.mock.calls.map((c) => [c[0], c[1]]).sort()).toEqual(winAdd.mock.calls.map((c) => [c[0], c[1]]).sort());
+    expect(docRemove.mock.calls.map((c) => [c[0], c[1]])).toEqual(docAdd.mock.calls.map((c) => [c[0], c[1]]));
+  });
+
+  it('stopping one watcher leaves another working', () => {
+    const a = handlers();
+    const b = handlers();
+    const stopA = watch(a);
+    watch(b);
+    stopA();
     window.dispatchEvent(new Event('online'));
-    expect(r.client.state).toBe('closed');
+    expect(a.online).not.toHaveBeenCalled();
+    expect(b.online).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('isOnline', () => {
+  it('follows navigator.onLine', () => {
+    const onLine = vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
+    expect(isOnline()).toBe(false);
+    onLine.mockReturnValue(true);
+    expect(isOnline()).toBe(true);
+  });
+
+  it('follows navigator.onLine stubbed with Object.defineProperty', () => {
+    Object.defineProperty(navigator, 'onLine', { configurable: true, get: () => false });
+    try {
+      expect(isOnline()).toBe(false);
+    } finally {
+      delete (navigator as { onLine?: unknown }).onLine;
+    }
+    expect(isOnline()).toBe(navigator.onLine);
+  });
+
+  it('counts an environment without navigator or without onLine as online', () => {
+    vi.stubGlobal('navigator', {});
+    expect(isOnline()).toBe(true);
+    vi.stubGlobal('navigator', undefined);
+    expect(isOnline()).toBe(true);
   });
 });

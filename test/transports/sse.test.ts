@@ -20,7 +20,7 @@ import {
 import { SseTransport } from '../../src/transports/sse';
 import type { TransportConnectParams } from '../../src/transports/transport';
 import { params, Recorder, RecordingSchedule, settle, until, welcome } from './helpers';
-import { ManualClock } from '../client/manual-clock';
+import { ManualClock } from '../client/realtime-client/manual-clock';
 
 const E = 'http://rt.test/rt';
 const server = setupServer();

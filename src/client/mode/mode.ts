@@ -21,8 +21,8 @@ export interface ClientMode {
   url(name: TransportName): string;
   /** Handshake query of an attempt; `probe`: an upgrade probe. */
   query(creds: AuthCredentials, probe: boolean): Record<string, string>;
-  /** What must load before the first connection (a lazy chunk), or null when nothing must. */
-  prepare(): Promise<void> | null;
+  /** What must load before transport `name` can open (a lazy chunk), or null when nothing must. */
+  prepare(name: TransportName): Promise<void> | null;
   createTransport(name: TransportName, params: TransportConnectParams, env: TransportEnvironment): Transport;
   /** Silence after which an open connection counts as dead, in ms; 0: never. */
   livenessLimitMs(): number;

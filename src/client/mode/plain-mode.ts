@@ -36,6 +36,7 @@ export class PlainMode implements ClientMode {
     return creds.token === undefined ? {} : { [QUERY.token]: creds.token };
   }
 
+  /** Every plain transport is in the lazy chunk, loaded before the first connection. */
   prepare(): Promise<void> | null {
     if (this.factory) return null;
     return import('../../plain/create').then((m) => {

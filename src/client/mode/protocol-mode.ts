@@ -1,5 +1,5 @@
 import { PROTOCOL_VERSION, QUERY, TRANSPORT_NAMES, type TransportName } from '../../protocol/frames';
-import { createTransport } from '../../transports/create';
+import { createTransport, loadTransport } from '../../transports/create';
 import type { Transport, TransportConnectParams } from '../../transports/transport';
 import type { TransportEnvironment } from '../../transports/environment';
 import type { AuthCredentials } from '../options';
@@ -29,8 +29,9 @@ export class ProtocolMode implements ClientMode {
     return query;
   }
 
-  prepare(): null {
-    return null;
+  /** SSE and polling load on first use (a chunk of their own in the ESM build). */
+  prepare(name: TransportName): Promise<void> | null {
+    return loadTransport(name);
   }
 
   createTransport(name: TransportName, params: TransportConnectParams, env: TransportEnvironment): Transport {

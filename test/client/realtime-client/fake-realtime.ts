@@ -1,0 +1,358 @@
+/**
+ * A scripted protocol peer built from msw handlers: `ws.link` for WebSocket, a streamed `http.get` for SSE,
+ * `http.get`/`http.post` for polling and upstream. It keeps just enough session state (ids, replay, dedup) to
+ * check the client's guarantees, and every transport can be told to refuse, stay silent, or answer a status.
+ */
+import { http, HttpResponse, ws } from 'msw';
+import type { ClientFrame, MessageFrame, OutboundFrame, ReplyFrame, ServerFrame, TransportName, WelcomeFrame } from '../../../src/protocol/frames';
+import { decodeClientBatch, decodeClientFrame } from '../../../src/protocol/codec';
+
+export type Behaviour = 'ok' | 'refuse' | 'silent' | { status: number; retryAfter?: number };
+
+interface Conn {
+  transport: TransportName;
+  cid: string;
+  send(frames: ServerFrame[]): void;
+  close(): void;
+}
+
+interface Session {
+  sid: string;
+  secret: string;
+  out: (MessageFrame | ReplyFrame)[];
+  accepted: number;
+  acked: number;
+  conn: Conn | null;
+}
+
+export interface Handshake {
+  transport: TransportName;
+  query: URLSearchParams;
+  headers: Headers | null;
+}
+
+export class FakeRealtime {
+  readonly base: string;
+  readonly wsBase: string;
+  behaviour: Record<TransportName, Behaviour> = { websocket: 'ok', sse: 'ok', polling: 'ok' };
+  /** Heartbeat interval announced in welcome frames. */
+  hb = 60_000;
+  /** How long a poll is held before it is answered with a ping (real ms). */
+  pollHoldMs = 100;
+  readonly handshakes: Handshake[] = [];
+  /** Client emits and requests accepted, each once, in order. */
+  readonly received: OutboundFrame[] = [];
+  /** Client frames that arrived again and were dropped by seq. */
+  duplicates = 0;
+  /** Reply to a request; default: echo its data. */
+  onRequest: (frame: OutboundFrame) => unknown = (frame) => frame.d;
+  /** Answer requests at all (false: accept them but never reply). */
+  replies = true;
+  /** Announce `echo` support in welcomes (the reference server does) and answer echoes on the stream. */
+  echo = true;
+  /**
+   * A buffering proxy in front of SSE: while true, every SSE write is held until `releaseSse()`. Set it after the
+   * stream opened to let the welcome through, as a busy stream's welcome gets through a real one.
+   */
+  bufferSse = false;
+  /** Called with every echo a client POSTs. */
+  onEcho: (n: number) => void = () => {};
+  private readonly heldSse: (() => void)[] = [];
+  private readonly sessions = new Map<string, Session>();
+  private last: Session | null = null;
+  private counter = 0;
+
+  constructor(base = 'http://rt.test/realtime') {
+    this.base = base;
+    this.wsBase = base.replace(/^http/, 'ws');
+  }
+
+  get session(): Session | null {
+    return this.last;
+  }
+
+  /** The current connection's transport, as the server sees it. */
+  get activeTransport(): TransportName | null {
+    return this.last?.conn?.transport ?? null;
+  }
+
+  handshakesOf(transport: TransportName): Handshake[] {
+    return this.handshakes.filter((h) => h.transport === transport);
+  }
+
+  /** Sends an application event on the current session (kept for replay). */
+  push(event: string, data?: unknown): MessageFrame {
+    const s = this.requireSession();
+    const frame: MessageFrame = { t: 'msg', id: s.out.length + 1, e: event, d: data };
+    s.out.push(frame);
+    s.conn?.send([frame]);
+    return frame;
+  }
+
+  /** Sends a raw frame on the current connection (to misbehave on purpose). */
+  sendRaw(frame: ServerFrame): void {
+    this.requireSession().conn?.send([frame]);
+  }
+
+  /** Cuts the current connection, as a network drop would. */
+  drop(): void {
+    const s = this.requireSession();
+    const conn = s.conn;
+    s.conn = null;
+    conn?.close();
+  }
+
+  /** Writes what the buffering proxy held on the SSE streams, in order (one burst). */
+  releaseSse(): void {
+    for (const write of this.heldSse.splice(0)) write();
+  }
+
+  /** Forgets every session, as a restarted server would. */
+  forgetSessions(): void {
+    for (const s of this.sessions.values()) {
+      s.conn?.close();
+      s.conn = null;
+    }
+    this.sessions.clear();
+  }
+
+  handlers() {
+    return [this.websocketHandler(), this.sseHandler(), this.pollHandler(), this.sendHandler()];
+  }
+
+  private requireSession(): Session {
+    if (!this.last) throw new Error('no session yet');
+    return this.last;
+  }
+
+  private id(prefix: string): string {
+    return `${prefix}${++this.counter}`;
+  }
+
+  /** Creates or resumes a session; returns the welcome and what to replay. */
+  private handshake(q: URLSearchParams, transport: TransportName, conn: Conn, probe: boolean): { welcome: WelcomeFrame; replay: ServerFrame[]; session: Session } {
+    const sid = q.get('sid');
+    const found = sid ? this.sessions.get(sid) : undefined;
+    const base = { t: 'welcome' as const, cid: conn.cid, hb: this.hb, maxFrame: 64 * 1024, ...(this.echo ? { echo: true } : {}) };
+    if (found && found.secret === q.get('secret')) {
+      const last = Number(q.get('last') ?? 0);
+      this.last = found;
+      if (probe) return { session: found, welcome: { ...base, sid: found.sid, secret: found.secret, resumed: true, probe: true, ack: found.accepted }, replay: [] };
+      this.attach(found, conn);
+      return { session: found, welcome: { ...base, sid: found.sid, secret: found.secret, resumed: true, ack: found.accepted }, replay: found.out.filter((f) => f.id > last) };
+    }
+    const session: Session = { sid: this.id('sid-'), secret: this.id('secret-'), out: [], accepted: 0, acked: 0, conn: null };
+    this.sessions.set(session.sid, session);
+    this.last = session;
+    this.attach(session, conn);
+    const welcome: WelcomeFrame = { ...base, sid: session.sid, secret: session.secret, resumed: false, ack: 0 };
+    if (sid) welcome.resumeFailed = found ? 'bad_secret' : 'unknown_session';
+    void transport;
+    return { session, welcome, replay: [] };
+  }
+
+  private attach(session: Session, conn: Conn): void {
+    const old = session.conn;
+    session.conn = conn;
+    if (old && old !== conn) {
+      old.send([{ t: 'close', code: 'replaced' }]);
+      old.close();
+    }
+  }
+
+  /** Accepts client frames once each; returns the frames to answer with (acks, replies) on the same connection. */
+  private receive(session: Session, conn: Conn, frames: ClientFrame[]): void {
+    for (const f of frames) {
+      if (f.t === 'ack') {
+        session.acked = Math.max(session.acked, f.id);
+      } else if (f.t === 'echo') {
+        this.onEcho(f.n);
+        if (this.echo) session.conn?.send([{ t: 'echo', n: f.n }]); // on the stream, like the reference server
+      } else if (f.t === 'upgrade') {
+        this.attach(session, conn);
+        conn.send(session.out.filter((o) => o.id > f.last));
+      } else if (f.seq <= session.accepted) {
+        this.duplicates++;
+      } else if (f.seq === session.accepted + 1) {
+        session.accepted = f.seq;
+        this.received.push(f);
+        if (f.t === 'req' && this.replies) {
+          const reply: ReplyFrame = { t: 'reply', id: session.out.length + 1, re: f.seq, d: this.onRequest(f) };
+          session.out.push(reply);
+          session.conn?.send([reply]);
+        }
+      }
+    }
+  }
+
+  private statusFrame(b: { status: number; retryAfter?: number }): ServerFrame {
+    const frame: ServerFrame = { t: 'error', code: b.status === 401 ? 'unauthorized' : 'bad_request', message: `refused with ${b.status}`, status: b.status };
+    if (b.retryAfter !== undefined) frame.retryAfter = b.retryAfter;
+    return frame;
+  }
+
+  private websocketHandler() {
+    const link = ws.link(`${this.wsBase}/ws`);
+    return link.addEventListener('connection', ({ client }) => {
+      const q = client.url.searchParams;
+      this.handshakes.push({ transport: 'websocket', query: q, headers: null });
+      const b = this.behaviour.websocket;
+      if (b === 'silent') return;
+      if (b === 'refuse') return client.close(1011, 'refused');
+      if (typeof b === 'object') {
+        client.send(JSON.stringify(this.statusFrame(b)));
+        return client.close(4000 + b.status, 'refused');
+      }
+      let open = true;
+      const conn: Conn = {
+        transport: 'websocket',
+        cid: this.id('cid-'),
+        send: (frames) => {
+          if (open) for (const f of frames) client.send(JSON.stringify(f));
+        },
+        close: () => {
+          open = false;
+          client.close(4000, 'dropped');
+        },
+      };
+      const probe = q.get('probe') === '1';
+      const { welcome, replay, session } = this.handshake(q, 'websocket', conn, probe);
+      conn.send([welcome, ...replay]);
+      client.addEventListener('message', (event) => {
+        const decoded = decodeClientFrame(String(event.data));
+        if (!decoded.ok) return conn.send([{ t: 'error', code: 'malformed_frame', message: decoded.reason }]);
+        this.receive(session, conn, [decoded.frame]);
+        if (decoded.frame.t === 'emit' || decoded.frame.t === 'req') conn.send([{ t: 'ack', n: session.accepted }]);
+      });
+      client.addEventListener('close', () => {
+        open = false;
+        if (session.conn === conn) session.conn = null;
+      });
+    });
+  }
+
+  private sseHandler() {
+    return http.get(`${this.base}/sse`, ({ request }) => {
+      const q = new URL(request.url).searchParams;
+      this.handshakes.push({ transport: 'sse', query: q, headers: request.headers });
+      const b = this.behaviour.sse;
+      if (b === 'refuse') return HttpResponse.error();
+      if (typeof b === 'object') {
+        const headers: Record<string, string> = {};
+        if (b.retryAfter !== undefined) headers['Retry-After'] = String(b.retryAfter);
+        return new HttpResponse(`refused with ${b.status}`, { status: b.status, headers });
+      }
+      const enc = new TextEncoder();
+      let controller!: ReadableStreamDefaultController<Uint8Array>;
+      let open = true;
+      const stream = new ReadableStream<Uint8Array>({
+        start: (c) => {
+          controller = c;
+        },
+        cancel: () => {
+          open = false;
+        },
+      });
+      const writeNow = (text: string): void => {
+        if (!open) return;
+        try {
+          controller.enqueue(enc.encode(text));
+        } catch {
+          open = false;
+        }
+      };
+      const write = (text: string): void => {
+        if (this.bufferSse) this.heldSse.push(() => writeNow(text));
+        else writeNow(text);
+      };
+      if (b === 'ok') {
+        const conn: Conn = {
+          transport: 'sse',
+          cid: this.id('cid-'),
+          send: (frames) => {
+            for (const f of frames) write(`${f.t === 'msg' || f.t === 'reply' ? `id: ${f.id}\n` : ''}data: ${JSON.stringify(f)}\n\n`);
+          },
+          close: () => {
+            if (!open) return;
+            open = false;
+            controller.close();
+          },
+        };
+        const { welcome, replay } = this.handshake(q, 'sse', conn, false);
+        // Sent after the response starts, like a real stream.
+        queueMicrotask(() => conn.send([welcome, ...replay]));
+        request.signal.addEventListener('abort', () => {
+          open = false;
+        });
+      }
+      return new HttpResponse(stream, { headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' } });
+    });
+  }
+
+  private pollHandler() {
+    const queues = new Map<string, { frames: ServerFrame[]; wake: (() => void) | null; closed: boolean }>();
+    return http.get(`${this.base}/poll`, async ({ request }) => {
+      const q = new URL(request.url).searchParams;
+      const cid = q.get('cid');
+      const b = this.behaviour.polling;
+      if (!cid) {
+        this.handshakes.push({ transport: 'polling', query: q, headers: request.headers });
+        if (b === 'refuse') return HttpResponse.error();
+        if (b === 'silent') return new Promise<Response>(() => {});
+        if (typeof b === 'object') {
+          const headers: Record<string, string> = {};
+          if (b.retryAfter !== undefined) headers['Retry-After'] = String(b.retryAfter);
+          return HttpResponse.json([this.statusFrame(b)], { status: b.status, headers });
+        }
+        const newCid = this.id('cid-');
+        const queue = { frames: [] as ServerFrame[], wake: null as (() => void) | null, closed: false };
+        queues.set(newCid, queue);
+        const conn: Conn = {
+          transport: 'polling',
+          cid: newCid,
+          send: (frames) => {
+            queue.frames.push(...frames);
+            queue.wake?.();
+          },
+          close: () => {
+            queue.closed = true;
+            queue.wake?.();
+          },
+        };
+        const { welcome, replay } = this.handshake(q, 'polling', conn, false);
+        return HttpResponse.json([welcome, ...replay]);
+      }
+      const queue = queues.get(cid);
+      const session = this.sessions.get(q.get('sid') ?? '');
+      if (!queue || !session || queue.closed || session.conn?.cid !== cid) return HttpResponse.json([{ t: 'close', code: 'replaced' }], { status: 410 });
+      session.acked = Math.max(session.acked, Number(q.get('last') ?? 0));
+      if (queue.frames.length === 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.pollHoldMs);
+          queue.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        queue.wake = null;
+      }
+      if (queue.closed) return HttpResponse.json([{ t: 'close', code: 'replaced' }], { status: 410 });
+      const frames = queue.frames.splice(0);
+      return HttpResponse.json(frames.length > 0 ? frames : [{ t: 'ping' }]);
+    });
+  }
+
+  private sendHandler() {
+    return http.post(`${this.base}/send`, async ({ request }) => {
+      const q = new URL(request.url).searchParams;
+      const session = this.sessions.get(q.get('sid') ?? '');
+      if (!session || session.secret !== q.get('secret') || session.conn?.cid !== q.get('cid')) {
+        return HttpResponse.json([{ t: 'error', code: 'bad_request', message: 'gone', status: 410 }], { status: 410 });
+      }
+      const decoded = decodeClientBatch(await request.text());
+      if (!decoded.ok) return HttpResponse.json([{ t: 'error', code: 'malformed_frame', message: decoded.reason, status: 400 }], { status: 400 });
+      this.receive(session, session.conn, decoded.frame);
+      return HttpResponse.json([{ t: 'ack', n: session.accepted }]);
+    });
+  }
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { LogLevel } from '../../../src/client/options';
+import { rig, useMsw } from './harness';
+
+useMsw();
+
+const waitOpen = (r: { client: { state: string } }) => vi.waitFor(() => expect(r.client.state).toBe('open'), { timeout: 3000 });
+
+describe('options that reach the platform', () => {
+  it('withCredentials sends cookies on polls and POSTs (credentials: include); without it, same-origin', async () => {
+    for (const withCredentials of [true, false]) {
+      const seen: (RequestCredentials | undefined)[] = [];
+      const fetchSpy = (input: string, init?: RequestInit) => {
+        seen.push(init?.credentials);
+        return globalThis.fetch(input, init);
+      };
+      const r = rig({ transports: ['polling'], withCredentials, fetch: fetchSpy });
+      r.client.connect();
+      await waitOpen(r);
+      r.client.emit('say', 'x');
+      await vi.waitFor(() => expect(r.fake.received).toHaveLength(1));
+      expect(seen.length).toBeGreaterThanOrEqual(2); // the handshake poll and the POST, at least
+      expect(new Set(seen)).toEqual(new Set([withCredentials ? 'include' : 'same-origin']));
+      r.client.close();
+    }
+  });
+
+  it('the logger hears about every failed attempt, and a listener that throws is reported to it, not thrown', async () => {
+    const lines: [LogLevel, string][] = [];
+    const r = rig({ logger: (level, message) => lines.push([level, message]) });
+    r.fake.behaviour.websocket = 'refuse';
+    r.client.on('n', () => {
+      throw new Error('app bug');
+    });
+    r.client.connect();
+    await waitOpen(r);
+    expect(lines.some(([level, m]) => level === 'warn' && m.startsWith('websocket failed'))).toBe(true);
+    r.fake.push('n', 1);
+    await vi.waitFor(() => expect(lines.some(([level, m]) => level === 'error' && m.includes('listener for "n" threw'))).toBe(true));
+    expect(r.client.state).toBe('open');
+  });
+});

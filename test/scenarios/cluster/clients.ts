@@ -1,0 +1,79 @@
+/** SDK clients in Node that record what they receive per server process and per session, for the cluster tests. */
+import { expect } from 'vitest';
+import { WebSocket as NodeWebSocket } from 'ws';
+import { RealtimeClient } from '../../../src/client/realtime-client';
+import type { TransportName } from '../../../src/protocol/frames';
+import { loadEventSourcePolyfill, type WebSocketConstructor } from '../../../src/transports/environment';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+export interface Watched {
+  transport: TransportName;
+  client: RealtimeClient<{ tick: { e: string; n: number }; pub: number }, { up: { c: string; n: number } }>;
+  /** Ticks per run (`epoch:sessionId`: a node's run of ticks for the session), in arrival order. */
+  ticks: Map<string, number[]>;
+  /** The publisher's counter, in arrival order. */
+  pubs: number[];
+  sessions: Set<string>;
+  resyncs: number;
+  accepted: number;
+}
+
+export async function watch(url: string, transport: TransportName): Promise<Watched> {
+  const client = new RealtimeClient<{ tick: { e: string; n: number }; pub: number }, { up: { c: string; n: number } }>(url, {
+    transports: [transport],
+    WebSocket: NodeWebSocket as unknown as WebSocketConstructor,
+    EventSource: await loadEventSourcePolyfill(),
+    storage: null,
+    upgradeProbeMs: 0,
+    backoff: { initialMs: 50, maxMs: 500, factor: 2, jitter: 0.5 },
+    maxQueuedMessages: 100_000,
+  });
+  const w: Watched = { transport, client, ticks: new Map(), pubs: [], sessions: new Set(), resyncs: 0, accepted: 0 };
+  client.on('pub', (n) => void w.pubs.push(n));
+  client.on('tick', ({ e, n }) => {
+    const key = `${e}:${client.sessionId}`;
+    let list = w.ticks.get(key);
+    if (!list) w.ticks.set(key, (list = []));
+    list.push(n);
+  });
+  client.lifecycle.on('open', (o) => void w.sessions.add(o.sessionId));
+  client.lifecycle.on('resync', () => void w.resyncs++);
+  return w;
+}
+
+/** Every client emits `up` with its own counter every `everyMs`; returns the stop function. */
+export function startTraffic(clients: readonly Watched[], everyMs = 20): () => void {
+  const timer = setInterval(() => {
+    for (const c of clients) {
+      c.client.emit('up', { c: c.transport, n: c.accepted + 1 });
+      c.accepted++;
+    }
+  }, everyMs);
+  return () => clearInterval(timer);
+}
+
+/** Ticks received, all runs together. */
+export const received = (c: Watched): number => [...c.ticks.values()].reduce((sum, list) => sum + list.length, 0);
+
+/**
+ * Checks the client's emits as the nodes handled them (`handled`: the `n` of each handler run, in order): each at most
+ * once and in order, and none missing but for at most `mayDrop` (a node SIGKILLed within the one round trip between
+ * recording a frame and running its handler drops it: the documented at-most-once window). Returns what was missing.
+ */
+export function checkEmits(c: Watched, handled: readonly number[], mayDrop: number): number[] {
+  expect(handled).toEqual([...handled].sort((a, b) => a - b));
+  expect(new Set(handled).size).toBe(handled.length);
+  const seen = new Set(handled);
+  const missing = Array.from({ length: c.accepted }, (_, i) => i + 1).filter((n) => !seen.has(n));
+  expect(missing.length).toBeLessThanOrEqual(mayDrop);
+  return missing;
+}

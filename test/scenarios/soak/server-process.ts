@@ -1,0 +1,93 @@
+/**
+ * The reference server as its own process, so the soak can restart it for real (its in-memory sessions die with
+ * it). Streams a counter to every session and reports what it receives to the parent over IPC.
+ *
+ * Cluster mode (REDIS_URL set): the server uses the Redis adapter, and SOAK_ROLE says what this process is: a
+ * `node` (clients reach it through the balancer; no ticker of its own) or the `publisher`, which streams one counter
+ * to the room every session joins, so the counter outlives any node.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRealtimeServer, type Session } from '../../../src/server';
+import { redisAdapter } from '../../../src/server/redis';
+
+type ToChild = { t: 'stop-ticks' } | { t: 'stats' };
+export type FromChild =
+  | { t: 'ready'; port: number }
+  | { t: 'up'; sid: string; c: string; n: number }
+  | { t: 'stats'; sent: Record<string, number>; sessions: number; heapUsed: number; rss: number };
+
+const send = (m: FromChild): void => void process.send?.(m);
+const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+
+// The browser soak loads its page and the UMD bundle from this same origin (through the fault proxy).
+const files: Record<string, [string, string]> = {
+  '/soak/page.html': ['text/html', '<!doctype html><meta charset="utf-8"><script src="/soak/umd.js"></script><script src="/soak/page.js"></script>'],
+};
+const file = (path: string): string => readFileSync(new URL(path, import.meta.url), 'utf8');
+const http = createServer((req, res) => {
+  const path = (req.url ?? '').split('?')[0]!;
+  if (path === '/soak/umd.js') return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(file('../../../dist/realtime-fallback.umd.min.js'));
+  if (path === '/soak/page.js') return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(file('./page.js'));
+  const f = files[path];
+  if (f) return void res.writeHead(200, { 'Content-Type': f[0] }).end(f[1]);
+  res.writeHead(404).end();
+});
+const role = process.env.SOAK_ROLE ?? 'single';
+const adapter = process.env.REDIS_URL ? await redisAdapter({ url: process.env.REDIS_URL }) : undefined;
+const rt = createRealtimeServer({
+  ...(adapter ? { adapter } : {}),
+  server: http,
+  path: '/realtime',
+  heartbeatMs: env('SOAK_HEARTBEAT_MS', 1000),
+  sessionGraceMs: env('SOAK_GRACE_MS', 20_000),
+  logger: { debug() {}, warn() {}, error() {} },
+});
+
+/** Ticks sent per live session. */
+const sent = new Map<string, number>();
+const live = new Map<string, Session>();
+rt.on('connection', (session) => {
+  session.join('everyone');
+  if (role === 'single') {
+    sent.set(session.id, 0);
+    live.set(session.id, session);
+  }
+  session.on('up', (data) => {
+    const d = data as { c: string; n: number };
+    send({ t: 'up', sid: session.id, c: d.c, n: d.n });
+  });
+  session.on('echo', (data, reply) => reply(data));
+  session.on('disconnect', () => {
+    sent.delete(session.id);
+    live.delete(session.id);
+  });
+});
+
+/** The publisher's counter, to the room everyone joins (cluster mode). */
+let published = 0;
+const ticker = setInterval(() => {
+  const now = Date.now();
+  if (role === 'publisher') {
+    rt.to('everyone').emit('tick', { n: ++published, t: now });
+    return;
+  }
+  for (const [sid, session] of live) {
+    const n = (sent.get(sid) ?? 0) + 1;
+    sent.set(sid, n);
+    session.emit('tick', { n, t: now });
+  }
+}, env('SOAK_TICK_MS', 20));
+
+process.on('message', (m: ToChild) => {
+  if (m.t === 'stop-ticks') clearInterval(ticker);
+  if (m.t === 'stats') {
+    const mem = process.memoryUsage();
+    const counts = role === 'publisher' ? { everyone: published } : Object.fromEntries(sent);
+    send({ t: 'stats', sent: counts, sessions: rt.sessions, heapUsed: mem.heapUsed, rss: mem.rss });
+  }
+});
+process.on('disconnect', () => process.exit(0));
+
+http.listen(env('PORT', 0), '127.0.0.1', () => send({ t: 'ready', port: (http.address() as AddressInfo).port }));
