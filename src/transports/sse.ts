@@ -12,6 +12,7 @@ import {
 } from './environment';
 import { describe, httpFailure, type HttpAnswer } from './failures';
 import { messageFrames } from './message-frames';
+import { readEventStream } from './event-stream';
 import { polyfillFetchTransport } from './sse-fetch';
 import { StreamLagMonitor } from './stream-lag';
 import type { TransportConnectParams } from './transport';
@@ -29,7 +30,9 @@ interface PolyfillErrorEvent {
 }
 
 /**
- * Server-Sent Events down (`E/sse`), `POST E/send` up.
+ * Server-Sent Events down (`E/sse`), `POST E/send` up. One reader per platform: the native EventSource where it
+ * serves (no headers to send); else fetch with our parser (src/transports/event-stream.ts: auth headers, or no
+ * EventSource, as in Node); event-source-polyfill where there is no fetch either (it reads with XHR), or when the app passes it as EventSource.
  *
  * An EventSource reconnects by itself after an error; this transport does not let it: the first error closes it
  * and is reported, because the owner's scheduler decides every retry.
@@ -37,6 +40,7 @@ interface PolyfillErrorEvent {
 export class SseTransport extends BaseTransport {
   readonly name = 'sse' as const;
   private source: EventSourceLike | undefined;
+  private stopReading: (() => void) | undefined;
   private readonly upstream: Upstream;
   private readonly lag: StreamLagMonitor;
 
@@ -72,6 +76,10 @@ export class SseTransport extends BaseTransport {
       this.open(native);
       return;
     }
+    if (this.env.fetch ?? (globalThis as { fetch?: unknown }).fetch) {
+      this.read();
+      return;
+    }
     const load = this.env.loadEventSourcePolyfill ?? loadEventSourcePolyfill;
     load().then(
       (Polyfill) => {
@@ -84,6 +92,8 @@ export class SseTransport extends BaseTransport {
   protected release(): void {
     this.lag.close();
     this.upstream.close();
+    this.stopReading?.();
+    this.stopReading = undefined;
     const source = this.source;
     this.source = undefined;
     if (source === undefined) return;
@@ -92,13 +102,27 @@ export class SseTransport extends BaseTransport {
     source.close();
   }
 
+  /** The stream read with fetch and our parser; its events are what an EventSource's `message` events would be. */
+  private read(): void {
+    const { params } = this;
+    this.stopReading = readEventStream(
+      { url: buildUrl(params.url, params.query, { path: '/sse' }), headers: params.headers, withCredentials: params.withCredentials, fetch: resolveFetch(this.env), what: 'SSE' },
+      {
+        opened: () => {},
+        onEvent: ({ event, data }) => {
+          if (event === 'message') this.onMessage({ type: 'message', data });
+        },
+        failed: (failure) => this.fail(failure),
+      },
+    );
+  }
+
   private open(Ctor: EventSourceConstructor): void {
     // The polyfill-only fields are ignored by a native EventSource.
-    const init: EventSourceInitLike = {
-      withCredentials: this.params.withCredentials,
-      heartbeatTimeout: POLYFILL_MAX_HEARTBEAT_MS,
-      Transport: polyfillFetchTransport(resolveFetch(this.env)),
-    };
+    const init: EventSourceInitLike = { withCredentials: this.params.withCredentials, heartbeatTimeout: POLYFILL_MAX_HEARTBEAT_MS };
+    // An app may hand us event-source-polyfill as its EventSource (Node): where fetch exists it reads through ours,
+    // whose abort() leaves no unhandled rejection behind (its own does, on every dropped stream).
+    if (this.env.fetch ?? (globalThis as { fetch?: unknown }).fetch) init.Transport = polyfillFetchTransport(resolveFetch(this.env));
     if (Object.keys(this.params.headers).length > 0) init.headers = { ...this.params.headers };
     let source: EventSourceLike;
     try {

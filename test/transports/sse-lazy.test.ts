@@ -1,5 +1,6 @@
 /**
- * event-source-polyfill is loaded only when the SSE transport needs it (custom headers, or no EventSource at all).
+ * Which reader the SSE transport takes: a native EventSource when it serves, fetch with our parser when headers must
+ * be sent (or there is no EventSource), and event-source-polyfill, loaded then and only then, when there is no fetch.
  * `vi.mock`'s factory runs when the module is first imported, so counting its runs counts real loads of the module.
  * Tests in this file run in order and share the module registry: the first ones must see zero loads.
  */
@@ -47,8 +48,12 @@ class NativeLike implements EventSourceLike {
 }
 
 const E = 'http://rt.test/rt';
+const seenHeaders: Headers[] = [];
 const server = setupServer(
-  http.get(`${E}/sse`, () => new HttpResponse(`data: ${JSON.stringify(welcome())}\n\n`, { headers: { 'Content-Type': 'text/event-stream' } })),
+  http.get(`${E}/sse`, ({ request }) => {
+    seenHeaders.push(request.headers);
+    return new HttpResponse(`data: ${JSON.stringify(welcome())}\n\n`, { headers: { 'Content-Type': 'text/event-stream' } });
+  }),
 );
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterAll(() => server.close());
@@ -88,30 +93,64 @@ it('a native error event (no status) is a network failure and the source is clos
   t.close();
 });
 
-it('with custom headers the polyfill is loaded on demand (once) and used instead of the injected EventSource', async () => {
+it('with custom headers, fetch and our parser read the stream: the headers go out, no EventSource is made', async () => {
   const before = NativeLike.created.length;
   const rec = new Recorder();
   const t = new SseTransport(params(E, rec, new RecordingSchedule(), { headers: { Authorization: 'Bearer t' } }), {
     EventSource: NativeLike,
   });
   t.connect();
-  await until(() => rec.frames.length === 1, 3000, 'welcome through the polyfill');
-  expect(loads.count).toBe(1);
+  await until(() => rec.frames.length === 1, 3000, 'welcome through fetch');
+  expect(rec.frames[0]).toEqual(welcome());
+  expect(seenHeaders.at(-1)?.get('Authorization')).toBe('Bearer t');
+  expect(seenHeaders.at(-1)?.get('Accept')).toBe('text/event-stream');
   expect(NativeLike.created.length).toBe(before);
+  expect(loads.count).toBe(0);
   t.close();
 });
 
-it('close() before the polyfill finished loading opens nothing and reports nothing', async () => {
-  let resolve: ((ctor: EventSourceConstructor) => void) | undefined;
-  const rec = new Recorder();
-  const t = new SseTransport(params(E, rec, new RecordingSchedule(), { headers: { A: 'b' } }), {
-    loadEventSourcePolyfill: () => new Promise((r) => (resolve = r)),
-  });
-  t.connect();
-  t.close();
-  resolve?.(NativeLike);
-  const before = NativeLike.created.length;
-  await new Promise((r) => setTimeout(r, 20));
-  expect(NativeLike.created.length).toBe(before);
-  expect(rec.failures).toEqual([]);
+it('with neither EventSource nor fetch, close() before the polyfill finished loading opens nothing and reports nothing', async () => {
+  vi.stubGlobal('fetch', undefined);
+  try {
+    let resolve: ((ctor: EventSourceConstructor) => void) | undefined;
+    let asked = 0;
+    const rec = new Recorder();
+    const t = new SseTransport(params(E, rec, new RecordingSchedule(), { headers: { A: 'b' } }), {
+      loadEventSourcePolyfill: () => {
+        asked++;
+        return new Promise((r) => (resolve = r));
+      },
+    });
+    t.connect();
+    expect(asked).toBe(1);
+    t.close();
+    resolve?.(NativeLike);
+    const before = NativeLike.created.length;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(NativeLike.created.length).toBe(before);
+    expect(rec.failures).toEqual([]);
+  } finally {
+    vi.unstubAllGlobals();
+  }
+});
+
+it('with neither EventSource nor fetch, the polyfill module is loaded on demand, once, and given the headers', async () => {
+  vi.stubGlobal('fetch', undefined);
+  try {
+    const rec = new Recorder();
+    const t = new SseTransport(params(E, rec, new RecordingSchedule(), { headers: { Authorization: 'Bearer t' } }));
+    t.connect();
+    await until(() => loads.count === 1, 3000, 'the polyfill module loaded');
+    // Node has no XMLHttpRequest for the polyfill to read with: it fails, and says so once.
+    await until(() => rec.failures.length === 1, 3000, 'the failure');
+    expect(rec.failures[0]?.kind).toBe('network');
+    t.close();
+    const again = new SseTransport(params(E, new Recorder(), new RecordingSchedule(), { headers: { Authorization: 'Bearer t' } }));
+    again.connect();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(loads.count).toBe(1);
+    again.close();
+  } finally {
+    vi.unstubAllGlobals();
+  }
 });

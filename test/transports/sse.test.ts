@@ -231,7 +231,7 @@ describe('SseTransport', () => {
 
   it('queues frames until the welcome, then POSTs E/send with the session; acks come back as frames', async () => {
     const h = harness({ extra: { query: { v: '1', last: '0', access_token: 'tok' }, headers: { 'X-Trace': 't1' } } });
-    // Headers given: the transport uses the polyfill from its own loader, not the injected EventSource.
+    // Headers given: the transport reads with fetch and our parser, not the injected EventSource.
     const injectedBefore = sources.length;
     h.transport.connect();
     h.transport.send([{ t: 'emit', seq: 1, e: 'early' }]);

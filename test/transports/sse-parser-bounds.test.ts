@@ -4,7 +4,7 @@
  * proportional to its input (counted, not timed).
  */
 import { describe, expect, it } from 'vitest';
-import { createSseParser, DEFAULT_MAX_BUFFER_LENGTH, SseLimitError, type SseEvent, type SseParserOptions } from '../../src/plain/sse-parser';
+import { createSseParser, DEFAULT_MAX_BUFFER_LENGTH, SseLimitError, type SseEvent, type SseParserOptions } from '../../src/transports/sse-parser';
 
 const MiB = 1024 * 1024;
 

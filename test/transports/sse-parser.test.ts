@@ -3,7 +3,7 @@
  * splitting a stream into chunks giving the same result.
  */
 import { describe, expect, it } from 'vitest';
-import { createSseParser, type SseEvent } from '../../src/plain/sse-parser';
+import { createSseParser, type SseEvent } from '../../src/transports/sse-parser';
 
 interface Log {
   events: SseEvent[];
