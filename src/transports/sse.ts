@@ -32,7 +32,8 @@ interface PolyfillErrorEvent {
 /**
  * Server-Sent Events down (`E/sse`), `POST E/send` up. One reader per platform: the native EventSource where it
  * serves (no headers to send); else fetch with our parser (src/transports/event-stream.ts: auth headers, or no
- * EventSource, as in Node); event-source-polyfill where there is no fetch either (it reads with XHR), or when the app passes it as EventSource.
+ * EventSource, as in Node); event-source-polyfill where there is no fetch either (it reads with XHR), or when the
+ * app passes it as EventSource.
  *
  * An EventSource reconnects by itself after an error; this transport does not let it: the first error closes it
  * and is reported, because the owner's scheduler decides every retry.
