@@ -18,6 +18,17 @@ const ts = (): Plugin =>
 // ESM/CJS builds leave dependencies to the app's bundler, which then splits the lazily imported
 // event-source-polyfill into its own chunk: apps with a native EventSource never download it.
 const clientExternal = ['event-source-polyfill'];
+
+// The script-tag build leaves event-source-polyfill out: it is ES2020, so every browser that runs it has fetch, and
+// SSE reads with fetch wherever a native EventSource does not serve. The loader then says why there is none.
+const withoutPolyfill = (): Plugin => ({
+  name: 'without-event-source-polyfill',
+  resolveId: (id) => (id === 'event-source-polyfill' ? '\0no-event-source-polyfill' : null),
+  load: (id) =>
+    id === '\0no-event-source-polyfill'
+      ? `export const notIncluded = 'the script-tag build leaves out event-source-polyfill (pass EventSource to use one)';`
+      : null,
+});
 const serverExternal = ['ws', 'redis', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 const config: RollupOptions[] = [
@@ -31,9 +42,9 @@ const config: RollupOptions[] = [
     ],
   },
   {
-    // The script-tag build carries everything, polyfill included, in one file.
+    // The script-tag build carries everything in one file, but event-source-polyfill (see withoutPolyfill).
     input: 'src/umd.ts',
-    plugins: [resolve({ browser: true }), commonjs(), ts()],
+    plugins: [withoutPolyfill(), resolve({ browser: true }), commonjs(), ts()],
     output: [
       { file: 'dist/realtime-fallback.umd.js', format: 'umd', name: 'RealtimeFallback', exports: 'named', inlineDynamicImports: true, sourcemap: true },
       {

@@ -278,7 +278,7 @@ row('realtime-fallback ESM default (`RealtimeClient`)', ours.esm, TARGETS.esmDef
 if (ours.esm.lazy) row('  lazy chunks: SSE + polling, event-source-polyfill, plain mode (not counted)', ours.esm.lazy);
 row('realtime-fallback "WebSocket-only" (= the default: SSE and polling load on first use)', ours.esm);
 row('  with SSE + polling stubbed out (check: ~ the default)', ours.wsOnlyEstimate);
-row('realtime-fallback UMD min (polyfill included)', ours.umd, TARGETS.umdGzip);
+row('realtime-fallback UMD min (everything but event-source-polyfill)', ours.umd, TARGETS.umdGzip);
 for (const [name, o] of Object.entries(others)) {
   row(`${name} ESM (${name === 'socket.io-client' ? '`io`' : name === 'centrifuge' ? '`Centrifuge`' : '`HubConnectionBuilder`'})`, o.esm);
   if (o.umd) row(`${name} UMD min`, o.umd);

@@ -76,6 +76,8 @@ export function resolveFetch(env: TransportEnvironment): FetchFn {
 interface PolyfillModule {
   EventSourcePolyfill?: EventSourceConstructor;
   default?: { EventSourcePolyfill?: EventSourceConstructor };
+  /** Set by the script-tag build, which leaves the polyfill out: why there is none. */
+  notIncluded?: string;
 }
 
 /**
@@ -86,6 +88,6 @@ interface PolyfillModule {
 export async function loadEventSourcePolyfill(): Promise<EventSourceConstructor> {
   const mod = (await import('event-source-polyfill')) as unknown as PolyfillModule;
   const ctor = mod.EventSourcePolyfill ?? mod.default?.EventSourcePolyfill;
-  if (ctor === undefined) throw new Error('event-source-polyfill did not export EventSourcePolyfill');
+  if (ctor === undefined) throw new Error(mod.notIncluded ?? 'event-source-polyfill did not export EventSourcePolyfill');
   return ctor;
 }
