@@ -32,9 +32,10 @@ export interface ClientOptions {
   transports?: TransportName[];
   /** Connect when constructed. Default `true`; with `false`, call `connect()`. */
   autoConnect?: boolean;
-  /** Time for a transport to deliver its welcome frame before the next one is tried, per transport, in ms.
-   *  Default `{ websocket: 5000, sse: 5000, polling: 10000 }`. A proxy that buffers SSE trips the SSE one. */
-  openTimeoutMs?: Partial<Record<TransportName, number>>;
+  /** Time for a transport to deliver its welcome frame before the next one is tried, per transport, in ms, or one
+   *  number for all. Default `{ websocket: 5000, sse: 5000, polling: 10000 }`. A proxy that buffers SSE trips the
+   *  SSE one. */
+  openTimeoutMs?: number | Partial<Record<TransportName, number>>;
   /** Retry delays. Default `{ initialMs: 500, maxMs: 30000, factor: 2, jitter: 0.5 }`. */
   backoff?: Partial<BackoffPolicy>;
   /** Failed reopen attempts of a transport that had worked before stepping down to the next. Default `3`. */
@@ -122,11 +123,36 @@ function sessionStorageOrNull(): ResolvedOptions['storage'] {
   }
 }
 
+/** Every option name, so that a misspelt one is reported instead of silently ignored. */
+const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ClientOptions>([
+  'protocol', 'endpoints', 'transports', 'autoConnect', 'openTimeoutMs', 'backoff', 'retriesPerTransport',
+  'heartbeatTolerance', 'maxQueuedMessages', 'maxQueuedBytes', 'requestTimeoutMs', 'auth', 'withCredentials',
+  'rememberTransportMs', 'upgradeProbeMs', 'WebSocket', 'EventSource', 'fetch', 'storage', 'logger', 'clock', 'random',
+]);
+
+/** Unknown option names are ignored, but said so: to the logger if one was given, else to the console. */
+function warnUnknown(options: ClientOptions): void {
+  for (const name of Object.keys(options)) {
+    if (OPTION_NAMES.has(name)) continue;
+    const message = `unknown option "${name}" ignored`;
+    if (options.logger) options.logger('warn', message);
+    else (globalThis as { console?: { warn(m: string): void } }).console?.warn(`realtime-fallback: ${message}`);
+  }
+}
+
+/** An option that must be an object: anything else cannot be meant, and says what was expected. */
+function objectOption<T extends object>(name: string, value: T, shape?: string): T {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid(`option ${name} must be an object${shape ? ` like ${shape}` : ''}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 /** Fills in defaults with `??` (so 0 stays 0) into a new object, and rejects invalid values. */
 export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   const protocol = options.protocol ?? DEFAULTS.protocol;
   if (!Object.prototype.hasOwnProperty.call(MODES, protocol)) throw invalid(`unknown protocol ${JSON.stringify(protocol)}`);
-  const endpoints = options.endpoints ?? {};
+  const endpoints = objectOption('endpoints', options.endpoints ?? {}, '{ websocket, sse, polling, send }');
   const mode = MODES[protocol];
   mode.checkEndpoints(endpoints);
   const transports = options.transports ?? mode.defaultTransports(endpoints);
@@ -137,15 +163,17 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (new Set(transports).size !== transports.length) throw invalid('option transports lists a transport twice');
   mode.checkTransports(transports, endpoints);
 
-  // Field by field with `??`, so an explicit `undefined` means "default" here too.
-  const t = options.openTimeoutMs ?? {};
+  warnUnknown(options);
+  // Field by field with `??`, so an explicit `undefined` means "default" here too; one number sets every transport.
+  const given = options.openTimeoutMs ?? {};
+  const t = typeof given === 'number' ? { websocket: given, sse: given, polling: given } : objectOption('openTimeoutMs', given, '{ websocket, sse, polling } (or one number for all)');
   const timeouts: Record<TransportName, number> = {
     websocket: t.websocket ?? DEFAULTS.openTimeoutMs.websocket,
     sse: t.sse ?? DEFAULTS.openTimeoutMs.sse,
     polling: t.polling ?? DEFAULTS.openTimeoutMs.polling,
   };
   for (const [k, v] of Object.entries(timeouts)) nonNegative(`openTimeoutMs.${k}`, v);
-  const b = options.backoff ?? {};
+  const b = objectOption('backoff', options.backoff ?? {}, '{ initialMs, maxMs, factor, jitter }');
   const backoff: BackoffPolicy = {
     initialMs: b.initialMs ?? DEFAULTS.backoff.initialMs,
     maxMs: b.maxMs ?? DEFAULTS.backoff.maxMs,

@@ -211,3 +211,35 @@ describe('resolveOptions rejects invalid values with invalid_argument', () => {
     expect(resolveOptions({ backoff: { jitter: 0 } }).backoff.jitter).toBe(0);
   });
 });
+
+describe('option mistakes are not silently ignored', () => {
+  it('one number for openTimeoutMs sets every transport', () => {
+    expect(resolveOptions({ openTimeoutMs: 3000 }).openTimeoutMs).toEqual({ websocket: 3000, sse: 3000, polling: 3000 });
+    expect(rejection({ openTimeoutMs: -1 }).message).toContain('option openTimeoutMs.websocket must be a finite number >= 0');
+  });
+
+  it.each([
+    ['openTimeoutMs', { openTimeoutMs: '3000' }, '"3000"'],
+    ['backoff', { backoff: 1000 }, '1000'],
+    ['backoff', { backoff: [500] }, '[500]'],
+    ['endpoints', { protocol: 'plain', endpoints: 'wss://x.test/ws' }, '"wss://x.test/ws"'],
+  ] as [string, ClientOptions, string][])('%s of the wrong kind is refused, naming the option and what was given', (name, options, shown) => {
+    const e = rejection(options);
+    expect(e.message).toContain(`option ${name} must be an object like {`);
+    expect(e.message).toContain(`got ${shown}`);
+  });
+
+  it('an unknown option name is reported to the logger, and the rest still applies', () => {
+    const lines: [string, string][] = [];
+    const resolved = resolveOptions({ openTimeout: 10, requestTimeoutMs: 5, logger: (level, message) => lines.push([level, message]) } as ClientOptions);
+    expect(lines).toEqual([['warn', 'unknown option "openTimeout" ignored']]);
+    expect(resolved.requestTimeoutMs).toBe(5);
+  });
+
+  it('without a logger, an unknown option name goes to console.warn', () => {
+    const warn = vi.fn();
+    vi.stubGlobal('console', { ...console, warn });
+    resolveOptions({ retries: 3 } as ClientOptions);
+    expect(warn).toHaveBeenCalledWith('realtime-fallback: unknown option "retries" ignored');
+  });
+});
