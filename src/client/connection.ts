@@ -67,6 +67,14 @@ export function openConnection(
   return conn;
 }
 
+/**
+ * Whether `name` can present these credentials: a WebSocket handshake carries a token (in its query) but no headers,
+ * so a credential made of headers alone would be refused there, however often it is retried.
+ */
+export function canCarry(name: TransportName, creds: AuthCredentials): boolean {
+  return name !== 'websocket' || creds.token !== undefined || Object.keys(creds.headers ?? {}).length === 0;
+}
+
 /** Stops a connection for good: its open timer and its transport. */
 export function closeConnection(conn: Connection): void {
   conn.cancelOpenTimer();

@@ -1,7 +1,7 @@
 import type { AckFrame, CloseFrame, MessageFrame, ReplyFrame, ServerFrame, TransportName, WelcomeFrame } from '../protocol/frames';
 import type { TransportFailure } from '../transports/transport';
 import { isOnline, watchBrowserSignals } from './browser-signals';
-import { closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
+import { canCarry, closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
 import type { TypedEmitter } from './emitter';
 import { RealtimeError } from './errors';
 import { classifyFailure } from './failure-policy';
@@ -107,6 +107,14 @@ export function createConnector(
       return;
     }
     if (superseded(attempt)) return; // closed or superseded during the await
+    if (!canCarry(name, creds) && walk.index < transports.length - 1) {
+      // Trying would only be refused (401), and the refusal would end the client: move on to a transport that can.
+      const reason = `${name} cannot send the credential (auth returned headers and no token)`;
+      logger('warn', `${reason}; skipped`);
+      const step = walk.unusable();
+      retry(step.delayMs, reason);
+      return;
+    }
     const loading = mode.prepare(name);
     if (loading) {
       try {

@@ -86,6 +86,11 @@ export class FallbackWalk {
     return { delayMs: 0, kind: 'next' };
   }
 
+  /** The transport at `index` cannot serve this attempt at all (it cannot carry the credential): move on at once. */
+  unusable(): WalkStep {
+    return this.failed(false, true);
+  }
+
   /** A failure that is no transport's fault (the auth provider threw): back off as for a failed round. */
   pause(): number {
     return this.backoff(this.rounds++);

@@ -1,6 +1,6 @@
 import type { ServerFrame, TransportName, WelcomeFrame } from '../protocol/frames';
 import type { TransportFailure } from '../transports/transport';
-import { closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
+import { canCarry, closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
 import type { Connector } from './connector';
 import type { TypedEmitter } from './emitter';
 import type { LifecycleEvents } from './lifecycle';
@@ -70,6 +70,7 @@ export function createUpgradeProbe(connection: ConnectionSettings, settings: Upg
       return schedule();
     }
     if (attempt !== connector.attempt || !connector.active?.opened || probe) return;
+    if (!canCarry('websocket', creds)) return; // it would be refused: the session stays where it is
     // Assigned before the transport can report anything, so its callbacks already see it as the probe.
     probe = openConnection(connection, 'websocket', mode.query(creds, true), creds, handlers);
   }
