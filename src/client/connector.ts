@@ -80,6 +80,8 @@ export function createConnector(
   let everOpened = false;
   let cancelRetry: (() => void) | null = null;
   let unwatchBrowser = (): void => {};
+  /** Why each transport failed since the walk last began, for the one `transport_failed` error per failed walk. */
+  let walkFailures: string[] = [];
   const handlers: ConnectionHandlers = { frame: onFrame, failure: (conn, failure) => fail(conn, failure) };
 
   const credentials = async (): Promise<AuthCredentials> => (auth ? await auth() : {});
@@ -111,6 +113,7 @@ export function createConnector(
       // Trying would only be refused (401), and the refusal would end the client: move on to a transport that can.
       const reason = `${name} cannot send the credential (auth returned headers and no token)`;
       logger('warn', `${reason}; skipped`);
+      walkFailures.push(reason);
       const step = walk.unusable();
       retry(step.delayMs, reason);
       return;
@@ -159,6 +162,7 @@ export function createConnector(
   function open(conn: Connection, welcome: WelcomeFrame): void {
     conn.cancelOpenTimer();
     conn.opened = true;
+    walkFailures = [];
     host.welcomed(welcome);
     walk.opened();
     retriesSinceOpen = 0;
@@ -195,6 +199,12 @@ export function createConnector(
       return retry(0, failure.message);
     }
     const step = failure.kind === 'buffered' ? walk.buffered() : walk.failed(conn.opened, conn.silent);
+    walkFailures.push(`${conn.name}: ${failure.message}`);
+    if (step.kind === 'round') {
+      // Every transport failed: said once per walk (the steps of a walk are not errors of their own).
+      life.emit('error', new RealtimeError('transport_failed', `every transport failed (${walkFailures.join('; ')}); retrying in ${step.delayMs} ms`));
+      walkFailures = [];
+    }
     switch (step.kind) {
       case 'reopen':
         return retry(mode.reopenDelayMs(conn.name) ?? step.delayMs, failure.message);

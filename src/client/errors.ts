@@ -25,7 +25,10 @@ export type RealtimeErrorCode =
   | 'server_error'
   /** The server broke the protocol (malformed frame, gap it cannot explain). */
   | 'protocol'
-  /** A transport failed; `cause` says how. Informational: the client keeps trying. */
+  /**
+   * Every transport failed once more (a whole fallback walk): reported once per walk, naming each transport's
+   * reason and the delay before the next walk. Informational: the client keeps trying.
+   */
   | 'transport_failed';
 
 export class RealtimeError extends Error {

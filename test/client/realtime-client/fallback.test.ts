@@ -221,3 +221,24 @@ describe('fallback walk', () => {
     expect(r.fake.handshakes.map((h) => h.transport)).toEqual(['polling']);
   });
 });
+
+describe('a failed walk is reported', () => {
+  it('once per walk, as transport_failed naming each transport and the delay before the next walk', async () => {
+    const r = rig({ backoff: { initialMs: 2000, jitter: 0 } });
+    r.fake.behaviour = { websocket: 'refuse', sse: { status: 500 }, polling: { status: 502 } };
+    r.client.connect();
+    await vi.waitFor(() => expect(r.of('error')).toHaveLength(1));
+    const [first] = r.of('error');
+    expect(first?.code).toBe('transport_failed');
+    expect(first?.message).toMatch(/^every transport failed \(websocket: .+; sse: .*500.*; polling: .*502.*\); retrying in 2000 ms$/);
+    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([0, 0, 2000]); // two steps, then the walk's backoff
+    await r.clock.advance(2000);
+    await vi.waitFor(() => expect(r.of('error')).toHaveLength(2)); // the second walk, reported on its own
+    expect(r.of('error')[1]?.message).toContain('retrying in 4000 ms');
+    r.fake.behaviour = { websocket: 'ok', sse: 'ok', polling: 'ok' };
+    await r.clock.advance(4000);
+    await waitOpen(r);
+    expect(r.of('error')).toHaveLength(2);
+    expect(r.client.state).toBe('open');
+  });
+});
