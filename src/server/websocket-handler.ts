@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import type { WebSocketServer, WebSocket, RawData } from 'ws';
 import type { CloseFrame, ServerFrame } from '../protocol/frames';
 import { QUERY } from '../protocol/frames';
 import { decodeClientFrame, encodeFrame } from '../protocol/codec';
@@ -10,6 +10,7 @@ import type { ResolvedOptions } from './options';
 import type { Session } from './session';
 import type { Connection } from './types';
 import { newConnectionId, type SessionManager } from './session-manager';
+import { loadWs } from './ws-module';
 
 /** WebSocket close codes of protocol §4. */
 const CLOSE_CODE: Record<CloseFrame['code'], number> = { replaced: 4409, shutdown: 1001, session_ended: 1000 };
@@ -145,6 +146,7 @@ export class WebSocketHandler {
     private readonly sessions: SessionManager,
     private readonly originWarnings: OriginWarnings,
   ) {
+    const { WebSocketServer } = loadWs(); // a clear error here when the app has not installed `ws`
     // Frames above maxFrame but below twice that get `error{frame_too_large}` + 1009 from us; larger ones are
     // refused by ws itself (close 1009) without reading them into memory.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes * 2, perMessageDeflate: false });
