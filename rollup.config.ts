@@ -5,6 +5,7 @@ import commonjs from '@rollup/plugin-commonjs';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
 import { builtinModules } from 'node:module';
+import { rmSync } from 'node:fs';
 
 // Compile only src/ (tests and tools are type-checked by `tsc --noEmit`, not bundled).
 const ts = (): Plugin =>
@@ -31,11 +32,18 @@ const withoutPolyfill = (): Plugin => ({
 });
 const serverExternal = ['ws', 'redis', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
+// Chunk names carry a content hash, so every build would leave the previous ones behind (and `npm pack` would ship
+// them): the first build empties dist/chunks. Entry files have fixed names and are simply overwritten.
+const freshChunks = (): Plugin => ({
+  name: 'fresh-chunks',
+  buildStart: () => rmSync('dist/chunks', { recursive: true, force: true }),
+});
+
 const config: RollupOptions[] = [
   {
     input: 'src/index.ts',
     external: clientExternal,
-    plugins: [ts()],
+    plugins: [freshChunks(), ts()],
     output: [
       { dir: 'dist', format: 'es', entryFileNames: 'index.mjs', chunkFileNames: 'chunks/[name]-[hash].mjs', sourcemap: true },
       { dir: 'dist', format: 'cjs', entryFileNames: 'index.cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named', sourcemap: true },
@@ -77,9 +85,25 @@ const config: RollupOptions[] = [
       { file: 'dist/server-redis.cjs', format: 'cjs', exports: 'named', sourcemap: true },
     ],
   },
-  { input: 'src/index.ts', external: clientExternal, plugins: [dts()], output: { file: 'dist/index.d.ts', format: 'es' } },
-  { input: 'src/server/redis/index.ts', external: serverExternal, plugins: [dts()], output: { file: 'dist/server-redis.d.ts', format: 'es' } },
-  { input: 'src/server/index.ts', external: serverExternal, plugins: [dts()], output: { file: 'dist/server.d.ts', format: 'es' } },
+  // One declaration bundle per entry, written twice: `.d.ts` for `import` and `.d.cts` for `require` (package.json
+  // `exports`), since TypeScript reads a `.d.ts` beside `"type": "module"` as ESM. The same text serves both: each
+  // bundle is self-contained (it imports only node: builtins) and has named exports only, as the CJS builds do
+  // (test/scenarios/package runs arethetypeswrong on the packed files, which would catch a bundle where that fails).
+  ...(
+    [
+      ['src/index.ts', 'index', clientExternal],
+      ['src/server/redis/index.ts', 'server-redis', serverExternal],
+      ['src/server/index.ts', 'server', serverExternal],
+    ] as const
+  ).map(([input, name, external]): RollupOptions => ({
+    input,
+    external,
+    plugins: [dts()],
+    output: [
+      { file: `dist/${name}.d.ts`, format: 'es' },
+      { file: `dist/${name}.d.cts`, format: 'es' },
+    ],
+  })),
 ];
 
 export default config;
