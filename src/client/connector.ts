@@ -30,7 +30,7 @@ export interface ConnectorHost {
 }
 
 /** The options the connector works from, picked once from the resolved ones. */
-export type ConnectorOptions = Pick<ResolvedOptions, 'transports' | 'retriesPerTransport' | 'auth' | 'storage' | 'rememberTransportMs' | 'logger'>;
+export type ConnectorOptions = Pick<ResolvedOptions, 'transports' | 'retriesPerTransport' | 'auth' | 'storage' | 'rememberTransportMs' | 'logger' | 'debug'>;
 
 /**
  * Gets the client a working connection and keeps it: one attempt at a time with fresh credentials, the fallback walk
@@ -137,6 +137,7 @@ export function createConnector(
   function onFrame(conn: Connection, frame: ServerFrame): void {
     if (conn !== active) return; // a replaced transport's late callback
     liveness.heard();
+    if (options.debug) logger('debug', `${conn.name} ← ${frame.t}`);
     if (!conn.opened) {
       if (frame.t === 'welcome') return open(conn, frame);
       if (frame.t === 'error') return fail(conn, errorFrameFailure(frame));

@@ -67,6 +67,11 @@ export interface ClientOptions {
   storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
   /** Receives diagnostics. Default: none (silent). */
   logger?: Logger;
+  /**
+   * Logs every attempt, every frame type in and out, and every diagnostic to `console.debug` (besides the logger).
+   * Default: on when `localStorage.debug` contains `realtime-fallback` (as socket.io's `debug`), else off.
+   */
+  debug?: boolean;
   /** Timer and wall clock, for tests. Default: the platform's. */
   clock?: Clock;
   /** Random source in [0, 1) for jitter, for tests. Default `Math.random`. */
@@ -94,6 +99,7 @@ export interface ResolvedOptions {
   fetch: FetchFn | undefined;
   storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
   logger: Logger;
+  debug: boolean;
   clock: Clock | undefined;
   random: () => number;
 }
@@ -127,8 +133,27 @@ function sessionStorageOrNull(): ResolvedOptions['storage'] {
 const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ClientOptions>([
   'protocol', 'endpoints', 'transports', 'autoConnect', 'openTimeoutMs', 'backoff', 'retriesPerTransport',
   'heartbeatTolerance', 'maxQueuedMessages', 'maxQueuedBytes', 'requestTimeoutMs', 'auth', 'withCredentials',
-  'rememberTransportMs', 'upgradeProbeMs', 'WebSocket', 'EventSource', 'fetch', 'storage', 'logger', 'clock', 'random',
+  'rememberTransportMs', 'upgradeProbeMs', 'WebSocket', 'EventSource', 'fetch', 'storage', 'logger', 'debug', 'clock',
+  'random',
 ]);
+
+/** `localStorage.debug` naming us turns debug logging on (a page can flip it without a rebuild). */
+function debugFromStorage(): boolean {
+  try {
+    const value = (globalThis as { localStorage?: Storage }).localStorage?.getItem('debug');
+    return typeof value === 'string' && value.includes('realtime-fallback');
+  } catch {
+    return false; // access throws in sandboxed iframes and with storage disabled
+  }
+}
+
+/** Every line to `console.debug` too, then to the app's logger. */
+function debugLogger(logger: Logger | undefined): Logger {
+  return (level, message, details) => {
+    (globalThis as { console?: { debug(...a: unknown[]): void } }).console?.debug(`realtime-fallback ${level}: ${message}`, details ?? '');
+    logger?.(level, message, details);
+  };
+}
 
 /** Unknown option names are ignored, but said so: to the logger if one was given, else to the console. */
 function warnUnknown(options: ClientOptions): void {
@@ -164,6 +189,7 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   mode.checkTransports(transports, endpoints);
 
   warnUnknown(options);
+  const debug = options.debug ?? debugFromStorage();
   // Field by field with `??`, so an explicit `undefined` means "default" here too; one number sets every transport.
   const given = options.openTimeoutMs ?? {};
   const t = typeof given === 'number' ? { websocket: given, sse: given, polling: given } : objectOption('openTimeoutMs', given, '{ websocket, sse, polling } (or one number for all)');
@@ -207,7 +233,8 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     EventSource: options.EventSource,
     fetch: options.fetch,
     storage: options.storage === undefined ? sessionStorageOrNull() : options.storage,
-    logger: options.logger ?? (() => {}),
+    logger: debug ? debugLogger(options.logger) : options.logger ?? (() => {}),
+    debug,
     clock: options.clock,
     random: options.random ?? Math.random,
   };

@@ -9,7 +9,7 @@ import { RealtimeError } from './errors';
 import type { LifecycleEvents, ClientState, Subscribable, TransportReason } from './lifecycle';
 import type { ClientMode } from './mode/mode';
 import { MODES } from './mode/modes';
-import { resolveOptions, type ClientOptions } from './options';
+import { resolveOptions, type ClientOptions, type Logger } from './options';
 import { Outbox, type OutboxEntry } from './outbox';
 import { createPendingRequests, type PendingRequests } from './requests';
 import { BackoffScheduler } from './scheduler';
@@ -49,6 +49,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   private readonly connector: Connector;
   private readonly probe: UpgradeProbe;
   private readonly requestTimeoutMs: number;
+  private readonly debug: boolean;
+  private readonly log: Logger;
 
   private _state: ClientState = 'idle';
   private _transport: TransportName | null = null;
@@ -64,6 +66,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     this.outbox = new Outbox({ maxCount: opts.maxQueuedMessages, maxBytes: opts.maxQueuedBytes });
     this.requests = createPendingRequests(this.scheduler, this.outbox);
     this.requestTimeoutMs = opts.requestTimeoutMs;
+    this.debug = opts.debug;
+    this.log = opts.logger;
     this.session = createClientSession(this.scheduler, (id) => this.sendAck(id));
     this.mode = MODES[opts.protocol].create({ endpoint, endpoints: opts.endpoints, session: this.session, heartbeatTolerance: opts.heartbeatTolerance });
     const environment: TransportEnvironment = {};
@@ -193,7 +197,9 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
       if (!this.requests.expired(entry, error)) this.life.emit('error', error);
     }
     this.requests.sent(frames);
-    if (frames.length > 0) conn.transport.send(frames.map((entry) => entry.frame));
+    if (frames.length === 0) return;
+    if (this.debug) this.log('debug', `${conn.name} → ${frames.map((entry) => entry.frame.t).join(' ')}`);
+    conn.transport.send(frames.map((entry) => entry.frame));
   }
 
   /** Acknowledges what arrived, on the active open connection; false when there is none. */

@@ -243,3 +243,30 @@ describe('option mistakes are not silently ignored', () => {
     expect(warn).toHaveBeenCalledWith('realtime-fallback: unknown option "retries" ignored');
   });
 });
+
+describe('the debug switch', () => {
+  it('debug: true sends every line to console.debug as well as to the logger', () => {
+    const debugLines: unknown[][] = [];
+    vi.stubGlobal('console', { ...console, debug: (...a: unknown[]) => debugLines.push(a) });
+    const lines: string[] = [];
+    const resolved = resolveOptions({ debug: true, logger: (_level, message) => lines.push(message) });
+    resolved.logger('warn', 'hello', { n: 1 });
+    expect(resolved.debug).toBe(true);
+    expect(debugLines).toEqual([['realtime-fallback warn: hello', { n: 1 }]]);
+    expect(lines).toEqual(['hello']);
+  });
+
+  it("is on when localStorage.debug names realtime-fallback, off otherwise, and off when storage throws", () => {
+    vi.stubGlobal('localStorage', { getItem: (k: string) => (k === 'debug' ? 'socket.io*,realtime-fallback' : null) });
+    expect(resolveOptions({}).debug).toBe(true);
+    expect(resolveOptions({ debug: false }).debug).toBe(false);
+    vi.stubGlobal('localStorage', { getItem: () => 'something-else' });
+    expect(resolveOptions({}).debug).toBe(false);
+    vi.stubGlobal('localStorage', {
+      getItem: () => {
+        throw new Error('SecurityError');
+      },
+    });
+    expect(resolveOptions({}).debug).toBe(false);
+  });
+});

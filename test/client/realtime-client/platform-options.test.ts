@@ -40,3 +40,40 @@ describe('options that reach the platform', () => {
     expect(r.client.state).toBe('open');
   });
 });
+
+describe('the debug switch on a live client', () => {
+  it('logs every attempt and every frame type in and out to console.debug', async () => {
+    const lines: string[] = [];
+    vi.stubGlobal('console', { ...console, debug: (message: string) => lines.push(message) });
+    try {
+      const r = rig({ debug: true });
+      r.client.connect();
+      await waitOpen(r);
+      r.client.emit('say', 'x');
+      r.fake.push('n', 1);
+      await vi.waitFor(() => expect(lines).toContain('realtime-fallback debug: websocket ← msg'));
+      expect(lines).toContain('realtime-fallback debug: connecting over websocket');
+      expect(lines).toContain('realtime-fallback debug: websocket ← welcome');
+      expect(lines).toContain('realtime-fallback debug: websocket → emit');
+      r.client.close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('is silent without it', async () => {
+    const lines: string[] = [];
+    vi.stubGlobal('console', { ...console, debug: (message: string) => lines.push(message) });
+    try {
+      const r = rig();
+      r.client.connect();
+      await waitOpen(r);
+      r.fake.push('n', 1);
+      await vi.waitFor(() => expect(r.messages).toHaveLength(1));
+      expect(lines.filter((l) => l.startsWith('realtime-fallback'))).toEqual([]);
+      r.client.close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
