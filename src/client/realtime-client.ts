@@ -92,7 +92,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
       current: () => this._transport,
       moved: (probe, welcome) => this.upgraded(probe, welcome),
     });
-    if (opts.autoConnect) this.connect();
+    // On the next microtask, so that listeners added right after construction hear the first `state` change.
+    if (opts.autoConnect) queueMicrotask(() => this._state === 'idle' && this.connect());
   }
 
   get state(): ClientState {

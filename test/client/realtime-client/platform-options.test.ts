@@ -77,3 +77,25 @@ describe('the debug switch on a live client', () => {
     }
   });
 });
+
+describe('autoConnect', () => {
+  it('connects on the next microtask, so a state listener added right after construction hears "connecting"', async () => {
+    const r = rig({ autoConnect: true });
+    const states: string[] = [];
+    r.client.lifecycle.on('state', ({ state }) => states.push(state));
+    expect(r.client.state).toBe('idle');
+    await Promise.resolve();
+    expect(states).toEqual(['connecting']);
+    await waitOpen(r);
+    expect(states).toEqual(['connecting', 'open']);
+    r.client.close();
+  });
+
+  it('close() before that microtask: it never connects', async () => {
+    const r = rig({ autoConnect: true });
+    r.client.close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(r.client.state).toBe('closed');
+    expect(r.fake.handshakes).toEqual([]);
+  });
+});
