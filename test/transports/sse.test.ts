@@ -422,3 +422,25 @@ describe('SseTransport: noticing a buffering proxy', () => {
     expect(r.h.posts).toEqual([]);
   });
 });
+
+describe('noise', () => {
+  it("event-source-polyfill's own console.error line about a refused response is dropped (the failure reports it); other lines pass", async () => {
+    const printed: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void printed.push(args[0]);
+    try {
+      server.use(http.get(`${E}/sse`, () => new HttpResponse('nope', { status: 500 })));
+      const rec = new Recorder();
+      const t = new SseTransport(params(E, rec, new RecordingSchedule()), { EventSource: Polyfill });
+      t.connect();
+      await until(() => rec.failures.length === 1, 3000, 'failure');
+      await settle();
+      expect(rec.failures[0]).toMatchObject({ kind: 'http', status: 500 });
+      console.error('the app still prints');
+      expect(printed).toEqual(['the app still prints']);
+      expect(console.error).not.toBe(original); // ours, installed for this test, is back in place
+    } finally {
+      console.error = original;
+    }
+  });
+});
