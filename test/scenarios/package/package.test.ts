@@ -6,38 +6,20 @@
  * NOTE: like dist.test.ts this packs whatever dist/ holds; `npm test` builds it first. No network: both tools are
  * devDependencies and read the tarball only.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WS_MISSING } from '../../../src/server/ws-module';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = (name: string): string => join(ROOT, 'node_modules', '.bin', name);
-
-function run(cmd: string, args: string[], cwd = ROOT): SpawnSyncReturns<string> {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', NODE_PATH: '' } });
-  if (r.error) throw r.error;
-  return r;
-}
-const output = (r: SpawnSyncReturns<string>): string => `exit ${r.status}\n${r.stdout}\n${r.stderr}`;
+import { ROOT, bin, output, pack, run, unpackInto } from './pack';
 
 let dir: string;
 let tarball: string;
 let files: string[];
 
 beforeAll(() => {
-  for (const f of ['dist/index.d.cts', 'dist/server.cjs', 'dist/server-redis.d.cts']) {
-    expect(existsSync(join(ROOT, f)), `${f} missing: run \`npm run build\` (npm test does)`).toBe(true);
-  }
   dir = mkdtempSync(join(tmpdir(), 'realtime-fallback-pack-'));
-  const r = run('npm', ['pack', '--json', '--pack-destination', dir]);
-  expect(r.status, output(r)).toBe(0);
-  const [info] = JSON.parse(r.stdout) as { filename: string; files: { path: string }[] }[];
-  tarball = join(dir, info!.filename);
-  files = info!.files.map((f) => f.path).sort();
+  ({ tarball, files } = pack(dir));
 }, 60_000);
 
 afterAll(() => {
@@ -81,10 +63,7 @@ describe('the unpacked package in a Node app', () => {
 
   beforeAll(() => {
     app = join(dir, 'app');
-    const pkg = join(app, 'node_modules', 'realtime-fallback');
-    mkdirSync(pkg, { recursive: true });
-    const r = run('tar', ['-xzf', tarball, '-C', pkg, '--strip-components=1']);
-    expect(r.status, output(r)).toBe(0);
+    unpackInto(tarball, app);
   });
 
   it('without `ws`: imports, and createRealtimeServer fails naming the package and the install command', () => {
