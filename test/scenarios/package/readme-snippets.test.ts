@@ -31,7 +31,10 @@ interface Snippet {
 const SECTION = 'Quick start';
 const LANGS: Record<string, Snippet['lang']> = { ts: 'ts', typescript: 'ts', js: 'js', javascript: 'js' };
 
-/** The compiled blocks of the `## Use it` and `## Quick start` sections, in README order. Headings inside fences do not count. */
+/**
+ * The compiled blocks of the `## Use it` and `## Quick start` sections, in README order. Headings inside fences do not
+ * count.
+ */
 function quickStartSnippets(markdown: string): Snippet[] {
   const lines = markdown.split(/\r?\n/);
   const snippets: Snippet[] = [];
