@@ -71,7 +71,10 @@ return {nextId + 1, firstId}
 `,
 );
 
-/** Lua shared by both acks: trims what the client has, up to `id` → acked after it, or -1 when the session is gone. */
+/**
+ * Lua for an ack: trims what the client has, up to `id` → acked after it, or -1 when the session is gone. Reading the
+ * trimmed frames to subtract their bytes is bounded by the log's own limit.
+ */
 const ackOne = `
 local function ackOne(st, out, id)
   local f = redis.call('HMGET', st, 'nextId', 'acked', 'bytes', 'firstId')
@@ -91,7 +94,12 @@ local function ackOne(st, out, id)
 end
 `;
 
-/** Lua shared by both appendNumbered scripts: one session's frames, checked and logged; → {outcome, nextId}. */
+/**
+ * Lua for one session's frames numbered by their owner: 'conflict' when the first id is not nextId + 1 (someone else
+ * numbered frames meanwhile), 'not_owner' when `cid` is given and no longer the session's connection, 'gone'; else the
+ * frames are logged, the drained inbox entries leave the inbox and the bus position is recorded, all in one step.
+ * → {outcome, nextId}.
+ */
 const appendNumbered = `${logFrames}
 local function appendNumbered(st, out, inbox, maxMessages, maxBytes, cid, first, drained, position, texts)
   local f = redis.call('HMGET', st, 'nextId', 'bytes', 'firstId', 'ended', 'cid')
@@ -106,27 +114,13 @@ local function appendNumbered(st, out, inbox, maxMessages, maxBytes, cid, first,
 end
 `;
 
-/**
- * KEYS state, out, inbox. ARGV maxMessages, maxBytes, cid or '', first id, inbox entries drained, bus position or
- * '' (recorded with the frames), then the frames' texts, already numbered by their owner. → {outcome, nextId}: 'ok'; 'conflict' when the first id is not nextId + 1
- * (someone else numbered frames meanwhile); 'not_owner' when `cid` is given and no longer the session's connection;
- * 'gone'. The drained inbox entries (numbered among these frames) leave the inbox in the same step, or not at all.
- */
-export const appendNumberedScript = new LuaScript(
-  'appendNumbered',
-  `${appendNumbered}
-local texts = {}
-for i = 7, #ARGV do texts[#texts + 1] = ARGV[i] end
-return appendNumbered(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], texts)
-`,
-);
 
 /**
  * Writes of several sessions at once (what every session of a node wrote in one turn): KEYS state, out, inbox of
  * each write's session. ARGV maxMessages, maxBytes, then JSON `{"t": [[prefix, suffix], …], "w": [write, …]}` (one
  * argument, decoded by Redis's cjson: thousands of small arguments cost more to send than one). A write is
- * `["k", id]` (an ack, as ackScript) or `["a", cid or '', first id, drained, bus position or '', frames]` (an append,
- * as appendNumberedScript), each frame either its text or the index of a template (the text is the template's
+ * `["k", id]` (an ack, as SessionLog.ack) or `["a", cid or '', first id, drained, bus position or '', frames]` (an append,
+ * as SessionLog.appendNumbered), each frame either its text or the index of a template (the text is the template's
  * prefix, the frame id and its suffix: a fanned-out event crosses the wire once, not once per session). → per write
  * {outcome, nextId} for an append, {'acked', acked} for an ack.
  */
@@ -158,16 +152,6 @@ return results
 );
 
 
-/**
- * KEYS state, out. ARGV id. → acked after this ack, or -1 when the session is gone. Trims the frames now
- * acknowledged; reading them to subtract their bytes is bounded by the log's own limit.
- */
-export const ackScript = new LuaScript(
-  'ack',
-  `${ackOne}
-return ackOne(KEYS[1], KEYS[2], tonumber(ARGV[1]))
-`,
-);
 
 /**
  * KEYS state, out. ARGV last, count. → {nextId, firstId, id, text, id, text, …} with at most `count` frames after
@@ -356,9 +340,7 @@ return {last[1][1], tonumber(last[1][2][2])}
 export const allScripts: readonly LuaScript[] = [
   createScript,
   appendScript,
-  appendNumberedScript,
   writeManyScript,
-  ackScript,
   readAfterScript,
   acceptScript,
   setOwnerScript,

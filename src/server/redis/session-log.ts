@@ -3,8 +3,6 @@ import { fillTemplate, frameTemplate, type UnnumberedFrame } from './frame-templ
 import { replyArray, replyInt, replyText, type RedisCommands } from './redis-commands';
 import {
   acceptScript,
-  ackScript,
-  appendNumberedScript,
   appendScript,
   clearOwnerScript,
   createScript,
@@ -205,12 +203,10 @@ export class SessionLog {
    * they number are then taken). One round trip, all or nothing.
    */
   async appendNumbered(sid: string, frames: readonly LoggedFrame[], limits: ReplayLimits, cid?: string, drained = 0, busPosition = ''): Promise<AppendNumberedResult> {
-    checkConsecutive(frames);
-    const k = this.keys(sid);
-    const args = [positiveInt(limits.maxMessages, 'maxMessages'), positiveInt(limits.maxBytes, 'maxBytes'), cid ?? ''];
-    args.push(positiveInt(frames[0]!.id, 'id'), nonNegativeInt(drained, 'drained'), busPosition, ...frames.map((f) => f.text));
-    return appendResult(await appendNumberedScript.run(this.redis, [k.state, k.out, k.inbox], args));
+    const [result] = await this.writeMany([{ kind: 'append', sid, frames, cid, drained, busPosition }], limits);
+    return result as AppendNumberedResult;
   }
+
 
   /**
    * Appends (as appendNumbered) and acks (as ack) of several sessions in one round trip, in order, each all or
@@ -251,10 +247,10 @@ export class SessionLog {
    * id assigned, never backwards), or null when the session is gone.
    */
   async ack(sid: string, id: number): Promise<number | null> {
-    const k = this.keys(sid);
-    const acked = replyInt(await ackScript.run(this.redis, [k.state, k.out], [nonNegativeInt(id, 'id')]), 'ack');
-    return acked < 0 ? null : acked;
+    const [result] = await this.writeMany([{ kind: 'ack', sid, id }], { maxMessages: 1, maxBytes: 1 }); // limits bind appends only
+    return result?.outcome === 'acked' && result.acked >= 0 ? result.acked : null;
   }
+
 
   /**
    * At most `count` frames with id > `last`, in order: a resume replays in pages, so no read is unbounded. Null
