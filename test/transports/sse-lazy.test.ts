@@ -93,6 +93,18 @@ it('a native error event (no status) is a network failure and the source is clos
   t.close();
 });
 
+it('with no EventSource at all (Node 20) and no headers, fetch and our parser read the stream; no polyfill', async () => {
+  expect((globalThis as { EventSource?: unknown }).EventSource).toBeUndefined();
+  const rec = new Recorder();
+  const t = new SseTransport(params(E, rec, new RecordingSchedule()));
+  t.connect();
+  await until(() => rec.frames.length === 1, 3000, 'welcome through fetch');
+  expect(rec.frames[0]).toEqual(welcome());
+  expect(seenHeaders.at(-1)?.get('Accept')).toBe('text/event-stream');
+  expect(loads.count).toBe(0);
+  t.close();
+});
+
 it('with custom headers, fetch and our parser read the stream: the headers go out, no EventSource is made', async () => {
   const before = NativeLike.created.length;
   const rec = new Recorder();
