@@ -1,0 +1,29 @@
+/** Chromium through playwright-core (DevTools protocol), with the launcher the Chromium-only tests use. */
+import { launchChromium } from '../chromium';
+import type { DriverPage } from './page';
+
+export interface Driver {
+  newPage(): Promise<DriverPage>;
+  close(): Promise<void>;
+}
+
+export async function launch(options: { ignoreHTTPSErrors?: boolean }): Promise<Driver> {
+  const browser = await launchChromium(options);
+  return {
+    async newPage() {
+      const page = await browser.context.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      return {
+        goto: async (url) => void (await page.goto(url)),
+        evaluateExpression: (expression) => page.evaluate(expression),
+        errors: async () => [...errors],
+        close: () => page.close(),
+      };
+    },
+    close: () => browser.close(),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * One way to run a browser test in Chromium, Firefox and WebKit:
+ *
+ *   describe.each(browsersUnderTest())('... in %s', (name) => {
+ *     let browser: TestBrowser;
+ *     beforeAll(async () => void (browser = await launchBrowser(name)), 60_000);
+ *     afterAll(() => browser?.close());
+ *     it('...', async () => { const page = await browser.newPage(); await page.goto(url); await page.evaluate(...) });
+ *   });
+ *
+ * `BROWSERS=chromium` (a comma list: `BROWSERS=chromium,firefox`) runs a subset; the default is all three. A browser
+ * that cannot start fails its tests saying what is missing; it is never skipped. Chromium-only features (DevTools:
+ * offline emulation, request interception, screenshots) stay with `launchChromium()` in ../chromium.ts.
+ */
+import * as chromium from './chromium';
+import * as firefox from './firefox';
+import * as webkit from './webkit';
+import { wrapPage, type BrowserName, type TestPage } from './page';
+
+export type { BrowserName, TestPage } from './page';
+
+export const ALL_BROWSERS: readonly BrowserName[] = ['chromium', 'firefox', 'webkit'];
+
+/** The browsers this run covers: `BROWSERS` (comma list) or all three; an unknown name is an error, not a skip. */
+export function browsersUnderTest(env: string | undefined = process.env.BROWSERS): BrowserName[] {
+  if (env === undefined || env.trim() === '') return [...ALL_BROWSERS];
+  const names = env.split(',').map((n) => n.trim().toLowerCase()).filter(Boolean);
+  const unknown = names.filter((n) => !(ALL_BROWSERS as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`BROWSERS names ${unknown.join(', ')}; known: ${ALL_BROWSERS.join(', ')}`);
+  return ALL_BROWSERS.filter((n) => names.includes(n));
+}
+
+export interface TestBrowser {
+  readonly name: BrowserName;
+  newPage(): Promise<TestPage>;
+  /** Closes every page and the browser, kills its processes and removes its profile. */
+  close(): Promise<void>;
+}
+
+const drivers = { chromium, firefox, webkit };
+
+/** Starts `name` with a fresh profile. `ignoreHTTPSErrors` accepts the certificates tests make on the fly. */
+export async function launchBrowser(name: BrowserName, options: { ignoreHTTPSErrors?: boolean } = {}): Promise<TestBrowser> {
+  const driver = await drivers[name].launch(options);
+  let closed = false;
+  return {
+    name,
+    newPage: async () => wrapPage(name, await driver.newPage()),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await driver.close();
+    },
+  };
+}
