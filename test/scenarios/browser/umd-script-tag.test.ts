@@ -1,5 +1,5 @@
 /**
- * The script-tag build in real Chromium: `dist/realtime-fallback.umd.min.js` loaded by a <script> tag, used through
+ * The script-tag build in real Chromium, Firefox and WebKit (test/support/browsers; `BROWSERS` picks a subset): `dist/realtime-fallback.umd.min.js` loaded by a <script> tag, used through
  * the global `RealtimeFallback`, against the reference server, on each transport with the browser's own
  * WebSocket, EventSource and fetch. `npm test` builds dist/ before the tests run.
  */
@@ -8,10 +8,10 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createRealtimeServer, type RealtimeServer } from '../../../src/server';
-import { launchChromium } from '../../support/chromium';
+import { browsersUnderTest, launchBrowser, type TestBrowser } from '../../support/browsers';
 
 const bundle = readFileSync(new URL('../../../dist/realtime-fallback.umd.min.js', import.meta.url), 'utf8');
-const page = `<!doctype html><meta charset="utf-8"><title>umd</title>
+const page = `<!doctype html><meta charset="utf-8"><title>umd</title><link rel="icon" href="data:,">
 <script src="/realtime-fallback.umd.min.js"></script>
 <script>
   window.run = async (transport) => {
@@ -35,7 +35,6 @@ let http: Server;
 let rt: RealtimeServer;
 let origin: string;
 const said: string[] = [];
-let browser: Awaited<ReturnType<typeof launchChromium>>;
 
 beforeAll(async () => {
   http = createServer((req, res) => {
@@ -53,20 +52,25 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  browser = await launchChromium();
-}, 60_000);
+});
 
 afterAll(async () => {
-  await browser?.close();
   await rt?.close();
   await new Promise((resolve) => http?.close(resolve));
 });
 
-describe('UMD bundle from a <script> tag in Chromium', () => {
+describe.each(browsersUnderTest())('UMD bundle from a <script> tag in %s', (name) => {
+  let browser: TestBrowser;
+  beforeAll(async () => {
+    browser = await launchBrowser(name);
+  }, 60_000);
+  afterAll(() => browser?.close());
+
   it.each(['websocket', 'sse', 'polling'] as const)('works over %s', async (transport) => {
-    const tab = await browser.context.newPage();
+    const tab = await browser.newPage();
     await tab.goto(origin + '/');
     const result = await tab.evaluate((t) => (window as unknown as { run(t: string): Promise<unknown> }).run(t), transport);
+    expect(await tab.errors()).toEqual([]);
     await tab.close();
     expect(result).toEqual({ transport, echoed: { transport }, got: [1, 2, 3], isError: true });
     expect(said).toContain(`hello from ${transport}`);
