@@ -1,35 +1,27 @@
 /**
- * `npm run demo -- --nodes 3` in real Chromium: the demo page in front of three node processes on one redis-server,
- * behind the round-robin balancer (demo/cluster.mjs), all started here on free ports. The page's "Kill this node"
+ * `npm run demo -- --nodes 3` in real Chromium, Firefox and WebKit (test/support/browsers): the demo page in front of
+ * three node processes on one redis-server, behind the round-robin balancer (demo/cluster.mjs), all started here on
+ * free ports. The page's "Kill this node"
  * SIGKILLs the node holding its WebSocket; the session carries on on another node with the tick stream and the
  * per-session counter intact. Afterwards nothing the cluster started may still run.
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoCluster, type DemoCluster } from '../../../demo/cluster.mjs';
-import { launchChromium } from '../../support/chromium';
-import { openDemo, range, startCount, view, waitCounted, waitOpen, waitTicks } from './demo-page';
+import { browsersUnderTest, launchBrowser, type TestBrowser, type TestPage } from '../../support/browsers';
+import { openDemo, pause, range, startCount, view, waitCounted, waitOpen, waitTicks } from './demo-page';
 
-let browser: Awaited<ReturnType<typeof launchChromium>>;
 let cluster: DemoCluster | undefined;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-}, 60_000);
 
 afterEach(async () => {
   const started = cluster?.pids() ?? [];
   await cluster?.close();
   cluster = undefined;
   // Every process the cluster started is gone (killed by pid and reaped), and no redis-server or node is left among
-  // this worker's children (Chromium is one of them, so filter by name). Other test files may run their own Redis,
+  // this worker's children (the browser is one of them, so filter by name). Other test files may run their own Redis,
   // so a machine-wide pgrep would not say anything about this one.
   expect(started.filter(running)).toEqual([]);
   expect(childProcesses().filter((p) => /\b(redis-server|node)\b/.test(p))).toEqual([]);
-});
-
-afterAll(async () => {
-  await browser?.close();
 });
 
 function running(pid: number): boolean {
@@ -51,20 +43,26 @@ function childProcesses(): string[] {
 }
 
 /** The node name the page shows (`–` until the first `node` event). */
-const shownNode = (page: import('playwright-core').Page): Promise<string> => page.textContent('#node').then((t) => t ?? '');
+const shownNode = (page: TestPage): Promise<string> => page.textContent('#node').then((t) => t ?? '');
 
-const report = (line: string): void => console.log(`[e2e cluster] ${line}`);
+const report = (browser: string, line: string): void => console.log(`[e2e cluster ${browser}] ${line}`);
 
-describe('demo cluster (npm run demo -- --nodes 3) in Chromium', () => {
+describe.each(browsersUnderTest())('demo cluster (npm run demo -- --nodes 3) in %s', (name) => {
+  let browser: TestBrowser;
+  beforeAll(async () => {
+    browser = await launchBrowser(name);
+  }, 60_000);
+  afterAll(() => browser?.close());
+
   it('kill the node holding the page: the session resumes on another node, no gap, no duplicate, no resync', async () => {
     cluster = await startDemoCluster({ nodes: 3, port: 0, tickMs: 200, log: process.env.DEBUG_DEMO ? console.log : () => {} });
-    const { page, errors } = await openDemo(browser.context, cluster);
+    const page = await openDemo(browser, cluster);
     try {
       await waitOpen(page, 'websocket');
-      await page.waitForFunction(() => /^node-\d+$/.test(document.getElementById('node')!.textContent ?? ''), undefined, { timeout: 5000, polling: 20 });
+      await page.waitFor(() => /^node-\d+$/.test(document.getElementById('node')!.textContent ?? ''), undefined, { what: 'the node shown' });
       const first = await shownNode(page);
       expect(cluster.nodes().map((n) => n.name)).toContain(first);
-      expect(await page.isVisible('#kill-node')).toBe(true);
+      expect(await page.evaluate(() => document.getElementById('kill-node')!.checkVisibility())).toBe(true);
 
       const total = 300;
       await startCount(page, total, 20); // 6 s of counting; the kill comes well before the end
@@ -74,9 +72,10 @@ describe('demo cluster (npm run demo -- --nodes 3) in Chromium', () => {
 
       const clickedAt = Date.now();
       await page.click('#kill-node');
-      await page.waitForFunction((was) => /^node-\d+$/.test(document.getElementById('node')!.textContent ?? '') && document.getElementById('node')!.textContent !== was, first, {
+      await page.waitFor((was) => /^node-\d+$/.test(document.getElementById('node')!.textContent ?? '') && document.getElementById('node')!.textContent !== was, first, {
         timeout: 10_000,
-        polling: 10,
+        pollMs: 10,
+        what: 'another node shown',
       });
       const movedAfter = Date.now() - clickedAt;
       const second = await shownNode(page);
@@ -84,7 +83,7 @@ describe('demo cluster (npm run demo -- --nodes 3) in Chromium', () => {
       const moved = await view(page);
       await waitTicks(page, moved.stats.received, 5);
       await waitCounted(page, total, 15_000);
-      await page.waitForTimeout(300); // a duplicate would arrive now
+      await pause(page, 300); // a duplicate would arrive now
 
       const v = await view(page);
       expect(second).not.toBe(first);
@@ -103,16 +102,17 @@ describe('demo cluster (npm run demo -- --nodes 3) in Chromium', () => {
       expect(moved.counted.length).toBeLessThan(total);
 
       // The killed node comes back on its port (restartMs 3000), and the page's node list says so.
-      await page.waitForFunction(
+      await page.waitFor(
         () => {
           const nodes = (window as unknown as { demo: { cluster: { nodes: { alive: boolean }[] } } }).demo.cluster.nodes;
           return nodes.length === 3 && nodes.every((n) => n.alive);
         },
         undefined,
-        { timeout: 10_000, polling: 50 },
+        { timeout: 10_000, pollMs: 50, what: 'all three nodes alive' },
       );
-      expect(errors).toEqual([]);
+      expect(await page.errors()).toEqual([]);
       report(
+        name,
         `killed ${first} at count ${before.counted.length}: the page showed ${second} ${movedAfter} ms after the click ` +
           `(reconnect ${afterKill[1]!.ms} ms after the drop was noticed); session ${before.sessionId?.slice(0, 8)}… kept; ` +
           `${v.stats.received} ticks and ${v.counted.length} counts, 0 gaps, 0 duplicates, 0 resyncs; ${first} back after restart`,

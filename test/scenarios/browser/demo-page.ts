@@ -1,8 +1,8 @@
 /**
- * Helpers for the demo-page tests: the demo server in-process on a fresh port, a page with its console errors
- * collected, and typed reads of `window.demo` (see demo/app.js).
+ * Helpers for the demo-page tests: the demo server in-process on a fresh port, a page in any browser of
+ * test/support/browsers, and typed reads of `window.demo` (see demo/app.js). Waits run inside the page.
  */
-import type { BrowserContext, Page } from 'playwright-core';
+import type { TestBrowser, TestPage } from '../../support/browsers';
 import { startDemoServer, type DemoServer } from '../../../demo/server.mjs';
 
 export interface TimelineEntry {
@@ -28,20 +28,15 @@ export function startServer(options: { heartbeatMs?: number } = {}): Promise<Dem
   return startDemoServer({ port: 0, tickMs: 200, ...options, log: process.env.DEBUG_DEMO ? console.log : () => {} });
 }
 
-/** A page of the demo, with every console error and page error recorded in `errors`. */
-export async function openDemo(context: BrowserContext, demo: Pick<DemoServer, 'url'>, query = ''): Promise<{ page: Page; errors: string[] }> {
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+/** A page of the demo; `page.errors()` has its console and page errors (see test/support/browsers/page.ts). */
+export async function openDemo(browser: TestBrowser, demo: Pick<DemoServer, 'url'>, query = ''): Promise<TestPage> {
+  const page = await browser.newPage();
   await page.goto(demo.url + (query ? `?${query}` : ''));
-  return { page, errors };
+  return page;
 }
 
 /** What the page knows now. */
-export function view(page: Page): Promise<PageView> {
+export function view(page: TestPage): Promise<PageView> {
   return page.evaluate(() => {
     const d = (window as unknown as { demo: { client: { state: string; transport: string | null; sessionId: string | null } } & Omit<PageView, 'state' | 'transport' | 'sessionId'> }).demo;
     return {
@@ -57,37 +52,38 @@ export function view(page: Page): Promise<PageView> {
 }
 
 /** Waits until the client is open on `transport`. */
-export async function waitOpen(page: Page, transport: string, timeout = 10_000): Promise<void> {
-  await page.waitForFunction(
+export async function waitOpen(page: TestPage, transport: string, timeout = 10_000): Promise<void> {
+  await page.waitFor(
     (t) => {
       const c = (window as unknown as { demo: { client: { state: string; transport: string } } }).demo.client;
       return c.state === 'open' && c.transport === t;
     },
     transport,
-    { timeout, polling: 20 },
+    { timeout, what: `open on ${transport}` },
   );
 }
 
 /** Waits until at least `n` more ticks than `from` were received. */
-export async function waitTicks(page: Page, from: number, n: number, timeout = 5_000): Promise<void> {
-  await page.waitForFunction(
-    ([f, k]) => (window as unknown as { demo: { stats: { received: number } } }).demo.stats.received >= f! + k!,
-    [from, n],
-    { timeout, polling: 20 },
-  );
+export async function waitTicks(page: TestPage, from: number, n: number, timeout = 5_000): Promise<void> {
+  await page.waitFor(([f, k]) => (window as unknown as { demo: { stats: { received: number } } }).demo.stats.received >= f! + k!, [from, n], { timeout, what: `${n} ticks after ${from}` });
 }
 
 /** Waits until the page has received at least `n` numbers of its `count` stream. */
-export async function waitCounted(page: Page, n: number, timeout = 10_000): Promise<void> {
-  await page.waitForFunction((k) => (window as unknown as { demo: { counted: number[] } }).demo.counted.length >= k, n, { timeout, polling: 20 });
+export async function waitCounted(page: TestPage, n: number, timeout = 10_000): Promise<void> {
+  await page.waitFor((k) => (window as unknown as { demo: { counted: number[] } }).demo.counted.length >= k, n, { timeout, what: `${n} counted` });
 }
 
 /** Starts this page's `count` stream: 1..to, one every `everyMs`. */
-export async function startCount(page: Page, to: number, everyMs: number): Promise<void> {
+export async function startCount(page: TestPage, to: number, everyMs: number): Promise<void> {
   await page.evaluate(
     ([t, e]) => (window as unknown as { demo: { client: { request(e: string, d: unknown): Promise<unknown> } } }).demo.client.request('count', { to: t, everyMs: e }),
     [to, everyMs],
   );
+}
+
+/** Lets `ms` pass in the page (a duplicate that is still on its way arrives meanwhile). */
+export async function pause(page: TestPage, ms: number): Promise<void> {
+  await page.evaluate((t) => new Promise((r) => setTimeout(r, t)), ms);
 }
 
 export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);

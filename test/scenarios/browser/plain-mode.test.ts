@@ -1,19 +1,19 @@
 /**
- * Plain mode in real Chromium: the script-tag bundle (`dist/realtime-fallback.umd.min.js`, built by `npm test`)
+ * Plain mode in real Chromium, Firefox and WebKit (test/support/browsers): the script-tag bundle (`dist/realtime-fallback.umd.min.js`, built by `npm test`)
  * served by the express app of servers.ts, using the browser's own WebSocket and fetch. The WebSocket upgrade is
  * refused, so the client falls back to the hand-written SSE route; a dropped stream resumes with Last-Event-ID.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { launchChromium } from '../../support/chromium';
+import { browsersUnderTest, launchBrowser, type TestBrowser, type TestPage } from '../../support/browsers';
 import { startPlainServer, type PlainServer } from '../../plain/servers';
 
 const bundle = readFileSync(new URL('../../../dist/realtime-fallback.umd.min.js', import.meta.url), 'utf8');
-const page = `<!doctype html><meta charset="utf-8"><title>plain</title>
+const page = `<!doctype html><meta charset="utf-8"><title>plain</title><link rel="icon" href="data:,">
 <script src="/realtime-fallback.umd.min.js"></script>
 <script>
   window.got = [];
+  window.failures = [];
   window.start = () => new Promise((resolve, reject) => {
     const client = new RealtimeFallback.RealtimeClient(location.origin, {
       protocol: 'plain',
@@ -25,15 +25,13 @@ const page = `<!doctype html><meta charset="utf-8"><title>plain</title>
     client.lifecycle.on('open', (e) => resolve(e.transport));
     setTimeout(() => reject(new Error('not open after 8 s: ' + client.state)), 8000);
     client.lifecycle.on('close', (e) => reject(new Error(e.reason)));
-    client.lifecycle.on('transportFailed', (e) => console.log('transportFailed', e.transport, e.failure.message));
+    client.lifecycle.on('transportFailed', (e) => window.failures.push(e.transport + ': ' + e.failure.message));
   });
 </script>`;
 
-let s: PlainServer;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
-
-beforeAll(async () => {
-  s = await startPlainServer({
+/** The plain-mode servers of test/plain/servers.ts with this page, one per browser (its counters start at zero). */
+function startServer(): Promise<PlainServer> {
+  return startPlainServer({
     websocket: 'refuse',
     retryMs: 100,
     routes(app) {
@@ -41,19 +39,13 @@ beforeAll(async () => {
       app.get('/realtime-fallback.umd.min.js', (_req, res) => void res.type('text/javascript').send(bundle));
     },
   });
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await s?.close();
-});
+}
 
 type Got = [string, unknown][];
-const got = (tab: Page): Promise<Got> => tab.evaluate(() => (window as unknown as { got: Got }).got);
+const got = (tab: TestPage): Promise<Got> => tab.evaluate(() => (window as unknown as { got: Got }).got);
 const ticks = (g: Got): number[] => g.filter(([e]) => e === 'tick').map(([, d]) => (d as { n: number }).n);
 
-async function untilTab(tab: Page, check: (g: Got) => boolean, what: string, ms = 8000): Promise<Got> {
+async function untilTab(tab: TestPage, check: (g: Got) => boolean, what: string, ms = 8000): Promise<Got> {
   const deadline = Date.now() + ms;
   for (;;) {
     const g = await got(tab);
@@ -63,17 +55,26 @@ async function untilTab(tab: Page, check: (g: Got) => boolean, what: string, ms 
   }
 }
 
-describe('plain mode in Chromium (UMD bundle)', () => {
+describe.each(browsersUnderTest())('plain mode in %s (UMD bundle)', (name) => {
+  let browser: TestBrowser;
+  let s: PlainServer;
+  beforeAll(async () => {
+    s = await startServer();
+    browser = await launchBrowser(name);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await s?.close();
+  });
+
   it('falls back from a refused WebSocket to the SSE route and resumes a dropped stream with Last-Event-ID', async () => {
-    const tab = await browser.context.newPage();
+    const tab = await browser.newPage();
     try {
-      const logs: string[] = [];
-      tab.on('console', (m) => void logs.push(m.text()));
       await tab.goto(s.origin + '/');
       // The client waits for `online` while the browser says it is offline (a fresh headless profile may, briefly).
-      await tab.waitForFunction(() => navigator.onLine, undefined, { timeout: 5000 });
-      const transport = await tab.evaluate(() => (window as unknown as { start(): Promise<string> }).start()).catch((e: unknown) => {
-        throw new Error(`${String(e)}; page console: ${logs.join(' | ')}`);
+      await tab.waitFor(() => navigator.onLine, undefined, { what: 'navigator.onLine' });
+      const transport = await tab.evaluate(() => (window as unknown as { start(): Promise<string> }).start()).catch(async (e: unknown) => {
+        throw new Error(`${String(e)}; transport failures: ${(await tab.evaluate<string[]>('window.failures')).join(' | ')}`);
       });
       expect(transport).toBe('sse');
       expect(s.wsRefused).toBeGreaterThanOrEqual(1);
@@ -97,10 +98,11 @@ describe('plain mode in Chromium (UMD bundle)', () => {
       for (let i = 1; i < all.length; i++) expect(all[i]).toBe(all[i - 1]! + 1);
       expect(after.filter(([e]) => e === 'greeting')).toHaveLength(1);
 
-      await tab.evaluate(() => (window as unknown as { client: { emit(e: string, d: unknown): void } }).client.emit('say', 'from chromium'));
+      const said = `from ${name}`;
+      await tab.evaluate((text) => (window as unknown as { client: { emit(e: string, d: unknown): void } }).client.emit('say', text), said);
       const deadline = Date.now() + 5000;
-      while (!s.posted.some((p) => (p.body as { data?: unknown }).data === 'from chromium') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(s.posted.map((p) => p.body)).toContainEqual({ event: 'say', data: 'from chromium' });
+      while (!s.posted.some((p) => (p.body as { data?: unknown }).data === said) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(s.posted.map((p) => p.body)).toContainEqual({ event: 'say', data: said });
     } finally {
       await tab.evaluate(() => (window as unknown as { client?: { close(): void } }).client?.close()).catch(() => {});
       await tab.close();

@@ -39,6 +39,9 @@ export interface TestBrowser {
 
 const drivers = { chromium, firefox, webkit };
 
+/** A page of `launchChromium()` (playwright-core) with the common interface, for tests that also need DevTools. */
+export const chromiumPage = (page: import('playwright-core').Page): TestPage => wrapPage('chromium', chromium.driverPage(page));
+
 /** Starts `name` with a fresh profile. `ignoreHTTPSErrors` accepts the certificates tests make on the fly. */
 export async function launchBrowser(name: BrowserName, options: { ignoreHTTPSErrors?: boolean } = {}): Promise<TestBrowser> {
   const driver = await drivers[name].launch(options);

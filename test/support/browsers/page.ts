@@ -45,7 +45,12 @@ export function wrapPage(browser: BrowserName, driver: DriverPage): TestPage {
     typeof fn === 'string' ? fn : `(${fn.toString()})(${arg === undefined ? '' : JSON.stringify(arg)})`;
   const page: TestPage = {
     browser,
-    goto: (url) => driver.goto(url),
+    async goto(url) {
+      await driver.goto(url);
+      // A hidden page has its timers throttled and the client reacts to visibility: every page under test is shown.
+      const visibility = await driver.evaluateExpression('document.visibilityState');
+      if (visibility !== 'visible') throw new Error(`${browser}: the page at ${url} is ${String(visibility)}, not visible`);
+    },
     errors: () => driver.errors(),
     close: () => driver.close(),
     evaluate: ((fn: string | ((arg: never) => unknown), arg?: unknown) => driver.evaluateExpression(call(fn, arg))) as TestPage['evaluate'],

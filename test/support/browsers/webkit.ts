@@ -204,7 +204,8 @@ export async function launch(options: { ignoreHTTPSErrors?: boolean }): Promise<
 
     return {
       async newPage(): Promise<DriverPage> {
-        const { handle } = (await onWindow(current, () => request('POST', `${s}/window/new`, { type: 'tab' }))) as { handle: string };
+        // A window, not a tab: a tab opens in the background, hidden, with its timers throttled to one a second.
+        const { handle } = (await onWindow(current, () => request('POST', `${s}/window/new`, { type: 'window' }))) as { handle: string };
         let closed = false;
         return {
           async goto(url) {
