@@ -3,6 +3,7 @@
  * can be replayed with the same schedule.
  */
 import { describe, expect, it } from 'vitest';
+import { browsersUnderTest } from '../../support/browsers';
 import { formatReport, runSoak } from './soak';
 
 describe('fault-injection soak', () => {
@@ -33,10 +34,10 @@ describe('fault-injection soak', () => {
   }, 90_000);
 });
 
-describe('fault-injection soak in Chromium', () => {
+describe.each(browsersUnderTest())('fault-injection soak in %s', (name) => {
   it('the UMD client in a real browser keeps the same guarantees under the same faults', async () => {
     const { browserClients } = await import('./browser-clients');
-    const report = await runSoak({ clients: 0, browser: browserClients(4), durationMs: 6000, seed: 4242, maxRestarts: 1 });
+    const report = await runSoak({ clients: 0, browser: browserClients(4, name), durationMs: 6000, seed: 4242, maxRestarts: 1 });
     console.log(formatReport(report));
     expect(report.serverToClient.delivered).toBeGreaterThan(300);
     expect(report.serverToClient).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });

@@ -30,6 +30,23 @@ export function browsersUnderTest(env: string | undefined = process.env.BROWSERS
   return ALL_BROWSERS.filter((n) => names.includes(n));
 }
 
+/**
+ * Lines a browser reports by itself for a connection that failed or was cut, among a page's errors: the network's
+ * doing, not the page's. Chromium prints console errors; Firefox reports page errors (with the URL, query included);
+ * WebKit shows none (no console over WebDriver classic). A test that injects network faults drops these and keeps
+ * the rest; one that does not asserts the exact lines (demo.test.ts).
+ */
+export const NETWORK_ERROR_LINES: Record<BrowserName, readonly RegExp[]> = {
+  chromium: [/^WebSocket connection to '[^']*' failed: /, /^Failed to load resource: /],
+  firefox: [/^pageerror: Firefox can’t establish a connection to the server at \S+\.$/, /^pageerror: The connection to \S+ was interrupted while the page was loading\.$/],
+  webkit: [],
+};
+
+/** `errors` less the browser's own network lines (see NETWORK_ERROR_LINES). */
+export function pageFaults(name: BrowserName, errors: readonly string[]): string[] {
+  return errors.filter((e) => !NETWORK_ERROR_LINES[name].some((line) => line.test(e)));
+}
+
 export interface TestBrowser {
   readonly name: BrowserName;
   newPage(): Promise<TestPage>;
