@@ -1,7 +1,7 @@
 import type { ServerFrame, TransportName } from '../protocol/frames';
 import type { Transport, TransportFailure } from '../transports/transport';
 import type { TransportEnvironment } from '../transports/environment';
-import type { ClientMode } from './mode/mode';
+import type { ClientMode, Handshake } from './mode/mode';
 import type { AuthCredentials, Logger } from './options';
 import type { BackoffScheduler } from './scheduler';
 
@@ -32,11 +32,11 @@ export interface ConnectionSettings {
   logger: Logger;
 }
 
-/** Opens `name` with the handshake `query`; it fails by itself when no welcome comes within its open timeout. */
+/** Opens `name` with `handshake`; it fails by itself when no welcome comes within its open timeout. */
 export function openConnection(
   settings: ConnectionSettings,
   name: TransportName,
-  query: Record<string, string>,
+  handshake: Handshake,
   creds: AuthCredentials,
   handlers: ConnectionHandlers,
 ): Connection {
@@ -47,7 +47,8 @@ export function openConnection(
     name,
     {
       url,
-      query,
+      query: handshake.query,
+      hidden: handshake.hidden,
       headers: creds.headers ?? {},
       withCredentials: settings.withCredentials,
       schedule: (callback, ms) => scheduler.schedule(callback, ms),
@@ -68,7 +69,7 @@ export function openConnection(
 }
 
 /**
- * Whether `name` can present these credentials: a WebSocket handshake carries a token (in its query) but no headers,
+ * Whether `name` can present these credentials: a WebSocket handshake carries a token (in a subprotocol) but no headers,
  * so a credential made of headers alone would be refused there, however often it is retried.
  */
 export function canCarry(name: TransportName, creds: AuthCredentials): boolean {

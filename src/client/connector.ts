@@ -131,7 +131,7 @@ export function createConnector(
       }
       if (superseded(attempt)) return;
     }
-    active = openConnection(settings, name, mode.query(creds, false), creds, handlers);
+    active = openConnection(settings, name, mode.handshake(creds, false), creds, handlers);
   }
 
   function onFrame(conn: Connection, frame: ServerFrame): void {

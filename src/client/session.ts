@@ -1,4 +1,4 @@
-import { QUERY, type MessageFrame, type ReplyFrame, type ResumeFailure, type WelcomeFrame } from '../protocol/frames';
+import { type MessageFrame, type ReplyFrame, type ResumeFailure, type WelcomeFrame } from '../protocol/frames';
 import type { BackoffScheduler } from './scheduler';
 
 /** Client acknowledgements: after this many delivered frames, or this long after the first unacknowledged one. */
@@ -24,8 +24,8 @@ export interface ClientSession {
   readonly maxFrame: number;
   /** Id of the last sequenced frame handed to the app. */
   readonly lastDelivered: number;
-  /** The handshake parameters that resume this session (none before the first welcome or after it ended). */
-  resumeQuery(): Record<string, string>;
+  /** What resumes this session: null before the first welcome and after it ended. */
+  resumePoint(): { sid: string; secret: string; last: number } | null;
   /** The server said the session is over (`close{session_ended}`): the next handshake must not try to resume it. */
   markEnded(): void;
   /** Takes the session from a welcome; returns what was lost when it did not resume the one the client had. */
@@ -78,9 +78,8 @@ export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: n
     get lastDelivered() {
       return lastDelivered;
     },
-    resumeQuery(): Record<string, string> {
-      if (!current || ended) return {};
-      return { [QUERY.session]: current.sid, [QUERY.secret]: current.secret, [QUERY.last]: String(lastDelivered) };
+    resumePoint() {
+      return !current || ended ? null : { ...current, last: lastDelivered };
     },
     markEnded() {
       ended = true;

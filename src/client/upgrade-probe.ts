@@ -72,7 +72,7 @@ export function createUpgradeProbe(connection: ConnectionSettings, settings: Upg
     if (attempt !== connector.attempt || !connector.active?.opened || probe) return;
     if (!canCarry('websocket', creds)) return; // it would be refused: the session stays where it is
     // Assigned before the transport can report anything, so its callbacks already see it as the probe.
-    probe = openConnection(connection, 'websocket', mode.query(creds, true), creds, handlers);
+    probe = openConnection(connection, 'websocket', mode.handshake(creds, true), creds, handlers);
   }
 
   function onFrame(conn: Connection, frame: ServerFrame): void {

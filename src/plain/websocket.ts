@@ -50,7 +50,7 @@ export class PlainWebSocketTransport extends BaseTransport {
   protected start(): void {
     const url = buildUrl(this.params.url, this.params.query, { ws: true });
     const fail = (failure: TransportFailure): void => this.fail(failure);
-    const error = this.socket.open(this.env, url, { open: this.onOpen, message: this.onMessage, close: this.onClose, fail }, 'arraybuffer');
+    const error = this.socket.open(this.env, url, { open: this.onOpen, message: this.onMessage, close: this.onClose, fail }, { binaryType: 'arraybuffer' });
     if (error !== undefined) this.timers.after(() => this.fail({ kind: 'network', message: error }));
   }
 

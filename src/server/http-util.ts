@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION, QUERY } from '../protocol/frames';
 import { encodeBatch } from '../protocol/codec';
 import type { HandshakeParams } from './session-manager';
 import type { ResolvedOptions } from './options';
+import type { RequestParams } from './request-params';
 import { requestPeer } from './proxy-trust';
 
 export const requestUrl = (req: IncomingMessage): URL => new URL(req.url ?? '/', 'http://localhost');
@@ -117,7 +118,7 @@ export async function authenticate(opts: ResolvedOptions, req: IncomingMessage):
   }
 }
 
-const parseCount = (v: string | null): number | undefined | null => {
+export const parseCount = (v: string | null): number | undefined | null => {
   if (v === null || v === '') return undefined;
   if (!/^\d{1,16}$/.test(v)) return null;
   const n = Number(v);
@@ -125,24 +126,21 @@ const parseCount = (v: string | null): number | undefined | null => {
 };
 
 /**
- * Validates the handshake query (`v`, `sid`, `secret`, `last`); `lastFallback` is SSE's `Last-Event-ID`.
+ * Validates the handshake parameters (`v`, `sid`, `secret`, `last`); `lastFallback` is SSE's `Last-Event-ID`.
  * Returns the reason on failure (→ `bad_request`).
  */
-export function parseHandshake(url: URL, lastFallback?: string): { ok: true; params: HandshakeParams } | { ok: false; reason: string } {
-  const q = url.searchParams;
+export function parseHandshake(p: RequestParams, lastFallback?: string): { ok: true; params: HandshakeParams } | { ok: false; reason: string } {
+  const q = p.url.searchParams;
   if (q.get(QUERY.version) !== String(PROTOCOL_VERSION)) return { ok: false, reason: `unsupported protocol version (expected v=${PROTOCOL_VERSION})` };
-  let last = parseCount(q.get(QUERY.last));
+  if (p.malformed !== undefined) return { ok: false, reason: p.malformed };
+  let last = parseCount(p.last);
   if (last === undefined && lastFallback !== undefined) last = parseCount(lastFallback);
   if (last === null) return { ok: false, reason: 'last must be a non-negative integer' };
   const sid = q.get(QUERY.session) ?? undefined;
-  const secret = q.get(QUERY.secret) ?? undefined;
   const params: HandshakeParams = { last: last ?? 0 };
   if (sid) params.sid = sid;
-  if (secret !== undefined) params.secret = secret;
+  if (p.secret !== undefined) params.secret = p.secret;
   return { ok: true, params };
 }
 
-/** Parses an optional non-negative integer query parameter; null when malformed. */
-export function queryCount(url: URL, name: string): number | undefined | null {
-  return parseCount(url.searchParams.get(name));
-}
+

@@ -1,8 +1,9 @@
+import type { RequestParams } from './request-params';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CloseFrame, ServerFrame } from '../protocol/frames';
 import { QUERY } from '../protocol/frames';
 import { encodeBatch, encodeFrame } from '../protocol/codec';
-import { authenticate, clientAddress, errorFrame, parseHandshake, queryCount, requestUrl, sendError, sendFrames, sendUnavailable, STORE_UNREACHABLE } from './http-util';
+import { authenticate, clientAddress, errorFrame, parseCount, parseHandshake, sendError, sendFrames, sendUnavailable, STORE_UNREACHABLE } from './http-util';
 import type { ForwardPoll, PollReply } from './adapter';
 import { ForwardedResponse } from './forwarded-response';
 import type { ResolvedOptions } from './options';
@@ -155,16 +156,16 @@ export class PollingHandler {
     return this.conns.size;
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, params: RequestParams): Promise<void> {
     const cors = this.opts.cors;
     const auth = await authenticate(this.opts, req);
     if (res.destroyed) return;
     if (!auth.ok) return sendError(req, res, 401, 'unauthorized', 'credential missing or refused', cors);
-    const url = requestUrl(req);
+    const url = params.url;
     const cid = url.searchParams.get(QUERY.connection);
 
     if (!cid) {
-      const hs = parseHandshake(url);
+      const hs = parseHandshake(params);
       if (!hs.ok) return sendError(req, res, 400, 'bad_request', hs.reason, cors);
       const client = clientAddress(req, this.opts);
       if (!(await this.sessions.restore(hs.params, client))) return sendUnavailable(req, res, cors, STORE_UNREACHABLE);
@@ -184,13 +185,13 @@ export class PollingHandler {
       return;
     }
 
-    const last = queryCount(url, QUERY.last);
+    const last = parseCount(params.last);
     if (last === null) return sendError(req, res, 400, 'bad_request', 'last must be a non-negative integer', cors);
     const conn = this.conns.get(cid);
     const session = conn?.session;
     const sid = url.searchParams.get(QUERY.session) ?? '';
-    if (!conn && this.forwardPoll) return this.relay(req, res, url, sid, cid, last);
-    if (!conn || !session || session.id !== sid || !session.checkSecret(url.searchParams.get(QUERY.secret) ?? '')) {
+    if (!conn && this.forwardPoll) return this.relay(req, res, sid, params.secret ?? '', cid, last);
+    if (!conn || !session || session.id !== sid || !session.checkSecret(params.secret ?? '')) {
       return sendError(req, res, 410, 'bad_request', 'connection is no longer active; resume with a new handshake', cors);
     }
     if (last !== undefined && !conn.closed) session.ack(last);
@@ -198,10 +199,10 @@ export class PollingHandler {
   }
 
   /** Relays a poll for a connection another process holds (round-robin, no sticky sessions), and its answer back. */
-  private async relay(req: IncomingMessage, res: ServerResponse, url: URL, sid: string, cid: string, last: number | undefined): Promise<void> {
+  private async relay(req: IncomingMessage, res: ServerResponse, sid: string, secret: string, cid: string, last: number | undefined): Promise<void> {
     const cors = this.opts.cors;
     const aborted = new Promise<void>((resolve) => res.once('close', () => resolve()));
-    const reply = await this.forwardPoll!(sid, url.searchParams.get(QUERY.secret) ?? '', cid, last, aborted);
+    const reply = await this.forwardPoll!(sid, secret, cid, last, aborted);
     if (reply === 'gone') return sendError(req, res, 410, 'bad_request', 'connection is no longer active; resume with a new handshake', cors);
     if (reply === 'unavailable') return sendUnavailable(req, res, cors, STORE_UNREACHABLE);
     sendFrames(req, res, reply.status, reply.body, cors);

@@ -5,6 +5,7 @@ import { PATHS } from '../protocol/frames';
 import type { RealtimeAdapter } from './adapter';
 import { MemoryBus, type Bus } from './bus';
 import { errorFrame, preflight, requestUrl, sendError, sendUnavailable, unavailableFrame } from './http-util';
+import { exposeToken, requestParams } from './request-params';
 import { checkOrigin, OriginWarnings } from './origin-check';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
 import { PollingHandler } from './polling-handler';
@@ -170,7 +171,9 @@ export class RealtimeServer {
       return true;
     }
     const run = route === PATHS.sse ? this.sse : route === PATHS.polling ? this.polling : this.upstream;
-    run.handle(req, res).catch((err: unknown) => {
+    const params = requestParams(req);
+    exposeToken(req, params);
+    run.handle(req, res, params).catch((err: unknown) => {
       this.opts.logger.error('request handler failed', { err });
       if (!res.headersSent) sendError(req, res, 500, 'server_error', 'internal error', cors);
       else res.destroy();
@@ -186,7 +189,9 @@ export class RealtimeServer {
       socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${SHUTDOWN_RETRY_AFTER_S}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return true;
     }
-    this.ws.handleUpgrade(req, socket, head);
+    const params = requestParams(req);
+    exposeToken(req, params);
+    this.ws.handleUpgrade(req, socket, head, params);
     return true;
   };
 

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { QUERY, type ClientFrame } from '../protocol/frames';
 import type { Forwarded } from './adapter';
 import { decodeClientBatch, encodeBatch, utf8Length } from '../protocol/codec';
-import { authenticate, errorFrame, requestUrl, readBody, sendError, sendFrames, sendUnavailable, STORE_UNREACHABLE } from './http-util';
+import type { RequestParams } from './request-params';
+import { authenticate, errorFrame, readBody, sendError, sendFrames, sendUnavailable, STORE_UNREACHABLE } from './http-util';
 import type { ResolvedOptions } from './options';
 import type { SessionManager } from './session-manager';
 
@@ -18,7 +19,7 @@ export class SendHandler {
     private readonly forward?: (sid: string, secret: string, cid: string, frames: readonly ClientFrame[]) => Promise<Forwarded>,
   ) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, params: RequestParams): Promise<void> {
     const cors = this.opts.cors;
     const auth = await authenticate(this.opts, req);
     if (res.destroyed) return;
@@ -37,10 +38,9 @@ export class SendHandler {
       }
     }
 
-    const url = requestUrl(req);
-    const sid = url.searchParams.get(QUERY.session) ?? '';
-    const secret = url.searchParams.get(QUERY.secret) ?? '';
-    const cid = url.searchParams.get(QUERY.connection);
+    const sid = params.url.searchParams.get(QUERY.session) ?? '';
+    const secret = params.secret ?? '';
+    const cid = params.url.searchParams.get(QUERY.connection);
     const gone = (): void => sendError(req, res, 410, 'bad_request', 'session or connection is no longer active', cors);
     if (!cid) return gone();
     const local = this.sessions.store.get(sid);

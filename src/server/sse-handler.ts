@@ -1,7 +1,8 @@
+import type { RequestParams } from './request-params';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CloseFrame, ErrorFrame, ServerFrame } from '../protocol/frames';
 import { encodeFrame } from '../protocol/codec';
-import { authenticate, clientAddress, corsHeaders, errorFrame, parseHandshake, requestUrl, STORE_UNREACHABLE, unavailableFrame } from './http-util';
+import { authenticate, clientAddress, corsHeaders, errorFrame, parseHandshake, STORE_UNREACHABLE, unavailableFrame } from './http-util';
 import type { ResolvedOptions } from './options';
 import type { Connection } from './types';
 import { newConnectionId, type SessionManager } from './session-manager';
@@ -95,12 +96,12 @@ export class SseHandler {
     private readonly sessions: SessionManager,
   ) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, params: RequestParams): Promise<void> {
     const auth = await authenticate(this.opts, req);
     if (res.destroyed) return;
     if (!auth.ok) return this.refuse(req, res, errorFrame('unauthorized', 'credential missing or refused', 401));
     const lastEventId = req.headers['last-event-id'];
-    const hs = parseHandshake(requestUrl(req), typeof lastEventId === 'string' ? lastEventId : undefined);
+    const hs = parseHandshake(params, typeof lastEventId === 'string' ? lastEventId : undefined);
     if (!hs.ok) return this.refuse(req, res, errorFrame('bad_request', hs.reason, 400));
     const client = clientAddress(req, this.opts);
     if (!(await this.sessions.restore(hs.params, client))) return this.refuse(req, res, unavailableFrame(STORE_UNREACHABLE));

@@ -1,10 +1,12 @@
+import { WS_SUBPROTOCOL } from '../protocol/carriers';
+import type { RequestParams } from './request-params';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer, WebSocket, RawData } from 'ws';
 import type { CloseFrame, ServerFrame } from '../protocol/frames';
 import { QUERY } from '../protocol/frames';
 import { decodeClientFrame, encodeFrame } from '../protocol/codec';
-import { authenticate, clientAddress, errorFrame, parseHandshake, requestUrl, STORE_UNREACHABLE, unavailableFrame } from './http-util';
+import { authenticate, clientAddress, errorFrame, parseHandshake, STORE_UNREACHABLE, unavailableFrame } from './http-util';
 import { checkOrigin, type OriginWarnings } from './origin-check';
 import type { ResolvedOptions } from './options';
 import type { Session } from './session';
@@ -149,7 +151,14 @@ export class WebSocketHandler {
     const { WebSocketServer } = loadWs(); // a clear error here when the app has not installed `ws`
     // Frames above maxFrame but below twice that get `error{frame_too_large}` + 1009 from us; larger ones are
     // refused by ws itself (close 1009) without reading them into memory.
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes * 2, perMessageDeflate: false });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: opts.maxFrameBytes * 2,
+      perMessageDeflate: false,
+      // A client that sends private parameters in a subprotocol offers ours too; the browser fails the handshake
+      // unless the answer selects it.
+      handleProtocols: (offered) => (offered.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
+    });
   }
 
   get size(): number {
@@ -157,7 +166,7 @@ export class WebSocketHandler {
   }
 
   /** Takes over an upgrade request for `E/ws`. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, params: RequestParams): void {
     socket.on('error', () => socket.destroy());
     const refusal = checkOrigin(req, this.opts);
     if (refusal) {
@@ -175,14 +184,14 @@ export class WebSocketHandler {
     }
     void (async () => {
       const auth = await authenticate(this.opts, req);
-      const hs = parseHandshake(requestUrl(req));
+      const hs = parseHandshake(params);
       const restored = !auth.ok || !hs.ok || (await this.sessions.restore(hs.params, clientAddress(req, this.opts)));
       if (socket.destroyed) return;
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, req, auth, socket, restored));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, req, params, auth, socket, restored));
     })();
   }
 
-  private onOpen(ws: WebSocket, req: IncomingMessage, auth: { ok: true; auth: unknown } | { ok: false }, socket: Duplex, restored: boolean): void {
+  private onOpen(ws: WebSocket, req: IncomingMessage, params: RequestParams, auth: { ok: true; auth: unknown } | { ok: false }, socket: Duplex, restored: boolean): void {
     const conn = new WsConnection(ws, this.opts, socket);
     this.conns.add(conn);
     ws.on('error', (err) => this.opts.logger.debug('websocket error', { err }));
@@ -196,8 +205,7 @@ export class WebSocketHandler {
       conn.close(4401, 'unauthorized');
       return;
     }
-    const url = requestUrl(req);
-    const hs = parseHandshake(url);
+    const hs = parseHandshake(params);
     if (!hs.ok) {
       conn.send(errorFrame('bad_request', hs.reason, 400));
       conn.close(4400, 'bad_request');
@@ -209,7 +217,7 @@ export class WebSocketHandler {
       return;
     }
     ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
-    const probe = url.searchParams.get(QUERY.probe) === '1';
+    const probe = params.url.searchParams.get(QUERY.probe) === '1';
     const client = clientAddress(req, this.opts);
     const refused = probe ? null : this.sessions.admit(hs.params, client);
     if (refused) {

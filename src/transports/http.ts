@@ -1,5 +1,6 @@
 /** What the fetch-based transports of both modes ask of an HTTP exchange. */
 
+import { HEADERS, type PrivateParams } from '../protocol/carriers';
 import type { TransportConnectParams } from './transport';
 
 /** What every HTTP request of a transport carries: the owner's extra headers and its credentials choice. */
@@ -15,4 +16,15 @@ export function isJsonType(contentType: string): boolean {
 /** Cookies and HTTP auth go cross-origin only when the owner asked for them, as with `withCredentials`. */
 export function credentialsMode(withCredentials: boolean): RequestCredentials {
   return withCredentials ? 'include' : 'same-origin';
+}
+
+/**
+ * The owner's headers plus the private parameters (`secret`: the one to present now, which a welcome may have
+ * replaced). The token goes as `Authorization: Bearer` unless the owner's headers already authorize.
+ */
+export function withPrivateHeaders(headers: Readonly<Record<string, string>>, hidden: Readonly<PrivateParams>): Record<string, string> {
+  const all: Record<string, string> = { ...headers };
+  if (hidden.secret !== undefined) all[HEADERS.secret] = hidden.secret;
+  if (hidden.token !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) all.Authorization = `Bearer ${hidden.token}`;
+  return all;
 }

@@ -28,13 +28,14 @@ export class PollRequests {
   /**
    * GETs one poll answer as text, or the failure it is: the request failed (`network`), an error status (`http`),
    * or not JSON (`content_type`). `undefined` once aborted: the transport closed, nothing to report. `url` is built
-   * inside the request's `try`, so a malformed endpoint fails the poll like a refused connection.
+   * inside the request's `try`, so a malformed endpoint fails the poll like a refused connection. `headers` replace
+   * the owner's.
    */
-  async get(url: () => string): Promise<PollAnswer | undefined> {
+  async get(url: () => string, headers = this.defaults.headers): Promise<PollAnswer | undefined> {
     const controller = new AbortController();
     this.inFlight = controller;
     try {
-      return await this.request(url, controller);
+      return await this.request(url, headers, controller);
     } finally {
       if (this.inFlight === controller) this.inFlight = undefined;
     }
@@ -45,12 +46,12 @@ export class PollRequests {
     this.inFlight = undefined;
   }
 
-  private async request(url: () => string, controller: AbortController): Promise<PollAnswer | undefined> {
+  private async request(url: () => string, headers: Readonly<Record<string, string>>, controller: AbortController): Promise<PollAnswer | undefined> {
     const { opts, defaults } = this;
     try {
       const res = await this.fetch(url(), {
         method: 'GET',
-        headers: { Accept: 'application/json', ...defaults.headers },
+        headers: { Accept: 'application/json', ...headers },
         credentials: credentialsMode(defaults.withCredentials),
         cache: opts.cache,
         signal: controller.signal,

@@ -4,7 +4,9 @@ import { BaseTransport } from './base-transport';
 import { resolveFetch, type TransportEnvironment } from './environment';
 import { PollRequests } from './poll-request';
 import type { TransportConnectParams } from './transport';
-import { connectionQuery, Upstream } from './upstream';
+import { connectionHeaders, connectionQuery, Upstream } from './upstream';
+import { withPrivateHeaders } from './http';
+import { HEADERS } from '../protocol/carriers';
 import { buildUrl } from './url';
 
 /**
@@ -54,16 +56,19 @@ export class LongPollingTransport extends BaseTransport {
     this.upstream.close();
   }
 
-  /** The handshake poll carries the owner's query as given; later ones name the connection and acknowledge. */
-  private pollUrl(): string {
-    const { query } = this.params;
-    const q = this.session === undefined ? query : connectionQuery(query, this.session, { last: String(this.last) });
-    return buildUrl(this.params.url, q, { path: '/poll' });
-  }
-
+  /**
+   * The handshake poll carries the owner's parameters as given; later ones name the connection and acknowledge, in a
+   * header so that the URL stays the same (one cross-origin preflight per connection, not one per poll).
+   */
   private async pollOnce(): Promise<void> {
-    const handshake = this.session === undefined;
-    const answer = await this.polls.get(() => this.pollUrl());
+    const { params, session } = this;
+    const handshake = session === undefined;
+    const answer = handshake
+      ? await this.polls.get(() => buildUrl(params.url, params.query, { path: '/poll' }), withPrivateHeaders(params.headers, params.hidden))
+      : await this.polls.get(() => buildUrl(params.url, connectionQuery(params.query, session), { path: '/poll' }), {
+          ...connectionHeaders(params, session),
+          [HEADERS.last]: String(this.last),
+        });
     if (answer === undefined || this.closed) return;
     if ('failure' in answer) return this.fail(answer.failure);
     const decoded = decodeServerBatch(answer.text);

@@ -8,6 +8,8 @@ export interface PostRequest {
   url: string;
   contentType: string;
   body: string;
+  /** Replace the owner's headers. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** What differs between the protocol's and plain mode's upstream: the request, and what its answer means. */
@@ -78,10 +80,10 @@ export class PostQueue<T> {
     let res: Response;
     let text: string;
     try {
-      const { url, contentType, body } = opts.request(batch);
+      const { url, contentType, body, headers = this.defaults.headers } = opts.request(batch);
       res = await this.fetch(url, {
         method: 'POST',
-        headers: { 'Content-Type': contentType, ...this.defaults.headers },
+        headers: { 'Content-Type': contentType, ...headers },
         body,
         credentials: credentialsMode(this.defaults.withCredentials),
         signal: controller.signal,

@@ -38,11 +38,11 @@ export interface SocketLike {
 const OPEN = 1;
 
 /** Creates a socket, or says why none could be: no implementation, or the constructor threw (a malformed URL). */
-function createSocket(env: TransportEnvironment, url: string): SocketLike | string {
+function createSocket(env: TransportEnvironment, url: string, protocols: string[]): SocketLike | string {
   const Ctor = resolveWebSocket(env);
   if (Ctor === undefined) return 'no WebSocket implementation available';
   try {
-    return new Ctor(url) as SocketLike;
+    return (protocols.length > 0 ? new Ctor(url, protocols) : new Ctor(url)) as SocketLike;
   } catch (error) {
     return `WebSocket could not be created: ${String(error)}`;
   }
@@ -63,8 +63,9 @@ export class SocketConnection {
   private detach: (() => void) | undefined;
 
   /** Creates the socket and attaches `listeners`; returns why no socket could be made, if none could. */
-  open(env: TransportEnvironment, url: string, listeners: SocketListeners, binaryType?: 'arraybuffer'): string | undefined {
-    const socket = createSocket(env, url);
+  open(env: TransportEnvironment, url: string, listeners: SocketListeners, options: { binaryType?: 'arraybuffer'; protocols?: string[] } = {}): string | undefined {
+    const { binaryType, protocols = [] } = options;
+    const socket = createSocket(env, url, protocols);
     if (typeof socket === 'string') return socket;
     if (binaryType !== undefined) socket.binaryType = binaryType;
     this.socket = socket;

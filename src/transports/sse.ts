@@ -11,6 +11,7 @@ import {
   type TransportEnvironment,
 } from './environment';
 import { describe, httpFailure, type HttpAnswer } from './failures';
+import { withPrivateHeaders } from './http';
 import { messageFrames } from './message-frames';
 import { readEventStream } from './event-stream';
 import { polyfillFetchTransport } from './sse-fetch';
@@ -31,8 +32,8 @@ interface PolyfillErrorEvent {
 
 /**
  * Server-Sent Events down (`E/sse`), `POST E/send` up. One reader per platform: the native EventSource where it
- * serves (no headers to send); else fetch with our parser (src/transports/event-stream.ts: auth headers, or no
- * EventSource, as in Node); event-source-polyfill where there is no fetch either (it reads with XHR), or when the
+ * serves (no headers to send); else fetch with our parser (src/transports/event-stream.ts: auth headers, a resume
+ * secret or a token, which no URL may show; or no EventSource, as in Node); event-source-polyfill where there is no fetch either (it reads with XHR), or when the
  * app passes it as EventSource.
  *
  * An EventSource reconnects by itself after an error; this transport does not let it: the first error closes it
@@ -44,12 +45,15 @@ export class SseTransport extends BaseTransport {
   private stopReading: (() => void) | undefined;
   private readonly upstream: Upstream;
   private readonly lag: StreamLagMonitor;
+  /** The handshake's headers: the owner's and the private parameters. */
+  private readonly requestHeaders: Record<string, string>;
 
   constructor(
     params: TransportConnectParams,
     private readonly env: TransportEnvironment = {},
   ) {
     super(params);
+    this.requestHeaders = withPrivateHeaders(params.headers, params.hidden);
     this.upstream = new Upstream(params, resolveFetch(env), {
       deliver: (frame) => this.deliver(frame),
       fail: (failure) => this.fail(failure),
@@ -71,7 +75,7 @@ export class SseTransport extends BaseTransport {
   }
 
   protected start(): void {
-    const needsHeaders = Object.keys(this.params.headers).length > 0;
+    const needsHeaders = Object.keys(this.requestHeaders).length > 0;
     const native = needsHeaders ? undefined : resolveNativeEventSource(this.env);
     if (native !== undefined) {
       this.open(native);
@@ -107,7 +111,7 @@ export class SseTransport extends BaseTransport {
   private read(): void {
     const { params } = this;
     this.stopReading = readEventStream(
-      { url: buildUrl(params.url, params.query, { path: '/sse' }), headers: params.headers, withCredentials: params.withCredentials, fetch: resolveFetch(this.env), what: 'SSE' },
+      { url: buildUrl(params.url, params.query, { path: '/sse' }), headers: this.requestHeaders, withCredentials: params.withCredentials, fetch: resolveFetch(this.env), what: 'SSE' },
       {
         opened: () => {},
         onEvent: ({ event, data }) => {
@@ -124,7 +128,7 @@ export class SseTransport extends BaseTransport {
     // An app may hand us event-source-polyfill as its EventSource (Node): where fetch exists it reads through ours,
     // whose abort() leaves no unhandled rejection behind (its own does, on every dropped stream).
     if (this.env.fetch ?? (globalThis as { fetch?: unknown }).fetch) init.Transport = polyfillFetchTransport(resolveFetch(this.env));
-    if (Object.keys(this.params.headers).length > 0) init.headers = { ...this.params.headers };
+    if (Object.keys(this.requestHeaders).length > 0) init.headers = this.requestHeaders;
     let source: EventSourceLike;
     try {
       source = new Ctor(buildUrl(this.params.url, this.params.query, { path: '/sse' }), init);

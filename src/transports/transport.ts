@@ -1,3 +1,4 @@
+import type { PrivateParams } from '../protocol/carriers';
 import type { ClientFrame, ServerFrame, TransportName } from '../protocol/frames';
 
 /** Why a transport stopped. A transport reports at most one failure and is dead afterwards. */
@@ -59,8 +60,10 @@ export class ScheduledCallbacks {
 export interface TransportConnectParams {
   /** The endpoint URL `E` (http: or https:); the transport appends its own path. */
   url: string;
-  /** Handshake query parameters (`v`, `sid`, `secret`, `last`, `probe`, `access_token`). */
+  /** Handshake query parameters (`v`, `sid`, `last`, `probe`; `access_token` in plain mode). */
   query: Readonly<Record<string, string>>;
+  /** Handshake parameters no URL may show: sent in headers, or in a subprotocol by WebSocket. */
+  hidden: Readonly<PrivateParams>;
   /** Extra request headers, where the transport can send them. */
   headers: Readonly<Record<string, string>>;
   withCredentials: boolean;

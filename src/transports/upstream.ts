@@ -3,16 +3,23 @@ import type { ClientFrame, ServerFrame, WelcomeFrame } from '../protocol/frames'
 import type { FetchFn } from './environment';
 import { PostQueue } from './post-queue';
 import type { TransportConnectParams, TransportFailure } from './transport';
+import { withPrivateHeaders } from './http';
 import { buildUrl, type QueryParams } from './url';
 
 type Connection = Pick<WelcomeFrame, 'sid' | 'secret' | 'cid'>;
 
 /**
  * The query that names one connection of a session, for the requests after the welcome (POSTs, later polls): of
- * the handshake query only `v` and `access_token` are carried over.
+ * the handshake query only `v` is carried over. It stays the same for the connection's life, so a cross-origin
+ * preflight is asked once, not per request.
  */
-export function connectionQuery(handshake: Readonly<Record<string, string>>, conn: Connection, extra: QueryParams = {}): QueryParams {
-  return { v: handshake.v ?? '1', sid: conn.sid, secret: conn.secret, cid: conn.cid, ...extra, access_token: handshake.access_token };
+export function connectionQuery(handshake: Readonly<Record<string, string>>, conn: Connection): QueryParams {
+  return { v: handshake.v ?? '1', sid: conn.sid, cid: conn.cid };
+}
+
+/** The headers of those requests: the owner's, the connection's secret and the token. */
+export function connectionHeaders(params: TransportConnectParams, conn: Connection): Record<string, string> {
+  return withPrivateHeaders(params.headers, { secret: conn.secret, token: params.hidden.token });
 }
 
 /** What an upstream reports to the transport that owns it. */
@@ -39,7 +46,8 @@ export class Upstream {
       batch: 'all',
       request: (batch) => ({
         url: buildUrl(params.url, connectionQuery(params.query, this.connection!), { path: '/send' }),
-        // text/plain keeps the POST a CORS "simple request" (no preflight); the server accepts it (protocol §4).
+        headers: connectionHeaders(params, this.connection!),
+        // text/plain keeps the POST without a preflight where nothing private is sent (protocol §4).
         contentType: 'text/plain;charset=UTF-8',
         body: encodeBatch(batch),
       }),

@@ -1,3 +1,4 @@
+import { offeredSubprotocols } from '../protocol/carriers';
 import { encodeFrame } from '../protocol/codec';
 import type { ClientFrame } from '../protocol/frames';
 import { BaseTransport } from './base-transport';
@@ -40,7 +41,8 @@ export class WebSocketTransport extends BaseTransport {
   protected start(): void {
     const url = buildUrl(this.params.url, this.params.query, { path: '/ws', ws: true });
     const fail = (failure: TransportFailure): void => this.fail(failure);
-    const error = this.socket.open(this.env, url, { open: this.onOpen, message: this.onMessage, close: this.onClose, fail });
+    const listeners = { open: this.onOpen, message: this.onMessage, close: this.onClose, fail };
+    const error = this.socket.open(this.env, url, listeners, { protocols: offeredSubprotocols(this.params.hidden) });
     // Reported asynchronously like every other failure, so the owner never sees a callback inside connect().
     if (error !== undefined) this.timers.after(() => this.fail({ kind: 'network', message: error }));
   }

@@ -16,7 +16,7 @@ function standInMode(prepare: () => Promise<void> | null, made: string[]): Clien
     probes: false,
     refusalMeansUnavailable: false,
     url: () => 'http://x.test/rt',
-    query: () => ({}),
+    handshake: () => ({ query: {}, hidden: {} }),
     prepare,
     createTransport: (name): Transport => {
       made.push(name);

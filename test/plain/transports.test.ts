@@ -59,6 +59,7 @@ function open(name: TransportName, url: string, endpoints: PlainEndpoints = {}, 
     {
       url,
       query: {},
+      hidden: {},
       headers: { 'X-Test': 'yes' },
       withCredentials: false,
       now: () => Date.now(),

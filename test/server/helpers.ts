@@ -115,8 +115,8 @@ export class WsClient {
   readonly opened: Promise<void>;
   readonly ws: WebSocket;
 
-  constructor(url: string, headers: Record<string, string> = {}) {
-    this.ws = new WebSocket(url, { headers });
+  constructor(url: string, headers: Record<string, string> = {}, protocols: string[] = []) {
+    this.ws = new WebSocket(url, protocols, { headers });
     this.ws.on('error', () => {});
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
@@ -135,8 +135,8 @@ export class WsClient {
     });
   }
 
-  static async open(base: string, params: Record<string, string | number | undefined> = {}): Promise<WsClient> {
-    const c = new WsClient(`${base.replace(/^http/, 'ws')}/ws?${qs({ v: 1, ...params })}`);
+  static async open(base: string, params: Record<string, string | number | undefined> = {}, protocols: string[] = []): Promise<WsClient> {
+    const c = new WsClient(`${base.replace(/^http/, 'ws')}/ws?${qs({ v: 1, ...params })}`, {}, protocols);
     await c.opened;
     return c;
   }

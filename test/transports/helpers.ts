@@ -70,6 +70,7 @@ export function params(
   return {
     url,
     query: { v: '1' },
+    hidden: {},
     headers: {},
     withCredentials: false,
     schedule: schedule.schedule,

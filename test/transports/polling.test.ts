@@ -63,34 +63,42 @@ function make(extra: Partial<TransportConnectParams> = {}, schedule = new Record
 }
 
 describe('LongPollingTransport', () => {
-  it('handshakes without cid, then polls with sid/secret/cid/last, passing frames through in order', async () => {
+  it('handshakes without cid, then polls naming sid/cid, with the secret and last in headers, passing frames through in order', async () => {
     const s = pollServer([
       [welcome({ sid: 'S1', secret: 'K1', cid: 'C1', resumed: true }), { t: 'msg', id: 5, e: 'a' }],
       [{ t: 'msg', id: 6, e: 'b' }, { t: 'ping' }],
       [{ t: 'reply', id: 7, re: 1, d: 'ok' }],
     ]);
     const { rec, transport } = make({
-      query: { v: '1', sid: 'S0', secret: 'K0', last: '4', access_token: 'tok' },
+      query: { v: '1', sid: 'S0', last: '4' },
+      hidden: { secret: 'K0', token: 'tok' },
       headers: { Authorization: 'Bearer x' },
     });
     expect(transport.name).toBe('polling');
     transport.connect();
     await until(() => rec.frames.length === 5, 3000, 'five frames');
     expect(rec.types()).toEqual(['welcome', 'msg', 'msg', 'ping', 'reply']);
-    expect(s.polls[0]?.query.toString()).toBe('v=1&sid=S0&secret=K0&last=4&access_token=tok');
-    expect(s.polls[1]?.query.toString()).toBe('v=1&sid=S1&secret=K1&cid=C1&last=4&access_token=tok');
+    expect(s.polls[0]?.query.toString()).toBe('v=1&sid=S0&last=4');
+    expect(s.polls[0]?.headers.get('X-Realtime-Secret')).toBe('K0');
+    // The app's own Authorization wins over the token's.
     expect(s.polls[0]?.headers.get('Authorization')).toBe('Bearer x');
+    // Later polls: the same URL for the connection's life (one cross-origin preflight), the welcome's secret.
+    expect(s.polls[1]?.query.toString()).toBe('v=1&sid=S1&cid=C1');
+    expect(s.polls[2]?.query.toString()).toBe('v=1&sid=S1&cid=C1');
+    expect(s.polls[1]?.headers.get('X-Realtime-Secret')).toBe('K1');
+    expect(s.polls[1]?.headers.get('X-Realtime-Last')).toBe('4');
+    expect(s.polls[1]?.headers.get('Authorization')).toBe('Bearer x');
     expect(rec.failures).toEqual([]);
     transport.close();
   });
 
   it('a resume the server refused starts the new session at last=0, so the old last acknowledges nothing in it', async () => {
     const s = pollServer([[welcome({ sid: 'NEW', resumed: false, resumeFailed: 'unknown_session' })], [{ t: 'msg', id: 1, e: 'a' }]]);
-    const { rec, transport } = make({ query: { v: '1', sid: 'OLD', secret: 'K0', last: '300' } });
+    const { rec, transport } = make({ query: { v: '1', sid: 'OLD', last: '300' }, hidden: { secret: 'K0' } });
     transport.connect();
     await until(() => s.polls.length === 3, 3000, 'third poll');
     expect(s.polls[0]?.query.get('last')).toBe('300');
-    expect(s.polls[1]?.query.get('last')).toBe('0');
+    expect(s.polls[1]?.headers.get('X-Realtime-Last')).toBe('0');
     expect(s.polls[1]?.query.get('sid')).toBe('NEW');
     expect(rec.types()).toEqual(['welcome', 'msg']);
     transport.close();
@@ -125,11 +133,11 @@ describe('LongPollingTransport', () => {
     transport.send([{ t: 'ack', id: 3 }, { t: 'emit', seq: 2, e: 'x' }, { t: 'ack', id: 2 }]);
     schedule.runPending();
     await until(() => schedule.pending.size === 1, 3000, 'third poll scheduled');
-    expect(s.polls[1]?.query.get('last')).toBe('3'); // the highest ack, not the latest
+    expect(s.polls[1]?.headers.get('X-Realtime-Last')).toBe('3'); // the highest ack, not the latest
     transport.send([{ t: 'ack', id: 9 }]);
     schedule.runPending();
     await until(() => s.polls.length === 3, 3000, 'third poll');
-    expect(s.polls[2]?.query.get('last')).toBe('9');
+    expect(s.polls[2]?.headers.get('X-Realtime-Last')).toBe('9');
     await until(() => rec.types().filter((t) => t === 'ack').length >= 1, 3000, 'POST acks');
     await until(() => s.posts.flat().length === 2, 3000, 'both emits posted');
     expect(s.posts.flat()).toEqual([

@@ -77,7 +77,7 @@ interface Harness {
   schedule: RecordingSchedule;
   transport: SseTransport;
   sseRequests: Request[];
-  posts: { url: URL; body: unknown; contentType: string | null; signal: AbortSignal | undefined }[];
+  posts: { url: URL; body: unknown; contentType: string | null; headers: Headers; signal: AbortSignal | undefined }[];
   stream: ReturnType<typeof eventStream>;
 }
 
@@ -101,7 +101,7 @@ function harness(
     http.post(`${E}/send`, async ({ request }) => {
       const body = (await request.json()) as ClientFrame[];
       const n = posts.length;
-      posts.push({ url: new URL(request.url), body, contentType: request.headers.get('Content-Type'), signal: signals[n] });
+      posts.push({ url: new URL(request.url), body, contentType: request.headers.get('Content-Type'), headers: request.headers, signal: signals[n] });
       if (opts.answerPost) return opts.answerPost(body, n);
       const last = [...body].reverse().find((f) => f.t === 'emit' || f.t === 'req');
       return HttpResponse.json([{ t: 'ack', n: last && 'seq' in last ? last.seq : 0 }]);
@@ -123,8 +123,8 @@ function harness(
 }
 
 describe('SseTransport', () => {
-  it('opens E/sse with the query and passes welcome and frames through in order', async () => {
-    const h = harness({ extra: { query: { v: '1', sid: 'S0', secret: 'K0', last: '2' } } });
+  it('opens E/sse with the query, the resume secret in a header, and passes welcome and frames through in order', async () => {
+    const h = harness({ extra: { query: { v: '1', sid: 'S0', last: '2' }, hidden: { secret: 'K0' } } });
     expect(h.transport.name).toBe('sse');
     h.transport.connect();
     h.stream.raw('retry: 2000\n\n');
@@ -138,7 +138,8 @@ describe('SseTransport', () => {
     expect(h.rec.frames[1]).toEqual({ t: 'msg', id: 3, e: 'a', d: [1] });
     const url = new URL(h.sseRequests[0]?.url ?? '');
     expect(url.pathname).toBe('/rt/sse');
-    expect(url.searchParams.toString()).toBe('v=1&sid=S0&secret=K0&last=2');
+    expect(url.searchParams.toString()).toBe('v=1&sid=S0&last=2');
+    expect(h.sseRequests[0]?.headers.get('X-Realtime-Secret')).toBe('K0');
     expect(h.sseRequests[0]?.headers.get('Accept')).toBe('text/event-stream');
     expect(h.rec.failures).toEqual([]);
     h.transport.close();
@@ -230,7 +231,7 @@ describe('SseTransport', () => {
   });
 
   it('queues frames until the welcome, then POSTs E/send with the session; acks come back as frames', async () => {
-    const h = harness({ extra: { query: { v: '1', last: '0', access_token: 'tok' }, headers: { 'X-Trace': 't1' } } });
+    const h = harness({ extra: { query: { v: '1', last: '0' }, hidden: { token: 'tok' }, headers: { 'X-Trace': 't1' } } });
     // Headers given: the transport reads with fetch and our parser, not the injected EventSource.
     const injectedBefore = sources.length;
     h.transport.connect();
@@ -245,7 +246,10 @@ describe('SseTransport', () => {
     expect(h.posts).toHaveLength(1);
     const post = h.posts[0];
     expect(post?.url.pathname).toBe('/rt/send');
-    expect(post?.url.searchParams.toString()).toBe('v=1&sid=S9&secret=K9&cid=C9&access_token=tok');
+    expect(post?.url.searchParams.toString()).toBe('v=1&sid=S9&cid=C9');
+    expect(post?.headers.get('X-Realtime-Secret')).toBe('K9');
+    expect(post?.headers.get('Authorization')).toBe('Bearer tok');
+    expect(post?.headers.get('X-Trace')).toBe('t1');
     expect(post?.contentType).toBe('text/plain;charset=UTF-8');
     expect(post?.body).toEqual([{ t: 'emit', seq: 1, e: 'early' }]);
     expect(h.rec.frames).toEqual([welcome({ sid: 'S9', secret: 'K9', cid: 'C9' }), { t: 'ack', n: 1 }]);

@@ -14,6 +14,7 @@ import { WebSocket as NodeWebSocket, WebSocketServer, type WebSocket as ServerSo
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { encodeFrame } from '../../src/protocol/codec';
+import { readSubprotocols, WS_SUBPROTOCOL, type PrivateParams } from '../../src/protocol/carriers';
 import type { WebSocketConstructor } from '../../src/transports/environment';
 import { WebSocketTransport } from '../../src/transports/websocket';
 import { params, Recorder, RecordingSchedule, settle, until, welcome } from './helpers';
@@ -49,29 +50,48 @@ afterEach(async () => {
   await new Promise<void>((resolve) => wss.close(() => resolve()));
 });
 
-function make(recorder: Recorder, schedule: RecordingSchedule, query: Record<string, string> = { v: '1' }) {
-  return new WebSocketTransport(params(endpoint, recorder, schedule, { query }), { WebSocket: NodeWebSocket });
+function make(recorder: Recorder, schedule: RecordingSchedule, query: Record<string, string> = { v: '1' }, hidden: PrivateParams = {}) {
+  return new WebSocketTransport(params(endpoint, recorder, schedule, { query, hidden }), { WebSocket: NodeWebSocket });
 }
 
 describe('WebSocketTransport', () => {
-  it('opens E/ws with the query and passes welcome and frames through in order', async () => {
+  it('opens E/ws with the query, the secret and token in a subprotocol, and passes welcome and frames through in order', async () => {
     let url = '';
+    let offered = '';
     onConnection = (socket, req) => {
       url = req.url ?? '';
+      offered = req.headers['sec-websocket-protocol'] ?? '';
       socket.send(encodeFrame(welcome()));
       socket.send(encodeFrame({ t: 'msg', id: 1, e: 'a', d: 1 }));
       socket.send(encodeFrame({ t: 'msg', id: 2, e: 'b' }));
       socket.send(encodeFrame({ t: 'ping' }));
     };
     const rec = new Recorder();
-    const t = make(rec, new RecordingSchedule(), { v: '1', sid: 'S0', secret: 'K0', last: '4', access_token: 'tok' });
+    const t = make(rec, new RecordingSchedule(), { v: '1', sid: 'S0', last: '4' }, { secret: 'K0', token: 'tok' });
     expect(t.name).toBe('websocket');
     t.connect();
     await until(() => rec.frames.length === 4, 3000, 'four frames');
     expect(rec.types()).toEqual(['welcome', 'msg', 'msg', 'ping']);
     expect(rec.frames[1]).toEqual({ t: 'msg', id: 1, e: 'a', d: 1 });
-    expect(new URL(url, 'http://x').searchParams.toString()).toBe('v=1&sid=S0&secret=K0&last=4&access_token=tok');
+    expect(new URL(url, 'http://x').searchParams.toString()).toBe('v=1&sid=S0&last=4');
+    const protocols = offered.split(',').map((p) => p.trim());
+    expect(protocols[0]).toBe(WS_SUBPROTOCOL);
+    expect(readSubprotocols(protocols)).toEqual({ secret: 'K0', token: 'tok' });
     expect(rec.failures).toEqual([]);
+    t.close();
+  });
+
+  it('offers no subprotocol when it has nothing private to send', async () => {
+    let offered: string | undefined = 'not seen';
+    onConnection = (socket, req) => {
+      offered = req.headers['sec-websocket-protocol'];
+      socket.send(encodeFrame(welcome()));
+    };
+    const rec = new Recorder();
+    const t = make(rec, new RecordingSchedule(), { v: '1' }, { token: undefined });
+    t.connect();
+    await until(() => rec.frames.length === 1, 3000, 'welcome');
+    expect(offered).toBeUndefined();
     t.close();
   });
 

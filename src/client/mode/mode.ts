@@ -1,3 +1,4 @@
+import type { PrivateParams } from '../../protocol/carriers';
 import type { TransportName } from '../../protocol/frames';
 import type { PlainEndpoints } from '../../plain/plain';
 import type { Transport, TransportConnectParams } from '../../transports/transport';
@@ -19,8 +20,8 @@ export interface ClientMode {
   readonly refusalMeansUnavailable: boolean;
   /** Endpoint of transport `name`. */
   url(name: TransportName): string;
-  /** Handshake query of an attempt; `probe`: an upgrade probe. */
-  query(creds: AuthCredentials, probe: boolean): Record<string, string>;
+  /** What an attempt's handshake sends; `probe`: an upgrade probe. */
+  handshake(creds: AuthCredentials, probe: boolean): Handshake;
   /** What must load before transport `name` can open (a lazy chunk), or null when nothing must. */
   prepare(name: TransportName): Promise<void> | null;
   createTransport(name: TransportName, params: TransportConnectParams, env: TransportEnvironment): Transport;
@@ -28,6 +29,12 @@ export interface ClientMode {
   livenessLimitMs(): number;
   /** Delay before reopening `name` after it dropped, when the server asked for one (SSE `retry:`). */
   reopenDelayMs(name: TransportName): number | undefined;
+}
+
+/** A handshake's parameters: those a URL may show, and those it must not (the transport decides where they go). */
+export interface Handshake {
+  query: Record<string, string>;
+  hidden: PrivateParams;
 }
 
 /** What makes a mode, and what it checks of the options (one per value of the `protocol` option). */

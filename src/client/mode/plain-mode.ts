@@ -4,7 +4,7 @@ import type { Transport, TransportConnectParams } from '../../transports/transpo
 import type { TransportEnvironment } from '../../transports/environment';
 import { invalid, nonNegative } from '../option-checks';
 import type { AuthCredentials } from '../options';
-import type { ClientMode, ModeKind } from './mode';
+import type { ClientMode, Handshake, ModeKind } from './mode';
 
 type PlainTransportFactory = typeof import('../../plain/create').createPlainTransport;
 
@@ -32,8 +32,9 @@ export class PlainMode implements ClientMode {
     return new URL(this.endpoints[name]!, `${this.endpoint}/`).toString();
   }
 
-  query(creds: AuthCredentials): Record<string, string> {
-    return creds.token === undefined ? {} : { [QUERY.token]: creds.token };
+  /** A plain server is anyone's: it reads the token where tutorials put it, the `access_token` query parameter. */
+  handshake(creds: AuthCredentials): Handshake {
+    return { query: creds.token === undefined ? {} : { [QUERY.token]: creds.token }, hidden: {} };
   }
 
   /** Every plain transport is in the lazy chunk, loaded before the first connection. */

@@ -1,10 +1,11 @@
+import type { PrivateParams } from '../../protocol/carriers';
 import { PROTOCOL_VERSION, QUERY, TRANSPORT_NAMES, type TransportName } from '../../protocol/frames';
 import { createTransport, loadTransport } from '../../transports/create';
 import type { Transport, TransportConnectParams } from '../../transports/transport';
 import type { TransportEnvironment } from '../../transports/environment';
 import type { AuthCredentials } from '../options';
 import type { ClientSession } from '../session';
-import type { ClientMode, ModeKind } from './mode';
+import type { ClientMode, Handshake, ModeKind } from './mode';
 
 /** Our own server (docs/protocol.md): sessions resume, frames are acknowledged, requests get replies. */
 export class ProtocolMode implements ClientMode {
@@ -22,11 +23,18 @@ export class ProtocolMode implements ClientMode {
     return this.endpoint;
   }
 
-  query(creds: AuthCredentials, probe: boolean): Record<string, string> {
-    const query: Record<string, string> = { [QUERY.version]: String(PROTOCOL_VERSION), ...this.session.resumeQuery() };
+  /** The resume secret and the token are private: transports send them in headers or a subprotocol, never a URL. */
+  handshake(creds: AuthCredentials, probe: boolean): Handshake {
+    const query: Record<string, string> = { [QUERY.version]: String(PROTOCOL_VERSION) };
+    const hidden: PrivateParams = { token: creds.token };
+    const resume = this.session.resumePoint();
+    if (resume) {
+      query[QUERY.session] = resume.sid;
+      query[QUERY.last] = String(resume.last);
+      hidden.secret = resume.secret;
+    }
     if (probe) query[QUERY.probe] = '1';
-    if (creds.token !== undefined) query[QUERY.token] = creds.token;
-    return query;
+    return { query, hidden };
   }
 
   /** SSE and polling load on first use (a chunk of their own in the ESM build). */

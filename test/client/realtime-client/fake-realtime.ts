@@ -6,6 +6,7 @@
 import { http, HttpResponse, ws } from 'msw';
 import type { ClientFrame, MessageFrame, OutboundFrame, ReplyFrame, ServerFrame, TransportName, WelcomeFrame } from '../../../src/protocol/frames';
 import { decodeClientBatch, decodeClientFrame } from '../../../src/protocol/codec';
+import { HEADERS, readSubprotocols } from '../../../src/protocol/carriers';
 
 export type Behaviour = 'ok' | 'refuse' | 'silent' | { status: number; retryAfter?: number };
 
@@ -27,8 +28,30 @@ interface Session {
 
 export interface Handshake {
   transport: TransportName;
+  /** The parameters as the server reads them: the query, plus the secret, `last` and token from headers or a subprotocol. */
   query: URLSearchParams;
+  /** The request's URL as the browser would print it. */
+  url: string;
   headers: Headers | null;
+}
+
+/**
+ * What the real server reads: the query, and the private parameters only where the protocol puts them now (headers
+ * for HTTP, a subprotocol for WebSocket), so a client that put them back into a URL fails these tests.
+ */
+function paramsOf(url: URL, headers: Headers | null, protocols: readonly string[] = []): URLSearchParams {
+  const q = new URLSearchParams(url.searchParams);
+  q.delete('secret');
+  q.delete('access_token');
+  const carried = readSubprotocols(protocols);
+  if (typeof carried === 'string') throw new Error(carried);
+  const secret = carried?.secret ?? headers?.get(HEADERS.secret) ?? null;
+  const token = carried?.token ?? headers?.get('authorization')?.replace(/^Bearer /, '') ?? null;
+  const last = headers?.get(HEADERS.last) ?? null;
+  if (secret !== null) q.set('secret', secret);
+  if (token !== null) q.set('access_token', token);
+  if (last !== null) q.set('last', last);
+  return q;
 }
 
 export class FakeRealtime {
@@ -40,6 +63,8 @@ export class FakeRealtime {
   /** How long a poll is held before it is answered with a ping (real ms). */
   pollHoldMs = 100;
   readonly handshakes: Handshake[] = [];
+  /** The URL of every request and WebSocket handshake, as a browser would print it. */
+  readonly urls: string[] = [];
   /** Client emits and requests accepted, each once, in order. */
   readonly received: OutboundFrame[] = [];
   /** Client frames that arrived again and were dropped by seq. */
@@ -193,9 +218,10 @@ export class FakeRealtime {
 
   private websocketHandler() {
     const link = ws.link(`${this.wsBase}/ws`);
-    return link.addEventListener('connection', ({ client }) => {
-      const q = client.url.searchParams;
-      this.handshakes.push({ transport: 'websocket', query: q, headers: null });
+    return link.addEventListener('connection', ({ client, info }) => {
+      this.urls.push(client.url.toString());
+      const q = paramsOf(client.url, null, typeof info.protocols === 'string' ? [info.protocols] : info.protocols);
+      this.handshakes.push({ transport: 'websocket', query: q, url: client.url.toString(), headers: null });
       const b = this.behaviour.websocket;
       if (b === 'silent') return;
       if (b === 'refuse') return client.close(1011, 'refused');
@@ -233,8 +259,9 @@ export class FakeRealtime {
 
   private sseHandler() {
     return http.get(`${this.base}/sse`, ({ request }) => {
-      const q = new URL(request.url).searchParams;
-      this.handshakes.push({ transport: 'sse', query: q, headers: request.headers });
+      this.urls.push(request.url);
+      const q = paramsOf(new URL(request.url), request.headers);
+      this.handshakes.push({ transport: 'sse', query: q, url: request.url, headers: request.headers });
       const b = this.behaviour.sse;
       if (b === 'refuse') return HttpResponse.error();
       if (typeof b === 'object') {
@@ -292,11 +319,12 @@ export class FakeRealtime {
   private pollHandler() {
     const queues = new Map<string, { frames: ServerFrame[]; wake: (() => void) | null; closed: boolean }>();
     return http.get(`${this.base}/poll`, async ({ request }) => {
-      const q = new URL(request.url).searchParams;
+      this.urls.push(request.url);
+      const q = paramsOf(new URL(request.url), request.headers);
       const cid = q.get('cid');
       const b = this.behaviour.polling;
       if (!cid) {
-        this.handshakes.push({ transport: 'polling', query: q, headers: request.headers });
+        this.handshakes.push({ transport: 'polling', query: q, url: request.url, headers: request.headers });
         if (b === 'refuse') return HttpResponse.error();
         if (b === 'silent') return new Promise<Response>(() => {});
         if (typeof b === 'object') {
@@ -324,7 +352,7 @@ export class FakeRealtime {
       }
       const queue = queues.get(cid);
       const session = this.sessions.get(q.get('sid') ?? '');
-      if (!queue || !session || queue.closed || session.conn?.cid !== cid) return HttpResponse.json([{ t: 'close', code: 'replaced' }], { status: 410 });
+      if (!queue || !session || queue.closed || session.conn?.cid !== cid || session.secret !== q.get('secret')) return HttpResponse.json([{ t: 'close', code: 'replaced' }], { status: 410 });
       session.acked = Math.max(session.acked, Number(q.get('last') ?? 0));
       if (queue.frames.length === 0) {
         await new Promise<void>((resolve) => {
@@ -344,7 +372,8 @@ export class FakeRealtime {
 
   private sendHandler() {
     return http.post(`${this.base}/send`, async ({ request }) => {
-      const q = new URL(request.url).searchParams;
+      this.urls.push(request.url);
+      const q = paramsOf(new URL(request.url), request.headers);
       const session = this.sessions.get(q.get('sid') ?? '');
       if (!session || session.secret !== q.get('secret') || session.conn?.cid !== q.get('cid')) {
         return HttpResponse.json([{ t: 'error', code: 'bad_request', message: 'gone', status: 410 }], { status: 410 });
