@@ -4,7 +4,7 @@ import { QUERY } from '../protocol/frames';
 
 /**
  * A request's protocol parameters wherever the client put them (docs/protocol.md, "Where parameters travel"): the
- * WebSocket subprotocol first, then headers, then the query, where clients before 0.2 put everything.
+ * WebSocket subprotocol first, then headers, then the query, where 0.1 clients put everything.
  */
 export interface RequestParams {
   readonly url: URL;
