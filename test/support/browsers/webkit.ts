@@ -185,7 +185,7 @@ export async function launch(options: { ignoreHTTPSErrors?: boolean }): Promise<
       const script = `const done = arguments[0];
         Promise.resolve().then(() => (${expression})).then(
           (v) => done({ ok: true, v: v === undefined ? null : v }),
-          (e) => done({ ok: false, e: String((e && e.stack) || e) }));`;
+          (e) => done({ ok: false, e: String(e) + (e && e.stack ? '\\n' + e.stack : '') }));`;
       const r = (await onWindow(handle, () => request('POST', `${s}/execute/async`, { script, args: [] }, 610_000))) as { ok: boolean; v?: unknown; e?: string };
       if (!r.ok) throw new Error(`webkit: evaluation failed: ${r.e}`);
       return r.v;
