@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// `npm test`: make sure a Chromium exists for the browser tests (find it, or install it and say so),
-// build the bundles the browser tests load, then run every test with vitest.
+// `npm test`: make sure Chromium, Firefox and WebKit exist for the browser tests (find them, or install them and say
+// so; `BROWSERS=chromium,firefox` covers a subset), build the bundles the browser tests load, then run every test with
+// vitest.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureBrowsers, parseBrowsers } from './browsers.mjs';
 import { ensureChromium } from './chromium.mjs';
 
 const run = (cmd, args, env = process.env) => {
@@ -15,6 +17,10 @@ const run = (cmd, args, env = process.env) => {
 
 const chromium = await ensureChromium({ log: (m) => console.log(`[test] ${m}`) });
 console.log(`[test] Chromium: ${chromium}`);
+// Chromium-only tests (DevTools features) run whatever BROWSERS says; the others run in each browser it names.
+const browsers = parseBrowsers();
+const browserEnv = ensureBrowsers(browsers, { log: (m) => console.log(`[test] ${m}`) });
+console.log(`[test] browsers: ${browsers.join(', ')}${Object.keys(browserEnv).length ? ` (${Object.values(browserEnv).join(', ')})` : ''}`);
 
 console.log('[test] building bundles (rollup)');
 if (run('npm', ['run', '--silent', 'build']) !== 0) process.exit(1);
@@ -29,6 +35,7 @@ if (run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']) !== 0) process.exit(1
 const report = join(tmpdir(), `realtime-fallback-vitest-${process.pid}.json`);
 const status = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
   ...process.env,
+  ...browserEnv,
   CHROMIUM_PATH: chromium,
 });
 // One plain closing line that any CI can read.

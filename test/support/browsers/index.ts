@@ -8,26 +8,24 @@
  *     it('...', async () => { const page = await browser.newPage(); await page.goto(url); await page.evaluate(...) });
  *   });
  *
- * `BROWSERS=chromium` (a comma list: `BROWSERS=chromium,firefox`) runs a subset; the default is all three. A browser
- * that cannot start fails its tests saying what is missing; it is never skipped. Chromium-only features (DevTools:
+ * `BROWSERS=chromium` (a comma list: `BROWSERS=chromium,firefox`) runs a subset; the default is all three (parsed by
+ * scripts/browsers.mjs, which `npm test` also uses to find or install them). A browser that cannot start fails its
+ * tests saying what is missing; it is never skipped. Chromium-only features (DevTools:
  * offline emulation, request interception, screenshots) stay with `launchChromium()` in ../chromium.ts.
  */
 import * as chromium from './chromium';
 import * as firefox from './firefox';
 import * as webkit from './webkit';
+import { ALL_BROWSERS as ALL, parseBrowsers } from '../../../scripts/browsers.mjs';
 import { wrapPage, type BrowserName, type TestPage } from './page';
 
 export type { BrowserName, TestPage } from './page';
 
-export const ALL_BROWSERS: readonly BrowserName[] = ['chromium', 'firefox', 'webkit'];
+export const ALL_BROWSERS: readonly BrowserName[] = ALL;
 
 /** The browsers this run covers: `BROWSERS` (comma list) or all three; an unknown name is an error, not a skip. */
 export function browsersUnderTest(env: string | undefined = process.env.BROWSERS): BrowserName[] {
-  if (env === undefined || env.trim() === '') return [...ALL_BROWSERS];
-  const names = env.split(',').map((n) => n.trim().toLowerCase()).filter(Boolean);
-  const unknown = names.filter((n) => !(ALL_BROWSERS as readonly string[]).includes(n));
-  if (unknown.length > 0) throw new Error(`BROWSERS names ${unknown.join(', ')}; known: ${ALL_BROWSERS.join(', ')}`);
-  return ALL_BROWSERS.filter((n) => names.includes(n));
+  return parseBrowsers(env);
 }
 
 /**

@@ -10,11 +10,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findMiniBrowser } from '../../../scripts/browsers.mjs';
 import type { Driver } from './chromium';
 import type { DriverPage } from './page';
 
 export const webkitDriverPath = (): string => process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver';
-export const miniBrowserPath = (): string => process.env.MINIBROWSER_PATH ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+export const miniBrowserPath = (): string => findMiniBrowser() ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 export const xvfbPath = (): string => process.env.XVFB_PATH ?? '/usr/bin/Xvfb';
 
 /** Process groups still to kill if this process exits without `close()` (a crashed or killed test worker). */
