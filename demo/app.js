@@ -99,6 +99,13 @@ function startClient() {
       const what = probe ? 'upgrade probe on ' + transport + ' failed' : transport + (opened ? ' dropped' : ' failed');
       log('failed', what + ': ' + failure.message);
     }),
+    life.on('fallback', ({ from, to, reason }) => {
+      // The walk moves on at once: a new attempt, on the next transport, without a retry delay.
+      attemptStartedAt = performance.now();
+      stats.attempts++;
+      log('fallback', from + ' → ' + to + ' now — ' + reason);
+      render();
+    }),
     life.on('reconnecting', ({ attempt, delayMs, transport, reason }) => {
       // The next attempt starts when this delay ends (or on `online`, if the browser is offline now).
       attemptStartedAt = performance.now() + delayMs;

@@ -115,7 +115,7 @@ export function createConnector(
       logger('warn', `${reason}; skipped`);
       walkFailures.push(reason);
       const step = walk.unusable();
-      retry(step.delayMs, reason);
+      retry(step.delayMs, reason, step.kind === 'next' ? name : undefined);
       return;
     }
     const loading = mode.prepare(name);
@@ -212,17 +212,19 @@ export function createConnector(
       case 'retry':
         return retry(step.delayMs, failure.message);
       case 'next':
-        return retry(0, `${conn.name} failed: ${failure.message}`);
+        return retry(0, `${conn.name} failed: ${failure.message}`, conn.name);
       case 'round':
         return retry(step.delayMs, `every transport failed; last: ${failure.message}`);
     }
   }
 
-  function retry(delayMs: number, reason: string): void {
+  /** Schedules the next attempt; `from`: it only moves the walk on from that transport (a `fallback`, not a retry). */
+  function retry(delayMs: number, reason: string, from?: TransportName): void {
     stopRetry();
     if (host.state === 'closed') return;
-    retriesSinceOpen++;
-    life.emit('reconnecting', { attempt: retriesSinceOpen, delayMs, transport: transports[walk.index]!, reason });
+    const to = transports[walk.index]!;
+    if (from !== undefined) life.emit('fallback', { from, to, reason });
+    else life.emit('reconnecting', { attempt: ++retriesSinceOpen, delayMs, transport: to, reason });
     if (!isOnline()) {
       waitingForOnline = true;
       return;

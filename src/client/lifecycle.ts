@@ -28,8 +28,14 @@ export interface LifecycleEvents {
   transport: { transport: TransportName; previous: TransportName | null; reason: TransportReason };
   /** A transport attempt failed or dropped; `opened` says whether it had delivered its welcome. */
   transportFailed: { transport: TransportName; opened: boolean; probe: boolean; failure: TransportFailure };
-  /** A retry is scheduled. `attempt` counts retries since the last open connection. */
+  /**
+   * A retry is scheduled, after `delayMs`: of the whole walk when every transport failed, of a dropped connection, or
+   * when the server asked. `attempt` counts retries since the last open connection; moving on to the next transport
+   * within a walk is not a retry (see `fallback`).
+   */
   reconnecting: { attempt: number; delayMs: number; transport: TransportName; reason: string };
+  /** The attempt moves on to the next transport at once: `from` failed before it opened, or cannot carry the credential. */
+  fallback: { from: TransportName; to: TransportName; reason: string };
   /**
    * The server could not resume the session: messages sent meanwhile are lost, so the app should reload its state.
    * `resent` unacknowledged emits/requests were re-sent to the new session (the old one may have seen them).

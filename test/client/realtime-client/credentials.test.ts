@@ -15,9 +15,8 @@ describe('credentials a transport cannot carry', () => {
     expect(r.client.transport).toBe('sse');
     expect(r.fake.handshakes.map((h) => h.transport)).toEqual(['sse']);
     expect(r.fake.handshakes[0]?.headers?.get('Authorization')).toBe('Bearer t');
-    expect(r.of('reconnecting').map((e) => [e.transport, e.delayMs, e.reason])).toEqual([
-      ['sse', 0, 'websocket cannot send the credential (auth returned headers and no token)'],
-    ]);
+    expect(r.of('fallback')).toEqual([{ from: 'websocket', to: 'sse', reason: 'websocket cannot send the credential (auth returned headers and no token)' }]);
+    expect(r.of('reconnecting')).toEqual([]);
     expect(r.of('close')).toEqual([]);
     expect(r.of('error')).toEqual([]);
   });

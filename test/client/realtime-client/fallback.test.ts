@@ -29,7 +29,9 @@ describe('fallback walk', () => {
     await waitOpen(r);
     expect(r.client.transport).toBe('sse');
     expect(r.fake.handshakes.map((h) => h.transport)).toEqual(['websocket', 'sse']);
-    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([0]);
+    // A step within the walk, not a retry.
+    expect(r.of('reconnecting')).toEqual([]);
+    expect(r.of('fallback')).toEqual([{ from: 'websocket', to: 'sse', reason: expect.stringMatching(/^websocket failed: /) }]);
     expect(r.of('transport')).toEqual([{ transport: 'sse', previous: null, reason: 'fallback' }]);
     expect(r.of('transportFailed')[0]).toMatchObject({ transport: 'websocket', opened: false });
     // Upstream goes by POST on SSE.
@@ -80,7 +82,7 @@ describe('fallback walk', () => {
     expect(Number(hs[0]!.query.get('last'))).toBeGreaterThan(0);
     expect(r.client.sessionId).toBe(sid);
     expect(r.of('resync')).toEqual([]);
-    expect(r.of('reconnecting').at(-1)).toMatchObject({ delayMs: 0, transport: 'polling' });
+    expect(r.of('fallback').at(-1)).toMatchObject({ from: 'sse', to: 'polling' });
   });
 
   it('keeps a buffered SSE stream when no transport follows it: no echo is sent', async () => {
@@ -131,9 +133,10 @@ describe('fallback walk', () => {
     const r = rig({ backoff: { initialMs: 1000, factor: 2, jitter: 0.5, maxMs: 60000 } });
     r.fake.behaviour = { websocket: 'refuse', sse: 'refuse', polling: 'refuse' };
     r.client.connect();
-    await vi.waitFor(() => expect(r.of('reconnecting').length).toBe(3));
+    await vi.waitFor(() => expect(r.of('reconnecting').length).toBe(1));
     // random() = 0.5 and jitter 0.5: the first round waits 1000 × (0.5 + 0.5 × 0.5) = 750 ms.
-    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([0, 0, 750]);
+    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([750]);
+    expect(r.of('fallback').map((e) => `${e.from}→${e.to}`)).toEqual(['websocket→sse', 'sse→polling']);
     expect(r.fake.handshakes.map((h) => h.transport)).toEqual(['websocket', 'sse', 'polling']);
     await r.clock.advance(749);
     expect(r.fake.handshakes).toHaveLength(3);
@@ -191,7 +194,8 @@ describe('fallback walk', () => {
     await waitOpen(r);
     expect(r.client.transport).toBe('sse');
     expect(r.fake.handshakes.map((h) => h.transport)).toEqual(['websocket', 'websocket', 'websocket', 'sse']);
-    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([100, 200, 0]);
+    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([100, 200]);
+    expect(r.of('fallback').map((e) => `${e.from}→${e.to}`)).toEqual(['websocket→sse']);
     expect(r.of('transport').at(-1)).toEqual({ transport: 'sse', previous: 'websocket', reason: 'fallback' });
   });
 
@@ -210,7 +214,8 @@ describe('fallback walk', () => {
     await waitOpen(r);
     expect(r.client.transport).toBe('polling');
     expect(r.fake.handshakesOf('sse')).toHaveLength(2);
-    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([100, 0]);
+    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([100]);
+    expect(r.of('fallback').map((e) => `${e.from}→${e.to}`)).toEqual(['sse→polling']);
   });
 
   it('restricts and orders transports with options.transports', async () => {
@@ -231,10 +236,13 @@ describe('a failed walk is reported', () => {
     const [first] = r.of('error');
     expect(first?.code).toBe('transport_failed');
     expect(first?.message).toMatch(/^every transport failed \(websocket: .+; sse: .*500.*; polling: .*502.*\); retrying in 2000 ms$/);
-    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([0, 0, 2000]); // two steps, then the walk's backoff
+    // The walk's delay, once: its two steps are fallbacks, not retries.
+    expect(r.of('reconnecting').map((e) => [e.attempt, e.delayMs])).toEqual([[1, 2000]]);
+    expect(r.of('fallback')).toHaveLength(2);
     await r.clock.advance(2000);
     await vi.waitFor(() => expect(r.of('error')).toHaveLength(2)); // the second walk, reported on its own
     expect(r.of('error')[1]?.message).toContain('retrying in 4000 ms');
+    expect(r.of('reconnecting').map((e) => [e.attempt, e.delayMs])).toEqual([[1, 2000], [2, 4000]]);
     r.fake.behaviour = { websocket: 'ok', sse: 'ok', polling: 'ok' };
     await r.clock.advance(4000);
     await waitOpen(r);

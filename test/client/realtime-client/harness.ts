@@ -63,7 +63,7 @@ export function rig(options: ClientOptions = {}, fake = new FakeRealtime(), appE
   });
   clients.push(client);
   const events: Rig['events'] = [];
-  const types: (keyof LifecycleEvents)[] = ['state', 'open', 'transport', 'transportFailed', 'reconnecting', 'resync', 'error', 'close'];
+  const types: (keyof LifecycleEvents)[] = ['state', 'open', 'transport', 'transportFailed', 'fallback', 'reconnecting', 'resync', 'error', 'close'];
   for (const type of types) client.lifecycle.on(type, (payload) => events.push({ type, payload }));
   const messages: [string, unknown][] = [];
   for (const e of appEvents) client.on(e, (d) => messages.push([e, d]));

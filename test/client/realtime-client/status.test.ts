@@ -90,7 +90,8 @@ describe('HTTP status rules', () => {
     r.fake.behaviour.sse = { status: 500 };
     r.fake.behaviour.polling = 'refuse';
     r.client.connect();
-    await vi.waitFor(() => expect(r.of('reconnecting')).toHaveLength(2));
+    await vi.waitFor(() => expect(r.of('reconnecting')).toHaveLength(1));
+    expect(r.of('fallback')).toHaveLength(1);
     expect(r.of('transportFailed').map((f) => [f.transport, f.failure.kind, f.failure.status])).toEqual([
       ['sse', 'http', 500],
       ['polling', 'network', undefined],

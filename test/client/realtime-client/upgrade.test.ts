@@ -115,7 +115,8 @@ describe('remembered transport', () => {
     r.client.connect();
     await waitOpen(r);
     expect(r.fake.handshakes.map((h) => h.transport)).toEqual(['sse', 'polling']);
-    expect(r.of('reconnecting').map((e) => e.delayMs)).toEqual([0]);
+    expect(r.of('reconnecting')).toEqual([]);
+    expect(r.of('fallback').map((e) => `${e.from}→${e.to}`)).toEqual(['sse→polling']);
   });
 
   it('forgets a remembered fallback once the preferred transport works again', async () => {

@@ -155,7 +155,7 @@ export interface ClientRig {
   of<K extends keyof LifecycleEvents>(type: K): LifecycleEvents[K][];
 }
 
-const LIFECYCLE: (keyof LifecycleEvents)[] = ['state', 'open', 'transport', 'transportFailed', 'reconnecting', 'resync', 'error', 'close'];
+const LIFECYCLE: (keyof LifecycleEvents)[] = ['state', 'open', 'transport', 'transportFailed', 'fallback', 'reconnecting', 'resync', 'error', 'close'];
 
 /** A real client with Node's platform pieces injected, fast retries, no storage; closed by `cleanup()`. */
 export async function connectClient(base: string, options: ClientOptions = {}): Promise<ClientRig> {
