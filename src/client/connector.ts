@@ -30,10 +30,14 @@ export interface ConnectorHost {
 }
 
 /** The options the connector works from, picked once from the resolved ones. */
-export type ConnectorOptions = Pick<ResolvedOptions, 'transports' | 'retriesPerTransport' | 'auth' | 'storage' | 'rememberTransportMs' | 'logger' | 'debug'>;
+export type ConnectorOptions = Pick<
+  ResolvedOptions,
+  'transports' | 'retriesPerTransport' | 'raceAfterMs' | 'auth' | 'storage' | 'rememberTransportMs' | 'logger' | 'debug'
+>;
 
 /**
- * Gets the client a working connection and keeps it: one attempt at a time with fresh credentials, the fallback walk
+ * Gets the client a working connection and keeps it: an attempt with fresh credentials (and, when it has not welcomed
+ * within its head start, the next transports started alongside it: the first to welcome is kept), the fallback walk
  * and backoff after a failure, the failure policy (stop, refresh the credential, wait as told), retries held while
  * the browser is offline, and the liveness of the open connection.
  */
@@ -72,6 +76,11 @@ export function createConnector(
   const walk = new FallbackWalk(transports.length, options.retriesPerTransport, (attempt) => scheduler.backoff(attempt));
   const liveness = createLiveness(scheduler, () => mode.livenessLimitMs());
   let active: Connection | null = null;
+  /** Attempts started alongside `active` on the transports after it, oldest first (none once one has opened). */
+  let racers: Connection[] = [];
+  /** Index of the transport the next racer would start on. */
+  let nextRace = 0;
+  let cancelRace: (() => void) | null = null;
   /** Bumped whenever pending async work (auth calls) must be ignored. */
   let attempts = 0;
   let retriesSinceOpen = 0;
@@ -89,6 +98,16 @@ export function createConnector(
     cancelRetry?.();
     cancelRetry = null;
   };
+  const stopRace = (): void => {
+    cancelRace?.();
+    cancelRace = null;
+  };
+  /** Closes every attempt racing the active one. */
+  const dropRacers = (): void => {
+    stopRace();
+    for (const racer of racers.splice(0)) closeConnection(racer);
+  };
+
   /** True when the client was closed or another attempt started while this one awaited something. */
   const superseded = (attempt: number): boolean => attempt !== attempts || host.state === 'closed';
   const connecting = (): boolean => host.state === 'connecting' || host.state === 'reconnecting';
@@ -132,10 +151,56 @@ export function createConnector(
       if (superseded(attempt)) return;
     }
     active = openConnection(settings, name, mode.handshake(creds, false), creds, handlers);
+    nextRace = walk.index + 1;
+    armRace();
+  }
+
+  /** Gives the newest attempt its head start; when it runs out with nothing welcomed, the next transport starts. */
+  function armRace(): void {
+    stopRace();
+    if (options.raceAfterMs > 0 && active && !active.opened && nextRace < transports.length) {
+      cancelRace = scheduler.schedule(() => {
+        cancelRace = null;
+        void race();
+      }, options.raceAfterMs);
+    }
+  }
+
+  /** Starts the transport after the newest attempt alongside the ones still waiting for their welcome. */
+  async function race(): Promise<void> {
+    const attempt = attempts;
+    const index = nextRace;
+    const name = transports[index];
+    // Stale: a new attempt began, one opened, or another call got here first.
+    const stale = (): boolean => superseded(attempt) || !active || active.opened || nextRace !== index;
+    if (name === undefined || stale()) return;
+    let creds: AuthCredentials;
+    try {
+      creds = await credentials();
+      if (stale()) return;
+      if (canCarry(name, creds)) await mode.prepare(name);
+    } catch {
+      return; // the walk meets the same trouble on its own, and reports it there
+    }
+    if (stale()) return;
+    nextRace++;
+    if (!canCarry(name, creds)) return armRace(); // the walk would only skip it
+    const from = (racers.at(-1) ?? active)!.name;
+    life.emit('fallback', { from, to: name, reason: `${from} has not answered in ${options.raceAfterMs} ms; ${name} starts alongside it` });
+    racers.push(openConnection(settings, name, mode.handshake(creds, false), creds, handlers));
+    armRace();
   }
 
   function onFrame(conn: Connection, frame: ServerFrame): void {
-    if (conn !== active) return; // a replaced transport's late callback
+    if (conn !== active) {
+      if (!racers.includes(conn)) return; // a replaced transport's late callback
+      if (frame.t !== 'welcome') return fail(conn, frame.t === 'error' ? errorFrameFailure(frame) : { kind: 'protocol', message: `expected a welcome frame, got "${frame.t}"` });
+      // A racer welcomed first: it leads from now on, and every other attempt stops.
+      racers.splice(racers.indexOf(conn), 1);
+      closeConnection(active!);
+      active = conn;
+      walk.raced(transports.indexOf(conn.name));
+    }
     liveness.heard();
     if (options.debug) logger('debug', `${conn.name} ← ${frame.t}`);
     if (!conn.opened) {
@@ -161,6 +226,7 @@ export function createConnector(
   }
 
   function open(conn: Connection, welcome: WelcomeFrame): void {
+    dropRacers();
     conn.cancelOpenTimer();
     conn.opened = true;
     walkFailures = [];
@@ -173,7 +239,7 @@ export function createConnector(
   }
 
   function fail(conn: Connection, failure: TransportFailure, immediate = false): void {
-    if (conn !== active) return;
+    if (conn !== active) return failRacer(conn, failure);
     active = null;
     closeConnection(conn);
     liveness.stop();
@@ -186,6 +252,13 @@ export function createConnector(
     const httpTransportNext = conn.name === 'websocket' && !conn.opened && walk.index < transports.length - 1;
     let decision = classifyFailure(failure, auth !== undefined && !authRefreshed, httpTransportNext);
     if (mode.refusalMeansUnavailable && !conn.opened && decision.action === 'stop' && decision.error.code === 'rejected') decision = { action: 'retry' };
+    if (racers.length > 0 && decision.action !== 'stop') {
+      // Attempts started alongside it go on: the oldest leads now, as the walk's next step would have.
+      walkFailures.push(`${conn.name}: ${failure.message}`);
+      active = racers.shift()!;
+      walk.raced(transports.indexOf(active.name));
+      return;
+    }
     switch (decision.action) {
       case 'stop':
         return host.stop(decision.error);
@@ -219,6 +292,21 @@ export function createConnector(
   }
 
   /** Schedules the next attempt; `from`: it only moves the walk on from that transport (a `fallback`, not a retry). */
+  /** An attempt racing the active one failed: it drops out; when it was the newest, the next need not wait. */
+  function failRacer(conn: Connection, failure: TransportFailure): void {
+    const i = racers.indexOf(conn);
+    if (i < 0) return;
+    racers.splice(i, 1);
+    closeConnection(conn);
+    logger('warn', `${conn.name} failed: ${failure.message}`, { failure });
+    life.emit('transportFailed', { transport: conn.name, opened: false, probe: false, failure });
+    walkFailures.push(`${conn.name}: ${failure.message}`);
+    if (i === racers.length && cancelRace !== null) {
+      stopRace();
+      void race();
+    }
+  }
+
   function retry(delayMs: number, reason: string, from?: TransportName): void {
     stopRetry();
     if (host.state === 'closed') return;
@@ -277,6 +365,7 @@ export function createConnector(
       const conn = active;
       active = null;
       conn?.transport.close();
+      dropRacers();
       stopRetry();
       liveness.stop();
       unwatchBrowser();

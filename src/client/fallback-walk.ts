@@ -45,6 +45,14 @@ export class FallbackWalk {
     this.rounds = 0;
   }
 
+  /** The attempt at `index` failed while one started alongside it on a later transport goes on: that one leads now. */
+  raced(index: number): void {
+    this.index = index;
+    this.reason = 'fallback';
+    this.sticky = false;
+    this.failures = 0;
+  }
+
   /** The session moved to the transport at `index` while open (an upgrade): a later drop reopens that one. */
   moveTo(index: number): void {
     this.index = index;

@@ -36,6 +36,12 @@ export interface ClientOptions {
    *  number for all. Default `{ websocket: 5000, sse: 5000, polling: 10000 }`. A proxy that buffers SSE trips the
    *  SSE one. */
   openTimeoutMs?: number | Partial<Record<TransportName, number>>;
+  /**
+   * Head start of an attempt, in ms: when it has not delivered its welcome by then, the next transport is started
+   * alongside it and the first to welcome is kept (a hanging upgrade or a buffering proxy costs this, not the open
+   * timeout). `0` tries one transport at a time. Default `1000`.
+   */
+  raceAfterMs?: number;
   /** Retry delays. Default `{ initialMs: 500, maxMs: 30000, factor: 2, jitter: 0.5 }`. */
   backoff?: Partial<BackoffPolicy>;
   /** Failed reopen attempts of a transport that had worked before stepping down to the next. Default `3`. */
@@ -84,6 +90,7 @@ export interface ResolvedOptions {
   transports: TransportName[];
   autoConnect: boolean;
   openTimeoutMs: Record<TransportName, number>;
+  raceAfterMs: number;
   backoff: BackoffPolicy;
   retriesPerTransport: number;
   heartbeatTolerance: number;
@@ -110,6 +117,7 @@ export const DEFAULTS = {
   transports: [...TRANSPORT_NAMES],
   autoConnect: true,
   openTimeoutMs: { websocket: 5000, sse: 5000, polling: 10000 },
+  raceAfterMs: 1000,
   backoff: { initialMs: 500, maxMs: 30000, factor: 2, jitter: 0.5 },
   retriesPerTransport: 3,
   heartbeatTolerance: 2.5,
@@ -131,7 +139,7 @@ function sessionStorageOrNull(): ResolvedOptions['storage'] {
 
 /** Every option name, so that a misspelt one is reported instead of silently ignored. */
 const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ClientOptions>([
-  'protocol', 'endpoints', 'transports', 'autoConnect', 'openTimeoutMs', 'backoff', 'retriesPerTransport',
+  'protocol', 'endpoints', 'transports', 'autoConnect', 'openTimeoutMs', 'raceAfterMs', 'backoff', 'retriesPerTransport',
   'heartbeatTolerance', 'maxQueuedMessages', 'maxQueuedBytes', 'requestTimeoutMs', 'auth', 'withCredentials',
   'rememberTransportMs', 'upgradeProbeMs', 'WebSocket', 'EventSource', 'fetch', 'storage', 'logger', 'debug', 'clock',
   'random',
@@ -219,6 +227,7 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     transports: [...transports],
     autoConnect: options.autoConnect ?? DEFAULTS.autoConnect,
     openTimeoutMs: timeouts,
+    raceAfterMs: nonNegative('raceAfterMs', options.raceAfterMs ?? DEFAULTS.raceAfterMs),
     backoff,
     retriesPerTransport: nonNegative('retriesPerTransport', options.retriesPerTransport ?? DEFAULTS.retriesPerTransport),
     heartbeatTolerance: tolerance,

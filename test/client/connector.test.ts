@@ -51,7 +51,7 @@ describe('connector', () => {
     const mode = standInMode(() => (++loads === 1 ? Promise.reject(new Error('ChunkLoadError')) : Promise.resolve()), made);
     const connector = createConnector(
       { mode, environment: {}, scheduler, transports: ['sse'], openTimeoutMs: { websocket: 1000, sse: 1000, polling: 1000 }, withCredentials: false, logger: () => {} },
-      { transports: ['sse'], retriesPerTransport: 3, auth: undefined, storage: null, rememberTransportMs: 0, logger: (_l, m) => logged.push(m), debug: false },
+      { transports: ['sse'], retriesPerTransport: 3, raceAfterMs: 1000, auth: undefined, storage: null, rememberTransportMs: 0, logger: (_l, m) => logged.push(m), debug: false },
       'http://x.test/rt',
       life,
       host,

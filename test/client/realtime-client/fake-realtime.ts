@@ -8,7 +8,8 @@ import type { ClientFrame, MessageFrame, OutboundFrame, ReplyFrame, ServerFrame,
 import { decodeClientBatch, decodeClientFrame } from '../../../src/protocol/codec';
 import { HEADERS, readSubprotocols } from '../../../src/protocol/carriers';
 
-export type Behaviour = 'ok' | 'refuse' | 'silent' | { status: number; retryAfter?: number };
+/** `held` (WebSocket only): the handshake is taken (a session made or resumed) but every write waits for `releaseWebSocket()`. */
+export type Behaviour = 'ok' | 'refuse' | 'silent' | 'held' | { status: number; retryAfter?: number };
 
 interface Conn {
   transport: TransportName;
@@ -83,6 +84,7 @@ export class FakeRealtime {
   /** Called with every echo a client POSTs. */
   onEcho: (n: number) => void = () => {};
   private readonly heldSse: (() => void)[] = [];
+  private readonly heldWs: (() => void)[] = [];
   private readonly sessions = new Map<string, Session>();
   private last: Session | null = null;
   private counter = 0;
@@ -125,6 +127,16 @@ export class FakeRealtime {
     const conn = s.conn;
     s.conn = null;
     conn?.close();
+  }
+
+  /** Writes what `held` WebSocket connections were given, in order. */
+  releaseWebSocket(): void {
+    for (const write of this.heldWs.splice(0)) write();
+  }
+
+  /** Sessions whose connection is gone, or that never had one the client took (what a losing racer leaves). */
+  get sessionCount(): number {
+    return this.sessions.size;
   }
 
   /** Writes what the buffering proxy held on the SSE streams, in order (one burst). */
@@ -234,7 +246,11 @@ export class FakeRealtime {
         transport: 'websocket',
         cid: this.id('cid-'),
         send: (frames) => {
-          if (open) for (const f of frames) client.send(JSON.stringify(f));
+          const write = (): void => {
+            if (open) for (const f of frames) client.send(JSON.stringify(f));
+          };
+          if (b === 'held') this.heldWs.push(write);
+          else write();
         },
         close: () => {
           open = false;

@@ -106,8 +106,33 @@ describe('fallback walk', () => {
     expect(echoes).not.toHaveBeenCalled();
   });
 
-  it('treats an SSE stream that never delivers its welcome (a buffering proxy) as failed, and moves to polling', async () => {
+  it('starts polling alongside an SSE stream that has not delivered its welcome after the head start (1 s), and keeps polling', async () => {
     const r = rig();
+    r.fake.behaviour.websocket = 'refuse';
+    r.fake.behaviour.sse = 'silent';
+    r.client.connect();
+    await vi.waitFor(() => expect(r.fake.handshakesOf('sse')).toHaveLength(1));
+    await settle(30);
+    await r.clock.advance(999);
+    expect(r.fake.handshakesOf('polling')).toHaveLength(0);
+    await r.clock.advance(1);
+    await waitOpen(r);
+    expect(r.client.transport).toBe('polling');
+    expect(r.of('fallback').map((e) => `${e.from}→${e.to}`)).toEqual(['websocket→sse', 'sse→polling']);
+    expect(r.of('fallback')[1]!.reason).toBe('sse has not answered in 1000 ms; polling starts alongside it');
+    // The silent SSE attempt lost the race: closed, not failed, and its open timeout never fires.
+    expect(r.of('transportFailed').map((f) => f.transport)).toEqual(['websocket']);
+    await r.clock.advance(10_000);
+    expect(r.of('transportFailed').map((f) => f.transport)).toEqual(['websocket']);
+    expect(r.client.transport).toBe('polling');
+    r.fake.push('n', 'polled');
+    r.client.emit('say', 'posted');
+    await vi.waitFor(() => expect(r.messages).toEqual([['n', 'polled']]));
+    await vi.waitFor(() => expect(r.fake.received.map((f) => f.d)).toEqual(['posted']));
+  });
+
+  it('with raceAfterMs 0, treats an SSE stream that never delivers its welcome as failed after its open timeout, then polls', async () => {
+    const r = rig({ raceAfterMs: 0 });
     r.fake.behaviour.websocket = 'refuse';
     r.fake.behaviour.sse = 'silent';
     r.client.connect();
