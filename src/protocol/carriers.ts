@@ -4,15 +4,23 @@
  * carry them in headers, a WebSocket handshake (which can send no headers) in a subprotocol.
  */
 
-/** What must stay out of URLs: the session's resume secret and the auth provider's token. */
+/**
+ * What must stay out of URLs: the session's resume secret, the auth provider's token, and the client's join key (a
+ * random id of its own: handshakes that race each other with one key share one new session).
+ */
 export interface PrivateParams {
   secret?: string;
   token?: string;
+  join?: string;
 }
+
+/** A join key: 16 to 64 base64url characters. */
+export const JOIN_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** Request headers of the HTTP transports (the token goes as `Authorization: Bearer`). */
 export const HEADERS = {
   secret: 'X-Realtime-Secret',
+  join: 'X-Realtime-Join',
   /** A later poll's acknowledgement, so its URL stays the same and a cross-origin preflight is asked once. */
   last: 'X-Realtime-Last',
 } as const;
@@ -29,9 +37,15 @@ const base64url = (bytes: Uint8Array): string => {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 };
 
+/** A new join key: 128 random bits; none where there is no `crypto.getRandomValues` to make one unguessable. */
+export function newJoinKey(): string | undefined {
+  const crypto = (globalThis as { crypto?: Pick<Crypto, 'getRandomValues'> }).crypto;
+  return crypto?.getRandomValues ? base64url(crypto.getRandomValues(new Uint8Array(16))) : undefined;
+}
+
 /** The subprotocols a WebSocket offers: none when there is nothing private to send, as before. */
 export function offeredSubprotocols(params: PrivateParams): string[] {
-  if (params.secret === undefined && params.token === undefined) return [];
+  if (params.secret === undefined && params.token === undefined && params.join === undefined) return [];
   return [WS_SUBPROTOCOL, PARAMS_PREFIX + base64url(new TextEncoder().encode(JSON.stringify(params)))];
 }
 
@@ -52,12 +66,12 @@ export function readSubprotocols(offered: readonly string[]): PrivateParams | st
     return 'the parameters subprotocol is not base64url JSON';
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'the parameters subprotocol is not an object';
-  const { secret, token } = value as Record<string, unknown>;
-  if ((secret !== undefined && typeof secret !== 'string') || (token !== undefined && typeof token !== 'string')) {
-    return 'the parameters subprotocol holds a value that is not a string';
-  }
   const params: PrivateParams = {};
-  if (secret !== undefined) params.secret = secret;
-  if (token !== undefined) params.token = token;
+  for (const name of ['secret', 'token', 'join'] as const) {
+    const v = (value as Record<string, unknown>)[name];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') return 'the parameters subprotocol holds a value that is not a string';
+    params[name] = v;
+  }
   return params;
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorFrame, ProtocolErrorCode } from '../protocol/frames';
 import { PROTOCOL_VERSION, QUERY } from '../protocol/frames';
+import { JOIN_KEY } from '../protocol/carriers';
 import { encodeBatch } from '../protocol/codec';
 import type { HandshakeParams } from './session-manager';
 import type { ResolvedOptions } from './options';
@@ -136,8 +137,10 @@ export function parseHandshake(p: RequestParams, lastFallback?: string): { ok: t
   let last = parseCount(p.last);
   if (last === undefined && lastFallback !== undefined) last = parseCount(lastFallback);
   if (last === null) return { ok: false, reason: 'last must be a non-negative integer' };
+  if (p.join !== undefined && !JOIN_KEY.test(p.join)) return { ok: false, reason: 'the join key must be 16 to 64 base64url characters' };
   const sid = q.get(QUERY.session) ?? undefined;
   const params: HandshakeParams = { last: last ?? 0 };
+  if (p.join !== undefined) params.join = p.join;
   if (sid) params.sid = sid;
   if (p.secret !== undefined) params.secret = p.secret;
   return { ok: true, params };

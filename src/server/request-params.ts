@@ -14,6 +14,8 @@ export interface RequestParams {
   readonly last: string | null;
   /** The auth token, when one came in a subprotocol or as `access_token`. */
   readonly token: string | undefined;
+  /** The client's join key, on handshakes. */
+  readonly join: string | undefined;
   /** Why the parameters subprotocol could not be read: the handshake is a `bad_request`. */
   readonly malformed: string | undefined;
 }
@@ -34,6 +36,7 @@ export function requestParams(req: IncomingMessage): RequestParams {
     secret: fromProtocol.secret ?? header(req, HEADERS.secret) ?? q.get(QUERY.secret) ?? undefined,
     last: header(req, HEADERS.last) ?? q.get(QUERY.last),
     token: fromProtocol.token ?? q.get(QUERY.token) ?? undefined,
+    join: fromProtocol.join ?? header(req, HEADERS.join),
     malformed: typeof carried === 'string' ? carried : undefined,
   };
 }

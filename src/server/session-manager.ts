@@ -12,6 +12,8 @@ export interface HandshakeParams {
   sid?: string;
   secret?: string;
   last: number;
+  /** The client's join key: handshakes racing each other with one key share the session the first one created. */
+  join?: string;
 }
 
 /** A session to resume, or why it cannot be. */
@@ -46,6 +48,8 @@ export class SessionManager {
   private readonly clientOf = new Map<string, string>();
   /** Restored sessions whose `connection` event has not fired yet (it fires once their handshake completes). */
   private readonly unannounced = new Set<string>();
+  /** Live sessions by the join key of the handshake that created them (this process's only). */
+  private readonly joinable = new Map<string, Session>();
 
   constructor(
     private readonly opts: ResolvedOptions,
@@ -109,6 +113,16 @@ export class SessionManager {
     }
   }
 
+  /**
+   * The live session a handshake with this join key joins instead of creating one: the one an earlier handshake of
+   * the same client created (they raced each other). The client may never have seen it, so it is welcomed as new.
+   */
+  private joinableFor(p: HandshakeParams): Session | undefined {
+    const session = p.join === undefined ? undefined : this.joinable.get(p.join);
+    return session && !session.ended && session.canReplay(0) ? session : undefined;
+  }
+
+  /** The session a handshake's `sid` and `secret` resume (probes resume by id only). */
   resolve(p: HandshakeParams): Resolution {
     if (p.sid === undefined) return { ok: false, why: 'unknown_session' };
     const session = this.store.get(p.sid);
@@ -123,7 +137,7 @@ export class SessionManager {
    * refused once `client` already holds `maxSessionsPerClient` sessions.
    */
   admit(p: HandshakeParams, client: string | undefined): Refusal | null {
-    if (this.resolve(p).ok) return null;
+    if (this.resolve(p).ok || this.joinableFor(p)) return null;
     if ((this.perClient.get(client ?? '') ?? 0) < this.opts.maxSessionsPerClient) return null;
     this.opts.logger.warn('too many sessions for one client; handshake refused', { client, limit: this.opts.maxSessionsPerClient });
     return {
@@ -160,7 +174,21 @@ export class SessionManager {
       r.session.attach(conn, p.last);
       return r.session;
     }
+    const joined = this.joinableFor(p);
+    if (joined) {
+      const welcome = this.welcome(joined, conn.cid, false, p.sid === undefined ? {} : { resumeFailed: r.why });
+      joined.afterDurable(() => conn.send(welcome));
+      joined.attach(conn, 0);
+      return joined;
+    }
     const session = this.create(auth, client ?? '');
+    if (p.join !== undefined) {
+      const join = p.join;
+      this.joinable.set(join, session);
+      session.on('disconnect', () => {
+        if (this.joinable.get(join) === session) this.joinable.delete(join);
+      });
+    }
     const extra: Partial<WelcomeFrame> = p.sid === undefined ? {} : { resumeFailed: r.why };
     const welcome = this.welcome(session, conn.cid, false, extra);
     session.afterDurable(() => conn.send(welcome));
@@ -308,6 +336,7 @@ export class SessionManager {
 
   /** Drops this process's copy of a session that lives on elsewhere: no `disconnect`. */
   private drop(session: Session, code: 'shutdown' | 'replaced'): void {
+    for (const [key, s] of this.joinable) if (s === session) this.joinable.delete(key);
     session.release(code);
     this.journal?.dropped?.(session.id);
     this.clearGrace(session.id);

@@ -25,6 +25,7 @@ export function credentialsMode(withCredentials: boolean): RequestCredentials {
 export function withPrivateHeaders(headers: Readonly<Record<string, string>>, hidden: Readonly<PrivateParams>): Record<string, string> {
   const all: Record<string, string> = { ...headers };
   if (hidden.secret !== undefined) all[HEADERS.secret] = hidden.secret;
+  if (hidden.join !== undefined) all[HEADERS.join] = hidden.join;
   if (hidden.token !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) all.Authorization = `Bearer ${hidden.token}`;
   return all;
 }

@@ -11,7 +11,7 @@ describe('private parameters in WebSocket subprotocols', () => {
   });
 
   it('offers ours first and the parameters second, as valid tokens, and reads them back', () => {
-    const params = { secret: 'Zx9_-abc', token: 'eyJhbGciOiJIUzI1NiJ9.e30.sig+/=' };
+    const params = { secret: 'Zx9_-abc', token: 'eyJhbGciOiJIUzI1NiJ9.e30.sig+/=', join: 'Jk9aQ2xpZW50LXJhY2U' };
     const offered = offeredSubprotocols(params);
     expect(offered[0]).toBe(WS_SUBPROTOCOL);
     expect(offered).toHaveLength(2);

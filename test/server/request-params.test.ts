@@ -108,3 +108,53 @@ describe('the reference server', () => {
     expect(resume.frames[0]).toMatchObject({ t: 'welcome', resumed: false, resumeFailed: 'overrun' });
   });
 });
+
+describe('the join key: racing handshakes of one client share one session', () => {
+  const JOIN = 'Jk9aQ2xpZW50LXJhY2Uta2V5';
+
+  it('a second handshake with the key joins the session the first created, welcomed as new and replayed from the start', async () => {
+    const s = await startServer();
+    const sessions: Session[] = [];
+    s.rt.on('connection', (session) => void sessions.push(session));
+    const a = await WsClient.open(s.base, {}, offeredSubprotocols({ join: JOIN }));
+    const w1 = await a.welcome();
+    sessions[0]!.emit('n', 1);
+    await a.frames.next(isType('msg'));
+    const hs = await poll(s.base, { v: 1 }, { headers: { [HEADERS.join]: JOIN } });
+    expect(hs.frames[0]).toMatchObject({ t: 'welcome', sid: w1.sid, secret: w1.secret, resumed: false, ack: 0 });
+    expect(hs.frames.filter((f) => f.t === 'msg').map((f) => (f as { id: number }).id)).toEqual([1]);
+    expect(sessions).toHaveLength(1);
+    // The WebSocket it replaced hears so.
+    expect(await a.frames.next(isType('close'))).toMatchObject({ code: 'replaced' });
+  });
+
+  it('another key, or none, creates its own session; a probe never resumes by key', async () => {
+    const s = await startServer();
+    const sessions: Session[] = [];
+    s.rt.on('connection', (session) => void sessions.push(session));
+    const a = await WsClient.open(s.base, {}, offeredSubprotocols({ join: JOIN }));
+    await a.welcome();
+    const b = await poll(s.base, { v: 1 }, { headers: { [HEADERS.join]: 'another-key-0123456789' } });
+    const c = await poll(s.base, { v: 1 });
+    expect(new Set([b.frames[0], c.frames[0]].map((f) => (f as { sid: string }).sid)).size).toBe(2);
+    expect(sessions).toHaveLength(3);
+    const probe = await WsClient.open(s.base, { sid: 'unknown', last: 0, probe: 1 }, offeredSubprotocols({ secret: 'x', join: JOIN }));
+    expect(await probe.frames.next(isType('close'))).toMatchObject({ code: 'session_ended' });
+    expect(sessions).toHaveLength(3);
+  });
+
+  it('a failed resume with the key joins the session a racing handshake created after the same failure', async () => {
+    const s = await startServer();
+    const first = await poll(s.base, { v: 1, sid: 'gone', last: 7 }, { headers: { [HEADERS.join]: JOIN, [HEADERS.secret]: 'x' } });
+    const second = await poll(s.base, { v: 1, sid: 'gone', last: 7 }, { headers: { [HEADERS.join]: JOIN, [HEADERS.secret]: 'x' } });
+    expect(first.frames[0]).toMatchObject({ t: 'welcome', resumed: false, resumeFailed: 'unknown_session' });
+    expect(second.frames[0]).toMatchObject({ t: 'welcome', resumed: false, resumeFailed: 'unknown_session', sid: (first.frames[0] as { sid: string }).sid });
+  });
+
+  it('refuses a malformed key as bad_request', async () => {
+    const s = await startServer();
+    const answer = await poll(s.base, { v: 1 }, { headers: { [HEADERS.join]: 'short' } });
+    expect(answer.status).toBe(400);
+    expect(answer.frames[0]).toMatchObject({ code: 'bad_request' });
+  });
+});

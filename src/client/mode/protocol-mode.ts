@@ -1,4 +1,4 @@
-import type { PrivateParams } from '../../protocol/carriers';
+import { newJoinKey, type PrivateParams } from '../../protocol/carriers';
 import { PROTOCOL_VERSION, QUERY, TRANSPORT_NAMES, type TransportName } from '../../protocol/frames';
 import { createTransport, loadTransport } from '../../transports/create';
 import type { Transport, TransportConnectParams } from '../../transports/transport';
@@ -12,6 +12,8 @@ export class ProtocolMode implements ClientMode {
   readonly requests = true;
   readonly probes = true;
   readonly refusalMeansUnavailable = false;
+  /** One per client: the handshakes that race each other share the session the first of them creates. */
+  private readonly join = newJoinKey();
 
   constructor(
     private readonly endpoint: string,
@@ -26,7 +28,7 @@ export class ProtocolMode implements ClientMode {
   /** The resume secret and the token are private: transports send them in headers or a subprotocol, never a URL. */
   handshake(creds: AuthCredentials, probe: boolean): Handshake {
     const query: Record<string, string> = { [QUERY.version]: String(PROTOCOL_VERSION) };
-    const hidden: PrivateParams = { token: creds.token };
+    const hidden: PrivateParams = { token: creds.token, join: this.join };
     const resume = this.session.resumePoint();
     if (resume) {
       query[QUERY.session] = resume.sid;
