@@ -189,21 +189,25 @@ export async function startServers() {
   const hidden = http.createServer();
   const rt2 = createRealtimeServer({ ...RT_OPTIONS, server: hidden });
   wireRealtime(rt2);
+  // Sessions the server made since the mode was set: a losing racer that left one behind shows here.
+  let sessionsMade = 0;
+  rt2.on('connection', () => void sessionsMade++);
   const held = new Set();
   const front = http.createServer((req, res) => {
     if (serveStatic(req, res)) return;
-    if (mode === 'buffer-sse' && req.url.includes('/realtime/sse')) {
-      // A buffering proxy: the stream's headers come through, its events never do (until the buffer fills).
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.flushHeaders();
+    if (mode.endsWith('buffer-sse') && req.url.includes('/realtime/sse')) {
+      // A buffering proxy: the stream reaches the server (which makes its session and writes), its headers and
+      // events never reach the browser (until the buffer fills).
+      res.writeHead = () => res;
+      res.flushHeaders = () => {};
+      res.write = () => true;
       held.add(res);
       req.on('close', () => held.delete(res));
-      return;
     }
     if (!rt2.handler(req, res)) res.writeHead(404).end();
   });
   front.on('upgrade', (req, socket) => {
-    if (mode === 'hang') {
+    if (mode.startsWith('hang')) {
       held.add(socket);
       socket.on('close', () => held.delete(socket));
       socket.on('error', () => {});
@@ -222,7 +226,9 @@ export async function startServers() {
       mode = m;
       for (const h of held) h.destroy();
       held.clear();
+      sessionsMade = 0;
     },
+    failoverSessions: () => sessionsMade,
     nextResult,
     async close() {
       for (const h of held) h.destroy();
