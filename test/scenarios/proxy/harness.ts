@@ -1,12 +1,11 @@
 /**
- * The proxy rig: the app (reference server + test page) as a child process, nginx in front of it, and Chromium
- * pages loaded through nginx. `cleanup()` stops every part on every exit path.
+ * The proxy rig: the app (reference server + test page) as a child process, nginx in front of it, and browser pages
+ * (test/support/browsers) loaded through nginx. `cleanup()` stops every part on every exit path.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
 import type { CreateServerOptions } from '../../../src/server';
-import { launchChromium } from '../../support/chromium';
+import { pageFaults, type TestBrowser, type TestPage } from '../../support/browsers';
 import type { FromApp, ToApp } from './app-server';
 import { stopAllNginx } from './nginx';
 
@@ -81,21 +80,20 @@ export interface PageSnapshot {
   queued: number;
 }
 
-type Browser = Awaited<ReturnType<typeof launchChromium>>;
-const browsers = new Set<Browser>();
+const pages = new Set<TestPage>();
 
-/** A Chromium page on `pageUrl` (test/proxy/page.js), with page errors collected. */
-export async function openPage(pageUrl: string): Promise<{ page: Page; snapshot(): Promise<PageSnapshot>; pageErrors: string[] }> {
-  const browser = await launchChromium({ ignoreHTTPSErrors: true });
-  browsers.add(browser);
-  const page = await browser.context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
+/**
+ * A page of `browser` (launched with `ignoreHTTPSErrors`) on `pageUrl` (test/proxy/page.js). `pageErrors()` are its
+ * errors less the browser's own lines about connections that failed or were cut (nginx killed, upgrades refused).
+ */
+export async function openPage(browser: TestBrowser, pageUrl: string): Promise<{ page: TestPage; snapshot(): Promise<PageSnapshot>; pageErrors(): Promise<string[]> }> {
+  const page = await browser.newPage();
+  pages.add(page);
   await page.goto(pageUrl);
   return {
     page,
-    pageErrors,
-    snapshot: () => page.evaluate('window.proxyTest.snapshot()') as Promise<PageSnapshot>,
+    pageErrors: async () => pageFaults(browser.name, await page.errors()),
+    snapshot: () => page.evaluate<PageSnapshot>('window.proxyTest.snapshot()'),
   };
 }
 
@@ -125,10 +123,10 @@ export function checkTicks(ticks: Record<string, number[]>): { delivered: number
   return { delivered, problems };
 }
 
-/** Closes every page's browser, nginx and app (afterEach). */
+/** Closes every page, nginx and app (afterEach); the browsers are the test file's. */
 export async function cleanup(appsToKill: App[]): Promise<void> {
-  await Promise.all([...browsers].map((b) => b.close().catch(() => {})));
-  browsers.clear();
+  for (const page of pages) await page.close().catch(() => {});
+  pages.clear();
   await stopAllNginx();
   await Promise.all(appsToKill.map((a) => a.kill()));
 }
