@@ -7,6 +7,9 @@ import type { ResolvedOptions } from './options';
 import type { Connection } from './types';
 import { newConnectionId, type SessionManager } from './session-manager';
 
+/** Characters after which a turn's batch is written as an event and a new one begins (far below clients' 1 MiB). */
+const SSE_EVENT_CHARS = 256 * 1024;
+
 /** One event stream. Sequenced frames carry `id:` so the browser's Last-Event-ID names the last one. */
 class SseConnection implements Connection {
   readonly transport = 'sse' as const;
@@ -17,6 +20,8 @@ class SseConnection implements Connection {
   allowance = Infinity;
   /** Frames sent in this event-loop turn, written as one event a microtask later (see `send`). */
   private batch: { text: string; id: number | undefined }[] | null = null;
+  /** Characters in `batch`. */
+  private batchLength = 0;
 
   constructor(
     private readonly res: ServerResponse,
@@ -37,9 +42,14 @@ class SseConnection implements Connection {
     const id = frame.t === 'msg' || frame.t === 'reply' ? frame.id : undefined;
     if (this.batch) {
       this.batch.push({ text, id });
+      this.batchLength += text.length + 1;
+      // A long burst goes out as several events: a client reading the stream holds a whole event in memory, and
+      // ours refuses one over 1 MiB.
+      if (this.batchLength >= SSE_EVENT_CHARS) this.flush();
       return;
     }
     this.batch = [{ text, id }];
+    this.batchLength = text.length;
     queueMicrotask(() => this.flush());
   }
 

@@ -18,6 +18,23 @@ async function setup(options: Parameters<typeof startServer>[0] = {}) {
 }
 
 describe('SSE transport', () => {
+  it('writes a long burst of one turn as several events, each far below a reader\'s 1 MiB limit, in order', async () => {
+    const { s, sessions } = await setup({ replayBufferMaxMessages: 50_000, replayBufferMaxBytes: 64 * 1024 * 1024, maxBufferedBytes: 64 * 1024 * 1024 });
+    const sse = SseClient.open(s.base);
+    await sse.welcome();
+    const payload = 'x'.repeat(90);
+    for (let i = 1; i <= 20_000; i++) sessions[0]!.emit('n', payload); // one synchronous loop: one turn
+    await waitFor(() => sse.batches.reduce((n, b) => n + b.count, 0) >= 20_000, 10_000, 'every frame');
+    const longest = Math.max(...sse.text.split('\n').map((line) => line.length));
+    expect(longest).toBeLessThan(300 * 1024);
+    expect(sse.batches.length).toBeGreaterThan(5);
+    expect(sse.batches.at(-1)?.id).toBe('20000');
+    const ids: number[] = [];
+    for (let i = 0; i < 20_000; i++) ids.push(Number((await sse.next(isType('msg'))).id));
+    expect(ids).toEqual(Array.from({ length: 20_000 }, (_, i) => i + 1));
+    sse.close();
+  });
+
   it('sends the documented headers, retry first, id lines on sequenced frames only', async () => {
     const { s, sessions } = await setup({ sseRetryMs: 1234 });
     const sse = SseClient.open(s.base);
