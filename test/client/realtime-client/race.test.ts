@@ -76,6 +76,26 @@ describe('racing transports', () => {
     expect(r.of('transportFailed')).toEqual([]);
   });
 
+  it('a loser answering after the winner opened is ignored: nothing repeated, no resync, the winner stays', async () => {
+    const r = rig();
+    r.fake.behaviour.websocket = 'held';
+    r.client.connect();
+    await vi.waitFor(() => expect(handshakes(r)).toEqual(['websocket']));
+    await r.clock.advance(1000);
+    await waitOpen(r);
+    expect(r.client.transport).toBe('sse');
+    r.fake.push('n', 1);
+    await vi.waitFor(() => expect(r.messages).toEqual([['n', 1]]));
+    r.fake.releaseWebSocket(); // the closed WebSocket attempt's welcome comes now
+    await settle(50);
+    r.fake.push('n', 2);
+    await vi.waitFor(() => expect(r.messages).toEqual([['n', 1], ['n', 2]]));
+    expect(r.client.transport).toBe('sse');
+    expect(r.of('open')).toHaveLength(1);
+    expect(r.of('resync')).toEqual([]);
+    expect(r.of('transportFailed')).toEqual([]);
+  });
+
   it('a racer that fails fast hands on to the next at once, without another head start', async () => {
     const r = rig();
     r.fake.behaviour.websocket = 'silent';
