@@ -7,6 +7,7 @@
   const upEveryMs = Number(params.get('up') || 0);
   const options = { storage: null, backoff: { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0.5 } };
   if (params.get('transports')) options.transports = params.get('transports').split(',');
+  if (params.get('race')) options.raceAfterMs = Number(params.get('race'));
   const client = new RealtimeFallback.RealtimeClient(url, options);
   const started = performance.now();
   const at = () => Math.round(performance.now() - started);
