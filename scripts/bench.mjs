@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: browser benchmarks in headless Chromium (launched directly, no automation attached: with a
 // DevTools client attached Chromium reports every WebSocket frame and SSE event to it, which cuts throughput 2-4x),
-// a 1,000-client fan-out in Node, many nodes on Redis (fan-out at 1-3 nodes against socket.io's Redis adapter, node
+// a 1,000-client fan-out in Node, many nodes on Redis (fan-out at 1-3 nodes against socket.io's Redis adapter, node One node's scale: idle sessions' memory and CPU against socket.io, a reconnect storm.
 // kill → first message, Redis commands per message), and bundle sizes. Prints a table and writes bench/RESULTS.md.
-// Options: --runs=3 --n=20000 --rtt=1000 --clients=1000 --only=<substring of scenario names, or `cluster`>
+// Options: --runs=3 --n=20000 --rtt=1000 --clients=1000 --only=<substring of scenario names, or `cluster`, `scale`>
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, readdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { fork } from 'node:child_process';
@@ -23,6 +23,8 @@ const CLIENTS = Number(arg('clients', 1000));
 const ONLY = arg('only', '');
 const FANOUT_MESSAGES = Number(arg('fanout', 200));
 const CLUSTER_FANOUT = { clients: 300, messages: 500, warmup: 100 };
+// Server scale on one node (issue 15): idle sessions per transport, a reconnect storm, heartbeats every 5 s.
+const SCALE = { websocket: 10_000, sse: 2_000, storm: 5_000, stormSpreadMs: 250, heartbeatMs: 5_000 };
 const log = (m) => console.log(`[bench] ${m}`);
 
 // ---- build when dist/ is older than src/ ----
@@ -168,6 +170,14 @@ if (!ONLY || 'cluster'.includes(ONLY)) {
   }
 }
 
+// ---- one node's scale: idle sessions, heartbeat CPU, a reconnect storm ----
+let scaled = null;
+if (!ONLY || 'scale'.includes(ONLY)) {
+  const { scale } = await import('../bench/scale.mjs');
+  scaled = await scale(SCALE);
+  for (const r of scaled) log(`scale ${r.server} ${r.transport}: ${r.connected} sessions, heap ${Math.round(r.heapPerSession)} B + external ${Math.round(r.externalPerSession)} B per session, idle CPU ${r.idleCpuMsPerSessionPerMin.toFixed(2)} ms/session/min${r.storm ? `, storm ${Math.round(r.storm.acceptsPerSec)} accepts/s` : ''}`);
+}
+
 // ---- sizes ----
 const ours = await measureOurs();
 const others = await measureOthers();
@@ -271,6 +281,21 @@ if (cluster.cost) {
   out(`| \`rt.to(room).emit\`, per member delivery (room of 50) | ${cluster.cost.room.toFixed(2)} |`);
   out();
 }
+if (scaled) {
+  const sio = scaled.find((r) => r.server === 'sio');
+  const perSession = (r) => r.heapPerSession + r.externalPerSession;
+  out(`## One server process: ${SCALE.websocket.toLocaleString('en')} idle WebSocket sessions, ${SCALE.sse.toLocaleString('en')} SSE`);
+  out();
+  out(`Server and clients in two processes (bench/scale.mjs); raw clients speaking each protocol, idle after their handshake (socket.io's answer its pings). Memory per session: the server's JS heap + external memory after a full GC, loaded minus empty, divided by the sessions (RSS beside it, noisier). Idle CPU: the server's user + system CPU over two heartbeats (${SCALE.heartbeatMs} ms for both servers), per session per minute. Reconnect storm: ${SCALE.storm.toLocaleString('en')} WebSocket clients whose first attempts land evenly within ${SCALE.stormSpreadMs} ms (the client's jittered first retry spans 250-500 ms), on an empty server; accepts/s = clients / (last welcome − first attempt). Target: memory per session ≤ 0.7× socket.io's.`);
+  out();
+  out('| server | transport | sessions | heap + external per session | vs socket.io | RSS per session | idle CPU ms / session / min | storm accepts/s | storm handshake p50 / p99 ms |');
+  out('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  for (const r of scaled) {
+    const vs = r.server === 'ours' && r.transport === 'websocket' && sio ? `${(perSession(r) / perSession(sio)).toFixed(2)}× ${perSession(r) <= 0.7 * perSession(sio) ? '(met)' : '(missed)'}` : '';
+    out(`| ${r.server === 'sio' ? 'socket.io' : 'ours'} | ${r.transport} | ${r.connected} | ${(perSession(r) / 1024).toFixed(1)} KB | ${vs} | ${(r.rssPerSession / 1024).toFixed(1)} KB | ${r.idleCpuMsPerSessionPerMin.toFixed(2)} | ${r.storm ? Math.round(r.storm.acceptsPerSec) : ''} | ${r.storm ? `${f1(r.storm.p50, 0)} / ${f1(r.storm.p99, 0)}` : ''} |`);
+  }
+  out();
+}
 out('## Bundle size');
 out();
 out('esbuild `--bundle --minify --format=esm --splitting` on one named import (what an app bundler ships), gzip -9, brotli (quality 11). Lazy chunks (the SSE and polling transports, event-source-polyfill, plain mode) are split out, loaded on first use, and not counted. UMD: the published minified script-tag file. See bench/size.mjs.');
@@ -291,7 +316,7 @@ for (const [name, o] of Object.entries(others)) {
 out();
 const text = lines.join('\n') + '\n';
 console.log('\n' + text);
-writeFileSync(path.join(ROOT, 'bench/results-raw.json'), JSON.stringify({ results, fan, cluster }, null, 1));
+writeFileSync(path.join(ROOT, 'bench/results-raw.json'), JSON.stringify({ results, fan, cluster, scaled }, null, 1));
 writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), text);
 log('wrote bench/RESULTS.md');
 process.exit(0);

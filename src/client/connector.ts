@@ -241,11 +241,9 @@ export function createConnector(
   function fail(conn: Connection, failure: TransportFailure, immediate = false): void {
     if (conn !== active) return failRacer(conn, failure);
     active = null;
-    closeConnection(conn);
     liveness.stop();
     host.lost(conn, failure);
-    logger('warn', `${conn.name} ${conn.opened ? 'dropped' : 'failed'}: ${failure.message}`, { failure });
-    life.emit('transportFailed', { transport: conn.name, opened: conn.opened, probe: false, failure });
+    ended(conn, failure);
     if (host.state === 'closed') return; // a listener closed the client
     if (conn.opened) host.setState('reconnecting');
 
@@ -292,14 +290,19 @@ export function createConnector(
   }
 
   /** Schedules the next attempt; `from`: it only moves the walk on from that transport (a `fallback`, not a retry). */
+  /** Closes a failed connection and says so (log, `transportFailed`). */
+  function ended(conn: Connection, failure: TransportFailure): void {
+    closeConnection(conn);
+    logger('warn', `${conn.name} ${conn.opened ? 'dropped' : 'failed'}: ${failure.message}`, { failure });
+    life.emit('transportFailed', { transport: conn.name, opened: conn.opened, probe: false, failure });
+  }
+
   /** An attempt racing the active one failed: it drops out; when it was the newest, the next need not wait. */
   function failRacer(conn: Connection, failure: TransportFailure): void {
     const i = racers.indexOf(conn);
     if (i < 0) return;
     racers.splice(i, 1);
-    closeConnection(conn);
-    logger('warn', `${conn.name} failed: ${failure.message}`, { failure });
-    life.emit('transportFailed', { transport: conn.name, opened: false, probe: false, failure });
+    ended(conn, failure);
     walkFailures.push(`${conn.name}: ${failure.message}`);
     if (i === racers.length && cancelRace !== null) {
       stopRace();

@@ -19,9 +19,11 @@ import { measureOurs, TARGETS, kb, ROOT, type Size } from '../../../bench/size.m
  * the UMD fell to 15,010 once it left out event-source-polyfill (an ES2020 bundle only runs where fetch exists, and
  * SSE reads with fetch where EventSource does not serve). Issue 13's client features then added 665 / 645 bytes
  * (option shape checks and unknown-name warnings, the debug switch, transport_failed per walk, the headers-only
- * WebSocket skip): 11,032 / 15,655. Ceilings: those figures plus ~3%.
+ * WebSocket skip): 11,032 / 15,655. Keeping the secret and the token out of URLs, the fallback event: 11,288 /
+ * 16,089. The race (issue 15: the next transport alongside one that has not welcomed within 1 s) +438 / +418, the
+ * join key +71 / +90: 11,794 / 16,604. Ceilings: those figures plus ~2.5%.
  */
-const CEILING = { esmDefaultGzip: 11_350, umdGzip: 16_100 };
+const CEILING = { esmDefaultGzip: 12_100, umdGzip: 17_000 };
 
 describe('bundle size', () => {
   it('stays under the enforced ceilings (and reports the gap to the target budgets)', async () => {
