@@ -178,6 +178,15 @@ if (!ONLY || 'scale'.includes(ONLY)) {
   for (const r of scaled) log(`scale ${r.server} ${r.transport}: ${r.connected} sessions, heap ${Math.round(r.heapPerSession)} B + external ${Math.round(r.externalPerSession)} B per session, idle CPU ${r.idleCpuMsPerSessionPerMin.toFixed(2)} ms/session/min${r.storm ? `, storm ${Math.round(r.storm.acceptsPerSec)} accepts/s` : ''}`);
 }
 
+// ---- the client's frame path in Node (no browser, no server) ----
+let framePath = null;
+if (!ONLY || 'frame-path'.includes(ONLY)) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bench/frame-path.mjs'), String(N), '7'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench/frame-path.mjs failed: ${r.stderr}`);
+  framePath = JSON.parse(r.stdout.trim().split('\n').at(-1));
+  log(`frame path: ours ${framePath.oursMs.toFixed(1)} ms, JSON.parse + loop ${framePath.leastMs.toFixed(1)} ms per ${framePath.frames} frames`);
+}
+
 // ---- sizes ----
 const ours = await measureOurs();
 const others = await measureOthers();
@@ -296,6 +305,16 @@ if (scaled) {
   }
   out();
 }
+if (framePath) {
+  out(`## The client's frame path (Node, bench/frame-path.mjs)`);
+  out();
+  out(`One long-poll answer of ${framePath.frames} messages (~100 bytes each) through the built client (polling transport, order check, app listener), against the least any client does with the same text (JSON.parse and a loop), median of 7. Where the rest goes: \`node --cpu-prof bench/frame-path.mjs\`.`);
+  out();
+  out('| ours ms | JSON.parse + loop ms | ratio |');
+  out('| ---: | ---: | ---: |');
+  out(`| ${f1(framePath.oursMs)} | ${f1(framePath.leastMs)} | ${framePath.ratio.toFixed(2)}× |`);
+  out();
+}
 out('## Bundle size');
 out();
 out('esbuild `--bundle --minify --format=esm --splitting` on one named import (what an app bundler ships), gzip -9, brotli (quality 11). Lazy chunks (the SSE and polling transports, event-source-polyfill, plain mode) are split out, loaded on first use, and not counted. UMD: the published minified script-tag file. See bench/size.mjs.');
@@ -316,7 +335,7 @@ for (const [name, o] of Object.entries(others)) {
 out();
 const text = lines.join('\n') + '\n';
 console.log('\n' + text);
-writeFileSync(path.join(ROOT, 'bench/results-raw.json'), JSON.stringify({ results, fan, cluster, scaled }, null, 1));
+writeFileSync(path.join(ROOT, 'bench/results-raw.json'), JSON.stringify({ results, fan, cluster, scaled, framePath }, null, 1));
 writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), text);
 log('wrote bench/RESULTS.md');
 process.exit(0);
