@@ -1,3 +1,4 @@
+import { Heartbeat } from './heartbeat';
 import type { RequestParams } from './request-params';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CloseFrame, ErrorFrame, ServerFrame } from '../protocol/frames';
@@ -15,7 +16,6 @@ class SseConnection implements Connection {
   readonly transport = 'sse' as const;
   readonly cid = newConnectionId();
   private ended = false;
-  private readonly heartbeat: NodeJS.Timeout;
   /** Bytes the welcome + replay queued (bounded by the replay buffer), allowed on top of `maxBufferedBytes`. */
   allowance = Infinity;
   /** Frames sent in this event-loop turn, written as one event a microtask later (see `send`). */
@@ -28,11 +28,13 @@ class SseConnection implements Connection {
     private readonly opts: ResolvedOptions,
     private readonly onEnd: (c: SseConnection) => void,
   ) {
-    this.heartbeat = setInterval(() => {
-      this.write(': hb\n\n');
-      this.send({ t: 'ping' });
-    }, opts.heartbeatMs);
     res.on('close', () => this.dispose());
+  }
+
+  /** The handler's heartbeat: a comment line (for proxies that time out idle streams) and a ping frame. */
+  beat(): void {
+    this.write(': hb\n\n');
+    this.send({ t: 'ping' });
   }
 
   send(frame: ServerFrame, text = encodeFrame(frame)): void {
@@ -92,7 +94,6 @@ class SseConnection implements Connection {
   private dispose(): void {
     if (this.ended) return;
     this.ended = true;
-    clearInterval(this.heartbeat);
     this.onEnd(this);
   }
 }
@@ -100,11 +101,14 @@ class SseConnection implements Connection {
 /** `E/sse`: the server → client stream. Rejections are reported in-band (an `error` event, then the end). */
 export class SseHandler {
   private readonly conns = new Set<SseConnection>();
+  private readonly heartbeat: Heartbeat<SseConnection>;
 
   constructor(
     private readonly opts: ResolvedOptions,
     private readonly sessions: SessionManager,
-  ) {}
+  ) {
+    this.heartbeat = new Heartbeat(this.conns, opts.heartbeatMs);
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse, params: RequestParams): Promise<void> {
     const auth = await authenticate(this.opts, req);
@@ -126,6 +130,7 @@ export class SseHandler {
       session?.detach(c);
     });
     this.conns.add(conn);
+    this.heartbeat.start();
     session = this.sessions.connect(hs.params, conn, auth.auth, client);
     if (conn.closed) session.detach(conn); // the client left during the handshake
     session.afterDurable(() => {
@@ -160,6 +165,7 @@ export class SseHandler {
 
   /** Ends every stream still open (sessions have already sent `close{shutdown}` on theirs). */
   close(): void {
+    this.heartbeat.stop();
     for (const c of [...this.conns]) c.end({ t: 'close', code: 'shutdown' });
   }
 }

@@ -1,4 +1,5 @@
 import { WS_SUBPROTOCOL } from '../protocol/carriers';
+import { Heartbeat } from './heartbeat';
 import type { RequestParams } from './request-params';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -25,7 +26,6 @@ class WsConnection implements Connection {
   /** A probe is not the session's connection until the client sends `upgrade`. */
   probing = false;
   private ackTimer: NodeJS.Timeout | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
   private alive = true;
   private ended = false;
   /**
@@ -44,19 +44,21 @@ class WsConnection implements Connection {
     ws.on('pong', () => {
       this.alive = true;
     });
-    this.heartbeat = setInterval(() => {
-      if (!this.alive) {
-        ws.terminate();
-        return;
-      }
-      this.alive = false;
-      this.send({ t: 'ping' });
-      try {
-        ws.ping();
-      } catch {
-        // closing already
-      }
-    }, opts.heartbeatMs);
+  }
+
+  /** The handler's heartbeat: a ping frame and a WebSocket ping; a socket that did not pong since the last is cut. */
+  beat(): void {
+    if (!this.alive) {
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.send({ t: 'ping' });
+    try {
+      this.ws.ping();
+    } catch {
+      // closing already
+    }
   }
 
   send(frame: ServerFrame, text = encodeFrame(frame)): void {
@@ -130,7 +132,6 @@ class WsConnection implements Connection {
   }
 
   dispose(): void {
-    clearInterval(this.heartbeat);
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
   }
@@ -140,6 +141,7 @@ class WsConnection implements Connection {
 export class WebSocketHandler {
   private readonly wss: WebSocketServer;
   private readonly conns = new Set<WsConnection>();
+  private readonly heartbeat: Heartbeat<WsConnection>;
   /** Sockets told `origin_rejected`, until their closing handshake ends. */
   private readonly refused = new Set<WebSocket>();
 
@@ -148,6 +150,7 @@ export class WebSocketHandler {
     private readonly sessions: SessionManager,
     private readonly originWarnings: OriginWarnings,
   ) {
+    this.heartbeat = new Heartbeat(this.conns, opts.heartbeatMs);
     const { WebSocketServer } = loadWs(); // a clear error here when the app has not installed `ws`
     // Frames above maxFrame but below twice that get `error{frame_too_large}` + 1009 from us; larger ones are
     // refused by ws itself (close 1009) without reading them into memory.
@@ -194,6 +197,7 @@ export class WebSocketHandler {
   private onOpen(ws: WebSocket, req: IncomingMessage, params: RequestParams, auth: { ok: true; auth: unknown } | { ok: false }, socket: Duplex, restored: boolean): void {
     const conn = new WsConnection(ws, this.opts, socket);
     this.conns.add(conn);
+    this.heartbeat.start();
     ws.on('error', (err) => this.opts.logger.debug('websocket error', { err }));
     ws.on('close', () => {
       conn.dispose();
@@ -282,6 +286,7 @@ export class WebSocketHandler {
 
   /** Closes every socket (after `close{shutdown}` for active ones) and the ws server. */
   close(): Promise<void> {
+    this.heartbeat.stop();
     for (const c of [...this.conns]) c.end({ t: 'close', code: 'shutdown' });
     // Peers that do not complete the closing handshake promptly are cut off.
     const force = setTimeout(() => {
