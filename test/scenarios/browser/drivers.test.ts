@@ -113,8 +113,8 @@ describe('a browser that cannot start', () => {
     try {
       process.env.FIREFOX_PATH = '/nonexistent/firefox';
       await expect(launchBrowser('firefox')).rejects.toThrow(/Firefox did not start from \/nonexistent\/firefox/);
-      process.env.XVFB_PATH = '/nonexistent/Xvfb';
-      await expect(launchBrowser('webkit')).rejects.toThrow(/\/nonexistent\/Xvfb is missing \(Debian: apt-get install xvfb xauth/);
+      process.env.WEBKIT_DRIVER_PATH = '/nonexistent/WebKitWebDriver';
+      await expect(launchBrowser('webkit')).rejects.toThrow('WebKit tests need WebKitWebDriver at /nonexistent/WebKitWebDriver (Debian: apt-get install webkit2gtk-driver');
     } finally {
       process.env = saved;
     }
