@@ -14,8 +14,6 @@
  * offline emulation, request interception, screenshots) stay with `launchChromium()` in ../chromium.ts.
  */
 import * as chromium from './chromium';
-import * as firefox from './firefox';
-import * as webkit from './webkit';
 import { ALL_BROWSERS as ALL, parseBrowsers } from '../../../scripts/browsers.mjs';
 import { wrapPage, type BrowserName, type TestPage } from './page';
 
@@ -52,14 +50,19 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-const drivers = { chromium, firefox, webkit };
+/** Firefox's and WebKit's drivers load only when launched (puppeteer-core is not needed for a Chromium-only run). */
+const drivers: Record<BrowserName, () => Promise<{ launch: typeof chromium.launch }>> = {
+  chromium: async () => chromium,
+  firefox: () => import('./firefox'),
+  webkit: () => import('./webkit'),
+};
 
 /** A page of `launchChromium()` (playwright-core) with the common interface, for tests that also need DevTools. */
 export const chromiumPage = (page: import('playwright-core').Page): TestPage => wrapPage('chromium', chromium.driverPage(page));
 
 /** Starts `name` with a fresh profile. `ignoreHTTPSErrors` accepts the certificates tests make on the fly. */
 export async function launchBrowser(name: BrowserName, options: { ignoreHTTPSErrors?: boolean } = {}): Promise<TestBrowser> {
-  const driver = await drivers[name].launch(options);
+  const driver = await (await drivers[name]()).launch(options);
   let closed = false;
   return {
     name,
