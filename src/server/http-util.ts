@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorFrame, ProtocolErrorCode } from '../protocol/frames';
 import { PROTOCOL_VERSION, QUERY } from '../protocol/frames';
-import { JOIN_KEY } from '../protocol/carriers';
+import { HEADERS, JOIN_KEY } from '../protocol/carriers';
 import { encodeBatch } from '../protocol/codec';
 import type { HandshakeParams } from './session-manager';
 import type { ResolvedOptions } from './options';
@@ -23,6 +23,16 @@ export function corsHeaders(req: IncomingMessage, cors: ResolvedOptions['cors'])
   const h: Record<string, string> = { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' };
   if (cors.credentials) h['Access-Control-Allow-Credentials'] = 'true';
   return h;
+}
+
+/** Headers our client sends on its own (besides an app's `auth` headers): a preflight asking only for these asks for nothing foreign. */
+const PROTOCOL_HEADERS: ReadonlySet<string> = new Set([HEADERS.secret, HEADERS.join, HEADERS.last, 'authorization', 'content-type'].map((h) => h.toLowerCase()));
+
+/** Whether a preflight asks for no header but the protocol's own. */
+export function asksProtocolHeadersOnly(req: IncomingMessage): boolean {
+  const asked = req.headers['access-control-request-headers'];
+  if (typeof asked !== 'string') return true;
+  return asked.split(',').every((h) => h.trim() === '' || PROTOCOL_HEADERS.has(h.trim().toLowerCase()));
 }
 
 /** Answers a CORS preflight. */

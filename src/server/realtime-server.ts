@@ -4,7 +4,7 @@ import type { TransportName } from '../protocol/frames';
 import { PATHS } from '../protocol/frames';
 import type { RealtimeAdapter } from './adapter';
 import { MemoryBus, type Bus } from './bus';
-import { errorFrame, preflight, requestUrl, sendError, sendUnavailable, unavailableFrame } from './http-util';
+import { asksProtocolHeadersOnly, errorFrame, preflight, requestUrl, sendError, sendUnavailable, unavailableFrame } from './http-util';
 import { exposeToken, requestParams } from './request-params';
 import { checkOrigin, OriginWarnings } from './origin-check';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
@@ -154,9 +154,14 @@ export class RealtimeServer {
     const refusal = checkOrigin(req, this.opts);
     if (refusal) {
       this.originWarnings.refused(refusal, route.slice(1));
-      // The refusal itself is readable cross-origin (it says no more than why), so the client can report it; a
-      // preflight gets no CORS headers, so a foreign page can never send custom headers (X-Forwarded-Host, say).
-      if (req.method === 'OPTIONS') res.writeHead(403, { 'Content-Length': '0', Vary: 'Origin' }).end();
+      // The refusal itself is readable cross-origin (it says no more than why), so the client can report it. A
+      // preflight asking for the protocol's own headers (every handshake sends the join key) is let through, so the
+      // request behind it can be refused readably; one asking for any other header gets no CORS headers, so a
+      // foreign page can never send custom headers (X-Forwarded-Host, say).
+      if (req.method === 'OPTIONS') {
+        if (asksProtocolHeadersOnly(req)) preflight(req, res, cors);
+        else res.writeHead(403, { 'Content-Length': '0', Vary: 'Origin' }).end();
+      }
       else if (route === PATHS.sse) this.sse.refuse(req, res, errorFrame('origin_rejected', refusal.message, 403));
       else sendError(req, res, 403, 'origin_rejected', refusal.message, cors);
       return true;

@@ -49,6 +49,28 @@ describe('origin checks', () => {
     expect(pre.headers.get('access-control-allow-headers')).toBeNull();
   });
 
+  it('lets a refused page\'s preflight for the protocol\'s own headers through, so the request behind it is refused readably', async () => {
+    const s = await startServer();
+    const pre = await fetch(`${s.base}/sse?v=1`, {
+      method: 'OPTIONS',
+      headers: { ...evil, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'x-realtime-join,authorization' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe(evil.Origin);
+    // The request itself: origin_rejected, readable (the client reports it and stops), and no session.
+    const r = await poll(s.base, { v: 1 }, { headers: { ...evil, 'X-Realtime-Join': 'Jk9aQ2xpZW50LXJhY2U' } });
+    expect(r.status).toBe(403);
+    expect(r.headers.get('access-control-allow-origin')).toBe(evil.Origin);
+    expect(r.frames[0]).toMatchObject({ code: 'origin_rejected' });
+    expect(s.rt.sessions).toBe(0);
+    // One foreign header among them and the preflight is refused as before.
+    const mixed = await fetch(`${s.base}/sse?v=1`, {
+      method: 'OPTIONS',
+      headers: { ...evil, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'x-realtime-join,x-forwarded-host' },
+    });
+    expect(mixed.status).toBe(403);
+  });
+
   it('allows same-origin (Host), header-less and Sec-Fetch-Site: same-origin requests', async () => {
     const s = await startServer();
     const same = await poll(s.base, { v: 1 }, { headers: { Origin: `http://127.0.0.1:${s.port}` } });
