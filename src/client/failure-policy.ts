@@ -19,9 +19,9 @@ export type FailureDecision =
 export function classifyFailure(failure: TransportFailure, canRefreshAuth: boolean, httpTransportNext = false): FailureDecision {
   const status = failure.status;
   if (failure.code === 'origin_rejected') {
-    // Browsers send no `Sec-Fetch-Site` on WebSocket handshakes (Chromium 156 checked), only on fetches, so a
-    // same-origin page behind a proxy that hides its origin (TLS terminated, no trustProxy) is refused over WebSocket
-    // and accepted over SSE and polling: move on. A refusal there is final.
+    // Chromium sends no `Sec-Fetch-Site` on WebSocket handshakes (156 checked; Firefox and WebKit do), only on
+    // fetches, so there a same-origin page behind a proxy that hides its origin (TLS terminated, no trustProxy) is
+    // refused over WebSocket and accepted over SSE and polling: move on. A refusal there is final.
     if (httpTransportNext) return { action: 'retry' };
     // Not a credential problem: a fresh token cannot help, and the message must say what can.
     return { action: 'stop', error: new RealtimeError('origin_rejected', `the server refused this page's origin (${failure.message})`, { status: status ?? 403, cause: failure }) };
