@@ -34,7 +34,8 @@ if (role === 'server') {
     globalThis.gc?.();
     const mem = process.memoryUsage();
     const cpu = process.cpuUsage();
-    process.send({ heap: mem.heapUsed, external: mem.external + mem.arrayBuffers, rss: mem.rss, cpuMs: (cpu.user + cpu.system) / 1000 });
+    // `external` already counts Buffers (memoryUsage's arrayBuffers is a part of it, not an addition).
+    process.send({ heap: mem.heapUsed, external: mem.external, rss: mem.rss, cpuMs: (cpu.user + cpu.system) / 1000 });
   });
   process.on('SIGINT', () => process.exit(0));
 } else if (role === 'clients') {
