@@ -12,6 +12,15 @@ useMsw();
 const waitOpen = (r: Rig) => vi.waitFor(() => expect(r.client.state).toBe('open'), { timeout: 3000 });
 const handshakes = (r: Rig) => r.fake.handshakes.map((h) => h.transport);
 
+/** Connects while WebSocket has not answered, and waits until its head start (1 s) ran out and SSE started alongside. */
+async function untilSseRaces(r: Rig): Promise<void> {
+  r.client.connect();
+  await vi.waitFor(() => expect(handshakes(r)).toEqual(['websocket']));
+  await r.clock.advance(1000);
+  await vi.waitFor(() => expect(handshakes(r)).toEqual(['websocket', 'sse']));
+  await settle(30);
+}
+
 describe('racing transports', () => {
   it('no extra connection when WebSocket answers within its head start', async () => {
     const r = rig();
@@ -45,11 +54,7 @@ describe('racing transports', () => {
     const r = rig();
     r.fake.behaviour.websocket = 'silent';
     r.fake.behaviour.sse = 'silent';
-    r.client.connect();
-    await vi.waitFor(() => expect(handshakes(r)).toEqual(['websocket']));
-    await r.clock.advance(1000);
-    await vi.waitFor(() => expect(handshakes(r)).toEqual(['websocket', 'sse']));
-    await settle(30);
+    await untilSseRaces(r);
     await r.clock.advance(1000);
     await waitOpen(r);
     expect(r.client.transport).toBe('polling');
@@ -61,11 +66,7 @@ describe('racing transports', () => {
     const r = rig();
     r.fake.behaviour.websocket = 'held';
     r.fake.behaviour.sse = 'silent';
-    r.client.connect();
-    await vi.waitFor(() => expect(handshakes(r)).toEqual(['websocket']));
-    await r.clock.advance(1000);
-    await vi.waitFor(() => expect(handshakes(r)).toEqual(['websocket', 'sse']));
-    await settle(30);
+    await untilSseRaces(r);
     r.fake.releaseWebSocket(); // the WebSocket's welcome arrives late, but before SSE's
     await waitOpen(r);
     expect(r.client.transport).toBe('websocket');
@@ -113,11 +114,7 @@ describe('racing transports', () => {
     const r = rig({ openTimeoutMs: { websocket: 1500 } });
     r.fake.behaviour.websocket = 'silent';
     r.fake.behaviour.sse = 'silent';
-    r.client.connect();
-    await vi.waitFor(() => expect(handshakes(r)).toEqual(['websocket']));
-    await r.clock.advance(1000); // SSE starts alongside
-    await vi.waitFor(() => expect(handshakes(r)).toEqual(['websocket', 'sse']));
-    await settle(30);
+    await untilSseRaces(r);
     await r.clock.advance(500); // the WebSocket's open timeout: it fails, SSE leads
     expect(r.of('transportFailed').map((f) => f.transport)).toEqual(['websocket']);
     expect(handshakes(r)).toEqual(['websocket', 'sse']);
@@ -156,11 +153,7 @@ describe('racing transports', () => {
     const r = rig();
     r.fake.behaviour.websocket = 'silent';
     r.fake.behaviour.sse = 'silent';
-    r.client.connect();
-    await vi.waitFor(() => expect(handshakes(r)).toEqual(['websocket']));
-    await r.clock.advance(1000);
-    await vi.waitFor(() => expect(handshakes(r)).toEqual(['websocket', 'sse']));
-    await settle(30);
+    await untilSseRaces(r);
     r.client.close();
     expect(r.clock.pending).toBe(0);
     await r.clock.advance(20_000);
