@@ -175,16 +175,18 @@ export function createConnector(
     const stale = (): boolean => superseded(attempt) || !active || active.opened || nextRace !== index;
     if (name === undefined || stale()) return;
     let creds: AuthCredentials;
+    let usable: boolean;
     try {
       creds = await credentials();
       if (stale()) return;
-      if (canCarry(name, creds)) await mode.prepare(name);
+      usable = canCarry(name, creds);
+      if (usable) await mode.prepare(name);
     } catch {
       return; // the walk meets the same trouble on its own, and reports it there
     }
     if (stale()) return;
     nextRace++;
-    if (!canCarry(name, creds)) return armRace(); // the walk would only skip it
+    if (!usable) return armRace(); // the walk would only skip it
     const from = (racers.at(-1) ?? active)!.name;
     life.emit('fallback', { from, to: name, reason: `${from} has not answered in ${options.raceAfterMs} ms; ${name} starts alongside it` });
     racers.push(openConnection(settings, name, mode.handshake(creds, false), creds, handlers));
@@ -304,9 +306,9 @@ export function createConnector(
     racers.splice(i, 1);
     ended(conn, failure);
     walkFailures.push(`${conn.name}: ${failure.message}`);
-    if (i === racers.length && cancelRace !== null) {
+    if (i === racers.length && nextRace < transports.length) {
       stopRace();
-      void race();
+      void race(); // a second call for the same transport finds it started and returns
     }
   }
 

@@ -8,7 +8,6 @@ import type { ResolvedOptions } from './options';
 import type { RequestParams } from './request-params';
 import { requestPeer } from './proxy-trust';
 
-export const requestUrl = (req: IncomingMessage): URL => new URL(req.url ?? '/', 'http://localhost');
 
 export const errorFrame = (code: ProtocolErrorCode, message: string, status?: number): ErrorFrame =>
   status === undefined ? { t: 'error', code, message } : { t: 'error', code, message, status };

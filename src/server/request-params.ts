@@ -20,13 +20,16 @@ export interface RequestParams {
   readonly malformed: string | undefined;
 }
 
+/** The request's URL (its path and query; the host is a placeholder). */
+export const requestUrl = (req: IncomingMessage): URL => new URL(req.url ?? '/', 'http://localhost');
+
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const value = req.headers[name.toLowerCase()];
   return typeof value === 'string' ? value : undefined;
 };
 
 export function requestParams(req: IncomingMessage): RequestParams {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = requestUrl(req);
   const offered = header(req, 'sec-websocket-protocol');
   const carried = offered === undefined ? undefined : readSubprotocols(offered.split(',').map((p) => p.trim()));
   const fromProtocol: PrivateParams = typeof carried === 'object' ? carried : {};

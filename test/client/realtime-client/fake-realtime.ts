@@ -134,11 +134,6 @@ export class FakeRealtime {
     for (const write of this.heldWs.splice(0)) write();
   }
 
-  /** Sessions whose connection is gone, or that never had one the client took (what a losing racer leaves). */
-  get sessionCount(): number {
-    return this.sessions.size;
-  }
-
   /** Writes what the buffering proxy held on the SSE streams, in order (one burst). */
   releaseSse(): void {
     for (const write of this.heldSse.splice(0)) write();

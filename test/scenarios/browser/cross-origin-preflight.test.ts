@@ -96,9 +96,13 @@ describe.each(browsersUnderTest())('cross-origin long-polling in %s', (name) => 
     expect(count(later, 'GET', '/realtime/poll')).toBeGreaterThan(10);
     expect(count(later, 'POST', '/realtime/send')).toBeGreaterThan(1);
     expect(later.filter((r) => r.method === 'OPTIONS')).toEqual([]);
-    // What the start cost: the handshake poll's URL, then the connection's (Chromium: one each; Firefox asked the
-    // same URL again while its first answer was being cached, up to three times).
-    expect(count(requests, 'OPTIONS', '/realtime/poll')).toBeGreaterThanOrEqual(2);
-    expect(count(requests, 'OPTIONS', '/realtime/poll') + count(requests, 'OPTIONS', '/realtime/send')).toBeLessThanOrEqual(6);
+    // What the start cost: one preflight for the handshake poll's URL, one for the connection's, one for its POSTs.
+    // Firefox asks a URL again while its first answer is still being cached (how often depends on timing: 5 and 6
+    // preflights in all were seen), so there only the floor is certain.
+    const started = [count(requests, 'OPTIONS', '/realtime/poll'), count(requests, 'OPTIONS', '/realtime/send')];
+    if (name === 'firefox') {
+      expect(started[0]).toBeGreaterThanOrEqual(2);
+      expect(started[1]).toBeGreaterThanOrEqual(1);
+    } else expect(started).toEqual([2, 1]);
   });
 });
