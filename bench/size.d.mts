@@ -3,6 +3,8 @@ export interface Size {
   gzip: number;
   brotli: number;
   lazy: Size | null;
+  /** The code that loads up front (bundle() results only). */
+  initialText?: string;
 }
 export declare const ROOT: string;
 export declare const TARGETS: { esmDefaultGzip: number; umdGzip: number };

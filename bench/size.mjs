@@ -65,7 +65,9 @@ export async function bundle(source, { plugins = [], resolveDir = ROOT } = {}) {
   visit(entryName);
   const text = (names) => names.map((n) => byName.get(n).text).join('');
   const lazyNames = [...byName.keys()].filter((n) => !initial.has(n));
-  return { ...compressed(text([...initial])), lazy: lazyNames.length ? compressed(text(lazyNames)) : null };
+  // The code that loads up front, for tests that check what must stay lazy.
+  const initialText = text([...initial]);
+  return { ...compressed(initialText), lazy: lazyNames.length ? compressed(text(lazyNames)) : null, initialText };
 }
 
 /** Replaces the SSE and polling transports with empty classes (for wsOnlyEstimate). */

@@ -243,6 +243,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     this.switchTransport(conn.name, reason);
     this.setState('open');
     this.life.emit('open', { transport: conn.name, sessionId: welcome.sid, resumed: welcome.resumed });
+    if (this._state !== 'open') return; // a listener closed the client: nothing may be scheduled after that
     this.flush(true);
     this.connector.watchLiveness();
     this.probe.schedule();

@@ -1,15 +1,14 @@
-import type { ServerFrame, TransportName, WelcomeFrame } from '../protocol/frames';
-import type { TransportFailure } from '../transports/transport';
-import { canCarry, closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
+import type { TransportName, WelcomeFrame } from '../protocol/frames';
+import type { Connection, ConnectionSettings } from './connection';
 import type { Connector } from './connector';
 import type { TypedEmitter } from './emitter';
 import type { LifecycleEvents } from './lifecycle';
-import type { AuthCredentials } from './options';
 import type { ClientSession } from './session';
 
 /**
- * While the session runs on a fallback, tries the first transport (WebSocket) now and then, backing off after each
- * failed try; when one opens with a probe welcome for the same session, the session moves over to it.
+ * While the session runs on a fallback, tries the first transport (WebSocket) now and then; when one opens for the
+ * same session, the session moves over to it. This part decides whether a probe is worth it and loads the probe
+ * itself (upgrade-probe-runner.ts) only then: apps whose WebSocket works never download it.
  */
 export interface UpgradeProbe {
   /** Plans the next probe, if the session is on a fallback and the mode can move sessions. */
@@ -31,77 +30,43 @@ export interface UpgradeProbeSettings {
   moved(probe: Connection, welcome: WelcomeFrame): void;
 }
 
+/** What the loader and the runner share: whether probing can succeed at all. */
+export interface ProbeGate {
+  worthProbing(): boolean;
+  refuse(): void;
+}
+
 export function createUpgradeProbe(connection: ConnectionSettings, settings: UpgradeProbeSettings): UpgradeProbe {
-  // State in closures rather than fields: the minifier shortens these names, it cannot shorten properties.
   const { scheduler, mode, transports } = connection;
-  const { firstDelayMs: base, connector, session, life } = settings;
-  let probe: Connection | null = null;
-  let failures = 0;
   let refused = false;
-  let cancelTimer = (): void => {};
-  /** Once the session moved to it, the probe is the connector's active connection and reports there. */
-  const handlers: ConnectionHandlers = {
-    frame: (conn, frame) => (conn === probe ? onFrame(conn, frame) : connector.handlers.frame(conn, frame)),
-    failure: (conn, failure) => (conn === probe ? fail(conn, failure) : connector.handlers.failure(conn, failure)),
+  const gate: ProbeGate = {
+    worthProbing: () =>
+      mode.probes && settings.firstDelayMs > 0 && transports[0] === 'websocket' && settings.current() !== null && settings.current() !== 'websocket' && !refused,
+    refuse: () => void (refused = true),
   };
-
-  function schedule(): void {
-    stop();
-    const best = transports[0];
-    if (!mode.probes || base === 0 || best !== 'websocket' || settings.current() === best || refused) return;
-    const delay = scheduler.backoff(failures, { initialMs: base, maxMs: base * 16, factor: 2, jitter: 0.5 });
-    cancelTimer = scheduler.schedule(() => void start(), delay);
-  }
-
-  function stop(): void {
-    cancelTimer();
-    cancelTimer = () => {};
-    const current = probe;
-    probe = null;
-    if (current) closeConnection(current);
-  }
-
-  async function start(): Promise<void> {
-    const attempt = connector.attempt;
-    let creds: AuthCredentials;
-    try {
-      creds = await connector.credentials();
-    } catch {
-      return schedule();
-    }
-    if (attempt !== connector.attempt || !connector.active?.opened || probe) return;
-    if (!canCarry('websocket', creds)) return; // it would be refused: the session stays where it is
-    // Assigned before the transport can report anything, so its callbacks already see it as the probe.
-    probe = openConnection(connection, 'websocket', mode.handshake(creds, true), creds, handlers);
-  }
-
-  function onFrame(conn: Connection, frame: ServerFrame): void {
-    if (frame.t !== 'welcome' || !frame.probe || !connector.active || frame.sid !== session.id) {
-      return fail(conn, { kind: 'protocol', message: `probe got "${frame.t}" instead of a probe welcome` });
-    }
-    // Move the session: the server replays after `last`; the old transport is ignored from here on.
-    conn.cancelOpenTimer();
-    conn.opened = true;
-    conn.transport.send([{ t: 'upgrade', last: session.lastDelivered }]);
-    probe = null;
-    failures = 0;
-    settings.moved(conn, frame);
-  }
-
-  function fail(conn: Connection, failure: TransportFailure): void {
-    probe = null;
-    closeConnection(conn);
-    failures++;
-    if (failure.code === 'origin_rejected') refused = true;
-    life.emit('transportFailed', { transport: conn.name, opened: false, probe: true, failure });
-    if (connector.active?.opened) schedule();
-  }
+  let runner: ReturnType<typeof import('./upgrade-probe-runner').createProbeRunner> | undefined;
+  /** Bumped by stop(): a load that finishes after it schedules nothing. */
+  let generation = 0;
 
   return {
-    schedule,
-    stop,
-    originRefused() {
-      refused = true;
+    schedule() {
+      if (runner) return runner.schedule();
+      if (!gate.worthProbing()) return;
+      const wanted = ++generation;
+      const askedAt = scheduler.now();
+      import('./upgrade-probe-runner').then(
+        (m) => {
+          if (wanted !== generation) return;
+          runner ??= m.createProbeRunner(connection, settings, gate);
+          runner.schedule(scheduler.now() - askedAt);
+        },
+        (error: unknown) => connection.logger('warn', 'could not load the upgrade probe; staying on the fallback', { error }),
+      );
     },
+    stop() {
+      generation++;
+      runner?.stop();
+    },
+    originRefused: gate.refuse,
   };
 }

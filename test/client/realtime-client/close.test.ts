@@ -47,6 +47,30 @@ describe('close() releases everything', () => {
     await expectFullyClosed(r);
   });
 
+  it('right after it opened on SSE, while the upgrade probe is still loading (no timer once it has loaded)', async () => {
+    const r = rig({ upgradeProbeMs: 5000 });
+    r.fake.behaviour.websocket = 'refuse';
+    // The probe is scheduled as the session opens; its code is a lazy chunk, so it is still loading a microtask later.
+    r.client.lifecycle.on('open', () => queueMicrotask(() => r.client.close()));
+    r.client.connect();
+    await vi.waitFor(() => expect(r.client.state).toBe('closed'), { timeout: 3000 });
+    expect(r.of('open')).toHaveLength(1);
+    await settle(100); // the chunk has loaded by now
+    expect(r.client.pendingTimers).toBe(0);
+    expect(r.clock.pending).toBe(0);
+  });
+
+  it('from inside an open listener (nothing is scheduled after it)', async () => {
+    const r = rig({ upgradeProbeMs: 5000 });
+    r.fake.behaviour.websocket = 'refuse';
+    r.client.lifecycle.on('open', () => r.client.close());
+    r.client.connect();
+    await vi.waitFor(() => expect(r.client.state).toBe('closed'), { timeout: 3000 });
+    await settle(100);
+    expect(r.client.pendingTimers).toBe(0);
+    expect(r.clock.pending).toBe(0);
+  });
+
   it('while an upgrade probe is in flight', async () => {
     const r = rig({ upgradeProbeMs: 1000 });
     r.fake.behaviour.websocket = 'refuse';
