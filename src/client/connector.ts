@@ -1,5 +1,6 @@
 import type { AckFrame, CloseFrame, MessageFrame, ReplyFrame, ServerFrame, TransportName, WelcomeFrame } from '../protocol/frames';
 import type { TransportFailure } from '../transports/transport';
+import { createAttemptWindow } from './attempt-window';
 import { isOnline, watchBrowserSignals } from './browser-signals';
 import { canCarry, closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
 import type { TypedEmitter } from './emitter';
@@ -75,6 +76,7 @@ export function createConnector(
   const { transports, storage, auth, logger } = options;
   const walk = new FallbackWalk(transports.length, options.retriesPerTransport, (attempt) => scheduler.backoff(attempt));
   const liveness = createLiveness(scheduler, () => mode.livenessLimitMs());
+  const attemptWindow = createAttemptWindow();
   let active: Connection | null = null;
   /** Attempts started alongside `active` on the transports after it, oldest first (none once one has opened). */
   let racers: Connection[] = [];
@@ -150,6 +152,7 @@ export function createConnector(
       }
       if (superseded(attempt)) return;
     }
+    attemptWindow.started(scheduler.now());
     active = openConnection(settings, name, mode.handshake(creds, false), creds, handlers);
     nextRace = walk.index + 1;
     armRace();
@@ -189,6 +192,7 @@ export function createConnector(
     if (!usable) return armRace(); // the walk would only skip it
     const from = (racers.at(-1) ?? active)!.name;
     life.emit('fallback', { from, to: name, reason: `${from} has not answered in ${options.raceAfterMs} ms; ${name} starts alongside it` });
+    attemptWindow.started(scheduler.now());
     racers.push(openConnection(settings, name, mode.handshake(creds, false), creds, handlers));
     armRace();
   }
@@ -291,7 +295,6 @@ export function createConnector(
     }
   }
 
-  /** Schedules the next attempt; `from`: it only moves the walk on from that transport (a `fallback`, not a retry). */
   /** Closes a failed connection and says so (log, `transportFailed`). */
   function ended(conn: Connection, failure: TransportFailure): void {
     closeConnection(conn);
@@ -312,9 +315,14 @@ export function createConnector(
     }
   }
 
-  function retry(delayMs: number, reason: string, from?: TransportName): void {
+  /**
+   * Schedules the next attempt, never sooner than the attempt window allows; `from`: it only moves the walk on from
+   * that transport (a `fallback`, not a retry).
+   */
+  function retry(asked: number, reason: string, from?: TransportName): void {
     stopRetry();
     if (host.state === 'closed') return;
+    const delayMs = Math.max(asked, attemptWindow.wait(scheduler.now()));
     const to = transports[walk.index]!;
     if (from !== undefined) life.emit('fallback', { from, to, reason });
     else life.emit('reconnecting', { attempt: ++retriesSinceOpen, delayMs, transport: to, reason });
