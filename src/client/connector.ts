@@ -88,6 +88,8 @@ export function createConnector(
   let retriesSinceOpen = 0;
   let authRefreshed = false;
   let waitingForOnline = false;
+  /** In the back/forward cache: connections closed, to be reopened when the page is shown again. */
+  let cached = false;
   let everOpened = false;
   let cancelRetry: (() => void) | null = null;
   let unwatchBrowser = (): void => {};
@@ -353,6 +355,32 @@ export function createConnector(
       const overdue = conn?.opened ? liveness.overdue() : null;
       if (conn && overdue) fail(conn, { kind: 'network', message: `silent for ${overdue.silentMs} ms while the page was hidden` }, true);
     },
+    /**
+     * Into the back/forward cache: every connection closed cleanly (an open socket or a pending fetch keeps a page
+     * out of the cache, or gets it evicted), the session and the outbox kept for the way back.
+     */
+    cached(): void {
+      if (!connecting() && host.state !== 'open') return;
+      cached = true;
+      attempts++; // an auth call or a chunk still loading starts nothing
+      stopRetry();
+      dropRacers();
+      liveness.stop();
+      const conn = active;
+      active = null;
+      if (!conn) return;
+      host.lost(conn, { kind: 'network', message: 'the page went into the back/forward cache' });
+      closeConnection(conn);
+      if (conn.opened) {
+        walk.reason = 'connect';
+        host.setState('reconnecting');
+      }
+    },
+    restored(): void {
+      if (!cached) return;
+      cached = false;
+      retry(0, 'the page came back from the back/forward cache');
+    },
   };
 
   return {
@@ -384,6 +412,7 @@ export function createConnector(
       unwatchBrowser();
       unwatchBrowser = () => {};
       waitingForOnline = false;
+      cached = false;
     },
     remember(name) {
       rememberTransport(storage, endpoint, name, name === transports[0], options.rememberTransportMs, scheduler.now());

@@ -14,6 +14,9 @@ export const systemClock: Clock = {
   now: () => Date.now(),
 };
 
+/** How late a timer may fire before it counts as woken from a frozen page or a sleeping machine. */
+const LATE_MS = 1000;
+
 /**
  * The one owner of every timer of a client: retries, open timeouts, heartbeats, polls, request timeouts.
  * Each scheduled callback can be cancelled alone, and `dispose()` cancels all of them at once.
@@ -28,13 +31,25 @@ export class BackoffScheduler {
     private readonly random: () => number = Math.random,
   ) {}
 
-  /** Runs `callback` once after `delayMs`; returns a function that cancels it (safe to call twice). */
+  /**
+   * Runs `callback` once after `delayMs`; returns a function that cancels it (safe to call twice). A timer that fires
+   * more than `LATE_MS` late (the page was frozen, the machine slept) first yields one turn of the event loop, so that
+   * what arrived meanwhile (a welcome, a reply, a heartbeat) is handled before a deadline counts as missed.
+   */
   schedule(callback: () => void, delayMs: number): () => void {
     const id = this.nextId++;
-    const handle = this.clock.setTimeout(() => {
+    const due = this.clock.now() + delayMs;
+    let yielded = false;
+    const fire = (): void => {
+      if (!yielded && this.clock.now() - due > LATE_MS) {
+        yielded = true;
+        this.timers.set(id, this.clock.setTimeout(fire, 0));
+        return;
+      }
       this.timers.delete(id);
       callback();
-    }, Math.max(0, delayMs));
+    };
+    const handle = this.clock.setTimeout(fire, Math.max(0, delayMs));
     this.timers.set(id, handle);
     return () => {
       const h = this.timers.get(id);

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it, vi, type Mock } from 'vitest';
 import { isOnline, watchBrowserSignals, type BrowserSignalHandlers } from '../../src/client/browser-signals';
 
 function handlers(): { [K in keyof BrowserSignalHandlers]: Mock<() => void> } {
-  return { online: vi.fn<() => void>(), offline: vi.fn<() => void>(), visible: vi.fn<() => void>() };
+  const fn = () => vi.fn<() => void>();
+  return { online: fn(), offline: fn(), visible: fn(), cached: fn(), restored: fn() };
 }
 
 function setVisibility(state: DocumentVisibilityState): void {
@@ -49,6 +50,29 @@ describe('watchBrowserSignals', () => {
     expect(h.offline).not.toHaveBeenCalled();
   });
 
+  it('calls visible on Page Lifecycle resume (after a freeze)', () => {
+    const h = handlers();
+    watch(h);
+    document.dispatchEvent(new Event('freeze'));
+    expect(h.visible).not.toHaveBeenCalled();
+    document.dispatchEvent(new Event('resume'));
+    expect(h.visible).toHaveBeenCalledTimes(1);
+  });
+
+  it('calls cached and restored for the back/forward cache only, not for an unload or a first show', () => {
+    const h = handlers();
+    watch(h);
+    const pageEvent = (type: string, persisted: boolean) => Object.assign(new Event(type), { persisted });
+    window.dispatchEvent(pageEvent('pageshow', false));
+    window.dispatchEvent(pageEvent('pagehide', false));
+    expect(h.cached).not.toHaveBeenCalled();
+    expect(h.restored).not.toHaveBeenCalled();
+    window.dispatchEvent(pageEvent('pagehide', true));
+    expect(h.cached).toHaveBeenCalledTimes(1);
+    window.dispatchEvent(pageEvent('pageshow', true));
+    expect(h.restored).toHaveBeenCalledTimes(1);
+  });
+
   it('the returned function removes every listener; later events do nothing', () => {
     const h = handlers();
     const stop = watch(h);
@@ -56,10 +80,11 @@ describe('watchBrowserSignals', () => {
     setVisibility('visible');
     window.dispatchEvent(new Event('online'));
     window.dispatchEvent(new Event('offline'));
+    window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }));
+    window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
     document.dispatchEvent(new Event('visibilitychange'));
-    expect(h.online).not.toHaveBeenCalled();
-    expect(h.offline).not.toHaveBeenCalled();
-    expect(h.visible).not.toHaveBeenCalled();
+    document.dispatchEvent(new Event('resume'));
+    for (const handler of Object.values(h)) expect(handler).not.toHaveBeenCalled();
   });
 
   it('removes exactly the listeners it added, and stopping twice is safe', () => {
@@ -68,8 +93,8 @@ describe('watchBrowserSignals', () => {
     const docAdd = vi.spyOn(document, 'addEventListener');
     const docRemove = vi.spyOn(document, 'removeEventListener');
     const stop = watch(handlers());
-    expect(winAdd.mock.calls.map((c) => c[0]).sort()).toEqual(['offline', 'online']);
-    expect(docAdd.mock.calls.map((c) => c[0])).toEqual(['visibilitychange']);
+    expect(winAdd.mock.calls.map((c) => c[0]).sort()).toEqual(['offline', 'online', 'pagehide', 'pageshow']);
+    expect(docAdd.mock.calls.map((c) => c[0])).toEqual(['visibilitychange', 'resume']);
     stop();
     stop();
     expect(winRemove.mock.calls.map((c) => [c[0], c[1]]).sort()).toEqual(winAdd.mock.calls.map((c) => [c[0], c[1]]).sort());

@@ -56,6 +56,48 @@ describe('BackoffScheduler with an injected clock', () => {
     expect(cb).toHaveBeenCalledTimes(1);
   });
 
+  it('a timer woken more than a second late (frozen page, sleep) lets what arrived meanwhile run first', () => {
+    const clock = new FakeClock();
+    const s = new BackoffScheduler(policy, clock);
+    /** A page waking up: every due timer runs in order, and the wall clock stays where it jumped to. */
+    const wake = (): void => {
+      for (;;) {
+        const due = [...clock.timers].filter(([, t]) => t.at <= clock.time).sort((a, b) => a[1].at - b[1].at)[0];
+        if (!due) return;
+        clock.timers.delete(due[0]);
+        due[1].callback();
+      }
+    };
+    const order: string[] = [];
+    s.schedule(() => order.push('deadline'), 50);
+    clock.time += 1051; // the wall clock jumped while no timer ran: 1,001 ms late
+    clock.setTimeout(() => order.push('arrival'), 0); // what the page queued while frozen
+    wake();
+    expect(order).toEqual(['arrival', 'deadline']);
+    expect(clock.set.at(-1)).toEqual({ handle: 3, ms: 0 }); // re-armed with 0 ms
+    expect(s.pending).toBe(0);
+
+    // Only slightly late (a throttled tab's usual lag): it runs at once.
+    s.schedule(() => order.push('slightly late'), 10);
+    clock.time += 900;
+    clock.setTimeout(() => order.push('arrival 2'), 0);
+    wake();
+    expect(order.slice(2)).toEqual(['slightly late', 'arrival 2']);
+
+    // Cancelling reaches the re-armed timer too.
+    const cancelled = vi.fn();
+    const cancel = s.schedule(cancelled, 10);
+    clock.time += 2000;
+    const first = [...clock.timers][0]!;
+    clock.timers.delete(first[0]);
+    first[1].callback(); // the late wake-up: re-armed
+    expect(s.pending).toBe(1);
+    cancel();
+    expect(s.pending).toBe(0);
+    wake();
+    expect(cancelled).not.toHaveBeenCalled();
+  });
+
   it('counts pending callbacks until they run or are cancelled', () => {
     const clock = new FakeClock();
     const s = new BackoffScheduler(policy, clock);

@@ -101,6 +101,68 @@ describe('page visibility', () => {
   });
 });
 
+describe('frozen and cached pages', () => {
+  it('a frozen page that resumes after a silence longer than the limit reconnects at once (Page Lifecycle resume)', async () => {
+    const r = rig({ transports: ['websocket'], heartbeatTolerance: 2 });
+    r.fake.hb = 10_000;
+    r.client.connect();
+    await waitOpen(r);
+    document.dispatchEvent(new Event('freeze'));
+    r.clock.jump(25_000); // frozen: no timer ran, the wall clock moved on
+    document.dispatchEvent(new Event('resume'));
+    await vi.waitFor(() => expect(r.fake.handshakes).toHaveLength(2));
+    await waitOpen(r);
+    expect(r.fake.handshakes[1]!.query.get('sid')).toBe(r.client.sessionId);
+  });
+
+  const pageEvent = (type: 'pagehide' | 'pageshow', persisted: boolean) => Object.assign(new Event(type), { persisted });
+
+  for (const transport of ['websocket', 'sse', 'polling'] as const) {
+    it(`${transport}: going into the back/forward cache closes the connection; coming back resumes the session at once, nothing lost or repeated`, async () => {
+      const r = rig({ transports: [transport] });
+      r.client.connect();
+      await waitOpen(r);
+      const sid = r.client.sessionId;
+      r.fake.push('n', 1);
+      await vi.waitFor(() => expect(r.messages).toHaveLength(1));
+
+      window.dispatchEvent(pageEvent('pagehide', true));
+      expect(r.client.state).toBe('reconnecting');
+      // The fake server sees a WebSocket go (the real one every transport: test/scenarios/browser/page-lifecycle).
+      if (transport === 'websocket') await vi.waitFor(() => expect(r.fake.session!.conn).toBeNull());
+      expect(r.client.pendingTimers).toBe(0); // nothing runs in the cache: no retry, no liveness check, no ack timer
+      // While cached, the server goes on, and the page queues an emit.
+      r.fake.push('n', 2);
+      r.client.emit('say', 'from the cache');
+      await r.clock.advance(60_000);
+      expect(r.fake.handshakes).toHaveLength(1);
+
+      window.dispatchEvent(pageEvent('pageshow', true));
+      await vi.waitFor(() => expect(r.fake.handshakes).toHaveLength(2));
+      await waitOpen(r);
+      expect(r.of('reconnecting').at(-1)).toMatchObject({ delayMs: 0, reason: 'the page came back from the back/forward cache' });
+      expect(r.fake.handshakes[1]!.query.get('sid')).toBe(sid);
+      r.fake.push('n', 3);
+      await vi.waitFor(() => expect(r.messages.map((m) => m[1])).toEqual([1, 2, 3]));
+      await vi.waitFor(() => expect(r.fake.received.map((f) => f.d)).toEqual(['from the cache']));
+      expect(r.of('resync')).toEqual([]);
+      r.client.close();
+    });
+  }
+
+  it('a page hidden without the cache (an unload) and a first pageshow change nothing', async () => {
+    const r = rig({ transports: ['websocket'] });
+    r.client.connect();
+    await waitOpen(r);
+    window.dispatchEvent(pageEvent('pagehide', false));
+    window.dispatchEvent(pageEvent('pageshow', false));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(r.client.state).toBe('open');
+    expect(r.fake.handshakes).toHaveLength(1);
+    r.client.close();
+  });
+});
+
 describe('heartbeat', () => {
   it('declares a silent connection dead after heartbeat × tolerance, measured by wall clock', async () => {
     const r = rig({ transports: ['websocket'], heartbeatTolerance: 2.5, backoff: { initialMs: 100, jitter: 0 } });
