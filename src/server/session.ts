@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ClientFrame, ReplyFrame, SequencedFrame, TransportName } from '../protocol/frames';
+import type { ClientFrame, MessageFrame, ReplyFrame, SequencedFrame, TransportName } from '../protocol/frames';
 import { encodeFrame } from '../protocol/codec';
+import { encodeMessage } from './message-text';
 import type { BusMessage, BusTarget } from './bus';
 import type { PreparedMessage } from './prepared-message';
 import { ReplayBuffer } from './replay-buffer';
@@ -159,7 +160,11 @@ export class Session {
 
   /** Sends an event to this client (sequenced: it survives reconnects). */
   emit(event: string, data?: unknown): void {
-    this.sendSequenced(data === undefined ? { t: 'msg', id: 0, e: event } : { t: 'msg', id: 0, e: event, d: data });
+    const frame: MessageFrame = data === undefined ? { t: 'msg', id: 0, e: event } : { t: 'msg', id: 0, e: event, d: data };
+    // Ended or let go: sendSequenced drops or hands it over, unnumbered and unencoded.
+    if (this.ended) return this.sendSequenced(frame);
+    frame.id = this.nextId;
+    this.sendSequenced(frame, encodeMessage(frame));
   }
 
   /** A fanned-out event, encoded once for every session it reaches. */
