@@ -94,7 +94,7 @@ for (let run = 1; run <= RUNS; run++) {
     const r = await runPage(servers, portOf(sc.server), sc.name);
     if (r.error) throw new Error(`${sc.name}: ${r.error}`);
     (results[sc.name] ??= []).push(r);
-    log(`run ${run} ${sc.name}: ${Math.round(r.msgsPerSec)} msg/s, rtt p50 ${r.rttP50.toFixed(2)} p99 ${r.rttP99.toFixed(2)} ms, first message ${r.ttfmMs.toFixed(1)} ms, heap ${(r.heapBytes / 1048576).toFixed(2)} MB`);
+    log(`run ${run} ${sc.name}: ${Math.round(r.msgsPerSec)} msg/s (first message of the burst at ${r.firstInBurstMs.toFixed(1)} of ${r.burstMs.toFixed(1)} ms), rtt p50 ${r.rttP50.toFixed(2)} p99 ${r.rttP99.toFixed(2)} ms, first message ${r.ttfmMs.toFixed(1)} ms, heap ${(r.heapBytes / 1048576).toFixed(2)} MB`);
   }
   for (const f of FAILOVERS) {
     if (ONLY && !f.name.includes(ONLY)) continue;
