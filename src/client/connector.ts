@@ -349,11 +349,16 @@ export function createConnector(
       stopRetry();
       waitingForOnline = true;
     },
-    /** Back from the background: a connection silent for longer than its limit is dead, however the timers ran. */
+    /**
+     * Back from the background or from a freeze: a connection silent for longer than its limit is dead, however the
+     * timers ran. Judged one turn later, once what arrived while the page was frozen (still queued now) is handled.
+     */
     visible(): void {
-      const conn = active;
-      const overdue = conn?.opened ? liveness.overdue() : null;
-      if (conn && overdue) fail(conn, { kind: 'network', message: `silent for ${overdue.silentMs} ms while the page was hidden` }, true);
+      scheduler.schedule(() => {
+        const conn = active;
+        const overdue = conn?.opened ? liveness.overdue() : null;
+        if (conn && overdue) fail(conn, { kind: 'network', message: `silent for ${overdue.silentMs} ms while the page was hidden` }, true);
+      }, 0);
     },
     /**
      * Into the back/forward cache: every connection closed cleanly (an open socket or a pending fetch keeps a page

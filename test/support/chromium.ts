@@ -11,13 +11,17 @@ export const chromiumPath = (): string => process.env.CHROMIUM_PATH ?? '/usr/bin
  * A headless Chromium with a fresh profile, as the README describes; `close()` removes the profile.
  * `ignoreHTTPSErrors` accepts the certificates tests make on the fly.
  */
-export async function launchChromium(options: { ignoreHTTPSErrors?: boolean } = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchChromium(
+  options: { ignoreHTTPSErrors?: boolean; backForwardCache?: boolean } = {},
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'rf-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath(),
     headless: true,
     args: CHROMIUM_ARGS.filter((a) => a !== '--headless'),
     ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
+    // playwright-core turns the back/forward cache off by default; tests of what a cached page does turn it back on.
+    ...(options.backForwardCache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
   });
   return {
     context,
