@@ -21,6 +21,10 @@ export interface CountingServer {
   sessions: Session[];
   /** WebSocket upgrades from now on. */
   upgrades: UpgradeMode;
+  /** When set, every realtime request and upgrade is answered at once with this status (and `Retry-After`). */
+  refuseAll: { status: number; retryAfter?: number } | null;
+  /** When each handshake (a WebSocket upgrade, an SSE stream, a first poll) reached the server, `Date.now()`. */
+  readonly handshakes: number[];
   /** Connections held to the realtime endpoint right now: requests not yet answered or aborted, open WebSockets. */
   readonly open: number;
   /** The most `open` has been since `resetPeak()`, and what was open then. */
@@ -52,6 +56,7 @@ export async function startCountingServer(options: {
     held.set(key, what);
     if (held.size > peak.count) peak = { count: held.size, what: [...held.values()] };
   };
+  const handshakes: number[] = [];
   const sockets = new Set<Socket>();
   const hanging = new Set<Duplex>();
   let holding: (() => void)[] = [];
@@ -60,8 +65,15 @@ export async function startCountingServer(options: {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path.startsWith('/realtime')) {
       const what = `${req.method} ${path.slice('/realtime'.length)}`;
+      const handshake = req.method === 'GET' && (path.endsWith('/sse') || (path.endsWith('/poll') && !new URL(req.url ?? '/', 'http://x').searchParams.has('cid')));
+      if (handshake) handshakes.push(Date.now());
       hold(res, what);
       res.once('close', () => held.delete(res));
+      const refuse = server.refuseAll;
+      if (refuse && req.method !== 'OPTIONS') {
+        const headers = refuse.retryAfter === undefined ? {} : { 'Retry-After': String(refuse.retryAfter) };
+        return void res.writeHead(refuse.status, headers).end(`refused with ${refuse.status}`);
+      }
       if (!rt.handler(req, res)) res.writeHead(404).end();
       return;
     }
@@ -76,7 +88,14 @@ export async function startCountingServer(options: {
   });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     hold(socket, 'websocket');
+    handshakes.push(Date.now());
     socket.once('close', () => held.delete(socket));
+    // A client that gives up on an unanswered upgrade half-closes (FIN): it let go, and so does the server.
+    socket.once('end', () => {
+      held.delete(socket);
+      socket.destroy();
+    });
+    if (server.refuseAll) return void socket.end(`HTTP/1.1 ${server.refuseAll.status} Refused\r\nConnection: close\r\n\r\n`);
     if (server.upgrades === 'refuse') return void socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     if (server.upgrades === 'hang') return void hanging.add(socket); // never answered; the client gives up on it
     const answer = (): void => {
@@ -92,6 +111,8 @@ export async function startCountingServer(options: {
     rt,
     sessions,
     upgrades: 'ok',
+    refuseAll: null,
+    handshakes,
     get open() {
       return held.size;
     },
