@@ -16,6 +16,8 @@ export function encodeMessage(frame: MessageFrame): string {
   // A function or a symbol: encodeFrame leaves the key out, as JSON.stringify does.
   if (data === undefined) return encodeFrame(frame);
   if (frame.e !== lastEvent) {
+    // A name that is not a string (from plain JS) would not stringify into a key: encodeFrame decides.
+    if (typeof frame.e !== 'string') return encodeFrame(frame);
     lastEvent = frame.e;
     lastHead = `,"e":${JSON.stringify(frame.e)},"d":`;
   }

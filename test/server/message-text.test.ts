@@ -17,6 +17,8 @@ describe('encodeMessage', () => {
     { t: 'msg', id: 8, e: 'm', d: () => 1 },
     { t: 'msg', id: 9, e: 'm', d: Symbol('s') },
     { t: 'msg', id: 10, e: 'm', d: { at: new Date(0), skip: undefined } },
+    { t: 'msg', id: 11, e: undefined as unknown as string, d: 1 },
+    { t: 'msg', id: 12, e: 7 as unknown as string, d: 1 },
   ];
 
   it.each(cases.map((f) => [f.e, f] as const))('equals encodeFrame for event %j', (_e, frame) => {
