@@ -28,6 +28,8 @@ export interface ConnectorHost {
   lost(conn: Connection, failure: TransportFailure): void;
   /** Retrying cannot help: the client closes with `error`. */
   stop(error: RealtimeError): void;
+  /** What must finish before a handshake with `creds` (restoring a persisted session), or null when nothing must. */
+  prepare(creds: AuthCredentials): Promise<void> | null;
 }
 
 /** The options the connector works from, picked once from the resolved ones. */
@@ -140,6 +142,11 @@ export function createConnector(
       const step = walk.unusable();
       retry(step.delayMs, reason, step.kind === 'next' ? name : undefined);
       return;
+    }
+    const restoring = host.prepare(creds);
+    if (restoring) {
+      await restoring;
+      if (superseded(attempt)) return;
     }
     const loading = mode.prepare(name);
     if (loading) {

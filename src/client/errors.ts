@@ -29,7 +29,9 @@ export type RealtimeErrorCode =
    * Every transport failed once more (a whole fallback walk): reported once per walk, naming each transport's
    * reason and the delay before the next walk. Informational: the client keeps trying.
    */
-  | 'transport_failed';
+  | 'transport_failed'
+  /** `persist` could not read or write its store (private mode, quota, no IndexedDB): the client goes on in memory. */
+  | 'storage_failed';
 
 export class RealtimeError extends Error {
   readonly code: RealtimeErrorCode;

@@ -5,6 +5,7 @@ import { invalid, nonNegative } from './option-checks';
 import { MODES } from './mode/modes';
 import type { EventSourceConstructor, FetchFn, WebSocketConstructor } from '../transports/environment';
 import type { PlainEndpoints } from '../plain/plain';
+import type { PersistStore } from './persistence';
 
 /** What the `auth` provider returns; called before every connection attempt. */
 export interface AuthCredentials {
@@ -12,6 +13,8 @@ export interface AuthCredentials {
   token?: string;
   /** Sent as request headers where the transport can (fetch, the EventSource polyfill). */
   headers?: Record<string, string>;
+  /** Who the credential belongs to; with `persist`, what a page kept is resumed only for the same user. */
+  user?: string;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -78,6 +81,14 @@ export interface ClientOptions {
    * Default: on when `localStorage.debug` contains `realtime-fallback` (as socket.io's `debug`), else off.
    */
   debug?: boolean;
+  /**
+   * Keep the session and the outbox across reloads, tab crashes and a way back (protocol mode): `true` keeps them in
+   * IndexedDB (its code loads only then), or pass a store of your own. Default `false`.
+   */
+  persist?: boolean | PersistStore;
+  /** After a reload with `persist`: `'replay'` delivers what the server sent while the page was away, `'skip'`
+   *  takes it as seen. Default `'replay'`. */
+  resume?: 'replay' | 'skip';
   /** Timer and wall clock, for tests. Default: the platform's. */
   clock?: Clock;
   /** Random source in [0, 1) for jitter, for tests. Default `Math.random`. */
@@ -107,6 +118,8 @@ export interface ResolvedOptions {
   storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
   logger: Logger;
   debug: boolean;
+  persist: false | true | PersistStore;
+  resume: 'replay' | 'skip';
   clock: Clock | undefined;
   random: () => number;
 }
@@ -127,6 +140,8 @@ export const DEFAULTS = {
   withCredentials: false,
   rememberTransportMs: 600000,
   upgradeProbeMs: 30000,
+  persist: false,
+  resume: 'replay',
 } as const;
 
 function sessionStorageOrNull(): ResolvedOptions['storage'] {
@@ -141,8 +156,8 @@ function sessionStorageOrNull(): ResolvedOptions['storage'] {
 const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ClientOptions>([
   'protocol', 'endpoints', 'transports', 'autoConnect', 'openTimeoutMs', 'raceAfterMs', 'backoff', 'retriesPerTransport',
   'heartbeatTolerance', 'maxQueuedMessages', 'maxQueuedBytes', 'requestTimeoutMs', 'auth', 'withCredentials',
-  'rememberTransportMs', 'upgradeProbeMs', 'WebSocket', 'EventSource', 'fetch', 'storage', 'logger', 'debug', 'clock',
-  'random',
+  'rememberTransportMs', 'upgradeProbeMs', 'WebSocket', 'EventSource', 'fetch', 'storage', 'logger', 'debug', 'persist',
+  'resume', 'clock', 'random',
 ]);
 
 /** `localStorage.debug` naming us turns debug logging on (a page can flip it without a rebuild). */
@@ -220,6 +235,11 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (!(backoff.jitter >= 0 && backoff.jitter <= 1)) throw invalid('option backoff.jitter must be within 0..1');
   const tolerance = options.heartbeatTolerance ?? DEFAULTS.heartbeatTolerance;
   if (!(tolerance >= 1)) throw invalid('option heartbeatTolerance must be >= 1');
+  const persist = options.persist ?? DEFAULTS.persist;
+  if (typeof persist !== 'boolean' && typeof persist?.load !== 'function') throw invalid('option persist must be a boolean or a store');
+  if (persist && protocol === 'plain') throw invalid('option persist needs protocol realtime-fallback');
+  const resume = options.resume ?? DEFAULTS.resume;
+  if (resume !== 'replay' && resume !== 'skip') throw invalid("option resume must be 'replay' or 'skip'");
 
   return {
     protocol,
@@ -244,6 +264,8 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     storage: options.storage === undefined ? sessionStorageOrNull() : options.storage,
     logger: debug ? debugLogger(options.logger) : options.logger ?? (() => {}),
     debug,
+    persist,
+    resume,
     clock: options.clock,
     random: options.random ?? Math.random,
   };

@@ -20,7 +20,11 @@ export class Outbox {
   private byteTotal = 0;
   private lastSeq = 0;
 
-  constructor(private readonly limits: { maxCount: number; maxBytes: number }) {}
+  constructor(
+    private readonly limits: { maxCount: number; maxBytes: number },
+    /** Called after every change (to persist it). */
+    private readonly changed: () => void = () => {},
+  ) {}
 
   /** Accepts a frame or throws `outbox_full`; nothing already accepted is ever pushed out. */
   add(kind: OutboundFrame['t'], event: string, data: unknown, expiresAt?: number): OutboxEntry {
@@ -35,7 +39,29 @@ export class Outbox {
     const entry: OutboxEntry = expiresAt === undefined ? { frame, bytes } : { frame, bytes, expiresAt };
     this.entries.push(entry);
     this.byteTotal += bytes;
+    this.changed();
     return entry;
+  }
+
+  /** Every entry, oldest first, and the last number given out (what `persist` writes). */
+  kept(): [readonly OutboxEntry[], number] {
+    return [this.entries, this.lastSeq];
+  }
+
+  /** Puts back what an earlier page kept, ahead of this page's (none sent yet), numbering on from `lastSeq`. */
+  putBack(entries: OutboxEntry[], lastSeq: number): void {
+    this.entries = entries.concat(this.entries);
+    for (const e of entries) this.byteTotal += e.bytes;
+    this.lastSeq = Math.max(this.lastSeq, lastSeq);
+    this.changed();
+  }
+
+  /** Drops everything (`forget()`, a logout): nothing of it is sent any more. */
+  clear(): void {
+    this.entries = [];
+    this.byteTotal = 0;
+    this.lastSeq = 0;
+    this.changed();
   }
 
   /**
@@ -59,17 +85,21 @@ export class Outbox {
         frames.push(entry);
       }
     }
+    if (frames.length > 0 || expired.length > 0) this.changed();
     return { frames, expired };
   }
 
   /** The server accepted every frame with `seq <= n`. */
   ack(n: number): void {
+    let removed = false;
     while (this.entries.length > 0) {
       const head = this.entries[0]!;
       if (head.frame.seq === 0 || head.frame.seq > n) break;
       this.entries.shift();
       this.byteTotal -= head.bytes;
+      removed = true;
     }
+    if (removed) this.changed();
   }
 
   /** Removes an entry that was never sent (a request that timed out before it could go). */
@@ -79,6 +109,7 @@ export class Outbox {
     if (i < 0) return false;
     this.entries.splice(i, 1);
     this.byteTotal -= entry.bytes;
+    this.changed();
     return true;
   }
 
@@ -90,6 +121,7 @@ export class Outbox {
       entry.frame.seq = 0;
     }
     this.lastSeq = 0;
+    this.changed();
     return wasSent;
   }
 

@@ -11,6 +11,8 @@ import type { ClientMode } from './mode/mode';
 import { MODES } from './mode/modes';
 import { resolveOptions, type ClientOptions, type Logger } from './options';
 import { Outbox, type OutboxEntry } from './outbox';
+import type { PersistedSession } from './persist-session';
+import type { PersistStore } from './persistence';
 import { createPendingRequests, type PendingRequests } from './requests';
 import { BackoffScheduler } from './scheduler';
 import { createClientSession, type ClientSession } from './session';
@@ -51,6 +53,9 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   private readonly requestTimeoutMs: number;
   private readonly debug: boolean;
   private readonly log: Logger;
+  /** With `persist`: the kept session taken back before the first handshake, then kept written (a lazy chunk). */
+  private persisting: Promise<void> | null = null;
+  private persisted: PersistedSession | null = null;
 
   private _state: ClientState = 'idle';
   private _transport: TransportName | null = null;
@@ -63,12 +68,13 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     this.app = new TypedEmitter<ServerEvents>(onListenerError);
     this.life = new TypedEmitter<LifecycleEvents>(onListenerError);
     this.lifecycle = this.life;
-    this.outbox = new Outbox({ maxCount: opts.maxQueuedMessages, maxBytes: opts.maxQueuedBytes });
+    const changed = (): void => this.persisted?.changed();
+    this.outbox = new Outbox({ maxCount: opts.maxQueuedMessages, maxBytes: opts.maxQueuedBytes }, changed);
     this.requests = createPendingRequests(this.scheduler, this.outbox);
     this.requestTimeoutMs = opts.requestTimeoutMs;
     this.debug = opts.debug;
     this.log = opts.logger;
-    this.session = createClientSession(this.scheduler, (id) => this.sendAck(id));
+    this.session = createClientSession(this.scheduler, (id) => this.sendAck(id), changed);
     this.mode = MODES[opts.protocol].create({ endpoint, endpoints: opts.endpoints, session: this.session, heartbeatTolerance: opts.heartbeatTolerance });
     const environment: TransportEnvironment = {};
     if (opts.WebSocket) environment.WebSocket = opts.WebSocket;
@@ -83,7 +89,17 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
       withCredentials: opts.withCredentials,
       logger: opts.logger,
     };
-    this.connector = createConnector(settings, opts, endpoint, this.life, this.connectorHost());
+    const storageFailed = (error: unknown): void =>
+      this.life.emit('error', new RealtimeError('storage_failed', 'persist failed; going on in memory', { cause: error }));
+    const { persist } = opts;
+    const restore = (user: string): Promise<void> =>
+      import('./persist-session')
+        .then((m) => {
+          const store = persist as true | PersistStore;
+          return m.persistSession({ store, endpoint, storage: opts.storage, resume: opts.resume, session: this.session, outbox: this.outbox, failed: storageFailed }, user);
+        })
+        .then((p) => void (this.persisted = p), storageFailed);
+    this.connector = createConnector(settings, opts, endpoint, this.life, this.connectorHost(persist ? restore : null));
     this.probe = createUpgradeProbe(settings, {
       firstDelayMs: opts.upgradeProbeMs,
       connector: this.connector,
@@ -171,6 +187,18 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     this.shutdown({ reason: 'closed by the application' });
   }
 
+  /**
+   * Logs out: closes the client, drops the session and every emit not yet acknowledged, and deletes what `persist`
+   * kept, so that nothing of it is resumed or sent later, by this page or the next.
+   */
+  async forget(): Promise<void> {
+    this.close();
+    this.outbox.clear();
+    this.session.forget();
+    await this.persisting;
+    await this.persisted?.forget();
+  }
+
   // ---- outbound -------------------------------------------------------------------
 
   private accept(kind: 'emit' | 'req', event: string, data: unknown, ttlMs: number | undefined): OutboxEntry {
@@ -213,7 +241,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
 
   // ---- what the connector reports ---------------------------------------------------
 
-  private connectorHost(): ConnectorHost {
+  /** `restore`: with `persist`, takes back what an earlier page kept for a user (once, before the first handshake). */
+  private connectorHost(restore: ((user: string) => Promise<void>) | null): ConnectorHost {
     const state = (): ClientState => this._state;
     return {
       get state() {
@@ -225,6 +254,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
       received: (conn, frame) => this.received(conn, frame),
       lost: (conn, failure) => this.lost(conn, failure),
       stop: (error) => this.shutdown({ reason: error.message, error }),
+      prepare: (creds) => restore && (this.persisting ??= restore(creds.user ?? '')),
     };
   }
 
@@ -237,6 +267,10 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
       this.life.emit('resync', { reason: lost.reason, previousSessionId: lost.previousSessionId, sessionId: welcome.sid, resent });
     }
     this.outbox.ack(welcome.ack);
+    // After a reload with `resume: 'skip'`: what the server sent while the page was away counts as seen.
+    const kept = this.persisted;
+    if (kept?.skip && welcome.resumed && welcome.head !== undefined) this.session.skipTo(welcome.head);
+    if (kept) kept.skip = false;
   }
 
   private opened(conn: Connection, welcome: WelcomeFrame, reason: TransportReason): void {

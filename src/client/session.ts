@@ -38,10 +38,17 @@ export interface ClientSession {
   delivered(): void;
   /** Cancels the pending ack (the connection it was for is gone); what is owed stays owed. */
   stopAckTimer(): void;
+  /** Takes a session an earlier page of this tab kept (persist), unless this page has one already. */
+  restore(point: { sid: string; secret: string; last: number }): void;
+  /** Takes every frame up to `id` as delivered (`resume: 'skip'` after a reload), and acknowledges it. */
+  skipTo(id: number): void;
+  /** Drops the session (`forget()`, a logout): the next handshake starts a new one. */
+  forget(): void;
 }
 
 /** `sendAck` sends a cumulative ack on the active open connection; false when there is none. */
-export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: number) => boolean): ClientSession {
+/** `changed` is called whenever what resumes the session changes (to persist it). */
+export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: number) => boolean, changed: () => void = () => {}): ClientSession {
   // State in closures rather than fields: the minifier shortens these names, it cannot shorten properties.
   let current: { sid: string; secret: string } | null = null;
   let ended = false;
@@ -83,6 +90,7 @@ export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: n
     },
     markEnded() {
       ended = true;
+      changed();
     },
     adopt(welcome) {
       const previous = current;
@@ -96,6 +104,7 @@ export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: n
         forgetAcks();
       }
       ended = false;
+      changed();
       return lost;
     },
     moved(hb) {
@@ -106,6 +115,7 @@ export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: n
       if (frame.id <= lastDelivered) return 'seen';
       if (frame.id !== lastDelivered + 1) return 'gap';
       lastDelivered = frame.id;
+      changed();
       return 'next';
     },
     delivered() {
@@ -114,5 +124,23 @@ export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: n
       else if (!cancelAckTimer) cancelAckTimer = scheduler.schedule(flushAck, ACK_DELAY_MS);
     },
     stopAckTimer,
+    restore(point) {
+      if (current) return;
+      current = { sid: point.sid, secret: point.secret };
+      lastDelivered = point.last;
+    },
+    skipTo(id) {
+      if (id <= lastDelivered) return;
+      lastDelivered = id;
+      changed();
+      unacked++;
+      flushAck();
+    },
+    forget() {
+      current = null;
+      lastDelivered = 0;
+      forgetAcks();
+      changed();
+    },
   };
 }

@@ -50,6 +50,7 @@ function checkServerFrame(v: unknown): Decoded<ServerFrame> {
       if (!isSeq(v.hb) || v.hb === 0 || !isSeq(v.ack) || !isSeq(v.maxFrame)) return bad('hb, ack, maxFrame must be integers');
       if (typeof v.resumed !== 'boolean') return bad('resumed must be a boolean');
       if (v.echo !== undefined && typeof v.echo !== 'boolean') return bad('echo must be a boolean');
+      if (v.head !== undefined && !isSeq(v.head)) return bad('head must be an integer');
       break;
     case 'msg':
       if (!isSeq(v.id) || !isStr(v.e)) return bad('needs integer id and string e');

@@ -65,6 +65,9 @@ export interface WelcomeFrame {
   maxFrame: number;
   /** True when the server answers `echo` frames; a client sends none otherwise (older servers refuse the POST). */
   echo?: boolean;
+  /** Id of the last message the server numbered in this session (0: none): a client that wants nothing it missed
+   *  while away (after a reload, `resume: 'skip'`) takes it as delivered. Absent from older servers. */
+  head?: number;
 }
 
 /** An application event from the server. `id` increases by one per message in a session. */

@@ -157,6 +157,7 @@ export class SessionManager {
       ack: session.accepted,
       maxFrame: this.opts.maxFrameBytes,
       echo: true,
+      head: session.lastFrameId,
       ...extra,
     };
   }

@@ -43,6 +43,7 @@ describe('connector', () => {
       welcomed() {},
       opened() {},
       received() {},
+      prepare: () => null,
       lost() {},
       stop() {},
     };

@@ -37,6 +37,7 @@ const invalidServer: [string, unknown, RegExp][] = [
   ['welcome without maxFrame', { ...welcome, maxFrame: undefined }, /^welcome frame: hb, ack, maxFrame/],
   ['welcome with string resumed', { ...welcome, resumed: 'no' }, /^welcome frame: resumed must be a boolean/],
   ['welcome with string echo', { ...welcome, echo: 'yes' }, /^welcome frame: echo must be a boolean/],
+  ['welcome with a negative head', { ...welcome, head: -1 }, /^welcome frame: head must be an integer/],
   ['msg with negative id', { t: 'msg', id: -1, e: 'x' }, /^msg frame: needs integer id/],
   ['msg with float id', { t: 'msg', id: 1.5, e: 'x' }, /^msg frame: needs integer id/],
   ['msg with unsafe id', { t: 'msg', id: 2 ** 53, e: 'x' }, /^msg frame: needs integer id/],

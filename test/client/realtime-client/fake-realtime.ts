@@ -171,7 +171,8 @@ export class FakeRealtime {
       this.last = found;
       if (probe) return { session: found, welcome: { ...base, sid: found.sid, secret: found.secret, resumed: true, probe: true, ack: found.accepted }, replay: [] };
       this.attach(found, conn);
-      return { session: found, welcome: { ...base, sid: found.sid, secret: found.secret, resumed: true, ack: found.accepted }, replay: found.out.filter((f) => f.id > last) };
+      const head = found.out.at(-1)?.id ?? 0;
+      return { session: found, welcome: { ...base, sid: found.sid, secret: found.secret, resumed: true, ack: found.accepted, head }, replay: found.out.filter((f) => f.id > last) };
     }
     const session: Session = { sid: this.id('sid-'), secret: this.id('secret-'), out: [], accepted: 0, acked: 0, conn: null };
     this.sessions.set(session.sid, session);

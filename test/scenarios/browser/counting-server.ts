@@ -4,7 +4,7 @@
  * WebSocket sockets, counted as they open and close), the most it ever held at once, and WebSocket upgrades that
  * are answered, refused or left hanging on demand. It serves the UMD bundle and a page whose script is given.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -32,6 +32,8 @@ export interface CountingServer {
   resetPeak(): void;
   /** Answers the upgrades held so far (mode `hold`). */
   releaseHeld(): void;
+  /** Cuts every connection the page holds, as a network that goes away does (no close frame, no response). */
+  dropAll(): void;
   close(): Promise<void>;
 }
 
@@ -50,9 +52,10 @@ export async function startCountingServer(options: {
     sessions.push(session);
     options.onSession?.(session);
   });
-  const held = new Map<object, string>();
+  /** What is held: a response (its socket is cut on dropAll) or a WebSocket's socket. */
+  const held = new Map<ServerResponse | Duplex, string>();
   let peak = { count: 0, what: [] as string[] };
-  const hold = (key: object, what: string): void => {
+  const hold = (key: ServerResponse | Duplex, what: string): void => {
     held.set(key, what);
     if (held.size > peak.count) peak = { count: held.size, what: [...held.values()] };
   };
@@ -124,6 +127,9 @@ export async function startCountingServer(options: {
     },
     releaseHeld() {
       for (const answer of holding.splice(0)) answer();
+    },
+    dropAll() {
+      for (const h of held.keys()) (h instanceof ServerResponse ? h.socket : h)?.destroy();
     },
     async close() {
       await rt.close();
