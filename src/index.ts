@@ -4,6 +4,7 @@ export { DEFAULTS, type ClientOptions, type AuthCredentials, type Logger, type L
 export type { ClientState, LifecycleEvents, Subscribable, TransportReason } from './client/lifecycle';
 export type { BackoffPolicy } from './client/backoff';
 export type { Clock } from './client/scheduler';
+export type { PersistStore, PersistedState } from './client/persistence';
 export type { EventMap } from './client/emitter';
 export type { TransportFailure } from './transports/transport';
 export type { WebSocketConstructor, EventSourceConstructor, FetchFn } from './transports/environment';

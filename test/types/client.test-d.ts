@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { RealtimeClient, RealtimeError, type ClientState, type TransportName } from '../../src/index';
+import { RealtimeClient, RealtimeError, type ClientState, type PersistStore, type TransportName } from '../../src/index';
 
 interface ServerEvents {
   chat: { from: string; text: string };
@@ -71,5 +71,14 @@ describe('RealtimeClient public types', () => {
     new RealtimeClient('https://rt.example/rt', { autoConnect: false, transports: ['carrier-pigeon'] });
     // @ts-expect-error the URL is required
     new RealtimeClient();
+  });
+
+  it('types persist, resume, forget() and the user of a credential', () => {
+    const store: PersistStore = { load: async () => undefined, save: async () => {}, remove: async () => {} };
+    new RealtimeClient('https://rt.example/rt', { persist: true, resume: 'skip', auth: () => ({ token: 't', user: 'alice' }) });
+    new RealtimeClient('https://rt.example/rt', { persist: store });
+    // @ts-expect-error resume is 'replay' or 'skip'
+    new RealtimeClient('https://rt.example/rt', { resume: 'later' });
+    expectTypeOf(client.forget()).toEqualTypeOf<Promise<void>>();
   });
 });
