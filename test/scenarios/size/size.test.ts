@@ -55,7 +55,8 @@ describe('bundle size', () => {
       ['the long-polling transport', 'poll answered with Content-Type'],
       ['plain mode\'s transports', 'poll answer is not JSON'],
       ['the upgrade probe', 'instead of a probe welcome'],
-      ['persistence (IndexedDB)', 'IndexedDB is not available'],
+      ['persistence', 'realtime-fallback.tab'],
+      ['its IndexedDB store', 'IndexedDB is not available'],
       ['event-source-polyfill', 'No activity within'],
     ]) {
       expect(upFront.includes(marker!), `${part} must stay in a lazy chunk`).toBe(false);
