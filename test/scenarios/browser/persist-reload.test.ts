@@ -1,7 +1,7 @@
 /**
  * `persist: true` in real Chromium with its IndexedDB (issue 17): emits made while the server cannot be reached survive
- * a reload and reach the server once, in order; with `resume: 'replay'` (the default) the new page also gets what the
- * server sent while the old one was away, from where the old one stopped, with no gap.
+ * a reload, and a crash of the tab, and reach the server once, in order; with `resume: 'replay'` (the default) the new
+ * page also gets what the server sent while the old one was away, from where the old one stopped, with no gap.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -34,6 +34,49 @@ afterAll(async () => {
 const readLog = (page: Page): Promise<ClientLog> => page.evaluate(() => (window as unknown as { log: ClientLog }).log);
 const waitIn = (page: Page, fn: string, timeout = 10_000) => page.waitForFunction(fn, undefined, { timeout, polling: 20 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond().catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await sleep(20);
+  }
+}
+
+describe('Chromium: persist across a crash of the tab (DevTools Page.crash), on websocket', () => {
+  it('emits made before the crash arrive once after the page is loaded again; the same session resumes', async () => {
+    const page = await chromium.context.newPage();
+    try {
+      await page.goto(`${server.origin}/app?t=websocket&o=${encodeURIComponent(JSON.stringify({ persist: true }))}`);
+      await waitIn(page, 'window.log.got.length >= 10');
+      const sid = await page.evaluate(() => (window as unknown as { client: { sessionId: string } }).client.sessionId);
+      server.refuseAll = { status: 503 };
+      server.dropAll();
+      await waitIn(page, "window.client.state === 'reconnecting'");
+      await page.evaluate(() => {
+        for (let i = 1; i <= 20; i++) (window as unknown as { client: { emit(e: string, d: number): void } }).client.emit('say', i);
+      });
+      await sleep(200);
+      const cdp = await chromium.context.newCDPSession(page);
+      const crashed = new Promise((resolve) => page.once('crash', resolve));
+      void cdp.send('Page.crash').catch(() => {}); // never answered: the renderer dies (no pagehide, nothing more runs)
+      await crashed;
+      server.refuseAll = null;
+      // The crashed tab loaded again (what its "Reload" button does); playwright-core refuses goto on a crashed page.
+      // So is every call on the page: the DevTools session of the tab, which outlives its renderer, reads it instead.
+      await cdp.send('Page.navigate', { url: `${server.origin}/app?t=websocket&o=${encodeURIComponent(JSON.stringify({ persist: true }))}` });
+      const read = async (expression: string): Promise<unknown> =>
+        (await cdp.send('Runtime.evaluate', { expression, returnByValue: true })).result.value;
+      await until('the reloaded tab is open', async () => (await read("window.client?.state")) === 'open');
+      expect(await read('window.client.sessionId')).toBe(sid);
+      await until('its outbox is empty', async () => (await read('window.client.queued.messages')) === 0);
+      expect(said.get(sid)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    } finally {
+      server.refuseAll = null;
+      await page.close();
+    }
+  });
+});
 
 describe.each(['websocket', 'sse', 'polling'])('Chromium: persist across a reload, on %s', (transport) => {
   it('50 emits made while the server is unreachable arrive once, in order, after a reload; what was sent meanwhile is replayed with no gap', async () => {
