@@ -67,9 +67,13 @@ export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: n
     unacked = 0;
     stopAckTimer();
   };
+  /** Sends what is owed, if anything; the timer, when armed, stays (re-arming it every 32 frames cost a stream more). */
+  const sendOwed = (): void => {
+    if (unacked > 0 && sendAck(lastDelivered)) unacked = 0;
+  };
   const flushAck = (): void => {
     stopAckTimer();
-    if (unacked > 0 && sendAck(lastDelivered)) unacked = 0;
+    sendOwed();
   };
 
   return {
@@ -120,7 +124,8 @@ export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: n
     },
     delivered() {
       unacked++;
-      if (unacked >= ACK_EVERY_FRAMES) flushAck();
+      if (unacked >= ACK_EVERY_FRAMES) sendOwed();
+      // One timer at a time, armed by the first frame after it fired: what the 32s leave owed goes within a second.
       else if (!cancelAckTimer) cancelAckTimer = scheduler.schedule(flushAck, ACK_DELAY_MS);
     },
     stopAckTimer,

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { BackoffScheduler, type Clock } from '../../src/client/scheduler';
+import { createClientSession } from '../../src/client/session';
+
+/** Timers that fire only when the test says; counts every one armed. */
+function manualClock(): Clock & { armed: number; fire(): void; time: number } {
+  const timers = new Map<number, () => void>();
+  let next = 1;
+  const clock = {
+    armed: 0,
+    time: 0,
+    setTimeout(callback: () => void) {
+      clock.armed++;
+      timers.set(next, callback);
+      return next++;
+    },
+    clearTimeout(handle: unknown) {
+      timers.delete(handle as number);
+    },
+    now: () => clock.time,
+    fire() {
+      const due = [...timers];
+      timers.clear();
+      for (const [, callback] of due) callback();
+    },
+  };
+  return clock;
+}
+
+describe('client session acknowledgements', () => {
+  it('acknowledges every 32 frames, and what is left within a second, with one timer for the whole stream', () => {
+    const clock = manualClock();
+    const acks: number[] = [];
+    const session = createClientSession(new BackoffScheduler({ initialMs: 1, maxMs: 1, factor: 1, jitter: 0 }, clock), (id) => {
+      acks.push(id);
+      return true;
+    });
+    session.adopt({ t: 'welcome', sid: 's', secret: 'x', cid: 'c', hb: 1000, resumed: false, ack: 0, maxFrame: 1 << 20 });
+    for (let id = 1; id <= 20_005; id++) {
+      expect(session.place({ t: 'msg', id, e: 'n' })).toBe('next');
+      session.delivered();
+    }
+    expect(acks).toHaveLength(625);
+    expect(acks.at(-1)).toBe(20_000);
+    expect(clock.armed).toBe(1); // re-arming it every 32 frames would make 626
+    clock.fire(); // a second later: the 5 left over
+    expect(acks.at(-1)).toBe(20_005);
+    session.place({ t: 'msg', id: 20_006, e: 'n' });
+    session.delivered();
+    expect(clock.armed).toBe(2);
+  });
+});
