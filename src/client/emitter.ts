@@ -10,14 +10,14 @@ export type Listener<T> = (payload: T) => void;
  * others: its error goes to `onListenerError`.
  */
 export class TypedEmitter<Events extends object> {
-  private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
+  /** Copied on every change, never changed in place: emit() walks the array it found, with no copy per event. */
+  private readonly listeners = new Map<keyof Events, Listener<never>[]>();
 
   constructor(private readonly onListenerError: (error: unknown, event: string) => void = () => {}) {}
 
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener as Listener<never>);
+    const list = this.listeners.get(event) ?? [];
+    if (!list.includes(listener as Listener<never>)) this.listeners.set(event, [...list, listener as Listener<never>]);
     return () => this.off(event, listener);
   }
 
@@ -30,17 +30,18 @@ export class TypedEmitter<Events extends object> {
   }
 
   off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {
-    const set = this.listeners.get(event);
-    if (!set) return;
+    const list = this.listeners.get(event);
+    if (!list) return;
     // A once() wrapper is removed through the function on() returned; a plain listener by identity.
-    set.delete(listener as Listener<never>);
-    if (set.size === 0) this.listeners.delete(event);
+    const rest = list.filter((l) => l !== listener);
+    if (rest.length === 0) this.listeners.delete(event);
+    else this.listeners.set(event, rest);
   }
 
   emit<K extends keyof Events>(event: K, payload: Events[K]): void {
-    const set = this.listeners.get(event);
-    if (!set) return;
-    for (const listener of [...set]) {
+    const list = this.listeners.get(event);
+    if (!list) return;
+    for (const listener of list) {
       try {
         (listener as Listener<Events[K]>)(payload);
       } catch (error) {
@@ -50,9 +51,9 @@ export class TypedEmitter<Events extends object> {
   }
 
   listenerCount(event?: keyof Events): number {
-    if (event !== undefined) return this.listeners.get(event)?.size ?? 0;
+    if (event !== undefined) return this.listeners.get(event)?.length ?? 0;
     let n = 0;
-    for (const set of this.listeners.values()) n += set.size;
+    for (const list of this.listeners.values()) n += list.length;
     return n;
   }
 
