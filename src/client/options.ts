@@ -82,6 +82,11 @@ export interface ClientOptions {
   clock?: Clock;
   /** Random source in [0, 1) for jitter, for tests. Default `Math.random`. */
   random?: () => number;
+  /**
+   * Share one connection between the tabs of this origin (README, "Sharing one connection across tabs"): `true`
+   * shares with every tab of the same URL, a string with every tab that passes the same string. Default `false`.
+   */
+  share?: boolean | string;
 }
 
 export interface ResolvedOptions {
@@ -109,6 +114,7 @@ export interface ResolvedOptions {
   debug: boolean;
   clock: Clock | undefined;
   random: () => number;
+  share: boolean | string;
 }
 
 /** The defaults, in one place. */
@@ -127,6 +133,7 @@ export const DEFAULTS = {
   withCredentials: false,
   rememberTransportMs: 600000,
   upgradeProbeMs: 30000,
+  share: false,
 } as const;
 
 function sessionStorageOrNull(): ResolvedOptions['storage'] {
@@ -142,7 +149,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ClientOptions>([
   'protocol', 'endpoints', 'transports', 'autoConnect', 'openTimeoutMs', 'raceAfterMs', 'backoff', 'retriesPerTransport',
   'heartbeatTolerance', 'maxQueuedMessages', 'maxQueuedBytes', 'requestTimeoutMs', 'auth', 'withCredentials',
   'rememberTransportMs', 'upgradeProbeMs', 'WebSocket', 'EventSource', 'fetch', 'storage', 'logger', 'debug', 'clock',
-  'random',
+  'random', 'share',
 ]);
 
 /** `localStorage.debug` naming us turns debug logging on (a page can flip it without a rebuild). */
@@ -218,6 +225,8 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   nonNegative('backoff.maxMs', backoff.maxMs);
   if (!(backoff.factor >= 1)) throw invalid('option backoff.factor must be >= 1');
   if (!(backoff.jitter >= 0 && backoff.jitter <= 1)) throw invalid('option backoff.jitter must be within 0..1');
+  const share = options.share ?? DEFAULTS.share;
+  if (share === '' || !/^[bs]/.test(typeof share) || (share && protocol == 'plain')) throw invalid('option share must be a boolean or a channel name, with our protocol');
   const tolerance = options.heartbeatTolerance ?? DEFAULTS.heartbeatTolerance;
   if (!(tolerance >= 1)) throw invalid('option heartbeatTolerance must be >= 1');
 
@@ -246,5 +255,6 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     debug,
     clock: options.clock,
     random: options.random ?? Math.random,
+    share,
   };
 }

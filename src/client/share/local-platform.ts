@@ -1,0 +1,96 @@
+import type { LockManagerLike } from './election';
+import type { ChannelLike, SharePlatform } from './tab-share';
+
+/**
+ * BroadcastChannel and Web Locks within one JavaScript realm, with their semantics (a message reaches every other
+ * channel of the name, on a later task; a lock is granted to one request at a time, in request order; `steal` takes
+ * it and rejects the holder's request with AbortError; an aborted queued request rejects). A tab without the real
+ * ones shares with itself through these (every tab connects by itself), and the unit tests use them as fakes.
+ */
+export function localPlatform(options: { visible?: () => boolean; onVisibility?: SharePlatform['onVisibility'] } = {}): SharePlatform {
+  const channels = new Map<string, Set<ChannelLike>>();
+  let ids = 0;
+  return {
+    channel(name) {
+      let group = channels.get(name);
+      if (!group) channels.set(name, (group = new Set()));
+      const members = group;
+      const channel: ChannelLike = {
+        onmessage: null,
+        postMessage(message) {
+          const data = structuredClone(message);
+          for (const other of members) {
+            if (other !== channel) setTimeout(() => members.has(other) && other.onmessage?.({ data }), 0);
+          }
+        },
+        close: () => void members.delete(channel),
+      };
+      members.add(channel);
+      return channel;
+    },
+    locks: localLocks(),
+    visible: options.visible ?? (() => true),
+    onVisibility: options.onVisibility ?? (() => () => {}),
+    newId: () => `tab${++ids}`,
+  };
+}
+
+interface Waiter {
+  callback: () => Promise<void>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** Web Locks (exclusive mode, `signal` and `steal`) for one realm. */
+export function localLocks(): LockManagerLike & { holders(name: string): number } {
+  const held = new Map<string, Waiter>();
+  const queues = new Map<string, Waiter[]>();
+  const abortError = (): Error => Object.assign(new Error('aborted'), { name: 'AbortError' });
+
+  const grant = (name: string, waiter: Waiter): void => {
+    held.set(name, waiter);
+    let result: Promise<void>;
+    try {
+      result = Promise.resolve(waiter.callback());
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    result.then(
+      (value) => release(name, waiter, () => waiter.resolve(value)),
+      (error) => release(name, waiter, () => waiter.reject(error)),
+    );
+  };
+  const release = (name: string, waiter: Waiter, settle: () => void): void => {
+    settle();
+    if (held.get(name) !== waiter) return; // stolen meanwhile: its request already rejected
+    held.delete(name);
+    const next = queues.get(name)?.shift();
+    if (next) grant(name, next);
+  };
+
+  return {
+    request(name, options, callback) {
+      return new Promise((resolve, reject) => {
+        const waiter: Waiter = { callback, resolve, reject };
+        if (options.steal) {
+          const holder = held.get(name);
+          if (holder) holder.reject(abortError());
+          held.delete(name);
+          return grant(name, waiter);
+        }
+        if (options.signal?.aborted) return reject(abortError());
+        if (!held.has(name)) return grant(name, waiter);
+        let queue = queues.get(name);
+        if (!queue) queues.set(name, (queue = []));
+        queue.push(waiter);
+        options.signal?.addEventListener('abort', () => {
+          const i = queue.indexOf(waiter);
+          if (i < 0) return;
+          queue.splice(i, 1);
+          reject(abortError());
+        });
+      });
+    },
+    holders: (name) => (held.has(name) ? 1 : 0),
+  };
+}

@@ -1,0 +1,19 @@
+import type { TypedEmitter } from '../emitter';
+import type { LifecycleEvents } from '../lifecycle';
+import type { ClientMode, ModeSettings } from '../mode/mode';
+import type { ResolvedOptions } from '../options';
+import { createViewMode } from './view-mode';
+
+/** Makes the mode of a client created with `share` (see shared-client.ts). */
+export type ShareModeFactory = (settings: ModeSettings, opts: ResolvedOptions, life: TypedEmitter<LifecycleEvents>) => ClientMode;
+
+/**
+ * The leading tab connects with the options as given; this tab's own client talks only to the leader: one link, no
+ * race, nothing remembered, and patient while a leader is found. (Changed here, before the client's connector is
+ * made from them; the object is the client's own copy, never the caller's.)
+ */
+export const shareMode: ShareModeFactory = (settings, opts, life) => {
+  const leading = { ...opts };
+  Object.assign(opts, { transports: ['websocket'], raceAfterMs: 0, storage: null, rememberTransportMs: 0, openTimeoutMs: { websocket: 30_000, sse: 30_000, polling: 30_000 } });
+  return createViewMode(settings, leading, life);
+};
