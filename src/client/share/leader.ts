@@ -66,7 +66,10 @@ export class Leader {
         return this.hello(m);
       case 'up':
         for (const f of m.frames) {
-          if (f.seq <= (this.taken.get(m.tab) ?? 0)) continue; // sent to us or to a leader before us already
+          // Each tab's frames are taken in its own order, once: one at or below `taken` went out already (to this
+          // leader or one before); one after a gap was posted past frames no leader heard (between leaders), and
+          // the tab sends them all again, in order, when it hears this leader's `lead`.
+          if (f.seq !== (this.taken.get(m.tab) ?? 0) + 1) continue;
           this.taken.set(m.tab, f.seq);
           this.take(m.tab, f.seq, f);
         }
@@ -117,6 +120,7 @@ export class Leader {
       maxFrame: this.connection.maxFrame,
       transport: this.connection.transport!,
       replay,
+      snapshot: this.replica.snapshot(),
     });
   }
 

@@ -36,6 +36,19 @@ export interface LinkWelcome {
   transport: TransportName;
   /** Frames after the tab's `last`, when it is behind. */
   replay: SharedFrame[];
+  /** What a tab that joins mid-session missed of the replica (see SessionReplica). */
+  snapshot: ReplicaSnapshot;
+}
+
+/** The replica's state but the frames, for a tab that joins later. */
+export interface ReplicaSnapshot {
+  sid: string;
+  secret: string;
+  lastSeq: number;
+  inflight: SentItem[];
+  accepted: [string, number][];
+  acked: [string, number][];
+  visible: [string, boolean][];
 }
 
 /** Everything said on a sharing channel. Tabs to the leader: hello, up, seen, bye. The leader to every tab: the rest. */

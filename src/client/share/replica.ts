@@ -1,4 +1,4 @@
-import type { SentItem, SharedFrame, TabMessage } from './messages';
+import type { ReplicaSnapshot, SentItem, SharedFrame, TabMessage } from './messages';
 
 /** Frames kept for a tab that fell behind (a tab further back than this is told its session is gone). */
 export const REPLAY_FRAMES = 4096;
@@ -63,6 +63,33 @@ export class SessionReplica {
       case 'bye':
         this.visible.delete(m.tab);
         return;
+    }
+  }
+
+  snapshot(): ReplicaSnapshot {
+    return {
+      sid: this.sid ?? '',
+      secret: this.secret,
+      lastSeq: this.lastSeq,
+      inflight: [...this.inflight.values()],
+      accepted: [...this.accepted],
+      acked: [...this.acked],
+      visible: [...this.visible],
+    };
+  }
+
+  /** What the leader knew when this tab joined (or rejoined): merged, so nothing heard since is undone. */
+  adopt(s: ReplicaSnapshot, last: number): void {
+    this.apply({ k: 'session', sid: s.sid, secret: s.secret });
+    this.apply({ k: 'sent', items: s.inflight });
+    this.lastSeq = Math.max(this.lastSeq, s.lastSeq);
+    for (const [tab, n] of s.accepted) this.accepted.set(tab, Math.max(this.accepted.get(tab) ?? 0, n));
+    for (const [tab, n] of s.acked) this.acked.set(tab, Math.max(this.acked.get(tab) ?? 0, n));
+    for (const [tab, visible] of s.visible) if (!this.visible.has(tab)) this.visible.set(tab, visible);
+    if (last > this.last) {
+      // Frames before `last` are not kept here: a tab behind this point is replayed by the server, not by this tab.
+      this.last = last;
+      this.recent.length = 0;
     }
   }
 

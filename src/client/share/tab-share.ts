@@ -167,6 +167,7 @@ export class TabShare implements LinkOwner {
   }
 
   private welcomed(w: LinkWelcome): void {
+    this.replica.adopt(w.snapshot, w.last);
     const link = this.link;
     if (!link) return;
     this.leaderTransport = w.transport;
