@@ -1,0 +1,113 @@
+/**
+ * Sharing one connection between tabs (`share: true`, the script-tag build) in real Chromium: pages of one browser
+ * context on one origin, against the reference server run as a child process (share-server.mjs). Chromium only:
+ * crashing a tab needs DevTools (`Page.crash`). `npm test` builds dist/ first.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../../support/chromium';
+import { startShareServer, type ShareServer, type ShareStats } from './server-process';
+
+type Browser = Awaited<ReturnType<typeof launchChromium>>;
+
+/** What a page's harness (share-server.mjs) recorded. */
+interface TabView {
+  role: string | null;
+  roles: { role: string; reason: string; at: number }[];
+  got: number[];
+  states: string[];
+  resyncs: number;
+  errors: string[];
+  state: string;
+  transport: string | null;
+  sessionId: string | null;
+}
+
+const view = (page: Page): Promise<TabView> =>
+  page.evaluate(`(() => { const h = window.harness, c = h.client;
+    return { role: h.role(), roles: h.roles, got: h.got, states: h.states, resyncs: h.resyncs, errors: h.errors,
+             state: c.state, transport: c.transport, sessionId: c.sessionId }; })()`);
+
+/** Waits in the page until `expression` (over `h`, the harness) is truthy. */
+async function until(page: Page, expression: string, what: string, timeout = 5000): Promise<void> {
+  try {
+    await page.waitForFunction(`(() => { const h = window.harness; return ${expression}; })()`, undefined, { timeout, polling: 20 });
+  } catch (e) {
+    throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await view(page).catch(() => null))}`, { cause: e });
+  }
+}
+
+/** 1..n, each once, in order. */
+const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+
+let browser: Browser;
+beforeAll(async () => void (browser = await launchChromium()), 60_000);
+afterAll(() => browser?.close());
+
+/** Opens `count` tabs on the server's page, each starting a sharing client (one after the other, so the first leads). */
+async function openTabs(server: ShareServer, count: number, query = ''): Promise<Page[]> {
+  const pages: Page[] = [];
+  for (let i = 0; i < count; i++) {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.origin}/${query}`);
+    await page.evaluate('window.harness.start({})');
+    await until(page, `h.client.state === 'open'`, `tab ${i} open`);
+    pages.push(page);
+  }
+  return pages;
+}
+
+/** Runs `fn` with a fresh server; closes its pages and stops the server whatever happens. */
+async function withServer(fn: (server: ShareServer, pages: Page[]) => Promise<void>): Promise<void> {
+  const server = await startShareServer();
+  const pages: Page[] = [];
+  try {
+    await fn(server, pages);
+  } finally {
+    for (const page of browser.context.pages()) await page.close().catch(() => {});
+    await server.stop();
+  }
+}
+
+/** Each tab's `say` numbers as the server ran them: 1..n each, once and in order. */
+function expectSaid(stats: ShareStats, expected: Record<string, number>): void {
+  expect(Object.fromEntries(Object.entries(stats.said).map(([tab, ns]) => [tab, ns]))).toEqual(
+    Object.fromEntries(Object.entries(expected).map(([tab, n]) => [tab, oneTo(n)])),
+  );
+}
+
+describe('tabs sharing one connection (Chromium)', () => {
+  it('three tabs: one connection and one session; every message once and in order in each; emits once and in order per tab; each request answered in its own tab', async () => {
+    await withServer(async (server, pages) => {
+      pages.push(...(await openTabs(server, 3)));
+      const views = await Promise.all(pages.map(view));
+      expect(views.map((v) => v.role)).toEqual(['leader', 'follower', 'follower']);
+      expect(new Set(views.map((v) => v.sessionId)).size).toBe(1);
+      expect(views.map((v) => v.transport)).toEqual(['websocket', 'websocket', 'websocket']);
+
+      await server.ticks(200, 2);
+      await Promise.all(pages.map((p, i) => p.evaluate(`window.harness.say(${i}, 1, 50, 5)`)));
+      const replies = await Promise.all(pages.map((p, i) => p.evaluate(`window.harness.client.request('echo', { tab: ${i} })`)));
+      expect(replies).toEqual([{ tab: 0 }, { tab: 1 }, { tab: 2 }]);
+      for (const page of pages) await until(page, 'h.got.length >= 200', '200 ticks');
+      await until(pages[0]!, 'h.client.queued.messages === 0', 'the leader acknowledged');
+
+      for (const v of await Promise.all(pages.map(view))) {
+        expect(v.got).toEqual(oneTo(200));
+        expect(v.errors).toEqual([]);
+        expect(v.states).toEqual(['connecting', 'open']);
+      }
+      const stats = await server.stats();
+      expect(stats.sessions).toBe(1);
+      expect(stats.connections).toEqual({ websocket: 1, sse: 0, polling: 0 });
+      expectSaid(stats, { 0: 50, 1: 50, 2: 50 });
+
+      // A follower's close() closes its own client only.
+      await pages[1]!.evaluate('window.harness.client.close()');
+      await server.ticks(10);
+      for (const page of [pages[0]!, pages[2]!]) await until(page, 'h.got.length === 210', '10 more ticks');
+      expect((await view(pages[1]!)).got).toHaveLength(200);
+      expect((await server.stats()).connections.websocket).toBe(1);
+    });
+  }, 60_000);
+});
