@@ -110,4 +110,64 @@ describe('tabs sharing one connection (Chromium)', () => {
       expect((await server.stats()).connections.websocket).toBe(1);
     });
   }, 60_000);
+
+  it('the leader closes mid-stream, then the next leader crashes (Page.crash): a tab leads within 1 s each time, the session resumes (no resync), every tab has every message once and in order, emits in flight arrive once', async () => {
+    await withServer(async (server, pages) => {
+      pages.push(...(await openTabs(server, 4)));
+      await server.ticks(400, 5);
+      // Every tab emits through both hand-overs; those that survive must have all 150 run once, in order.
+      const saying = pages.map((p, i) => p.evaluate(`window.harness.say(${i}, 1, 150, 5)`).catch(() => 'tab gone'));
+      await until(pages[1]!, 'h.got.length >= 60', '60 ticks');
+
+      // The leader closes: the next tab in the lock's queue (or the visible tab it hands to) leads.
+      const first = pages[0]!;
+      expect((await view(first)).role).toBe('leader');
+      const closedAt = Date.now();
+      await first.close();
+      const afterClose = pages.slice(1);
+      const second = await newLeader(afterClose, closedAt);
+      const secondLed = (await view(second)).roles.at(-1)!.at - closedAt;
+      expect(secondLed).toBeLessThan(1000);
+
+      // The new leader crashes: no goodbye, no visibility change; the lock is released by the browser.
+      const crashedAt = Date.now();
+      const cdp = await browser.context.newCDPSession(second);
+      void cdp.send('Page.crash').catch(() => {}); // never answers: the page is gone
+      const survivors = afterClose.filter((p) => p !== second);
+      const third = await newLeader(survivors, crashedAt);
+      const thirdLed = (await view(third)).roles.at(-1)!.at - crashedAt;
+      expect(thirdLed).toBeLessThan(1000);
+
+      await Promise.all(survivors.map((p) => until(p, 'h.got.length >= 400', 'all 400 ticks', 10_000)));
+      await Promise.all(saying);
+      await until(third, 'h.client.queued.messages === 0', 'every emit acknowledged');
+      for (const v of await Promise.all(survivors.map(view))) {
+        expect(v.got).toEqual(oneTo(400));
+        expect(v.resyncs).toBe(0);
+        expect(v.errors).toEqual([]);
+        expect(v.states).toEqual(['connecting', 'open']);
+      }
+      const stats = await server.stats();
+      expect(stats.sessions).toBe(1);
+      const survivorTabs = survivors.map((p) => pages.indexOf(p));
+      for (const [tab, ns] of Object.entries(stats.said)) {
+        // The closed and the crashed tab lost what they had not handed on (as a lone client would); nothing repeats.
+        expect(ns, `tab ${tab}`).toEqual(oneTo(survivorTabs.includes(Number(tab)) ? 150 : ns.length));
+      }
+      console.log(`[share] leader closed: next led after ${secondLed} ms; leader crashed: next led after ${thirdLed} ms`);
+    });
+  }, 60_000);
 });
+
+/** The page that became leader at or after `since` (wall clock); fails unless exactly one did within 3 s. */
+async function newLeader(pages: Page[], since: number): Promise<Page> {
+  for (const deadline = Date.now() + 3000; ; ) {
+    const views = await Promise.all(pages.map(view));
+    const leaders = pages.filter((_, i) => views[i]!.role === 'leader' && views[i]!.roles.at(-1)!.at >= since);
+    if (leaders.length > 1) throw new Error(`two leaders: ${JSON.stringify(views.map((v) => v.roles))}`);
+    if (leaders.length === 1) return leaders[0]!;
+    if (Date.now() > deadline) throw new Error(`no new leader: ${JSON.stringify(views.map((v) => v.roles))}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
