@@ -11,9 +11,7 @@ import { createRealtimeServer } from '../../../dist/server.mjs';
 
 const bundle = readFileSync(new URL('../../../dist/realtime-fallback.umd.min.js', import.meta.url), 'utf8');
 
-// `?noshare=1` deletes BroadcastChannel and Web Locks before the library runs (the "old browser" case).
-const page = (noShare) => `<!doctype html><meta charset="utf-8"><title>share</title><link rel="icon" href="data:,">
-${noShare ? '<script>delete window.BroadcastChannel; delete Navigator.prototype.locks; delete navigator.locks;</script>' : ''}
+const page = `<!doctype html><meta charset="utf-8"><title>share</title><link rel="icon" href="data:,">
 <script src="/rf.js"></script>
 <script>
   window.harness = {
@@ -29,6 +27,12 @@ ${noShare ? '<script>delete window.BroadcastChannel; delete Navigator.prototype.
       c.lifecycle.on('error', (e) => this.errors.push(e.code + ': ' + e.message));
     },
     role() { return this.roles.length ? this.roles[this.roles.length - 1].role : null; },
+    /** Headless Chromium shows every page, even minimised: a test hides one by overriding what the page reads. */
+    hide() {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    },
     /** Emits say { tab, n } for n = from..to, one every everyMs (0: all at once). */
     say(tab, from, to, everyMs) {
       return new Promise((resolve) => {
@@ -50,7 +54,7 @@ let ticker = null;
 const http = createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
   const json = (value) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
-  if (url.pathname === '/') return res.writeHead(200, { 'Content-Type': 'text/html' }).end(page(url.searchParams.has('noshare')));
+  if (url.pathname === '/') return res.writeHead(200, { 'Content-Type': 'text/html' }).end(page);
   if (url.pathname === '/rf.js') return res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(bundle);
   if (url.pathname === '/ctl/stats') return json({ sessions, live: rt.sessions, connections, said, tick });
   if (url.pathname === '/ctl/ticks') {

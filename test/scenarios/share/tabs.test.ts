@@ -44,12 +44,16 @@ let browser: Browser;
 beforeAll(async () => void (browser = await launchChromium()), 60_000);
 afterAll(() => browser?.close());
 
-/** Opens `count` tabs on the server's page, each starting a sharing client (one after the other, so the first leads). */
-async function openTabs(server: ShareServer, count: number, query = ''): Promise<Page[]> {
+/**
+ * Opens `count` tabs on the server's page, each starting a sharing client (one after the other, so the first leads).
+ * `initScript` runs in each before the page's own scripts.
+ */
+async function openTabs(server: ShareServer, count: number, initScript?: string): Promise<Page[]> {
   const pages: Page[] = [];
   for (let i = 0; i < count; i++) {
     const page = await browser.context.newPage();
-    await page.goto(`${server.origin}/${query}`);
+    if (initScript) await page.addInitScript(initScript);
+    await page.goto(`${server.origin}/`);
     await page.evaluate('window.harness.start({})');
     await until(page, `h.client.state === 'open'`, `tab ${i} open`);
     pages.push(page);
@@ -157,6 +161,59 @@ describe('tabs sharing one connection (Chromium)', () => {
       console.log(`[share] leader closed: next led after ${secondLed} ms; leader crashed: next led after ${thirdLed} ms`);
     });
   }, 60_000);
+
+  // Headless Chromium keeps every page visible: minimising its window (Browser.setWindowBounds), a background tab in
+  // the same window (Target.createTarget) and Playwright's default flags removed were all tried, and visibilityState
+  // stayed 'visible'. So the page's own document.visibilityState is overridden and visibilitychange dispatched.
+  it('a hidden leader hands over to a visible tab without a gap (visibility overridden in the page: headless Chromium never hides one)', async () => {
+    await withServer(async (server, pages) => {
+      pages.push(...(await openTabs(server, 3)));
+      await server.ticks(300, 5);
+      await until(pages[2]!, 'h.got.length >= 50', '50 ticks');
+      const saying = pages.map((p, i) => p.evaluate(`window.harness.say(${i}, 1, 60, 5)`));
+      const hiddenAt = Date.now();
+      await pages[0]!.evaluate('window.harness.hide()');
+      const next = await newLeader(pages.slice(1), hiddenAt);
+      const handedOver = (await view(next)).roles.at(-1)!.at - hiddenAt;
+      expect(handedOver).toBeLessThan(1000);
+      await Promise.all(pages.map((p) => until(p, 'h.got.length >= 300', 'all 300 ticks', 10_000)));
+      await Promise.all(saying);
+      await until(next, 'h.client.queued.messages === 0', 'every emit acknowledged');
+      const views = await Promise.all(pages.map(view));
+      expect(views[0]!.role).toBe('follower');
+      for (const v of views) {
+        expect(v.got).toEqual(oneTo(300));
+        expect(v.resyncs).toBe(0);
+        expect(v.errors).toEqual([]);
+        expect(v.states).toEqual(['connecting', 'open']);
+      }
+      const stats = await server.stats();
+      expect(stats.sessions).toBe(1);
+      expectSaid(stats, { 0: 60, 1: 60, 2: 60 });
+      console.log(`[share] hidden leader: a visible tab led after ${handedOver} ms`);
+    });
+  }, 60_000);
+
+  it('without BroadcastChannel and Web Locks (deleted before the library runs) every tab connects by itself and works', async () => {
+    await withServer(async (server, pages) => {
+      const remove = 'delete window.BroadcastChannel; delete Navigator.prototype.locks;';
+      pages.push(...(await openTabs(server, 2, remove)));
+      const views = await Promise.all(pages.map(view));
+      expect(views.map((v) => v.roles.map((r) => r.role))).toEqual([['alone'], ['alone']]);
+      expect(views[0]!.roles[0]!.reason).toMatch(/no BroadcastChannel/);
+      expect(new Set(views.map((v) => v.sessionId)).size).toBe(2);
+      await server.ticks(50);
+      await Promise.all(pages.map((p, i) => p.evaluate(`window.harness.say(${i}, 1, 20, 0)`)));
+      const replies = await Promise.all(pages.map((p, i) => p.evaluate(`window.harness.client.request('echo', { tab: ${i} })`)));
+      expect(replies).toEqual([{ tab: 0 }, { tab: 1 }]);
+      for (const page of pages) await until(page, 'h.got.length >= 50 && h.client.queued.messages === 0', '50 ticks, emits acknowledged');
+      for (const v of await Promise.all(pages.map(view))) expect(v.got).toEqual(oneTo(50));
+      const stats = await server.stats();
+      expect(stats.sessions).toBe(2);
+      expect(stats.connections.websocket).toBe(2);
+      expectSaid(stats, { 0: 20, 1: 20 });
+    });
+  }, 60_000);
 });
 
 /** The page that became leader at or after `since` (wall clock); fails unless exactly one did within 3 s. */
@@ -170,4 +227,3 @@ async function newLeader(pages: Page[], since: number): Promise<Page> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-
