@@ -2,6 +2,7 @@ import type { TypedEmitter } from '../emitter';
 import type { LifecycleEvents } from '../lifecycle';
 import type { ClientMode, ModeSettings } from '../mode/mode';
 import type { ResolvedOptions } from '../options';
+import type { SharePlatform } from './tab-share';
 import { createViewMode } from './view-mode';
 
 /** Makes the mode of a client created with `share` (see shared-client.ts). */
@@ -10,10 +11,15 @@ export type ShareModeFactory = (settings: ModeSettings, opts: ResolvedOptions, l
 /**
  * The leading tab connects with the options as given; this tab's own client talks only to the leader: one link, no
  * race, nothing remembered, and patient while a leader is found. (Changed here, before the client's connector is
- * made from them; the object is the client's own copy, never the caller's.)
+ * made from them; the object is the client's own copy, never the caller's.) `platform`: BroadcastChannel and Web
+ * Locks to use instead of the browser's (tests).
  */
-export const shareMode: ShareModeFactory = (settings, opts, life) => {
-  const leading = { ...opts };
-  Object.assign(opts, { transports: ['websocket'], raceAfterMs: 0, storage: null, rememberTransportMs: 0, openTimeoutMs: { websocket: 30_000, sse: 30_000, polling: 30_000 } });
-  return createViewMode(settings, leading, life);
-};
+export function shareModeOn(platform?: () => SharePlatform): ShareModeFactory {
+  return (settings, opts, life) => {
+    const leading = { ...opts };
+    Object.assign(opts, { transports: ['websocket'], raceAfterMs: 0, storage: null, rememberTransportMs: 0, openTimeoutMs: { websocket: 30_000, sse: 30_000, polling: 30_000 } });
+    return createViewMode(settings, leading, life, platform?.());
+  };
+}
+
+export const shareMode: ShareModeFactory = shareModeOn();
