@@ -1,0 +1,125 @@
+/**
+ * Sharing tabs in Node: several `RealtimeClient`s with `share` in one group (the in-memory BroadcastChannel and Web
+ * Locks of local-platform.ts stand in for the browser's), against the real reference server in-process.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket as NodeWebSocket } from 'ws';
+import { RealtimeClient } from '../../../src/client/realtime-client';
+import { localPlatform } from '../../../src/client/share/local-platform';
+import type { TabMessage } from '../../../src/client/share/messages';
+import { shareModeOn } from '../../../src/client/share/share-mode';
+import type { SharePlatform } from '../../../src/client/share/tab-share';
+import { normaliseUrl } from '../../../src/client/url';
+import type { WebSocketConstructor } from '../../../src/transports/environment';
+import { cleanup, startHarness, waitUntil, type Harness } from '../../scenarios/integration/harness';
+
+type Client = RealtimeClient<{ tick: number }, { say: { tab: number; n: number } }>;
+const clients: Client[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await cleanup();
+});
+
+/** A group: `count` clients sharing through one in-memory platform; `said` records what the server ran per tab. */
+async function group(count: number): Promise<{ h: Harness; platform: SharePlatform; tabs: Client[]; said: Map<number, number[]>; spy: TabMessage[] }> {
+  const h = await startHarness();
+  const said = new Map<number, number[]>();
+  h.rt.on('connection', (s) => {
+    s.on('say', (d) => {
+      const { tab, n } = d as { tab: number; n: number };
+      said.set(tab, [...(said.get(tab) ?? []), n]);
+    });
+    s.on('echo', (d, reply) => reply(d));
+  });
+  const platform = localPlatform();
+  // Hears everything said in the group, as any tab does.
+  const spy: TabMessage[] = [];
+  platform.channel(`realtime-fallback share ${normaliseUrl(h.base)}`).onmessage = (e) => void spy.push(e.data as TabMessage);
+  const tabs: Client[] = [];
+  for (let i = 0; i < count; i++) {
+    const c: Client = new RealtimeClient(h.base, { share: true, WebSocket: NodeWebSocket as unknown as WebSocketConstructor }, shareModeOn(() => platform));
+    clients.push(c);
+    tabs.push(c);
+    await waitUntil(() => c.state === 'open', 5000, `tab ${i} open`);
+  }
+  return { h, platform, tabs, said, spy };
+}
+
+const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+
+describe('tabs sharing one connection (in-memory channel and locks, real server)', () => {
+  it('one session for the group; every tab gets every message in order; each tab emits once, in order', async () => {
+    const { h, tabs, said } = await group(3);
+    const got = tabs.map((t) => {
+      const seen: number[] = [];
+      t.on('tick', (n) => seen.push(n));
+      return seen;
+    });
+    expect(h.sessions).toHaveLength(1);
+    for (let n = 1; n <= 100; n++) h.rt.emit('tick', n);
+    tabs.forEach((t, tab) => {
+      for (let n = 1; n <= 20; n++) t.emit('say', { tab, n });
+    });
+    await waitUntil(() => got.every((g) => g.length === 100) && tabs.every((t) => t.queued.messages === 0), 5000, 'ticks and acks');
+    for (const g of got) expect(g).toEqual(oneTo(100));
+    expect([...said.entries()].sort()).toEqual([[0, oneTo(20)], [1, oneTo(20)], [2, oneTo(20)]]);
+    expect(new Set(tabs.map((t) => t.sessionId))).toEqual(new Set([h.sessions[0]!.id]));
+  });
+
+  it('a tab sending its frames again (as to a new leader) is not run twice: the leader knows each tab id and number', async () => {
+    const { platform, tabs, said, spy, h } = await group(2);
+    for (let n = 1; n <= 5; n++) tabs[1]!.emit('say', { tab: 1, n });
+    await waitUntil(() => tabs[1]!.queued.messages === 0, 5000, 'acknowledged');
+    const ups = spy.filter((m): m is Extract<TabMessage, { k: 'up' }> => m.k === 'up');
+    expect(ups.flatMap((m) => m.frames.map((f) => f.seq))).toEqual([1, 2, 3, 4, 5]);
+    // The same frames again, all of them, and then a later one: only the later one is new.
+    const resend = platform.channel(`realtime-fallback share ${normaliseUrl(h.base)}`);
+    resend.postMessage({ k: 'up', tab: ups[0]!.tab, frames: ups.flatMap((m) => m.frames) } satisfies TabMessage);
+    tabs[1]!.emit('say', { tab: 1, n: 6 });
+    await waitUntil(() => tabs[1]!.queued.messages === 0 && (said.get(1)?.length ?? 0) >= 6, 5000, 'the sixth');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(said.get(1)).toEqual(oneTo(6));
+    resend.close();
+  });
+
+  it('a reply reaches only the tab that asked, even for the same event at the same time', async () => {
+    const { tabs } = await group(3);
+    const replies = await Promise.all(tabs.map((t, i) => t.request('echo', { from: i })));
+    expect(replies).toEqual([{ from: 0 }, { from: 1 }, { from: 2 }]);
+  });
+
+  it('the leader leaves: the next tab resumes the same session; emits made while no tab led arrive once; no tab misses a message', async () => {
+    const { h, tabs, said } = await group(3);
+    const got = tabs.map((t) => {
+      const seen: number[] = [];
+      t.on('tick', (n) => seen.push(n));
+      return seen;
+    });
+    for (let n = 1; n <= 10; n++) h.rt.emit('tick', n);
+    await waitUntil(() => got.every((g) => g.length === 10), 5000, '10 ticks');
+    const roles: string[] = [];
+    tabs[1]!.lifecycle.on('share', (e) => roles.push(`1 ${e.role}`));
+    tabs[2]!.lifecycle.on('share', (e) => roles.push(`2 ${e.role}`));
+    tabs[0]!.close(); // the leader: its lock goes to the next tab in line
+    // Emitted at once, before any tab could take the lock: no leader hears these.
+    for (let n = 1; n <= 5; n++) tabs[1]!.emit('say', { tab: 1, n });
+    for (let n = 11; n <= 20; n++) h.rt.emit('tick', n); // while no tab holds the connection: kept by the session
+    await waitUntil(() => tabs[1]!.queued.messages === 0 && got[1]!.length === 20 && got[2]!.length === 20, 5000, 'after the hand-over');
+    expect(roles).toEqual(['1 leader']);
+    expect(h.sessions).toHaveLength(1);
+    expect(said.get(1)).toEqual(oneTo(5));
+    expect(got[1]).toEqual(oneTo(20));
+    expect(got[2]).toEqual(oneTo(20));
+    expect(tabs.map((t) => t.state)).toEqual(['closed', 'open', 'open']);
+  });
+
+  it('closing every tab releases the lock, the channels and every timer', async () => {
+    const { tabs, platform, h } = await group(3);
+    for (const t of tabs) t.close();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(tabs.map((t) => t.pendingTimers)).toEqual([0, 0, 0]);
+    expect((platform.locks as ReturnType<typeof import('../../../src/client/share/local-platform').localLocks>).holders(`realtime-fallback share ${normaliseUrl(h.base)}`)).toBe(0);
+    await waitUntil(() => h.inFlight().upgraded === 0, 2000, 'the leader socket closed');
+  });
+});
