@@ -33,6 +33,7 @@ async function group(count: number): Promise<{ h: Harness; platform: SharePlatfo
     s.on('echo', (d, reply) => reply(d));
   });
   const platform = localPlatform();
+  platforms.set(h, platform);
   // Hears everything said in the group, as any tab does.
   const spy: TabMessage[] = [];
   platform.channel(`realtime-fallback share ${normaliseUrl(h.base)}`).onmessage = (e) => void spy.push(e.data as TabMessage);
@@ -45,6 +46,13 @@ async function group(count: number): Promise<{ h: Harness; platform: SharePlatfo
   }
   return { h, platform, tabs, said, spy };
 }
+
+/** A channel into the group of `h`'s URL, as another tab's. */
+function localChannelOf(h: Harness): { post(m: TabMessage): void; close(): void } {
+  const channel = platforms.get(h)!.channel(`realtime-fallback share ${normaliseUrl(h.base)}`);
+  return { post: (m) => channel.postMessage(m), close: () => channel.close() };
+}
+const platforms = new Map<Harness, SharePlatform>();
 
 const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 
@@ -81,6 +89,19 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
     await new Promise((r) => setTimeout(r, 50));
     expect(said.get(1)).toEqual(oneTo(6));
     resend.close();
+  });
+
+  it("a tab's frames are taken in its own order: one that overtakes frames no leader heard waits for the tab's resend", async () => {
+    const { h, said } = await group(1);
+    const channel = localChannelOf(h);
+    const say = (seq: number) => ({ t: 'emit' as const, seq, e: 'say', d: { tab: 9, n: seq } });
+    // Between leaders, frame 1 went unheard; frame 2 reaches the new leader first, then the tab resends 1 and 2.
+    channel.post({ k: 'up', tab: 'late-tab', frames: [say(2)] });
+    channel.post({ k: 'up', tab: 'late-tab', frames: [say(1), say(2)] });
+    await waitUntil(() => (said.get(9)?.length ?? 0) >= 2, 5000, 'both frames');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(said.get(9)).toEqual([1, 2]);
+    channel.close();
   });
 
   it('a reply reaches only the tab that asked, even for the same event at the same time', async () => {
