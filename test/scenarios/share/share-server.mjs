@@ -4,7 +4,7 @@
 // sessions, connections by transport, and every emit each tab made (`say { tab, n }`).
 //
 // Control: GET /ctl/stats (JSON), GET /ctl/ticks?count=N&everyMs=M (server emits `tick` 1..N to every session, the
-// next number continuing after earlier runs), GET /ctl/stop-ticks.
+// next number continuing after earlier runs), GET /ctl/stop-ticks, GET /ctl/emitted (when each tick was emitted).
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createRealtimeServer } from '../../../dist/server.mjs';
@@ -50,6 +50,13 @@ const connections = { websocket: 0, sse: 0, polling: 0 };
 const said = {};
 let tick = 0;
 let ticker = null;
+/** When each tick was emitted (ms since the epoch, sub-ms), for the bench (bench/shared-tabs.mjs). */
+const emittedAt = {};
+const emitTick = () => {
+  tick++;
+  emittedAt[tick] = performance.timeOrigin + performance.now();
+  rt.emit('tick', tick);
+};
 
 const http = createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
@@ -63,15 +70,16 @@ const http = createServer((req, res) => {
     const last = tick + count;
     clearInterval(ticker);
     if (everyMs === 0) {
-      while (tick < last) rt.emit('tick', ++tick);
+      while (tick < last) emitTick();
     } else {
       ticker = setInterval(() => {
-        rt.emit('tick', ++tick);
+        emitTick();
         if (tick >= last) clearInterval(ticker);
       }, everyMs);
     }
     return json({ from: last - count + 1, to: last });
   }
+  if (url.pathname === '/ctl/emitted') return json(emittedAt);
   if (url.pathname === '/ctl/stop-ticks') {
     clearInterval(ticker);
     return json({ tick });
