@@ -104,12 +104,11 @@ export class Leader {
     if (this.connection.state !== 'open' || !this.replica.sid) return void this.waiting.set(h.tab, h);
     const sid = this.replica.sid;
     const replay = h.sid === sid ? this.replica.after(h.last) : [];
-    if (h.sid !== sid) {
-      // A tab of another session (or a new tab) starts over here: its numbering starts again too.
+    if (h.sid !== sid || replay === null) {
+      // A tab of another session, a new tab, or one too far behind starts over here: its numbering starts again too.
       this.taken.delete(h.tab);
       this.replica.acked.delete(h.tab);
     }
-    if (replay === null) return this.say({ k: 'down', reason: `tab ${h.tab} fell too far behind` });
     this.flushFrames();
     this.say({
       k: 'welcome',
@@ -119,8 +118,9 @@ export class Leader {
       ack: this.replica.acked.get(h.tab) ?? 0,
       maxFrame: this.connection.maxFrame,
       transport: this.connection.transport!,
-      replay,
+      replay: replay ?? [],
       snapshot: this.replica.snapshot(),
+      ...(replay === null ? { overrun: true as const } : {}),
     });
   }
 

@@ -36,6 +36,8 @@ export interface LinkWelcome {
   transport: TransportName;
   /** Frames after the tab's `last`, when it is behind. */
   replay: SharedFrame[];
+  /** The tab is further behind than the leader keeps frames: it starts over from `last` (its client sees `resync`). */
+  overrun?: true;
   /** What a tab that joins mid-session missed of the replica (see SessionReplica). */
   snapshot: ReplicaSnapshot;
 }

@@ -174,11 +174,11 @@ export class TabShare implements LinkOwner {
     if (!this.election.leading) this.setRole('follower', 'another tab holds the connection');
     if (this.linkOpen) {
       // A new leader (or a replay after a gap) on a link that stays open.
-      if (w.sid !== this.viewSid) return link.fail({ kind: 'network', message: 'the shared session changed' });
+      if (w.sid !== this.viewSid || w.overrun) return link.fail({ kind: 'network', message: w.overrun ? 'this tab fell too far behind' : 'the shared session changed' });
       this.frames(w.replay);
       return this.ackedUpTo(w.ack);
     }
-    const resumed = w.sid === this.viewSid;
+    const resumed = w.sid === this.viewSid && !w.overrun;
     if (!resumed) {
       this.offset = w.last;
       this.lastServer = w.last;
@@ -186,7 +186,9 @@ export class TabShare implements LinkOwner {
     }
     this.viewSid = w.sid;
     this.linkOpen = true;
-    link.deliver({ t: 'welcome', sid: w.sid, secret: '', cid: '', hb: 0, resumed, ack: resumed ? w.ack : 0, maxFrame: w.maxFrame });
+    const welcome = { t: 'welcome', sid: w.sid, secret: '', cid: '', hb: 0, resumed, ack: resumed ? w.ack : 0, maxFrame: w.maxFrame } as const;
+    // The client sees `resync` (a refused resume) when it had this session and missed frames the leader no longer has.
+    link.deliver(w.overrun ? { ...welcome, resumeFailed: 'overrun' } : welcome);
     if (resumed) {
       this.acked = Math.max(this.acked, w.ack);
       this.frames(w.replay);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REPLAY_FRAMES, SessionReplica } from '../../../src/client/share/replica';
-import type { SentItem } from '../../../src/client/share/messages';
+import type { SentItem, TabMessage } from '../../../src/client/share/messages';
 
 const item = (s: number, tab: string, n: number, t: 'emit' | 'req' = 'emit'): SentItem => ({ s, tab, n, f: { t, seq: s, e: 'say', d: n } });
 const msg = (id: number) => ({ t: 'msg' as const, id, e: 'tick', d: id });
@@ -44,12 +44,12 @@ describe('SessionReplica: what the next leader resumes from', () => {
   it('applying a message twice changes nothing (the leader applies its own, then hears the echo)', () => {
     const once = new SessionReplica();
     const twice = new SessionReplica();
-    const messages = [
+    const messages: TabMessage[] = [
       { k: 'session', sid: 's1', secret: 'x' },
       { k: 'frames', frames: [msg(1), msg(2)] },
       { k: 'sent', items: [item(1, 'a', 1)] },
       { k: 'acked', n: 1, tabs: { a: 1 } },
-    ] as const;
+    ];
     for (const m of messages) once.apply(m);
     for (const m of messages) {
       twice.apply(m);
