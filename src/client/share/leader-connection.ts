@@ -4,6 +4,7 @@ import type { TransportFailure } from '../../transports/transport';
 import type { Connection, ConnectionSettings } from '../connection';
 import { createConnector, type Connector, type SessionFrame } from '../connector';
 import { TypedEmitter } from '../emitter';
+import type { RealtimeError } from '../errors';
 import type { ClientState, LifecycleEvents, TransportReason } from '../lifecycle';
 import { PROTOCOL_MODE } from '../mode/protocol-mode';
 import type { ResolvedOptions } from '../options';
@@ -25,6 +26,8 @@ export interface LeaderConnectionHost {
   acked(n: number): void;
   /** The connection dropped; the client reconnects by itself. */
   dropped(failure: TransportFailure): void;
+  /** Retrying cannot help (refused origin or credential, a 4xx): the connection closed for good. */
+  stopped(error: RealtimeError): void;
 }
 
 /**
@@ -73,12 +76,15 @@ export class LeaderConnection {
       welcomed: (welcome) => this.welcomed(welcome),
       opened: (conn, welcome, reason) => this.opened(conn, welcome, reason),
       received: (conn, frame) => this.received(conn, frame),
-      lost: (_conn, failure) => {
+      lost: (conn, failure) => {
         this.session.stopAckTimer();
         this.probe.stop();
-        host.dropped(failure);
+        if (conn.opened) host.dropped(failure); // an attempt that never opened changes nothing for the tabs
       },
-      stop: (error) => this.close(error.message),
+      stop: (error) => {
+        this.close(error.message);
+        host.stopped(error);
+      },
     });
     this.probe = createUpgradeProbe(settings, {
       firstDelayMs: opts.upgradeProbeMs,

@@ -1,4 +1,5 @@
 import type { MessageFrame, ReplyFrame, WelcomeFrame } from '../../protocol/frames';
+import type { TransportFailure } from '../../transports/transport';
 import type { ResolvedOptions } from '../options';
 import type { OutboxEntry } from '../outbox';
 import type { LostSession } from '../session';
@@ -52,6 +53,9 @@ export class Leader {
       numbered: (entries) => this.numbered(entries),
       acked: (n) => this.acked(n),
       dropped: (failure) => this.say({ k: 'down', reason: `the leading tab's connection dropped: ${failure.message}` }),
+      // Every tab's client decides from the same failure (a refused origin stops it; a refused credential makes it
+      // ask its auth provider again); this tab's client stops too, and the next tab in line tries afresh.
+      stopped: (error) => this.say({ k: 'stopped', failure: (error.cause as TransportFailure | undefined) ?? { kind: 'http', status: error.status ?? 400, message: error.message } }),
     });
     for (const item of seed.resend) this.take(item.tab, item.n, item.f);
     this.say({ k: 'lead', tab });

@@ -1,4 +1,5 @@
 import type { MessageFrame, OutboundFrame, ReplyFrame, TransportName } from '../../protocol/frames';
+import type { TransportFailure } from '../../transports/transport';
 
 /** A reply as the leader passes it on: `tab` and `re` name the asking tab and its own number for the request;
  *  `s` is the request's number in the session (so every tab can forget the request once answered). */
@@ -75,5 +76,7 @@ export type TabMessage =
   | { k: 'acked'; n: number; tabs: Record<string, number> }
   /** The leader's connection dropped or the session changed: tabs reconnect to it (`reason` says why). */
   | { k: 'down'; reason: string }
+  /** The leader's connection closed for good (`failure` says why, as the transport reported it). */
+  | { k: 'stopped'; failure: TransportFailure }
   /** The hidden leader stopped its connection and asks visible tab `to` to take the lock. */
   | { k: 'handover'; to: string };

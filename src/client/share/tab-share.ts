@@ -1,4 +1,5 @@
 import type { ClientFrame, OutboundFrame, TransportName } from '../../protocol/frames';
+import type { TransportFailure } from '../../transports/transport';
 import type { TypedEmitter } from '../emitter';
 import type { LifecycleEvents } from '../lifecycle';
 import type { ResolvedOptions } from '../options';
@@ -68,6 +69,8 @@ export class TabShare implements LinkOwner {
   /** Sent to a leader, not acknowledged: sent again to the next one. */
   private unacked: OutboundFrame[] = [];
   private role: 'leader' | 'follower' | null = null;
+  /** Why the last leader's connection closed for good, until a new leader starts. */
+  private stopped: TransportFailure | null = null;
   private closed = false;
 
   constructor(
@@ -94,6 +97,9 @@ export class TabShare implements LinkOwner {
     this.link = link;
     this.linkOpen = false;
     this.unacked = []; // the client sends everything unacknowledged once the link opens
+    const stopped = this.stopped;
+    // The leader's connection was refused for good and no tab leads since: the client decides as if refused itself.
+    if (stopped) return queueMicrotask(() => link.fail(stopped));
     this.hello();
   }
 
@@ -150,6 +156,9 @@ export class TabShare implements LinkOwner {
       }
       case 'down':
         return this.link?.fail({ kind: 'network', message: m.reason });
+      case 'stopped':
+        this.stopped = m.failure;
+        return this.link?.fail(m.failure);
       case 'handover':
         if (m.to === this.tab) this.election.steal();
         return;
@@ -157,6 +166,7 @@ export class TabShare implements LinkOwner {
   }
 
   private newLeader(): void {
+    this.stopped = null;
     if (!this.link) return;
     this.hello();
     if (this.linkOpen && this.unacked.length > 0) this.post({ k: 'up', tab: this.tab, frames: this.unacked });

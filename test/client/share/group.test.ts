@@ -135,6 +135,19 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
     expect(tabs.map((t) => t.state)).toEqual(['closed', 'open', 'open']);
   });
 
+  it('a refusal retrying cannot fix reaches every tab: each client stops with the error a lone client would get', async () => {
+    const h = await startHarness({ authenticate: () => false });
+    const platform = localPlatform();
+    const tabs: Client[] = [0, 1].map(() => {
+      const c: Client = new RealtimeClient(h.base, { share: true, WebSocket: NodeWebSocket as unknown as WebSocketConstructor }, shareModeOn(() => platform));
+      clients.push(c);
+      return c;
+    });
+    const closes = tabs.map((t) => new Promise<string | undefined>((resolve) => t.lifecycle.on('close', (e) => resolve(e.error?.code))));
+    expect(await Promise.all(closes)).toEqual(['unauthorized', 'unauthorized']);
+    expect(h.sessions).toHaveLength(0);
+  });
+
   it('closing every tab releases the lock, the channels and every timer', async () => {
     const { tabs, platform, h } = await group(3);
     for (const t of tabs) t.close();
