@@ -162,6 +162,10 @@ export class TabShare implements LinkOwner {
       case 'handover':
         if (m.to === this.tab) this.election.steal();
         return;
+      case 'seen':
+        // A tab became visible while this hidden tab leads: it takes over.
+        if (m.visible && this.leader && !this.platform.visible()) this.handOver(m.tab, 'another tab became visible');
+        return;
     }
   }
 

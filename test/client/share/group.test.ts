@@ -148,6 +148,42 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
     expect(h.sessions).toHaveLength(0);
   });
 
+  it('a hidden leader hands over to a visible tab; a leader hidden with no visible tab hands over when one shows', async () => {
+    const h = await startHarness();
+    const base = localPlatform();
+    const visible = [true, true, true];
+    const listeners: (() => void)[] = [];
+    const tabs: Client[] = [];
+    for (let i = 0; i < 3; i++) {
+      const platform: SharePlatform = { ...base, visible: () => visible[i]!, onVisibility: (l) => ((listeners[i] = l), () => {}) };
+      const c: Client = new RealtimeClient(h.base, { share: true, WebSocket: NodeWebSocket as unknown as WebSocketConstructor }, shareModeOn(() => platform));
+      clients.push(c);
+      tabs.push(c);
+      await waitUntil(() => c.state === 'open', 5000, `tab ${i} open`);
+    }
+    const roles: string[] = [];
+    tabs.forEach((t, i) => t.lifecycle.on('share', (e) => roles.push(`${i} ${e.role}`)));
+    const setVisible = (i: number, v: boolean): void => {
+      visible[i] = v;
+      listeners[i]!();
+    };
+    setVisible(1, false); // a follower hides: nothing changes
+    setVisible(0, false); // the leader hides: tab 2, the visible one, takes over
+    await waitUntil(() => roles.length === 2, 5000, () => `hand-over: ${roles.join(', ')}`);
+    expect(roles).toEqual(['2 leader', '0 follower']);
+    setVisible(2, false); // every tab hidden: the leader keeps the connection
+    await new Promise((r) => setTimeout(r, 50));
+    expect(roles).toHaveLength(2);
+    setVisible(1, true); // a tab shows: the hidden leader hands over to it
+    await waitUntil(() => roles.length === 4, 5000, () => `second hand-over: ${roles.join(', ')}`);
+    expect(roles.slice(2)).toEqual(['1 leader', '2 follower']);
+    expect(h.sessions).toHaveLength(1);
+    for (let n = 1; n <= 5; n++) h.rt.emit('tick', n);
+    const got: number[] = [];
+    tabs[0]!.on('tick', (n) => got.push(n));
+    await waitUntil(() => got.length === 5, 5000, 'ticks after the hand-overs');
+  });
+
   it('closing every tab releases the lock, the channels and every timer', async () => {
     const { tabs, platform, h } = await group(3);
     for (const t of tabs) t.close();
