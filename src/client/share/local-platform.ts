@@ -7,10 +7,13 @@ import type { ChannelLike, SharePlatform } from './tab-share';
  * it and rejects the holder's request with AbortError; an aborted queued request rejects). A tab without the real
  * ones shares with itself through these (every tab connects by itself), and the unit tests use them as fakes.
  */
-export function localPlatform(options: { visible?: () => boolean; onVisibility?: SharePlatform['onVisibility'] } = {}): SharePlatform {
+export function localPlatform(
+  options: { visible?: () => boolean; onVisibility?: SharePlatform['onVisibility'] } = {},
+): SharePlatform & { locks: LocalLocks; openChannels(): number } {
   const channels = new Map<string, Set<ChannelLike>>();
   let ids = 0;
   return {
+    openChannels: () => [...channels.values()].reduce((n, group) => n + group.size, 0),
     channel(name) {
       let group = channels.get(name);
       if (!group) channels.set(name, (group = new Set()));
@@ -41,8 +44,13 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
-/** Web Locks (exclusive mode, `signal` and `steal`) for one realm. */
-export function localLocks(): LockManagerLike & { holders(name: string): number } {
+/** Web Locks (exclusive mode, `signal` and `steal`) for one realm; `held` and `waiting` count them (for tests). */
+export interface LocalLocks extends LockManagerLike {
+  held(): number;
+  waiting(): number;
+}
+
+export function localLocks(): LocalLocks {
   const held = new Map<string, Waiter>();
   const queues = new Map<string, Waiter[]>();
   const abortError = (): Error => Object.assign(new Error('aborted'), { name: 'AbortError' });
@@ -91,6 +99,7 @@ export function localLocks(): LockManagerLike & { holders(name: string): number 
         });
       });
     },
-    holders: (name) => (held.has(name) ? 1 : 0),
+    held: () => held.size,
+    waiting: () => [...queues.values()].reduce((n, queue) => n + queue.length, 0),
   };
 }
