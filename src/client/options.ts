@@ -226,7 +226,9 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (!(backoff.factor >= 1)) throw invalid('option backoff.factor must be >= 1');
   if (!(backoff.jitter >= 0 && backoff.jitter <= 1)) throw invalid('option backoff.jitter must be within 0..1');
   const share = options.share ?? DEFAULTS.share;
-  if (share === '' || !/^[bs]/.test(typeof share) || (share && protocol == 'plain')) throw invalid('option share must be a boolean or a channel name, with our protocol');
+  if (share === '' || (typeof share != 'boolean' && typeof share != 'string') || (share && protocol == 'plain')) {
+    throw invalid('option share must be a boolean or a channel name, with our protocol');
+  }
   const tolerance = options.heartbeatTolerance ?? DEFAULTS.heartbeatTolerance;
   if (!(tolerance >= 1)) throw invalid('option heartbeatTolerance must be >= 1');
 

@@ -25,6 +25,8 @@ describe('the share option', () => {
     expect(code(() => resolveOptions({ share: '' }))).toBe('invalid_argument');
     expect(code(() => resolveOptions({ share: 1 as unknown as boolean }))).toBe('invalid_argument');
     expect(code(() => resolveOptions({ share: {} as unknown as boolean }))).toBe('invalid_argument');
+    expect(code(() => resolveOptions({ share: 1n as unknown as boolean }))).toBe('invalid_argument');
+    expect(code(() => resolveOptions({ share: Symbol('s') as unknown as boolean }))).toBe('invalid_argument');
     expect(code(() => resolveOptions({ protocol: 'plain', endpoints: { websocket: '/ws' }, share: true }))).toBe('invalid_argument');
   });
 
