@@ -74,8 +74,12 @@ export class Leader {
           // leader or one before); one after a gap was posted past frames no leader heard (between leaders), and
           // the tab sends them all again, in order, when it hears this leader's `lead`.
           if (f.seq !== (this.taken.get(m.tab) ?? 0) + 1) continue;
+          try {
+            this.take(m.tab, f.seq, f);
+          } catch {
+            break; // the outbox is full: the tab keeps these and sends them again to the next leader
+          }
           this.taken.set(m.tab, f.seq);
-          this.take(m.tab, f.seq, f);
         }
         return this.connection.send();
       case 'bye':
