@@ -96,8 +96,9 @@ export class Leader {
     this.connection.close();
   }
 
-  get transport(): string | null {
-    return this.connection.transport;
+  /** The connection's own lifecycle events (fallbacks, failed transports, errors). */
+  get life(): LeaderConnection['life'] {
+    return this.connection.life;
   }
 
   get pendingTimers(): number {

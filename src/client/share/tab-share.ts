@@ -239,6 +239,10 @@ export class TabShare implements LinkOwner {
     const post = this.leaderChannel;
     this.leader = new Leader(this.url, this.options, this.tab, this.replica, { post: (m) => post.postMessage(m) });
     this.leaderChannel.onmessage = (e) => this.leader?.receive(e.data as TabMessage);
+    // What the connection goes through is told in the leading tab (its client's own events are about its link).
+    for (const event of ['error', 'fallback', 'transportFailed'] as const) {
+      this.leader.life.on(event, (payload) => this.life.emit(event, payload as never));
+    }
     this.setRole('leader', 'this tab holds the lock and the connection');
   }
 

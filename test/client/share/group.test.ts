@@ -144,7 +144,10 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
       return c;
     });
     const closes = tabs.map((t) => new Promise<string | undefined>((resolve) => t.lifecycle.on('close', (e) => resolve(e.error?.code))));
+    const failed: string[] = [];
+    tabs[0]!.lifecycle.on('transportFailed', (e) => failed.push(e.failure.message)); // the first tab leads: told there
     expect(await Promise.all(closes)).toEqual(['unauthorized', 'unauthorized']);
+    expect(failed.length).toBeGreaterThan(0);
     expect(h.sessions).toHaveLength(0);
   });
 
