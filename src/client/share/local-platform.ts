@@ -55,18 +55,21 @@ export function localLocks(): LocalLocks {
   const queues = new Map<string, Waiter[]>();
   const abortError = (): Error => Object.assign(new Error('aborted'), { name: 'AbortError' });
 
+  // As in browsers, the callback of a granted request runs on a later task, not inside request().
   const grant = (name: string, waiter: Waiter): void => {
     held.set(name, waiter);
-    let result: Promise<void>;
-    try {
-      result = Promise.resolve(waiter.callback());
-    } catch (error) {
-      result = Promise.reject(error);
-    }
-    result.then(
-      (value) => release(name, waiter, () => waiter.resolve(value)),
-      (error) => release(name, waiter, () => waiter.reject(error)),
-    );
+    setTimeout(() => {
+      let result: Promise<void>;
+      try {
+        result = Promise.resolve(waiter.callback());
+      } catch (error) {
+        result = Promise.reject(error);
+      }
+      result.then(
+        (value) => release(name, waiter, () => waiter.resolve(value)),
+        (error) => release(name, waiter, () => waiter.reject(error)),
+      );
+    }, 0);
   };
   const release = (name: string, waiter: Waiter, settle: () => void): void => {
     settle();

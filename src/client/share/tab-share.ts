@@ -86,7 +86,9 @@ export class TabShare implements LinkOwner {
     this.channel = platform.channel(name);
     this.channel.onmessage = (e) => this.heard(e.data as TabMessage);
     // Held for this tab's life: a leader that handed over to this tab learns from it whether the tab is gone.
-    void platform.locks.request(aliveLock(name, this.tab), {}, () => new Promise<void>((resolve) => (this.letAliveGo = resolve)));
+    void platform.locks.request(aliveLock(name, this.tab), {}, () =>
+      this.closed ? Promise.resolve() : new Promise<void>((resolve) => (this.letAliveGo = resolve)),
+    );
     this.stopWatchingVisibility = platform.onVisibility(() => this.visibilityChanged());
     this.election = createElection(platform.locks, name, { lead: () => this.lead(), follow: () => this.follow() });
   }
