@@ -214,6 +214,44 @@ describe('tabs sharing one connection (Chromium)', () => {
       expectSaid(stats, { 0: 20, 1: 20 });
     });
   }, 60_000);
+
+  it('the leader navigates away: another tab leads within 1 s and resumes the session; nothing lost or repeated', async () => {
+    await withServer(async (server, pages) => {
+      pages.push(...(await openTabs(server, 3)));
+      await server.ticks(200, 5);
+      const saying = pages.slice(1).map((p, i) => p.evaluate(`window.harness.say(${i + 1}, 1, 60, 5)`));
+      await until(pages[1]!, 'h.got.length >= 40', '40 ticks');
+      const leftAt = Date.now();
+      await pages[0]!.goto('about:blank');
+      const next = await newLeader(pages.slice(1), leftAt);
+      expect((await view(next)).roles.at(-1)!.at - leftAt).toBeLessThan(1000);
+      await Promise.all(pages.slice(1).map((p) => until(p, 'h.got.length >= 200', 'all 200 ticks', 10_000)));
+      await Promise.all(saying);
+      await until(next, 'h.client.queued.messages === 0', 'every emit acknowledged');
+      for (const v of await Promise.all(pages.slice(1).map(view))) {
+        expect(v.got).toEqual(oneTo(200));
+        expect(v.resyncs).toBe(0);
+        expect(v.errors).toEqual([]);
+      }
+      const stats = await server.stats();
+      expect(stats.sessions).toBe(1);
+      expectSaid(stats, { 1: 60, 2: 60 });
+    });
+  }, 60_000);
+
+  it('twenty tabs: one connection and one session', async () => {
+    await withServer(async (server, pages) => {
+      pages.push(...(await openTabs(server, 20)));
+      const views = await Promise.all(pages.map(view));
+      expect(views.filter((v) => v.role === 'leader')).toHaveLength(1);
+      await server.ticks(20);
+      await Promise.all(pages.map((p) => until(p, 'h.got.length >= 20', '20 ticks')));
+      for (const v of await Promise.all(pages.map(view))) expect(v.got).toEqual(oneTo(20));
+      const stats = await server.stats();
+      expect(stats.sessions).toBe(1);
+      expect(stats.connections).toEqual({ websocket: 1, sse: 0, polling: 0 });
+    });
+  }, 90_000);
 });
 
 /** The page that became leader at or after `since` (wall clock); fails unless exactly one did within 3 s. */
