@@ -104,6 +104,40 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
     channel.close();
   });
 
+  it('frames the leader sent that never reached the server are sent again by the next leader, with their numbers, once', async () => {
+    const h = await startHarness();
+    const said: number[] = [];
+    h.rt.on('connection', (s) => s.on('say', (d) => void said.push((d as { n: number }).n)));
+    const platform = localPlatform();
+    // The first tab's WebSocket loses what it sends once `lossy` is set: as if the tab crashed with frames in the air.
+    let lossy = false;
+    class LossyWebSocket extends NodeWebSocket {
+      override send(data: unknown): void {
+        if (!lossy) super.send(data as string); // the transport sends strings, without options
+      }
+    }
+    const make = (ws: typeof NodeWebSocket): Client => {
+      const c: Client = new RealtimeClient(h.base, { share: true, WebSocket: ws as unknown as WebSocketConstructor }, shareModeOn(() => platform));
+      clients.push(c);
+      return c;
+    };
+    const leader = make(LossyWebSocket);
+    await waitUntil(() => leader.state === 'open', 5000, 'leader open');
+    const follower = make(NodeWebSocket);
+    await waitUntil(() => follower.state === 'open', 5000, 'follower open');
+    follower.emit('say', { tab: 1, n: 1 });
+    await waitUntil(() => follower.queued.messages === 0, 5000, 'first acknowledged');
+    lossy = true;
+    for (let n = 2; n <= 5; n++) follower.emit('say', { tab: 1, n });
+    await new Promise((r) => setTimeout(r, 100)); // numbered, told to the tabs, "sent": the server has none of them
+    expect(said).toEqual([1]);
+    leader.close();
+    await waitUntil(() => follower.queued.messages === 0, 5000, () => `resent and acknowledged (server ran ${said.join(',')})`);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(said).toEqual([1, 2, 3, 4, 5]);
+    expect(h.sessions).toHaveLength(1);
+  });
+
   it('a reply reaches only the tab that asked, even for the same event at the same time', async () => {
     const { tabs } = await group(3);
     const replies = await Promise.all(tabs.map((t, i) => t.request('echo', { from: i })));
