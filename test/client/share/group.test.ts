@@ -138,6 +138,39 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
     expect(h.sessions).toHaveLength(1);
   });
 
+  it('frames the server ran whose acknowledgement the leader never got are not run again by the next leader', async () => {
+    const h = await startHarness();
+    const said: number[] = [];
+    h.rt.on('connection', (s) => s.on('say', (d) => void said.push((d as { n: number }).n)));
+    const platform = localPlatform();
+    // The first tab's WebSocket hears nothing once `deaf` is set: the server runs its frames, the acks never arrive.
+    let deaf = false;
+    class DeafWebSocket extends NodeWebSocket {}
+    const listen = NodeWebSocket.prototype.addEventListener;
+    Object.defineProperty(DeafWebSocket.prototype, 'addEventListener', {
+      value(this: NodeWebSocket, type: 'message', listener: (event: unknown) => void) {
+        listen.call(this, type, ((event: unknown) => !(deaf && type === 'message') && listener(event)) as never);
+      },
+    });
+    const make = (ws: typeof NodeWebSocket): Client => {
+      const c: Client = new RealtimeClient(h.base, { share: true, WebSocket: ws as unknown as WebSocketConstructor }, shareModeOn(() => platform));
+      clients.push(c);
+      return c;
+    };
+    const leader = make(DeafWebSocket);
+    await waitUntil(() => leader.state === 'open', 5000, 'leader open');
+    const follower = make(NodeWebSocket);
+    await waitUntil(() => follower.state === 'open', 5000, 'follower open');
+    deaf = true;
+    for (let n = 1; n <= 5; n++) follower.emit('say', { tab: 1, n });
+    await waitUntil(() => said.length === 5, 5000, 'the server ran them');
+    expect(follower.queued.messages).toBe(5); // no acknowledgement reached the leader
+    leader.close();
+    await waitUntil(() => follower.queued.messages === 0, 5000, 'acknowledged by the next leader');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(said).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('a reply reaches only the tab that asked, even for the same event at the same time', async () => {
     const { tabs } = await group(3);
     const replies = await Promise.all(tabs.map((t, i) => t.request('echo', { from: i })));
