@@ -171,6 +171,28 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
     expect(said).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it("the leader's connection drops: every tab goes reconnecting, then open on the same session, and misses nothing", async () => {
+    const { h, tabs } = await group(3);
+    const got = tabs.map((t) => {
+      const seen: number[] = [];
+      t.on('tick', (n) => seen.push(n));
+      return seen;
+    });
+    const states = tabs.map((t) => {
+      const seen: string[] = [];
+      t.lifecycle.on('state', (e) => seen.push(e.state));
+      return seen;
+    });
+    for (let n = 1; n <= 5; n++) h.rt.emit('tick', n);
+    await waitUntil(() => got.every((g) => g.length === 5), 5000, '5 ticks');
+    h.killConnections();
+    for (let n = 6; n <= 10; n++) h.rt.emit('tick', n); // while nobody is connected: kept by the session
+    await waitUntil(() => got.every((g) => g.length === 10), 10_000, () => `10 ticks: ${got.map((g) => g.length)}`);
+    for (const g of got) expect(g).toEqual(oneTo(10));
+    for (const s of states) expect(s).toEqual(['reconnecting', 'open']);
+    expect(h.sessions).toHaveLength(1);
+  });
+
   it('a reply reaches only the tab that asked, even for the same event at the same time', async () => {
     const { tabs } = await group(3);
     const replies = await Promise.all(tabs.map((t, i) => t.request('echo', { from: i })));
