@@ -193,6 +193,23 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
     expect(h.sessions).toHaveLength(1);
   });
 
+  it("only the leader's connection calls auth", async () => {
+    const h = await startHarness({ authenticate: (req) => req.headers.authorization === 'Bearer t' });
+    const platform = localPlatform();
+    const calls = [0, 0, 0];
+    const tabs = calls.map((_, i) => {
+      const c: Client = new RealtimeClient(
+        h.base,
+        { share: true, WebSocket: NodeWebSocket as unknown as WebSocketConstructor, auth: () => (calls[i]!++, { token: 't' }) },
+        shareModeOn(() => platform),
+      );
+      clients.push(c);
+      return c;
+    });
+    await waitUntil(() => tabs.every((t) => t.state === 'open'), 5000, 'all open');
+    expect(calls).toEqual([1, 0, 0]);
+  });
+
   it('a reply reaches only the tab that asked, even for the same event at the same time', async () => {
     const { tabs } = await group(3);
     const replies = await Promise.all(tabs.map((t, i) => t.request('echo', { from: i })));
