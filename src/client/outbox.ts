@@ -18,12 +18,9 @@ export interface OutboxEntry {
 export class Outbox {
   private entries: OutboxEntry[] = [];
   private byteTotal = 0;
+  private lastSeq = 0;
 
-  /** `lastSeq`: the sequence number the session's client frames reached (a tab-sharing leader continues it). */
-  constructor(
-    private readonly limits: { maxCount: number; maxBytes: number },
-    private lastSeq = 0,
-  ) {}
+  constructor(private readonly limits: { maxCount: number; maxBytes: number }) {}
 
   /** Accepts a frame or throws `outbox_full`; nothing already accepted is ever pushed out. */
   add(kind: OutboundFrame['t'], event: string, data: unknown, expiresAt?: number): OutboxEntry {

@@ -40,21 +40,14 @@ export interface ClientSession {
   stopAckTimer(): void;
 }
 
-/**
- * `sendAck` sends a cumulative ack on the active open connection; false when there is none. `from` continues a session
- * another tab ran (the tab-sharing leader).
- */
-export function createClientSession(
-  scheduler: BackoffScheduler,
-  sendAck: (id: number) => boolean,
-  from?: { sid: string; secret: string; last: number },
-): ClientSession {
+/** `sendAck` sends a cumulative ack on the active open connection; false when there is none. */
+export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: number) => boolean): ClientSession {
   // State in closures rather than fields: the minifier shortens these names, it cannot shorten properties.
-  let current: { sid: string; secret: string } | null = from ? { sid: from.sid, secret: from.secret } : null;
+  let current: { sid: string; secret: string } | null = null;
   let ended = false;
   let heartbeatMs = 0;
   let maxFrame = DEFAULT_MAX_FRAME;
-  let lastDelivered = from?.last ?? 0;
+  let lastDelivered = 0;
   let unacked = 0;
   let cancelAckTimer: (() => void) | null = null;
 

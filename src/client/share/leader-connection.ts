@@ -10,7 +10,8 @@ import { PROTOCOL_MODE } from '../mode/protocol-mode';
 import type { ResolvedOptions } from '../options';
 import { Outbox, type OutboxEntry } from '../outbox';
 import { BackoffScheduler } from '../scheduler';
-import { createClientSession, type ClientSession, type LostSession } from '../session';
+import type { ClientSession, LostSession } from '../session';
+import { continueSession } from './continued-session';
 import { createUpgradeProbe, type UpgradeProbe } from '../upgrade-probe';
 import type { LeaderSeed } from './replica';
 
@@ -20,8 +21,8 @@ export interface LeaderConnectionHost {
   opened(transport: TransportName, welcome: WelcomeFrame, lost: LostSession | null): void;
   /** The next server frame of the session, once and in order. */
   delivered(frame: MessageFrame | ReplyFrame): void;
-  /** These entries got their numbers and are about to go out for the first time. */
-  numbered(entries: readonly OutboxEntry[]): void;
+  /** These entries got their numbers in the session (`seq`) and are about to go out for the first time. */
+  numbered(entries: readonly { entry: OutboxEntry; seq: number }[]): void;
   /** The server accepted every client frame up to `n`. */
   acked(n: number): void;
   /** The connection dropped; the client reconnects by itself. */
@@ -48,11 +49,17 @@ export class LeaderConnection {
   private readonly sentOnce = new WeakSet<OutboxEntry>();
   /** What the welcome being handled lost (a refused resume), for `opened`. */
   private lostSession: LostSession | null = null;
+  /**
+   * The session's client frame numbering before this leader: the outbox numbers from 1, the server sees that plus
+   * `seqBase` (0 again once the server starts a new session).
+   */
+  private seqBase: number;
 
   constructor(url: string, opts: ResolvedOptions, seed: LeaderSeed, private readonly host: LeaderConnectionHost) {
     this.scheduler = new BackoffScheduler(opts.backoff, opts.clock, opts.random);
-    this.session = createClientSession(this.scheduler, (id) => this.sendAck(id), seed.session ?? undefined);
-    this.outbox = new Outbox({ maxCount: opts.maxQueuedMessages, maxBytes: opts.maxQueuedBytes }, seed.seqBase);
+    this.session = continueSession(this.scheduler, (id) => this.sendAck(id), seed.session);
+    this.outbox = new Outbox({ maxCount: opts.maxQueuedMessages, maxBytes: opts.maxQueuedBytes });
+    this.seqBase = seed.seqBase;
     const mode = PROTOCOL_MODE.create({ endpoint: url, endpoints: {}, session: this.session, heartbeatTolerance: opts.heartbeatTolerance });
     const environment: TransportEnvironment = {};
     if (opts.WebSocket) environment.WebSocket = opts.WebSocket;
@@ -95,7 +102,7 @@ export class LeaderConnection {
       moved: (probe, welcome) => {
         this.connector.replaceWith(probe);
         this.session.moved(welcome.hb);
-        this.outbox.ack(welcome.ack);
+        this.ackUpTo(welcome.ack);
         this._transport = probe.name;
         this.flush(true);
         this.connector.watchLiveness();
@@ -162,8 +169,8 @@ export class LeaderConnection {
     // Told before the frames leave: a tab that leads next must know which numbers went out with what.
     const fresh = all ? frames.filter((e) => !this.sentOnce.has(e)) : frames;
     for (const e of fresh) this.sentOnce.add(e);
-    if (fresh.length > 0) this.host.numbered(fresh);
-    conn.transport.send(frames.map((entry) => entry.frame));
+    if (fresh.length > 0) this.host.numbered(fresh.map((entry) => ({ entry, seq: entry.frame.seq + this.seqBase })));
+    conn.transport.send(frames.map((entry) => ({ ...entry.frame, seq: entry.frame.seq + this.seqBase })));
   }
 
   private sendAck(id: number): boolean {
@@ -175,7 +182,10 @@ export class LeaderConnection {
 
   private welcomed(welcome: WelcomeFrame): void {
     this.lostSession = this.session.adopt(welcome);
-    if (this.lostSession) this.outbox.renumber();
+    if (this.lostSession) {
+      this.outbox.renumber();
+      this.seqBase = 0;
+    }
     this.ackUpTo(welcome.ack);
   }
 
@@ -209,8 +219,9 @@ export class LeaderConnection {
     }
   }
 
+  /** The server accepted every client frame up to `n` (its numbering). */
   private ackUpTo(n: number): void {
-    this.outbox.ack(n);
+    this.outbox.ack(n - this.seqBase);
     this.host.acked(n);
   }
 

@@ -7,10 +7,11 @@ import { LeaderConnection } from './leader-connection';
 import type { Hello, SentItem, SharedFrame, TabMessage } from './messages';
 import type { SessionReplica } from './replica';
 
-/** Whose an entry of the connection's outbox is: a tab and that tab's own number for it. */
+/** Whose an entry of the connection's outbox is: a tab and that tab's own number for it; `s`: its session number. */
 interface Origin {
   tab: string;
   n: number;
+  s?: number;
 }
 
 /** How the leader speaks to the tabs (the channel) and what it tells its own tab. */
@@ -171,14 +172,15 @@ export class Leader {
     this.link.post({ k: 'frames', frames });
   }
 
-  private numbered(entries: readonly OutboxEntry[]): void {
+  private numbered(entries: readonly { entry: OutboxEntry; seq: number }[]): void {
     const items: SentItem[] = [];
-    for (const entry of entries) {
+    for (const { entry, seq } of entries) {
       const origin = this.origins.get(entry);
       if (!origin) continue;
-      this.bySeq.set(entry.frame.seq, origin);
-      if (entry.frame.t === 'req') this.requests.set(entry.frame.seq, origin);
-      items.push({ s: entry.frame.seq, tab: origin.tab, n: origin.n, f: entry.frame });
+      origin.s = seq;
+      this.bySeq.set(seq, origin);
+      if (entry.frame.t === 'req') this.requests.set(seq, origin);
+      items.push({ s: seq, tab: origin.tab, n: origin.n, f: { ...entry.frame, seq } });
     }
     if (items.length > 0) this.say({ k: 'sent', items });
   }
@@ -192,7 +194,7 @@ export class Leader {
       tabs[origin.tab] = Math.max(tabs[origin.tab] ?? 0, origin.n);
       any = true;
     }
-    for (const [entry] of this.origins) if (entry.frame.seq !== 0 && entry.frame.seq <= n) this.origins.delete(entry);
+    for (const [entry, origin] of this.origins) if (origin.s !== undefined && origin.s <= n) this.origins.delete(entry);
     if (any) this.say({ k: 'acked', n, tabs });
   }
 
