@@ -2,7 +2,7 @@ import type { MessageFrame, OutboundFrame, ReplyFrame, TransportName, WelcomeFra
 import type { TransportEnvironment } from '../../transports/environment';
 import type { TransportFailure } from '../../transports/transport';
 import type { Connection, ConnectionSettings } from '../connection';
-import { createConnector, type Connector, type SessionFrame } from '../connector';
+import { createConnector, type Connector, type ConnectorHost, type SessionFrame } from '../connector';
 import { TypedEmitter } from '../emitter';
 import type { RealtimeError } from '../errors';
 import type { ClientState, LifecycleEvents, TransportReason } from '../lifecycle';
@@ -75,7 +75,9 @@ export class LeaderConnection {
       logger: opts.logger,
     };
     const self = this;
-    this.connector = createConnector(settings, opts, url, this.life, {
+    // Not a literal in the call: members the connector's host interface gains later (main adds `prepare`) are here
+    // already, and a literal would be refused for naming one it does not have yet.
+    const connectorHost: ConnectorHost & { prepare(): null } = {
       get state() {
         return self._state;
       },
@@ -86,13 +88,16 @@ export class LeaderConnection {
       lost: (conn, failure) => {
         this.session.stopAckTimer();
         this.probe.stop();
-        if (conn.opened) host.dropped(failure); // an attempt that never opened changes nothing for the tabs
+        if (conn.opened) this.host.dropped(failure); // an attempt that never opened changes nothing for the tabs
       },
       stop: (error) => {
         this.close(error.message);
-        host.stopped(error);
+        this.host.stopped(error);
       },
-    });
+      /** Nothing to restore before a handshake: the session is the one another tab left. */
+      prepare: () => null,
+    };
+    this.connector = createConnector(settings, opts, url, this.life, connectorHost);
     this.probe = createUpgradeProbe(settings, {
       firstDelayMs: opts.upgradeProbeMs,
       connector: this.connector,
