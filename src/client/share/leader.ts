@@ -54,8 +54,8 @@ export class Leader {
       numbered: (entries) => this.numbered(entries),
       acked: (n) => this.acked(n),
       dropped: (failure) => this.say({ k: 'down', reason: `the leading tab's connection dropped: ${failure.message}` }),
-      // Every tab's client decides from the same failure (a refused origin stops it; a refused credential makes it
-      // ask its auth provider again); this tab's client stops too, and the next tab in line tries afresh.
+      // Every tab's client decides from the same failure as a lone client would (it stops), this tab's too; the next
+      // tab in line then tries afresh, with its own credentials.
       stopped: (error) => this.say({ k: 'stopped', failure: (error.cause as TransportFailure | undefined) ?? { kind: 'http', status: error.status ?? 400, message: error.message } }),
     });
     for (const item of seed.resend) this.take(item.tab, item.n, item.f);

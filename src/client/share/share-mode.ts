@@ -10,14 +10,14 @@ export type ShareModeFactory = (settings: ModeSettings, opts: ResolvedOptions, l
 
 /**
  * The leading tab connects with the options as given; this tab's own client talks only to the leader: one link, no
- * race, nothing remembered, no credentials, and patient while a leader is found. (Changed here, before the client's connector is
- * made from them; the object is the client's own copy, never the caller's.) `platform`: BroadcastChannel and Web
- * Locks to use instead of the browser's (tests).
+ * race, nothing remembered, no credentials, and patient while a leader is found. (Changed here, before the client's
+ * connector is made from them; the object is the client's own copy, never the caller's.) `platform`: BroadcastChannel
+ * and Web Locks to use instead of the browser's (tests).
  */
 export function shareModeOn(platform?: () => SharePlatform): ShareModeFactory {
   return (settings, opts, life) => {
     const leading = { ...opts };
-    // No `auth` either: only the leader's connection presents credentials (and asks again after a refusal).
+    // No `auth`: only the leader's connection presents credentials (and asks again after a refusal).
     Object.assign(opts, {
       transports: ['websocket'],
       raceAfterMs: 0,
