@@ -27,6 +27,8 @@ export interface LeaderConnectionHost {
   acked(n: number): void;
   /** The connection dropped; the client reconnects by itself. */
   dropped(failure: TransportFailure): void;
+  /** The session moved to a better transport (the upgrade probe). */
+  moved(transport: TransportName): void;
   /** Retrying cannot help (refused origin or credential, a 4xx): the connection closed for good. */
   stopped(error: RealtimeError): void;
 }
@@ -111,6 +113,7 @@ export class LeaderConnection {
         this._transport = probe.name;
         this.flush(true);
         this.connector.watchLiveness();
+        this.host.moved(probe.name);
       },
     });
   }

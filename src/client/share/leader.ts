@@ -54,6 +54,8 @@ export class Leader {
       numbered: (entries) => this.numbered(entries),
       acked: (n) => this.acked(n),
       dropped: (failure) => this.say({ k: 'down', reason: `the leading tab's connection dropped: ${failure.message}` }),
+      // Tabs link again (at once), and their clients show the transport the session is on now.
+      moved: (transport) => this.say({ k: 'down', reason: `the leading tab's connection moved to ${transport}` }),
       // Every tab's client decides from the same failure as a lone client would (it stops), this tab's too; the next
       // tab in line then tries afresh, with its own credentials.
       stopped: (error) => this.say({ k: 'stopped', failure: (error.cause as TransportFailure | undefined) ?? { kind: 'http', status: error.status ?? 400, message: error.message } }),

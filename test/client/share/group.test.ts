@@ -210,6 +210,33 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
     expect(calls).toEqual([1, 0, 0]);
   });
 
+  it("the leader's session moves to a better transport: every tab shows it, and misses nothing", async () => {
+    const h = await startHarness();
+    h.gates.websocket = true; // refused at first: the leader falls back to SSE
+    const platform = localPlatform();
+    const tabs = [0, 1].map(() => {
+      const c: Client = new RealtimeClient(h.base, { share: true, WebSocket: NodeWebSocket as unknown as WebSocketConstructor, upgradeProbeMs: 100 }, shareModeOn(() => platform));
+      clients.push(c);
+      return c;
+    });
+    await waitUntil(() => tabs.every((t) => t.state === 'open' && t.transport === 'sse'), 5000, () => `on sse: ${tabs.map((t) => t.transport)}`);
+    const got = tabs.map((t) => {
+      const seen: number[] = [];
+      t.on('tick', (n) => seen.push(n));
+      return seen;
+    });
+    const moves: string[] = [];
+    tabs[1]!.lifecycle.on('transport', (e) => moves.push(`${e.previous} → ${e.transport}`));
+    for (let n = 1; n <= 5; n++) h.rt.emit('tick', n);
+    h.gates.websocket = false; // the leader's probe gets through now
+    await waitUntil(() => tabs.every((t) => t.transport === 'websocket' && t.state === 'open'), 5000, () => `on websocket: ${tabs.map((t) => `${t.transport} ${t.state}`)}`);
+    for (let n = 6; n <= 10; n++) h.rt.emit('tick', n);
+    await waitUntil(() => got.every((g) => g.length === 10), 5000, 'ticks');
+    for (const g of got) expect(g).toEqual(oneTo(10));
+    expect(moves).toEqual(['sse → websocket']);
+    expect(h.sessions).toHaveLength(1);
+  });
+
   it('a reply reaches only the tab that asked, even for the same event at the same time', async () => {
     const { tabs } = await group(3);
     const replies = await Promise.all(tabs.map((t, i) => t.request('echo', { from: i })));
