@@ -17,9 +17,10 @@ export type ShareModeFactory = (settings: ModeSettings, opts: ResolvedOptions, l
 export function shareModeOn(platform?: () => SharePlatform): ShareModeFactory {
   return (settings, opts, life) => {
     const leading = { ...opts, backoff: { ...opts.backoff } };
-    // A link to the leader is local: the tab's client links again at once when the leader says `down` (the client's
-    // scheduler holds this very policy object, made before the mode, hence changed in place).
-    opts.backoff.initialMs = 0;
+    // A link to the leader is local: the tab's client links again within 25 ms when the leader says `down`, and
+    // backs off from there should it keep failing (the client's scheduler holds this very policy object, made before
+    // the mode, hence changed in place).
+    opts.backoff.initialMs = 25;
     // No `auth`: only the leader's connection presents credentials (and asks again after a refusal).
     Object.assign(opts, {
       transports: ['websocket'],
