@@ -3,9 +3,10 @@ import type { ChannelLike, SharePlatform } from './tab-share';
 
 /**
  * BroadcastChannel and Web Locks within one JavaScript realm, with their semantics (a message reaches every other
- * channel of the name, on a later task; a lock is granted to one request at a time, in request order; `steal` takes
- * it and rejects the holder's request with AbortError; an aborted queued request rejects). A tab without the real
- * ones shares with itself through these (every tab connects by itself), and the unit tests use them as fakes.
+ * channel of the name, on a later task; a lock is granted to one request at a time, in request order, its callback
+ * run on a later task; `ifAvailable` calls back with null when it is held; an aborted queued request rejects with
+ * AbortError). A tab without the real ones shares with itself through these (every tab connects by itself), and the
+ * unit tests use them as fakes.
  */
 export function localPlatform(
   options: { visible?: () => boolean; onVisibility?: SharePlatform['onVisibility'] } = {},
@@ -39,12 +40,12 @@ export function localPlatform(
 }
 
 interface Waiter {
-  callback: () => Promise<void>;
+  callback: (lock: unknown) => Promise<unknown>;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
 
-/** Web Locks (exclusive mode, `signal` and `steal`) for one realm; `held` and `waiting` count them (for tests). */
+/** Web Locks (exclusive mode, `signal` and `ifAvailable`) for one realm; `held` and `waiting` count them (for tests). */
 export interface LocalLocks extends LockManagerLike {
   held(): number;
   waiting(): number;
@@ -59,9 +60,9 @@ export function localLocks(): LocalLocks {
   const grant = (name: string, waiter: Waiter): void => {
     held.set(name, waiter);
     setTimeout(() => {
-      let result: Promise<void>;
+      let result: Promise<unknown>;
       try {
-        result = Promise.resolve(waiter.callback());
+        result = Promise.resolve(waiter.callback({ name }));
       } catch (error) {
         result = Promise.reject(error);
       }
@@ -73,7 +74,6 @@ export function localLocks(): LocalLocks {
   };
   const release = (name: string, waiter: Waiter, settle: () => void): void => {
     settle();
-    if (held.get(name) !== waiter) return; // stolen meanwhile: its request already rejected
     held.delete(name);
     const next = queues.get(name)?.shift();
     if (next) grant(name, next);
@@ -83,11 +83,11 @@ export function localLocks(): LocalLocks {
     request(name, options, callback) {
       return new Promise((resolve, reject) => {
         const waiter: Waiter = { callback, resolve, reject };
-        if (options.steal) {
-          const holder = held.get(name);
-          if (holder) holder.reject(abortError());
-          held.delete(name);
-          return grant(name, waiter);
+        if (options.ifAvailable && held.has(name)) {
+          // Not granted: the callback runs at once with null, as in browsers.
+          return void Promise.resolve()
+            .then(() => callback(null))
+            .then(resolve, reject);
         }
         if (options.signal?.aborted) return reject(abortError());
         if (!held.has(name)) return grant(name, waiter);

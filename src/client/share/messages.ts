@@ -77,6 +77,4 @@ export type TabMessage =
   /** The leader's connection dropped or the session changed: tabs reconnect to it (`reason` says why). */
   | { k: 'down'; reason: string }
   /** The leader's connection closed for good (`failure` says why, as the transport reported it). */
-  | { k: 'stopped'; failure: TransportFailure }
-  /** The hidden leader stopped its connection and asks visible tab `to` to take the lock. */
-  | { k: 'handover'; to: string };
+  | { k: 'stopped'; failure: TransportFailure };

@@ -56,7 +56,6 @@ export class TabShare implements LinkOwner {
   private leader: Leader | null = null;
   /** Where the leader (this tab's, while it leads) speaks: a channel object of its own, so this tab hears it too. */
   private leaderChannel: ChannelLike | null = null;
-  private stopWatchingTarget: (() => void) | null = null;
   private link: TabLink | null = null;
   private linkOpen = false;
   private viewSid: string | null = null;
@@ -125,7 +124,6 @@ export class TabShare implements LinkOwner {
     this.post({ k: 'bye', tab: this.tab });
     this.stopLeading();
     this.election.close();
-    this.stopWatchingTarget?.();
     this.stopWatchingVisibility();
     this.letAliveGo();
     this.channel.onmessage = null;
@@ -161,12 +159,9 @@ export class TabShare implements LinkOwner {
       case 'stopped':
         this.stopped = m.failure;
         return this.link?.fail(m.failure);
-      case 'handover':
-        if (m.to === this.tab) this.election.steal();
-        return;
       case 'seen':
-        // A tab became visible while this hidden tab leads: it takes over.
-        if (m.visible && this.leader && !this.platform.visible()) this.handOver(m.tab, 'another tab became visible');
+        // A tab became visible while this hidden tab leads: the lock goes on towards it.
+        if (m.visible && this.leader && !this.platform.visible()) this.handOver('another tab became visible');
         return;
     }
   }
@@ -235,9 +230,22 @@ export class TabShare implements LinkOwner {
 
   private lead(): void {
     if (this.closed) return;
-    const to = this.platform.visible() ? null : this.replica.visibleTab(this.tab);
+    const visibleTab = this.platform.visible() ? null : this.replica.visibleTab(this.tab);
+    if (!visibleTab) return this.startLeading();
+    // Hidden, with a visible tab waiting: pass the lock on without connecting, unless that tab is gone (its lock of
+    // life is free) without having said so.
+    void this.platform.locks.request(aliveLock(this.name, visibleTab), { ifAvailable: true }, async (lock) => {
+      if (this.closed || !this.election.leading) return;
+      if (lock === null) return this.handOver('took the lock while hidden');
+      const bye: TabMessage = { k: 'bye', tab: visibleTab };
+      this.replica.apply(bye);
+      this.post(bye);
+      this.lead(); // another visible tab, or lead here
+    });
+  }
+
+  private startLeading(): void {
     this.leaderChannel = this.platform.channel(this.name);
-    if (to) return this.handOver(to, 'took the lock while hidden');
     const post = this.leaderChannel;
     this.leader = new Leader(this.url, this.options, this.tab, this.replica, { post: (m) => post.postMessage(m) });
     this.leaderChannel.onmessage = (e) => this.leader?.receive(e.data as TabMessage);
@@ -254,8 +262,6 @@ export class TabShare implements LinkOwner {
   }
 
   private stopLeading(): void {
-    this.stopWatchingTarget?.();
-    this.stopWatchingTarget = null;
     this.leader?.stop();
     this.leader = null;
     if (this.leaderChannel) {
@@ -271,35 +277,19 @@ export class TabShare implements LinkOwner {
     this.post({ k: 'seen', tab: this.tab, visible });
     this.replica.apply({ k: 'seen', tab: this.tab, visible });
     if (visible || !this.leader) return;
-    const to = this.replica.visibleTab(this.tab);
-    if (to) this.handOver(to, 'this tab was hidden');
+    if (this.replica.visibleTab(this.tab)) this.handOver('this tab was hidden');
   }
 
   /**
-   * A hidden leader (background timers are throttled) gives the connection to visible tab `to`: it stops its
-   * connection first (the session waits on the server), then asks `to` to take the lock. Should `to` be gone before
-   * it does, the lock goes to the next tab in line instead.
+   * A hidden leader (background timers are throttled) gives the connection up for a visible tab: it stops its
+   * connection (the session waits on the server) and releases the lock to the next tab in line. A hidden tab that gets
+   * it passes it on the same way without connecting, until a visible one holds it; the lock is never taken from its
+   * holder, so no two tabs ever run the connection at once.
    */
-  private handOver(to: string, why: string): void {
-    const channel = this.leaderChannel!;
-    this.leader?.stop();
-    this.leader = null;
-    channel.onmessage = null;
-    channel.postMessage({ k: 'handover', to } satisfies TabMessage);
-    this.platform.locks.request(aliveLock(this.name, to), { signal: this.watchTarget() }, async () => {
-      // `to` closed or crashed without taking the lock: nobody hears of it any more.
-      const bye: TabMessage = { k: 'bye', tab: to };
-      this.replica.apply(bye);
-      channel.postMessage(bye);
-      this.election.release();
-    }).catch(() => {}); // aborted: `to` took the lock, or this tab closed
-    this.options.logger('info', `handing the shared connection to tab ${to}: ${why}`);
-  }
-
-  private watchTarget(): AbortSignal {
-    const controller = new AbortController();
-    this.stopWatchingTarget = () => controller.abort();
-    return controller.signal;
+  private handOver(why: string): void {
+    this.stopLeading();
+    this.options.logger('info', `giving the shared connection up for a visible tab: ${why}`);
+    this.election.release();
   }
 
   private setRole(role: 'leader' | 'follower', reason: string): void {

@@ -48,19 +48,24 @@ describe('election by one Web Lock (in-memory lock manager)', () => {
     expect(log.slice(3)).toEqual(['1 follows', '0 leads']);
   });
 
-  it('a steal takes the lock at once; the old holder follows and lines up again; never two leaders', async () => {
-    const { log, elections } = tabs(3);
+  it('nothing takes the lock from its holder: a tab that asked later waits, however often others give up', async () => {
+    const { log, elections, locks } = tabs(3);
     await settle();
-    elections[2]!.steal();
+    elections[1]!.close();
     await settle();
-    // The old holder's follow and the new one's lead come in either order (they are separate tasks).
-    expect(log.slice(0, 1)).toEqual(['0 leads']);
-    expect(log.slice(1).sort()).toEqual(['0 follows', '2 leads']);
-    expect(elections.map((e) => e.leading)).toEqual([false, false, true]);
-    // Tab 2 left the line when it stole: when it leaves, tab 1 (first in line) leads, then tab 0.
-    elections[2]!.close();
+    expect(log).toEqual(['0 leads']);
+    expect(locks.held()).toBe(1);
+    expect(elections.map((e) => e.leading)).toEqual([true, false, false]);
+  });
+
+  it('an ifAvailable request for a held lock gets null at once; for a free one the lock', async () => {
+    const locks = localLocks();
+    void locks.request('a', {}, () => new Promise(() => {}));
     await settle();
-    expect(log.slice(3)).toEqual(['1 leads']);
+    const held = await locks.request('a', { ifAvailable: true }, async (lock) => lock);
+    const free = await locks.request('b', { ifAvailable: true }, async (lock) => lock);
+    expect(held).toBeNull();
+    expect(free).not.toBeNull();
   });
 
   it('a closed tab leaves the line without ever leading', async () => {
