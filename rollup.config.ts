@@ -41,12 +41,13 @@ const freshChunks = (): Plugin => ({
 
 const config: RollupOptions[] = [
   {
-    input: 'src/index.ts',
+    // `share` (realtime-fallback/share) is an entry of its own: apps that do not share tabs never load its code.
+    input: { index: 'src/index.ts', share: 'src/share.ts' },
     external: clientExternal,
     plugins: [freshChunks(), ts()],
     output: [
-      { dir: 'dist', format: 'es', entryFileNames: 'index.mjs', chunkFileNames: 'chunks/[name]-[hash].mjs', sourcemap: true },
-      { dir: 'dist', format: 'cjs', entryFileNames: 'index.cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named', sourcemap: true },
+      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs', sourcemap: true },
+      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named', sourcemap: true },
     ],
   },
   {
@@ -92,6 +93,7 @@ const config: RollupOptions[] = [
   ...(
     [
       ['src/index.ts', 'index', clientExternal],
+      ['src/share.ts', 'share', clientExternal],
       ['src/server/redis/index.ts', 'server-redis', serverExternal],
       ['src/server/index.ts', 'server', serverExternal],
     ] as const

@@ -43,6 +43,11 @@ export interface LifecycleEvents {
   resync: { reason: ResumeFailure | 'session_ended'; previousSessionId: string; sessionId: string; resent: number };
   /** Something went wrong; the client keeps going unless it also moves to `closed`. */
   error: RealtimeError;
+  /**
+   * With the `share` option: this tab's part. `leader` holds the connection for every tab, `follower` uses the
+   * leader's, `alone` connects by itself because the browser lacks BroadcastChannel or Web Locks (`reason` says).
+   */
+  share: { role: 'leader' | 'follower' | 'alone'; reason: string };
   /** The client stopped: by `close()`, or for good after an unrecoverable error (`error` set). */
   close: { reason: string; error?: RealtimeError };
 }

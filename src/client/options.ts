@@ -93,6 +93,11 @@ export interface ClientOptions {
   clock?: Clock;
   /** Random source in [0, 1) for jitter, for tests. Default `Math.random`. */
   random?: () => number;
+  /**
+   * Share one connection between the tabs of this origin (README, "Sharing one connection across tabs"): `true`
+   * shares with every tab of the same URL, a string with every tab that passes the same string. Default `false`.
+   */
+  share?: boolean | string;
 }
 
 export interface ResolvedOptions {
@@ -122,6 +127,7 @@ export interface ResolvedOptions {
   resume: 'replay' | 'skip';
   clock: Clock | undefined;
   random: () => number;
+  share: boolean | string;
 }
 
 /** The defaults, in one place. */
@@ -142,6 +148,7 @@ export const DEFAULTS = {
   upgradeProbeMs: 30000,
   persist: false,
   resume: 'replay',
+  share: false,
 } as const;
 
 function sessionStorageOrNull(): ResolvedOptions['storage'] {
@@ -157,7 +164,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ClientOptions>([
   'protocol', 'endpoints', 'transports', 'autoConnect', 'openTimeoutMs', 'raceAfterMs', 'backoff', 'retriesPerTransport',
   'heartbeatTolerance', 'maxQueuedMessages', 'maxQueuedBytes', 'requestTimeoutMs', 'auth', 'withCredentials',
   'rememberTransportMs', 'upgradeProbeMs', 'WebSocket', 'EventSource', 'fetch', 'storage', 'logger', 'debug', 'persist',
-  'resume', 'clock', 'random',
+  'resume', 'clock', 'random', 'share',
 ]);
 
 /** `localStorage.debug` naming us turns debug logging on (a page can flip it without a rebuild). */
@@ -233,11 +240,17 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   nonNegative('backoff.maxMs', backoff.maxMs);
   if (!(backoff.factor >= 1)) throw invalid('option backoff.factor must be >= 1');
   if (!(backoff.jitter >= 0 && backoff.jitter <= 1)) throw invalid('option backoff.jitter must be within 0..1');
+  const share = options.share ?? DEFAULTS.share;
+  if (share === '' || (typeof share != 'boolean' && typeof share != 'string') || (share && protocol == 'plain')) {
+    throw invalid('option share must be a boolean or a channel name, with our protocol');
+  }
   const tolerance = options.heartbeatTolerance ?? DEFAULTS.heartbeatTolerance;
   if (!(tolerance >= 1)) throw invalid('option heartbeatTolerance must be >= 1');
   const persist = options.persist ?? DEFAULTS.persist;
   if (typeof persist !== 'boolean' && typeof persist?.load !== 'function') throw invalid('option persist must be a boolean or a store');
   if (persist && protocol === 'plain') throw invalid('option persist needs protocol realtime-fallback');
+  // Tabs that share one session would each keep (and later resume) it: one of the two, for now.
+  if (persist && options.share) throw invalid('options persist and share cannot be used together');
   const resume = options.resume ?? DEFAULTS.resume;
   if (resume !== 'replay' && resume !== 'skip') throw invalid("option resume must be 'replay' or 'skip'");
 
@@ -268,5 +281,6 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     resume,
     clock: options.clock,
     random: options.random ?? Math.random,
+    share,
   };
 }

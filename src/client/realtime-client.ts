@@ -6,6 +6,7 @@ import type { Connection, ConnectionSettings } from './connection';
 import { createConnector, type Connector, type ConnectorHost, type SessionFrame } from './connector';
 import { TypedEmitter, type EventMap } from './emitter';
 import { RealtimeError } from './errors';
+import { invalid } from './option-checks';
 import type { LifecycleEvents, ClientState, Subscribable, TransportReason } from './lifecycle';
 import type { ClientMode } from './mode/mode';
 import { MODES } from './mode/modes';
@@ -16,6 +17,7 @@ import type { PersistStore } from './persistence';
 import { createPendingRequests, type PendingRequests } from './requests';
 import { BackoffScheduler } from './scheduler';
 import { createClientSession, type ClientSession } from './session';
+import type { ShareModeFactory } from './share/share-mode';
 import { createUpgradeProbe, type UpgradeProbe } from './upgrade-probe';
 import { normaliseUrl } from './url';
 
@@ -60,7 +62,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   private _state: ClientState = 'idle';
   private _transport: TransportName | null = null;
 
-  constructor(url: string, options: ClientOptions = {}) {
+  /** `share`: the tab-sharing mode, which only the client of `realtime-fallback/share` passes (src/share.ts). */
+  constructor(url: string, options: ClientOptions = {}, share?: ShareModeFactory) {
     const opts = resolveOptions(options);
     const endpoint = normaliseUrl(url);
     this.scheduler = new BackoffScheduler(opts.backoff, opts.clock, opts.random);
@@ -75,7 +78,10 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     this.debug = opts.debug;
     this.log = opts.logger;
     this.session = createClientSession(this.scheduler, (id) => this.sendAck(id), changed);
-    this.mode = MODES[opts.protocol].create({ endpoint, endpoints: opts.endpoints, session: this.session, heartbeatTolerance: opts.heartbeatTolerance });
+    const modeSettings = { endpoint, endpoints: opts.endpoints, session: this.session, heartbeatTolerance: opts.heartbeatTolerance };
+    // With `share`, the connection is the leading tab's (src/client/share, in its own entry so others do not pay).
+    if (opts.share && !share) throw invalid('option share needs the RealtimeClient of realtime-fallback/share');
+    this.mode = opts.share ? share!(modeSettings, opts, this.life) : MODES[opts.protocol].create(modeSettings);
     const environment: TransportEnvironment = {};
     if (opts.WebSocket) environment.WebSocket = opts.WebSocket;
     if (opts.EventSource) environment.EventSource = opts.EventSource;
@@ -274,9 +280,11 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   }
 
   private opened(conn: Connection, welcome: WelcomeFrame, reason: TransportReason): void {
-    this.switchTransport(conn.name, reason);
+    // The transport's own name: a shared tab's link names the transport the leading tab is on.
+    const name = conn.transport.name;
+    this.switchTransport(name, reason);
     this.setState('open');
-    this.life.emit('open', { transport: conn.name, sessionId: welcome.sid, resumed: welcome.resumed });
+    this.life.emit('open', { transport: name, sessionId: welcome.sid, resumed: welcome.resumed });
     if (this._state !== 'open') return; // a listener closed the client: nothing may be scheduled after that
     this.flush(true);
     this.connector.watchLiveness();

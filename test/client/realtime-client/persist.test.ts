@@ -164,5 +164,6 @@ describe('persist: the session and the outbox across page loads', () => {
     expect(make({ persist: {} })).toThrow(/option persist must be a boolean or a store/);
     expect(make({ resume: 'later' })).toThrow(/option resume must be 'replay' or 'skip'/);
     expect(make({ persist: true, protocol: 'plain', endpoints: { websocket: '/ws' } })).toThrow(/option persist needs protocol realtime-fallback/);
+    expect(make({ persist: true, share: true })).toThrow(/options persist and share cannot be used together/);
   });
 });

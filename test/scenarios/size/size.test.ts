@@ -24,9 +24,11 @@ import { measureOurs, TARGETS, kb, ROOT, type Size } from '../../../bench/size.m
  * join key +71 / +90: 11,794 / 16,604. The upgrade probe moved to a chunk loaded only on a fallback: 11,634 / 16,841
  * (the loader costs the UMD, which inlines both parts, 237 bytes). Issue 17: the attempt floor, the back/forward cache
  * and the late-timer yield +306 / +492; `persist` (its options, hooks, forget() and resume: 'skip'; the IndexedDB code
- * and the persistence itself are a lazy chunk) +584 / +1,271: 12,524 / 18,367. Ceilings: those figures plus ~1-2%.
+ * and the persistence itself are a lazy chunk) +584 / +1,271: 12,524 / 18,367. Sharing tabs (issue 16) is an entry of
+ * its own (realtime-fallback/share), so the ESM default pays only the option and the constructor's hook, +165: 12,689;
+ * the UMD carries it, +5,328: 23,695. Ceilings: those figures plus ~1.5%.
  */
-const CEILING = { esmDefaultGzip: 12_700, umdGzip: 18_600 };
+const CEILING = { esmDefaultGzip: 12_900, umdGzip: 24_100 };
 
 describe('bundle size', () => {
   it('stays under the enforced ceilings (and reports the gap to the target budgets)', async () => {
