@@ -56,8 +56,18 @@ export class LeaderConnection {
    * `seqBase` (0 again once the server starts a new session).
    */
   private seqBase: number;
+  /** Nothing is sent while held (the leader found numbers it does not know the frames of, and starts over). */
+  private held = false;
+  /**
+   * The highest number the tabs are sure to hear of (see `noted`). A numbered frame waits in `unheard` until then: a
+   * leader that dies between sending a frame and its word leaving the tab would leave the next leader guessing.
+   */
+  private notedUpTo: number;
+  private unheard: OutboxEntry[] = [];
 
-  constructor(url: string, opts: ResolvedOptions, seed: LeaderSeed, private readonly host: LeaderConnectionHost) {
+  /** `known`: the highest number every tab knew of before this leader (the seed's frames are among them). */
+  constructor(url: string, opts: ResolvedOptions, seed: LeaderSeed, known: number, private readonly host: LeaderConnectionHost) {
+    this.notedUpTo = known;
     this.scheduler = new BackoffScheduler(opts.backoff, opts.clock, opts.random);
     this.session = continueSession(this.scheduler, (id) => this.sendAck(id), seed.session);
     this.outbox = new Outbox({ maxCount: opts.maxQueuedMessages, maxBytes: opts.maxQueuedBytes });
@@ -154,6 +164,27 @@ export class LeaderConnection {
     this.flush(false);
   }
 
+  /** Sends nothing more (the leader is about to start over from a fuller replica). */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** The word of every number up to `n` has left this tab (it came back on its own channel): those frames may go. */
+  noted(n: number): void {
+    if (n <= this.notedUpTo) return;
+    this.notedUpTo = n;
+    const conn = this.connector.active;
+    if (!conn?.opened || this.held) return;
+    const ready = this.unheard.filter((e) => this.number(e) <= n && this.outbox.has(e));
+    this.unheard = this.unheard.filter((e) => this.number(e) > n);
+    if (ready.length > 0) conn.transport.send(ready.map((entry) => ({ ...entry.frame, seq: this.number(entry) })));
+  }
+
+  /** An entry's number in the session. */
+  private number(entry: OutboxEntry): number {
+    return entry.frame.seq + this.seqBase;
+  }
+
   /**
    * Stops the connection without ending the session (the server keeps it for its grace period, and the next leader
    * resumes it). Releases every timer.
@@ -171,14 +202,19 @@ export class LeaderConnection {
 
   private flush(all: boolean): void {
     const conn = this.connector.active;
-    if (!conn?.opened) return;
+    if (!conn?.opened || this.held) return;
     const { frames } = this.outbox.take(this.scheduler.now(), all);
     if (frames.length === 0) return;
     // Told before the frames leave: a tab that leads next must know which numbers went out with what.
     const fresh = all ? frames.filter((e) => !this.sentOnce.has(e)) : frames;
     for (const e of fresh) this.sentOnce.add(e);
-    if (fresh.length > 0) this.host.numbered(fresh.map((entry) => ({ entry, seq: entry.frame.seq + this.seqBase })));
-    conn.transport.send(frames.map((entry) => ({ ...entry.frame, seq: entry.frame.seq + this.seqBase })));
+    if (fresh.length > 0) this.host.numbered(fresh.map((entry) => ({ entry, seq: this.number(entry) })));
+    // In number order, up to the first whose word has not come back yet; the rest wait for it (noted).
+    const cut = frames.findIndex((e) => this.number(e) > this.notedUpTo);
+    const ready = cut < 0 ? frames : frames.slice(0, cut);
+    const waiting = cut < 0 ? [] : frames.slice(cut);
+    this.unheard = all ? waiting : this.unheard.concat(waiting);
+    if (ready.length > 0) conn.transport.send(ready.map((entry) => ({ ...entry.frame, seq: this.number(entry) })));
   }
 
   private sendAck(id: number): boolean {
@@ -193,6 +229,8 @@ export class LeaderConnection {
     if (this.lostSession) {
       this.outbox.renumber();
       this.seqBase = 0;
+      this.notedUpTo = 0;
+      this.unheard = [];
     }
     this.ackUpTo(welcome.ack);
   }

@@ -2,6 +2,7 @@ import type { MessageFrame, ReplyFrame, WelcomeFrame } from '../../protocol/fram
 import type { TransportFailure } from '../../transports/transport';
 import type { ResolvedOptions } from '../options';
 import type { OutboxEntry } from '../outbox';
+import { RealtimeError } from '../errors';
 import type { LostSession } from '../session';
 import { LeaderConnection } from './leader-connection';
 import type { Hello, SentItem, SharedFrame, TabMessage } from './messages';
@@ -17,7 +18,12 @@ interface Origin {
 /** How the leader speaks to the tabs (the channel) and what it tells its own tab. */
 export interface LeaderLink {
   post(message: TabMessage): void;
+  /** Lead again from the replica as it is now (a new Leader on the same lock). */
+  restart(): void;
 }
+
+/** How long a new leader waits for the word of frames its predecessor numbered (see `opened`). */
+const LATE_WORD_MS = 1000;
 
 /**
  * The leading tab's router: the one connection (LeaderConnection) for every tab of the group. Tabs' emits and
@@ -38,6 +44,9 @@ export class Leader {
   private readonly waiting = new Map<string, Hello>();
   private framesOut: SharedFrame[] = [];
   private stopped = false;
+  /** The highest session number this leader's replica knew of when it started. */
+  private readonly known: number;
+  private lateWordTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     url: string,
@@ -47,8 +56,9 @@ export class Leader {
     private readonly link: LeaderLink,
   ) {
     const seed = replica.seed();
+    this.known = replica.lastSeq;
     this.taken = new Map(replica.accepted);
-    this.connection = new LeaderConnection(url, opts, seed, {
+    this.connection = new LeaderConnection(url, opts, seed, this.known, {
       opened: (transport, welcome, lost) => this.opened(welcome, lost),
       delivered: (frame) => this.delivered(frame),
       numbered: (entries) => this.numbered(entries),
@@ -95,8 +105,17 @@ export class Leader {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    clearTimeout(this.lateWordTimer);
     this.flushFrames();
     this.connection.close();
+  }
+
+  /**
+   * This tab heard the leader's word that frames up to number `n` went out (its own channel object, through the
+   * browser): every other tab will hear it too, even should this one die now, so those frames may leave.
+   */
+  heard(n: number): void {
+    this.connection.noted(n);
   }
 
   /** The connection's own lifecycle events (fallbacks, failed transports, errors). */
@@ -137,6 +156,7 @@ export class Leader {
   }
 
   private opened(welcome: WelcomeFrame, lost: LostSession | null): void {
+    if (!lost && welcome.resumed && welcome.ack > this.known) return this.awaitLateWord(welcome.ack);
     if (welcome.sid !== this.replica.sid) this.say({ k: 'session', sid: welcome.sid, secret: welcome.secret });
     if (lost) {
       // A new session: what tabs had sent belonged to the old one. They are told (`down`), reconnect, see `resync`
@@ -151,6 +171,31 @@ export class Leader {
     const hellos = [...this.waiting.values()];
     this.waiting.clear();
     for (const h of hellos) this.hello(h);
+  }
+
+  /**
+   * The server accepted numbers this tab never heard of: the leader before numbered frames and sent them, and its
+   * word of them, which left its tab first, has not arrived yet (the lock came first). Numbering on from what this tab
+   * knows would give those numbers to other frames, which the server would drop as repeats, and send the unheard ones
+   * again under new numbers, to run twice. So nothing is sent until the word is here; then the tab leads again from
+   * the fuller replica. Should it never come, the numbers up to `ack` count as used.
+   */
+  private awaitLateWord(ack: number): void {
+    this.connection.hold();
+    const started = Date.now();
+    const check = (): void => {
+      if (this.stopped) return;
+      if (this.replica.lastSeq < ack && Date.now() - started < LATE_WORD_MS) {
+        this.lateWordTimer = setTimeout(check, 10);
+        return;
+      }
+      if (this.replica.lastSeq < ack) {
+        this.connection.life.emit('error', new RealtimeError('protocol', `the word of frames up to ${ack} never came from the tab that led; counted as sent`));
+        this.replica.usedUpTo(ack);
+      }
+      this.link.restart();
+    };
+    check();
   }
 
   private delivered(frame: MessageFrame | ReplyFrame): void {

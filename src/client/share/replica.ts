@@ -78,6 +78,15 @@ export class SessionReplica {
     };
   }
 
+  /**
+   * The server accepted every number up to `n`, some of them on frames this tab never heard of (their leader died
+   * before its word arrived): none is sent again, and numbering goes on after `n`.
+   */
+  usedUpTo(n: number): void {
+    for (const s of this.inflight.keys()) if (s <= n) this.inflight.delete(s);
+    this.lastSeq = Math.max(this.lastSeq, n);
+  }
+
   /** What the leader knew when this tab joined (or rejoined): merged, so nothing heard since is undone. */
   adopt(s: ReplicaSnapshot, last: number): void {
     this.apply({ k: 'session', sid: s.sid, secret: s.secret });

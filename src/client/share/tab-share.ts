@@ -54,6 +54,8 @@ export class TabShare implements LinkOwner {
   private readonly stopWatchingVisibility: () => void;
   private letAliveGo: () => void = () => {};
   private leader: Leader | null = null;
+  /** A restart of this tab's leadership asked for by its leader (see Leader.awaitLateWord). */
+  private restartTimer: ReturnType<typeof setTimeout> | undefined;
   /** Where the leader (this tab's, while it leads) speaks: a channel object of its own, so this tab hears it too. */
   private leaderChannel: ChannelLike | null = null;
   private link: TabLink | null = null;
@@ -142,6 +144,10 @@ export class TabShare implements LinkOwner {
     if (this.closed) return;
     this.replica.apply(m);
     switch (m.k) {
+      case 'sent':
+        // This tab's own leader's word, back through the browser: every tab will have it, the frames may go.
+        this.leader?.heard(Math.max(...m.items.map((i) => i.s)));
+        return;
       case 'lead':
         return this.newLeader();
       case 'welcome':
@@ -247,7 +253,17 @@ export class TabShare implements LinkOwner {
   private startLeading(): void {
     this.leaderChannel = this.platform.channel(this.name);
     const post = this.leaderChannel;
-    this.leader = new Leader(this.url, this.options, this.tab, this.replica, { post: (m) => post.postMessage(m) });
+    this.leader = new Leader(this.url, this.options, this.tab, this.replica, {
+      post: (m) => post.postMessage(m),
+      // On the next task: the leader that asks is still on the stack.
+      restart: () => {
+        this.restartTimer = setTimeout(() => {
+          if (this.closed || !this.leader || !this.election.leading) return;
+          this.stopLeading();
+          this.startLeading();
+        }, 0);
+      },
+    });
     this.leaderChannel.onmessage = (e) => this.leader?.receive(e.data as TabMessage);
     // What the connection goes through is told in the leading tab (its client's own events are about its link).
     for (const event of ['error', 'fallback', 'transportFailed'] as const) {
@@ -262,6 +278,7 @@ export class TabShare implements LinkOwner {
   }
 
   private stopLeading(): void {
+    clearTimeout(this.restartTimer);
     this.leader?.stop();
     this.leader = null;
     if (this.leaderChannel) {

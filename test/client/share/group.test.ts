@@ -54,6 +54,41 @@ function localChannelOf(h: Harness): { post(m: TabMessage): void; close(): void 
 }
 const platforms = new Map<Harness, SharePlatform>();
 
+/** `inner`, whose channels hold back the leader's word of numbered frames (`sent`) from `hold()` until `release()`. */
+function holdingSent(inner: SharePlatform): { platform: SharePlatform; hold(): void; release(): void } {
+  const heldBack: (() => void)[] = [];
+  let holding = false;
+  const platform: SharePlatform = {
+    ...inner,
+    channel(name) {
+      const channel = inner.channel(name);
+      return {
+        get onmessage() {
+          return channel.onmessage;
+        },
+        set onmessage(fn) {
+          channel.onmessage =
+            fn &&
+            ((e) => {
+              if (holding && (e.data as TabMessage).k === 'sent') heldBack.push(() => fn(e));
+              else fn(e);
+            });
+        },
+        postMessage: (m) => channel.postMessage(m),
+        close: () => channel.close(),
+      };
+    },
+  };
+  return {
+    platform,
+    hold: () => void (holding = true),
+    release() {
+      holding = false;
+      heldBack.splice(0).forEach((deliver) => deliver());
+    },
+  };
+}
+
 const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 
 describe('tabs sharing one connection (in-memory channel and locks, real server)', () => {
@@ -169,6 +204,65 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
     await waitUntil(() => follower.queued.messages === 0, 5000, 'acknowledged by the next leader');
     await new Promise((r) => setTimeout(r, 50));
     expect(said).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('the next leader gets the lock before the word of what the last one sent: it waits for the word, and nothing is lost or run twice', async () => {
+    const h = await startHarness();
+    const said: string[] = [];
+    h.rt.on('connection', (s) => s.on('say', (d) => void said.push(`${(d as { tab: number }).tab}:${(d as { n: number }).n}`)));
+    const inner = localPlatform();
+    // The second tab's channel holds back the leader's word of numbered frames until let go: a crash that beats the
+    // word to the next leader.
+    const lag = holdingSent(inner);
+    const lagging = lag.platform;
+    // The first tab's WebSocket hears nothing once `deaf` is set: the server runs its frames, the acks never arrive.
+    let deaf = false;
+    class DeafWebSocket extends NodeWebSocket {}
+    const listen = NodeWebSocket.prototype.addEventListener;
+    Object.defineProperty(DeafWebSocket.prototype, 'addEventListener', {
+      value(this: NodeWebSocket, type: 'message', listener: (event: unknown) => void) {
+        listen.call(this, type, ((event: unknown) => !(deaf && type === 'message') && listener(event)) as never);
+      },
+    });
+    const make = (ws: typeof NodeWebSocket, platform: SharePlatform): Client => {
+      const c: Client = new RealtimeClient(h.base, { share: true, WebSocket: ws as unknown as WebSocketConstructor }, shareModeOn(() => platform));
+      clients.push(c);
+      return c;
+    };
+    const leader = make(DeafWebSocket, inner);
+    await waitUntil(() => leader.state === 'open', 5000, 'leader open');
+    const next = make(NodeWebSocket, lagging);
+    await waitUntil(() => next.state === 'open', 5000, 'second tab open');
+    deaf = true;
+    lag.hold();
+    for (let n = 1; n <= 2; n++) leader.emit('say', { tab: 0, n });
+    for (let n = 1; n <= 5; n++) next.emit('say', { tab: 1, n });
+    await waitUntil(() => said.length === 7, 5000, 'the server ran all 7 (numbers 1-7)');
+    leader.close(); // the second tab leads, knowing none of numbers 1-7
+    setTimeout(() => lag.release(), 200);
+    for (let n = 6; n <= 8; n++) next.emit('say', { tab: 1, n }); // numbered after the hand-over
+    await waitUntil(() => next.queued.messages === 0, 5000, 'every emit of the second tab acknowledged');
+    await new Promise((r) => setTimeout(r, 50));
+    // Numbering on from 0 would have given 6-8 numbers the server had run already (dropped, never run) and sent 1-5
+    // again with numbers past 7.
+    expect(said).toEqual(['0:1', '0:2', '1:1', '1:2', '1:3', '1:4', '1:5', '1:6', '1:7', '1:8']);
+  });
+
+  it("the leader sends a frame only once its own tab heard the word of its number (so every tab will, should it die)", async () => {
+    const h = await startHarness();
+    const said: number[] = [];
+    h.rt.on('connection', (s) => s.on('say', (d) => void said.push((d as { n: number }).n)));
+    const lag = holdingSent(localPlatform());
+    const c: Client = new RealtimeClient(h.base, { share: true, WebSocket: NodeWebSocket as unknown as WebSocketConstructor }, shareModeOn(() => lag.platform));
+    clients.push(c);
+    await waitUntil(() => c.state === 'open', 5000, 'open');
+    lag.hold();
+    for (let n = 1; n <= 3; n++) c.emit('say', { tab: 0, n });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(said).toEqual([]); // numbered, told, not sent: the word has not come back
+    lag.release();
+    await waitUntil(() => said.length === 3 && c.queued.messages === 0, 5000, 'sent once the word came back');
+    expect(said).toEqual([1, 2, 3]);
   });
 
   it("the leader's connection drops: every tab goes reconnecting, then open on the same session, and misses nothing", async () => {
