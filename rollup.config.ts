@@ -50,23 +50,31 @@ const config: RollupOptions[] = [
       { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named', sourcemap: true },
     ],
   },
-  {
-    // The script-tag build carries everything in one file, but event-source-polyfill (see withoutPolyfill).
-    input: 'src/umd.ts',
-    plugins: [withoutPolyfill(), resolve({ browser: true }), commonjs(), ts()],
-    output: [
-      { file: 'dist/realtime-fallback.umd.js', format: 'umd', name: 'RealtimeFallback', exports: 'named', inlineDynamicImports: true, sourcemap: true },
-      {
-        file: 'dist/realtime-fallback.umd.min.js',
-        format: 'umd',
-        name: 'RealtimeFallback',
-        exports: 'named',
-        inlineDynamicImports: true,
-        sourcemap: true,
-        plugins: [terser()],
-      },
-    ],
-  },
+  // The script-tag builds carry everything in one file, but event-source-polyfill (see withoutPolyfill); tab sharing
+  // has a file of its own (realtime-fallback.share.umd*.js), so that pages that do not share do not download it.
+  ...(
+    [
+      ['src/umd.ts', 'realtime-fallback'],
+      ['src/umd-share.ts', 'realtime-fallback.share'],
+    ] as const
+  ).map(
+    ([input, name]): RollupOptions => ({
+      input,
+      plugins: [withoutPolyfill(), resolve({ browser: true }), commonjs(), ts()],
+      output: [
+        { file: `dist/${name}.umd.js`, format: 'umd', name: 'RealtimeFallback', exports: 'named', inlineDynamicImports: true, sourcemap: true },
+        {
+          file: `dist/${name}.umd.min.js`,
+          format: 'umd',
+          name: 'RealtimeFallback',
+          exports: 'named',
+          inlineDynamicImports: true,
+          sourcemap: true,
+          plugins: [terser()],
+        },
+      ],
+    }),
+  ),
   {
     input: 'src/server/index.ts',
     external: serverExternal,

@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createRealtimeServer } from '../../../dist/server.mjs';
 
-const bundle = readFileSync(new URL('../../../dist/realtime-fallback.umd.min.js', import.meta.url), 'utf8');
+const bundle = readFileSync(new URL('../../../dist/realtime-fallback.share.umd.min.js', import.meta.url), 'utf8');
 
 const page = `<!doctype html><meta charset="utf-8"><title>share</title><link rel="icon" href="data:,">
 <script src="/rf.js"></script>
