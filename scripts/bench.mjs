@@ -3,7 +3,7 @@
 // DevTools client attached Chromium reports every WebSocket frame and SSE event to it, which cuts throughput 2-4x),
 // a 1,000-client fan-out in Node, many nodes on Redis (fan-out at 1-3 nodes against socket.io's Redis adapter, node One node's scale: idle sessions' memory and CPU against socket.io, a reconnect storm.
 // kill → first message, Redis commands per message), and bundle sizes. Prints a table and writes bench/RESULTS.md.
-// Options: --runs=3 --n=20000 --rtt=1000 --clients=1000 --only=<substring of scenario names, or `cluster`, `scale`>
+// Options: --runs=3 --n=20000 --rtt=1000 --clients=1000 --only=<substring of scenario names, or `cluster`, `scale`, `tabs`>
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, readdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { fork } from 'node:child_process';
@@ -178,6 +178,16 @@ if (!ONLY || 'scale'.includes(ONLY)) {
   for (const r of scaled) log(`scale ${r.server} ${r.transport}: ${r.connected} sessions, heap ${Math.round(r.heapPerSession)} B + external ${Math.round(r.externalPerSession)} B per session, idle CPU ${r.idleCpuMsPerSessionPerMin.toFixed(2)} ms/session/min${r.storm ? `, storm ${Math.round(r.storm.acceptsPerSec)} accepts/s` : ''}`);
 }
 
+// ---- twenty tabs sharing one connection (issue 16), against twenty connections ----
+let tabs = null;
+if (!ONLY || 'tabs'.includes(ONLY)) {
+  const { sharedTabs } = await import('../bench/shared-tabs.mjs');
+  tabs = await sharedTabs({ tabs: 20, ticks: 200 });
+  for (const r of [tabs.shared, tabs.separate]) {
+    log(`tabs share=${r.share}: ${r.connections.websocket} WebSocket, ${r.sessions} session(s), emit → last tab p50 ${r.toLastTab.p50.toFixed(1)} p99 ${r.toLastTab.p99.toFixed(1)} ms, in order: ${r.inOrder}`);
+  }
+}
+
 // ---- the client's frame path in Node (no browser, no server) ----
 let framePath = null;
 if (!ONLY || 'frame-path'.includes(ONLY)) {
@@ -305,6 +315,18 @@ if (scaled) {
   }
   out();
 }
+if (tabs) {
+  out('## Twenty tabs of one origin (bench/shared-tabs.mjs)');
+  out();
+  out(`${tabs.shared.tabs} pages of one headless Chromium (driven by playwright-core: absolute times are an upper bound), each with a client of the script-tag build, against the reference server; it emits a \`tick\` every 20 ms, ${tabs.shared.ticks} in all. Delay: the server's emit to a page's listener (the wall clock both stamp with).`);
+  out();
+  out("| clients | WebSocket connections | sessions | every tab every tick in order | emit → last tab's listener p50 / p99 ms | emit → each tab's listener p50 / p99 ms |");
+  out('| --- | ---: | ---: | --- | --- | --- |');
+  for (const r of [tabs.shared, tabs.separate]) {
+    out(`| ${r.share ? '`share: true`' : 'one each'} | ${r.connections.websocket} | ${r.sessions} | ${r.inOrder ? 'yes' : 'NO'} | ${f1(r.toLastTab.p50)} / ${f1(r.toLastTab.p99)} | ${f1(r.perTab.p50)} / ${f1(r.perTab.p99)} |`);
+  }
+  out();
+}
 if (framePath) {
   out(`## The client's frame path (Node, bench/frame-path.mjs)`);
   out();
@@ -335,7 +357,7 @@ for (const [name, o] of Object.entries(others)) {
 out();
 const text = lines.join('\n') + '\n';
 console.log('\n' + text);
-writeFileSync(path.join(ROOT, 'bench/results-raw.json'), JSON.stringify({ results, fan, cluster, scaled, framePath }, null, 1));
+writeFileSync(path.join(ROOT, 'bench/results-raw.json'), JSON.stringify({ results, fan, cluster, scaled, tabs, framePath }, null, 1));
 writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), text);
 log('wrote bench/RESULTS.md');
 process.exit(0);
