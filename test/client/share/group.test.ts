@@ -54,6 +54,19 @@ function localChannelOf(h: Harness): { post(m: TabMessage): void; close(): void 
 }
 const platforms = new Map<Harness, SharePlatform>();
 
+/** A WebSocket class whose sockets hear no message once `deafen()` is called (they still send). */
+function deafWebSocket(): { DeafWebSocket: typeof NodeWebSocket; deafen(): void } {
+  let deaf = false;
+  class DeafWebSocket extends NodeWebSocket {}
+  const listen = NodeWebSocket.prototype.addEventListener;
+  Object.defineProperty(DeafWebSocket.prototype, 'addEventListener', {
+    value(this: NodeWebSocket, type: 'message', listener: (event: unknown) => void) {
+      listen.call(this, type, ((event: unknown) => !(deaf && type === 'message') && listener(event)) as never);
+    },
+  });
+  return { DeafWebSocket, deafen: () => void (deaf = true) };
+}
+
 /** `inner`, whose channels hold back the leader's word of numbered frames (`sent`) from `hold()` until `release()`. */
 function holdingSent(inner: SharePlatform): { platform: SharePlatform; hold(): void; release(): void } {
   const heldBack: (() => void)[] = [];
@@ -178,15 +191,8 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
     const said: number[] = [];
     h.rt.on('connection', (s) => s.on('say', (d) => void said.push((d as { n: number }).n)));
     const platform = localPlatform();
-    // The first tab's WebSocket hears nothing once `deaf` is set: the server runs its frames, the acks never arrive.
-    let deaf = false;
-    class DeafWebSocket extends NodeWebSocket {}
-    const listen = NodeWebSocket.prototype.addEventListener;
-    Object.defineProperty(DeafWebSocket.prototype, 'addEventListener', {
-      value(this: NodeWebSocket, type: 'message', listener: (event: unknown) => void) {
-        listen.call(this, type, ((event: unknown) => !(deaf && type === 'message') && listener(event)) as never);
-      },
-    });
+    // The first tab's WebSocket hears nothing once deafened: the server runs its frames, the acks never arrive.
+    const { DeafWebSocket, deafen } = deafWebSocket();
     const make = (ws: typeof NodeWebSocket): Client => {
       const c: Client = new RealtimeClient(h.base, { share: true, WebSocket: ws as unknown as WebSocketConstructor }, shareModeOn(() => platform));
       clients.push(c);
@@ -196,7 +202,7 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
     await waitUntil(() => leader.state === 'open', 5000, 'leader open');
     const follower = make(NodeWebSocket);
     await waitUntil(() => follower.state === 'open', 5000, 'follower open');
-    deaf = true;
+    deafen();
     for (let n = 1; n <= 5; n++) follower.emit('say', { tab: 1, n });
     await waitUntil(() => said.length === 5, 5000, 'the server ran them');
     expect(follower.queued.messages).toBe(5); // no acknowledgement reached the leader
@@ -215,15 +221,8 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
     // word to the next leader.
     const lag = holdingSent(inner);
     const lagging = lag.platform;
-    // The first tab's WebSocket hears nothing once `deaf` is set: the server runs its frames, the acks never arrive.
-    let deaf = false;
-    class DeafWebSocket extends NodeWebSocket {}
-    const listen = NodeWebSocket.prototype.addEventListener;
-    Object.defineProperty(DeafWebSocket.prototype, 'addEventListener', {
-      value(this: NodeWebSocket, type: 'message', listener: (event: unknown) => void) {
-        listen.call(this, type, ((event: unknown) => !(deaf && type === 'message') && listener(event)) as never);
-      },
-    });
+    // The first tab's WebSocket hears nothing once deafened: the server runs its frames, the acks never arrive.
+    const { DeafWebSocket, deafen } = deafWebSocket();
     const make = (ws: typeof NodeWebSocket, platform: SharePlatform): Client => {
       const c: Client = new RealtimeClient(h.base, { share: true, WebSocket: ws as unknown as WebSocketConstructor }, shareModeOn(() => platform));
       clients.push(c);
@@ -233,7 +232,7 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
     await waitUntil(() => leader.state === 'open', 5000, 'leader open');
     const next = make(NodeWebSocket, lagging);
     await waitUntil(() => next.state === 'open', 5000, 'second tab open');
-    deaf = true;
+    deafen();
     lag.hold();
     for (let n = 1; n <= 2; n++) leader.emit('say', { tab: 0, n });
     for (let n = 1; n <= 5; n++) next.emit('say', { tab: 1, n });

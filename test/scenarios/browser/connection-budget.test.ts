@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { MAX_ATTEMPTS_PER_WINDOW, WINDOW_MS } from '../../../src/client/attempt-window';
 import { launchChromium } from '../../support/chromium';
-import { CLIENT_PAGE, startCountingServer, streamNumbers, type ClientLog, type CountingServer } from './counting-server';
+import { CLIENT_PAGE, readLog, sleep, startCountingServer, streamNumbers, until, waitIn, type CountingServer } from './counting-server';
 
 let server: CountingServer;
 let chromium: Awaited<ReturnType<typeof launchChromium>>;
@@ -23,17 +23,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const readLog = (page: Page): Promise<ClientLog> => page.evaluate(() => (window as unknown as { log: ClientLog }).log);
-const waitIn = (page: Page, fn: string, timeout = 10_000) => page.waitForFunction(fn, undefined, { timeout, polling: 20 });
-
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await sleep(10);
-  }
-}
 
 async function openApp(transports: string, options: object = {}): Promise<Page> {
   const page = await chromium.context.newPage();

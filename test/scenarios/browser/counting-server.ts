@@ -8,6 +8,7 @@ import { createServer, ServerResponse, type IncomingMessage, type Server } from 
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Page } from 'playwright-core';
 import { createRealtimeServer, type RealtimeServer, type Session } from '../../../src/server';
 
 const bundle = readFileSync(new URL('../../../dist/realtime-fallback.umd.min.js', import.meta.url), 'utf8');
@@ -183,4 +184,21 @@ export function streamNumbers(everyMs: number): (session: Session) => void {
 /** Whether `got` is exactly 1..got.length: nothing lost, repeated or reordered. */
 export function inOrder(got: number[]): boolean {
   return got.every((n, i) => n === i + 1);
+}
+
+/** What `CLIENT_PAGE` has recorded so far. */
+export const readLog = (page: Page): Promise<ClientLog> => page.evaluate(() => (window as unknown as { log: ClientLog }).log);
+
+/** Waits, inside the page, until `fn` (an expression over its globals) is true. */
+export const waitIn = (page: Page, fn: string, timeout = 10_000) => page.waitForFunction(fn, undefined, { timeout, polling: 20 });
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls a condition in the test process (the server's side, or a page read through DevTools); a throw counts as false. */
+export async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await Promise.resolve().then(cond).catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await sleep(10);
+  }
 }

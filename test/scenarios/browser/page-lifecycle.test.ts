@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { launchChromium } from '../../support/chromium';
-import { CLIENT_PAGE, inOrder, startCountingServer, streamNumbers, type ClientLog, type CountingServer } from './counting-server';
+import { CLIENT_PAGE, inOrder, readLog, startCountingServer, streamNumbers, until, waitIn, type CountingServer } from './counting-server';
 
 const TRANSPORTS = ['websocket', 'sse', 'polling'] as const;
 /** Server heartbeat: a connection the page left without closing would be noticed only after this (or twice it). */
@@ -35,17 +35,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-const readLog = (page: Page): Promise<ClientLog> => page.evaluate(() => (window as unknown as { log: ClientLog }).log);
-const waitIn = (page: Page, fn: string, timeout = 10_000) => page.waitForFunction(fn, undefined, { timeout, polling: 20 });
-
-/** Polls a condition in the test process (the server side). */
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /**
  * Freezes the page's main thread for `ms` (see the top of the file); `during` runs meanwhile, in the test process.

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../../support/chromium';
-import { CLIENT_PAGE, inOrder, startCountingServer, streamNumbers, type ClientLog, type CountingServer } from './counting-server';
+import { CLIENT_PAGE, inOrder, readLog, sleep, startCountingServer, streamNumbers, until, waitIn, type CountingServer } from './counting-server';
 
 let server: CountingServer;
 let chromium: Awaited<ReturnType<typeof launchChromium>>;
@@ -31,17 +31,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-const readLog = (page: Page): Promise<ClientLog> => page.evaluate(() => (window as unknown as { log: ClientLog }).log);
-const waitIn = (page: Page, fn: string, timeout = 10_000) => page.waitForFunction(fn, undefined, { timeout, polling: 20 });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond().catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('Chromium: persist across a crash of the tab (DevTools Page.crash), on websocket', () => {
   it('emits made before the crash arrive once after the page is loaded again; the same session resumes', async () => {
