@@ -56,7 +56,7 @@ describe('BackoffScheduler with an injected clock', () => {
     expect(cb).toHaveBeenCalledTimes(1);
   });
 
-  it('a timer woken more than a second late (frozen page, sleep) lets what arrived meanwhile run first', () => {
+  it('a timer woken more than a second late (frozen page, sleep) is set again for as long as it was late (at most its delay): what arrived meanwhile runs first', () => {
     const clock = new FakeClock();
     const s = new BackoffScheduler(policy, clock);
     /** A page waking up: every due timer runs in order, and the wall clock stays where it jumped to. */
@@ -73,8 +73,12 @@ describe('BackoffScheduler with an injected clock', () => {
     clock.time += 1051; // the wall clock jumped while no timer ran: 1,001 ms late
     clock.setTimeout(() => order.push('arrival'), 0); // what the page queued while frozen
     wake();
+    expect(order).toEqual(['arrival']);
+    expect(clock.set.at(-1)).toEqual({ handle: 3, ms: 50 }); // set again: 1,001 ms late, at most its own 50 ms
+    expect(s.pending).toBe(1);
+    clock.time += 50;
+    wake();
     expect(order).toEqual(['arrival', 'deadline']);
-    expect(clock.set.at(-1)).toEqual({ handle: 3, ms: 0 }); // re-armed with 0 ms
     expect(s.pending).toBe(0);
 
     // Only slightly late (a throttled tab's usual lag): it runs at once.
