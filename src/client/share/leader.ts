@@ -46,6 +46,9 @@ export class Leader {
   private stopped = false;
   /** The highest session number this leader's replica knew of when it started. */
   private readonly known: number;
+  /** A number the server accepted that this tab has not heard of yet (0: none): nothing is sent until it has. */
+  private awaitingWordOf = 0;
+  /** Gives up on that word (LATE_WORD_MS). */
   private lateWordTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -116,6 +119,8 @@ export class Leader {
    */
   heard(n: number): void {
     this.connection.noted(n);
+    // A late word from the tab that led before (the replica has applied it already): lead again from it.
+    if (this.awaitingWordOf > 0 && this.replica.lastSeq >= this.awaitingWordOf) this.leadAgain();
   }
 
   /** The connection's own lifecycle events (fallbacks, failed transports, errors). */
@@ -182,20 +187,20 @@ export class Leader {
    */
   private awaitLateWord(ack: number): void {
     this.connection.hold();
-    const started = Date.now();
-    const check = (): void => {
-      if (this.stopped) return;
-      if (this.replica.lastSeq < ack && Date.now() - started < LATE_WORD_MS) {
-        this.lateWordTimer = setTimeout(check, 10);
-        return;
-      }
-      if (this.replica.lastSeq < ack) {
-        this.connection.life.emit('error', new RealtimeError('protocol', `the word of frames up to ${ack} never came from the tab that led; counted as sent`));
-        this.replica.usedUpTo(ack);
-      }
-      this.link.restart();
-    };
-    check();
+    if (this.replica.lastSeq >= ack) return this.leadAgain(); // it came while the connection opened
+    this.awaitingWordOf = ack;
+    this.lateWordTimer = setTimeout(() => {
+      this.connection.life.emit('error', new RealtimeError('protocol', `the word of frames up to ${ack} never came from the tab that led; counted as sent`));
+      this.replica.usedUpTo(ack);
+      this.leadAgain();
+    }, LATE_WORD_MS);
+  }
+
+  /** Asks the tab to lead again from its replica as it is now (this leader stops then). */
+  private leadAgain(): void {
+    this.awaitingWordOf = 0;
+    clearTimeout(this.lateWordTimer);
+    if (!this.stopped) this.link.restart();
   }
 
   private delivered(frame: MessageFrame | ReplyFrame): void {
