@@ -5,7 +5,8 @@ import { PATHS } from '../protocol/frames';
 import type { RealtimeAdapter } from './adapter';
 import { MemoryBus, type Bus } from './bus';
 import { asksProtocolHeadersOnly, errorFrame, preflight, sendError, sendUnavailable, unavailableFrame } from './http-util';
-import { exposeToken, requestParams, requestUrl } from './request-params';
+import { exposeToken, requestParams } from './request-params';
+import { parseRequestUrl, rawPath, redactedUrl } from './request-url';
 import { checkOrigin, OriginWarnings } from './origin-check';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options';
 import { PollingHandler } from './polling-handler';
@@ -30,6 +31,9 @@ export interface RealtimeServerEvents {
 }
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The route of a request under our path whose request line is not a URL: answered 400. */
+const UNREADABLE = 'unreadable';
 
 /** Seconds a client is told to wait when it reaches a node that is shutting down or shut down. */
 const SHUTDOWN_RETRY_AFTER_S = 1;
@@ -142,6 +146,21 @@ export class RealtimeServer {
   handler = (req: IncomingMessage, res: ServerResponse): boolean => {
     const route = this.route(req.url);
     if (!route) return false;
+    try {
+      this.serve(route, req, res);
+    } catch (err) {
+      this.failed(req, err);
+      if (!res.headersSent) sendError(req, res, 500, 'server_error', 'internal error', this.opts.cors);
+      else res.destroy();
+    }
+    return true;
+  };
+
+  private serve(route: string, req: IncomingMessage, res: ServerResponse): void {
+    if (route === UNREADABLE) {
+      this.opts.logger.warn('unreadable request line refused', { method: req.method, url: redactedUrl(req.url) });
+      return sendError(req, res, 400, 'bad_request', 'the request line is not a valid URL', this.opts.cors);
+    }
     const cors = this.opts.cors;
     if (this.closing) {
       // A deploy: another node (or this one's successor) will answer, so the client waits and retries; it must not
@@ -149,7 +168,7 @@ export class RealtimeServer {
       const message = 'server is shutting down';
       if (route === PATHS.sse && req.method === 'GET') this.sse.refuse(req, res, unavailableFrame(message, SHUTDOWN_RETRY_AFTER_S));
       else sendUnavailable(req, res, cors, message, SHUTDOWN_RETRY_AFTER_S);
-      return true;
+      return;
     }
     const refusal = checkOrigin(req, this.opts);
     if (refusal) {
@@ -164,41 +183,64 @@ export class RealtimeServer {
       }
       else if (route === PATHS.sse) this.sse.refuse(req, res, errorFrame('origin_rejected', refusal.message, 403));
       else sendError(req, res, 403, 'origin_rejected', refusal.message, cors);
-      return true;
+      return;
     }
     if (req.method === 'OPTIONS') {
       preflight(req, res, cors);
-      return true;
+      return;
     }
     const expected = route === PATHS.send ? 'POST' : 'GET';
     if (route === PATHS.websocket || req.method !== expected) {
       sendError(req, res, route === PATHS.websocket ? 426 : 405, 'bad_request', `use ${route === PATHS.websocket ? 'a WebSocket upgrade' : expected}`, cors);
-      return true;
+      return;
     }
     const run = route === PATHS.sse ? this.sse : route === PATHS.polling ? this.polling : this.upstream;
     const params = requestParams(req);
     exposeToken(req, params);
     run.handle(req, res, params).catch((err: unknown) => {
-      this.opts.logger.error('request handler failed', { err });
+      this.failed(req, err);
       if (!res.headersSent) sendError(req, res, 500, 'server_error', 'internal error', cors);
       else res.destroy();
     });
-    return true;
-  };
+  }
+
+  /** A handler threw: logged with the request line redacted (a stack of ours never carries the URL). */
+  private failed(req: IncomingMessage, err: unknown): void {
+    this.opts.logger.error('request handler failed', { method: req.method, url: redactedUrl(req.url), err });
+  }
+
 
   /** Handles an upgrade if it is for `E/ws`; returns false otherwise. */
   handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
-    if (this.route(req.url) !== PATHS.websocket) return false;
+    const route = this.route(req.url);
+    if (route === UNREADABLE) {
+      this.opts.logger.warn('unreadable upgrade request line refused', { url: redactedUrl(req.url) });
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return true;
+    }
+    if (route !== PATHS.websocket) return false;
+    try {
+      this.upgrade(req, socket, head);
+    } catch (err) {
+      this.failed(req, err);
+      socket.destroy();
+    }
+    return true;
+  };
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.closing) {
       // Browsers hide this status: the client falls back to SSE, which carries the same answer in-band.
       socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${SHUTDOWN_RETRY_AFTER_S}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      return true;
+      return;
     }
     const params = requestParams(req);
     exposeToken(req, params);
-    this.ws.handleUpgrade(req, socket, head, params);
-    return true;
-  };
+    this.ws.handleUpgrade(req, socket, head, params).catch((err: unknown) => {
+      this.failed(req, err);
+      socket.destroy();
+    });
+  }
 
   /**
    * Tells every connection `close{shutdown}`, ends streams and polls, closes sockets (1001) and clears timers. Closes
@@ -223,8 +265,14 @@ export class RealtimeServer {
     return this.closing;
   }
 
+  /**
+   * Which of our endpoints a request line names; null when it is not ours (the app's), `UNREADABLE` when it is under
+   * our path but cannot be parsed. A line nobody can parse that is not under our path goes to the app untouched.
+   */
   private route(url: string | undefined): string | null {
-    const pathname = requestUrl({ url } as IncomingMessage).pathname;
+    const parsed = parseRequestUrl(url);
+    if (!parsed) return rawPath(url).startsWith(this.opts.path + '/') ? UNREADABLE : null;
+    const pathname = parsed.pathname;
     if (!pathname.startsWith(this.opts.path + '/')) return null;
     const rest = pathname.slice(this.opts.path.length);
     return Object.values(PATHS).includes(rest as (typeof PATHS)[keyof typeof PATHS]) ? rest : null;

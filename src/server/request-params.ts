@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { HEADERS, readSubprotocols, type PrivateParams } from '../protocol/carriers';
 import { QUERY } from '../protocol/frames';
+import { requestUrl } from './request-url';
 
 /**
  * A request's protocol parameters wherever the client put them (docs/protocol.md, "Where parameters travel"): the
@@ -19,9 +20,6 @@ export interface RequestParams {
   /** Why the parameters subprotocol could not be read: the handshake is a `bad_request`. */
   readonly malformed: string | undefined;
 }
-
-/** The request's URL (its path and query; the host is a placeholder). */
-export const requestUrl = (req: IncomingMessage): URL => new URL(req.url ?? '/', 'http://localhost');
 
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const value = req.headers[name.toLowerCase()];

@@ -168,8 +168,8 @@ export class WebSocketHandler {
     return this.conns.size;
   }
 
-  /** Takes over an upgrade request for `E/ws`. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, params: RequestParams): void {
+  /** Takes over an upgrade request for `E/ws`; rejects only on a bug (the caller logs it and destroys the socket). */
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, params: RequestParams): Promise<void> {
     socket.on('error', () => socket.destroy());
     const refusal = checkOrigin(req, this.opts);
     if (refusal) {
@@ -185,13 +185,18 @@ export class WebSocketHandler {
       });
       return;
     }
-    void (async () => {
-      const auth = await authenticate(this.opts, req);
-      const hs = parseHandshake(params);
-      const restored = !auth.ok || !hs.ok || (await this.sessions.restore(hs.params, clientAddress(req, this.opts)));
-      if (socket.destroyed) return;
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, req, params, auth, socket, restored));
-    })();
+    const auth = await authenticate(this.opts, req);
+    const hs = parseHandshake(params);
+    const restored = !auth.ok || !hs.ok || (await this.sessions.restore(hs.params, clientAddress(req, this.opts)));
+    if (socket.destroyed) return;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      try {
+        this.onOpen(ws, req, params, auth, socket, restored);
+      } catch (err) {
+        this.opts.logger.error('websocket handshake failed', { err });
+        ws.terminate();
+      }
+    });
   }
 
   private onOpen(ws: WebSocket, req: IncomingMessage, params: RequestParams, auth: { ok: true; auth: unknown } | { ok: false }, socket: Duplex, restored: boolean): void {
