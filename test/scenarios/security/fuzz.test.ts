@@ -3,7 +3,8 @@
  * clients streaming alongside. The verdict allows nothing: the process never exits, its memory stays under the
  * ceilings below, its event loop never stalls, and the good clients see no failure at all.
  *
- * A new seed each run, printed with how to run it again: FUZZ_SEED=<seed> (FUZZ_MS=<ms> for a longer or shorter run).
+ * A new seed each run, printed with how to run it again: FUZZ_SEED=<seed> (FUZZ_MS=<ms> for a longer or shorter run,
+ * FUZZ_FAMILIES=<name,…> for some families only).
  * The fuzz comes from 127.77.0.0/16 and the good clients from 127.0.0.1, so the server's per-client limits tell
  * them apart as they would a stranger from a user; the server keeps its default options.
  */
@@ -33,7 +34,9 @@ const RSS_CEILING = 384 * 2 ** 20;
 const STALL_CEILING_MS = 3000;
 
 const MB = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MB`;
-const FAMILIES = [requestLine, handshake, sendBody, wsFrames, sequences, unencodable];
+const ALL_FAMILIES = [requestLine, handshake, sendBody, wsFrames, sequences, unencodable];
+/** FUZZ_FAMILIES=name,name runs only those (to find which family broke something); default all. */
+const FAMILIES = process.env.FUZZ_FAMILIES ? ALL_FAMILIES.filter((f) => process.env.FUZZ_FAMILIES!.split(',').includes(f.name)) : ALL_FAMILIES;
 
 let server: FuzzServer | undefined;
 let clients: GoodClients | undefined;
@@ -61,7 +64,8 @@ function report(run: RunResult | undefined, s: FuzzServer, c: GoodClients, final
 }
 
 function details(run: RunResult | undefined, s: FuzzServer, c: GoodClients): string {
-  const lines = [`[fuzz] reproduce: FUZZ_SEED=${SEED} FUZZ_MS=${FUZZ_MS} npx vitest run test/scenarios/security/fuzz.test.ts`];
+  const only = process.env.FUZZ_FAMILIES ? ` FUZZ_FAMILIES=${process.env.FUZZ_FAMILIES}` : '';
+  const lines = [`[fuzz] reproduce: FUZZ_SEED=${SEED} FUZZ_MS=${FUZZ_MS}${only} npx vitest run test/scenarios/security/fuzz.test.ts`];
   if (run?.inFlightAtStop.length) lines.push('inputs running when the server stopped:', ...run.inFlightAtStop.map((l) => `  ${l}`));
   for (const [name, t] of Object.entries(run?.tallies ?? {})) {
     lines.push(`${name}: outcomes ${JSON.stringify(t.outcomes)}`);
@@ -129,7 +133,7 @@ it(`fuzz (seed ${SEED}): the server survives, stays under its memory ceiling, an
   } finally {
     console.log(report(run, s, c, finalTick));
   }
-  const failed = s.exit !== null || s.memory.peakLiveHeap > LIVE_HEAP_CEILING || s.memory.peakRss > RSS_CEILING || s.memory.maxGapMs > STALL_CEILING_MS || c.all.some((g) => g.failureCount > 0);
+  const failed = s.exit !== null || s.memory.peakLiveHeap > LIVE_HEAP_CEILING || s.memory.peakRss > RSS_CEILING || s.memory.maxGapMs > STALL_CEILING_MS || c.all.some((g) => g.failureCount > 0) || Object.values(run?.tallies ?? {}).some((t) => t.fuzzerErrors.length > 0);
   if (failed) console.log(details(run, s, c));
   else for (const [name, t] of Object.entries(run?.tallies ?? {})) console.log(`[fuzz] ${name}: ${JSON.stringify(t.outcomes)}${t.serverErrors.length ? `; 5xx: ${t.serverErrors.join(' / ')}` : ''}`);
 
@@ -137,5 +141,7 @@ it(`fuzz (seed ${SEED}): the server survives, stays under its memory ceiling, an
   expect(s.memory.peakLiveHeap, 'peak live heap (bytes)').toBeLessThanOrEqual(LIVE_HEAP_CEILING);
   expect(s.memory.peakRss, 'peak rss (bytes)').toBeLessThanOrEqual(RSS_CEILING);
   expect(s.memory.maxGapMs, 'longest stall of the server event loop (ms)').toBeLessThanOrEqual(STALL_CEILING_MS);
+  // The fuzzer's own bugs would hide inputs that never ran: they fail the test too.
+  expect(Object.values(run?.tallies ?? {}).flatMap((t) => t.fuzzerErrors), 'inputs the fuzzer could not make or run').toEqual([]);
   expect(Object.fromEntries(c.all.map((g) => [g.name, g.failures])), 'good-client failures').toEqual(Object.fromEntries(c.all.map((g) => [g.name, []])));
 }, FUZZ_MS + 60_000);

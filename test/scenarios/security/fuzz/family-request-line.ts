@@ -4,7 +4,7 @@
  * that arrive slowly or stop half way (bounded: at most ~1.5 s of pauses).
  */
 import type { Family } from './family';
-import { clip, fuzzAddress, type Rand } from './rand';
+import { clip, fuzzAddress, percentEncode, type Rand } from './rand';
 import { rawExchange, type Chunk } from './wire';
 
 const ENDPOINTS = ['/ws', '/sse', '/poll', '/send', '', '/', '/poll/', '/POLL', '/send/..'];
@@ -33,7 +33,7 @@ function target(r: Rand, path: string): string {
     case 9:
       return `${path}/${r.text(r.size(200)).replace(/[\s]/g, '')}`;
     case 10:
-      return `${under}?v=1&sid=${encodeURIComponent(r.text(r.size(300)))}`;
+      return `${under}?v=1&sid=${percentEncode(r.text(r.size(300)))}`;
     case 11:
       return `/%2e%2e${under}`;
     case 12:

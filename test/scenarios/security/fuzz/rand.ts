@@ -90,6 +90,9 @@ export function fuzzAddress(r: Rand): string {
   return r.chance(0.5) ? `127.77.0.${r.int(2, 9)}` : `127.77.${r.int(0, 255)}.${r.int(1, 254)}`;
 }
 
+/** Percent-encodes every byte of the UTF-8 of `s` (lone surrogates become U+FFFD: encodeURIComponent throws on them). */
+export const percentEncode = (s: string): string => [...Buffer.from(s)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+
 /** Shortens an input's description for the failure report. */
 export function clip(s: string, max = 240): string {
   const flat = JSON.stringify(s.slice(0, max)).slice(1, -1);

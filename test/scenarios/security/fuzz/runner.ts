@@ -3,7 +3,7 @@
  * (the server died). Each worker draws from its own source forked from the seed, and each input from its own fork,
  * so a seed makes the same inputs in the same order per worker; how far each worker gets depends on timing.
  */
-import type { Context, Family } from './family';
+import type { Context, Family, Input } from './family';
 import { Rand } from './rand';
 
 export interface Tally {
@@ -76,9 +76,16 @@ export async function runFuzz(o: RunOptions): Promise<RunResult> {
       if (total >= o.maxInputs) return void (endedBy ||= 'count');
       total++;
       const family = pickFamily(source);
-      const input = family.make(source.fork(), o.ctx);
       const t = tallies[family.name]!;
       t.inputs++;
+      let input: Input;
+      try {
+        input = family.make(source.fork(), o.ctx);
+      } catch (err) {
+        t.outcomes['fuzzer-error'] = (t.outcomes['fuzzer-error'] ?? 0) + 1;
+        if (t.fuzzerErrors.length < 5) t.fuzzerErrors.push(`#${total} ${family.name} (making the input): ${err instanceof Error ? err.stack : String(err)}`);
+        continue;
+      }
       const label = `#${total} ${family.name}: ${input.describe}`;
       t.last.push(label);
       if (t.last.length > LAST_KEPT) t.last.shift();
