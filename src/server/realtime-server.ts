@@ -112,14 +112,19 @@ export class RealtimeServer {
     return () => (this.listeners[event] as Set<RealtimeServerEvents[K]>).delete(listener);
   }
 
-  /** Sends an event to every session. */
+  /** Sends an event to every session. Throws `RealtimeServerError('unencodable')` for data JSON cannot carry. */
   emit(event: string, data?: unknown): void {
-    new Broadcaster((t, m) => this.bus.publish(t, m), undefined, undefined).emit(event, data);
+    new Broadcaster((t, m) => this.bus.publish(t, m)).emit(event, data);
   }
 
-  /** Selects the sessions in a room, or one session by id. */
+  /** Selects the sessions that joined `room` (a room name never addresses a session: see `toSession`). */
   to(room: string): Broadcaster {
-    return new Broadcaster((t, m) => this.bus.publish(t, m), [room], undefined);
+    return new Broadcaster((t, m) => this.bus.publish(t, m)).to(room);
+  }
+
+  /** Selects one session by id, on whichever process carries it. */
+  toSession(sessionId: string): Broadcaster {
+    return new Broadcaster((t, m) => this.bus.publish(t, m)).toSession(sessionId);
   }
 
   /** A session by id (local store). */

@@ -1,5 +1,5 @@
 import type { ClientFrame, ResumeFailure, TransportName, WelcomeFrame } from '../protocol/frames';
-import type { Bus, BusMessage, BusTarget } from './bus';
+import { targets, type Bus, type BusMessage, type BusTarget } from './bus';
 import type { ResolvedOptions } from './options';
 import { PreparedMessage } from './prepared-message';
 import { randomId, Session } from './session';
@@ -378,7 +378,7 @@ export class SessionManager {
       if (s.busPosition !== undefined && s.busPosition >= position) return;
       s.busPosition = position;
     }
-    if (s.id !== target.except && (!target.rooms || target.rooms.some((r) => s.inRoom(r)))) s.emitPrepared(message);
+    if (targets(target, s)) s.emitPrepared(message);
   }
 
   /** The bus lost events before this process read them: every session here may lack some, so all are let go. */
