@@ -96,7 +96,7 @@ export class RealtimeServer {
     this.ws = new WebSocketHandler(this.opts, this.manager, this.originWarnings);
     this.sse = new SseHandler(this.opts, this.manager);
     this.polling = new PollingHandler(this.opts, this.manager, shared?.forwardPoll);
-    this.upstream = new SendHandler(this.opts, this.manager, shared?.forward);
+    this.upstream = new SendHandler(this.opts, this.manager, shared?.forward, shared?.forwardable);
     this.ownsServer = server === undefined;
     this.httpServer = server ?? createServer();
     this.attach(this.httpServer);
