@@ -14,6 +14,9 @@ const RESERVED = new Set(['disconnect', 'transport']);
 
 export const randomId = (bytes = 16): string => randomBytes(bytes).toString('base64url');
 
+/** What a session costs besides its replay buffer (its objects, maps, ids), roughly: counted in `retainedBytes`. */
+const SESSION_OVERHEAD = 4096;
+
 /** What a session needs from the server. */
 export interface SessionHooks {
   publish(target: BusTarget, message: BusMessage): void;
@@ -230,7 +233,17 @@ export class Session {
 
   /** Can a resume with `last` be honoured? */
   canReplay(last: number): boolean {
-    return this.buffer.after(last) !== null;
+    return this.buffer.canReplay(last);
+  }
+
+  /** Memory the session holds for its client: its replay buffer and a fixed cost. */
+  get retainedBytes(): number {
+    return SESSION_OVERHEAD + this.buffer.retained;
+  }
+
+  /** Told of every change of `retainedBytes` while set (the server sets it while the session waits for a resume). */
+  set onRetainedChange(listener: ((delta: number) => void) | undefined) {
+    this.buffer.onRetainedChange = listener;
   }
 
   /**
