@@ -181,13 +181,15 @@ export class RealtimeServer {
       // The refusal itself is readable cross-origin (it says no more than why), so the client can report it. A
       // preflight asking for the protocol's own headers (every handshake sends the join key) is let through, so the
       // request behind it can be refused readably; one asking for any other header gets no CORS headers, so a
-      // foreign page can never send custom headers (X-Forwarded-Host, say).
+      // foreign page can never send custom headers (X-Forwarded-Host, say). Never with credentials: nothing a refused
+      // page sends may carry the user's cookies.
+      const refusedCors = { ...cors, credentials: false };
       if (req.method === 'OPTIONS') {
-        if (asksProtocolHeadersOnly(req)) preflight(req, res, cors);
+        if (asksProtocolHeadersOnly(req)) preflight(req, res, refusedCors);
         else res.writeHead(403, { 'Content-Length': '0', Vary: 'Origin' }).end();
       }
-      else if (route === PATHS.sse) this.sse.refuse(req, res, errorFrame('origin_rejected', refusal.message, 403));
-      else sendError(req, res, 403, 'origin_rejected', refusal.message, cors);
+      else if (route === PATHS.sse) this.sse.refuse(req, res, errorFrame('origin_rejected', refusal.message, 403), refusedCors);
+      else sendError(req, res, 403, 'origin_rejected', refusal.message, refusedCors);
       return;
     }
     if (req.method === 'OPTIONS') {

@@ -126,13 +126,16 @@ export class SessionManager {
     return session && !session.ended && session.canReplay(0) ? session : undefined;
   }
 
-  /** The session a handshake's `sid` and `secret` resume (probes resume by id only). */
-  resolve(p: HandshakeParams): Resolution {
+  /**
+   * The session a handshake's `sid` and `secret` resume. A probe replays nothing (its `upgrade` frame carries the
+   * `last` that matters), so its `last` is not checked.
+   */
+  resolve(p: HandshakeParams, probe = false): Resolution {
     if (p.sid === undefined) return { ok: false, why: 'unknown_session' };
     const session = this.store.get(p.sid);
     if (!session || session.ended) return { ok: false, why: this.tombstones.has(p.sid) ? 'expired' : 'unknown_session' };
     if (!session.checkSecret(p.secret ?? '')) return { ok: false, why: 'bad_secret' };
-    if (!session.canReplay(p.last)) return { ok: false, why: 'overrun' };
+    if (!probe && !session.canResumeFrom(p.last)) return { ok: false, why: 'overrun' };
     return { ok: true, session };
   }
 

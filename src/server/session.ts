@@ -236,6 +236,14 @@ export class Session {
     return this.buffer.canReplay(last);
   }
 
+  /**
+   * Can a client that has every frame up to `last` resume? Not when frames after it were dropped, nor when `last` is
+   * beyond the last frame sent: the client and the session disagree, and only a resync sets that right.
+   */
+  canResumeFrom(last: number): boolean {
+    return last <= this.lastFrameId && this.buffer.canReplay(last);
+  }
+
   /** Memory the session holds for its client: its replay buffer and a fixed cost. */
   get retainedBytes(): number {
     return SESSION_OVERHEAD + this.buffer.retained;
