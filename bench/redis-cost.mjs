@@ -71,7 +71,7 @@ export async function redisCost({ n: N = 2000, members: MEMBERS = 50 } = {}) {
   });
   const viaInbox = await measure([one], N, async () => {
     for (let i = 0; i < N; i++) {
-      rt.to(sessions[0].id).emit('m', i);
+      rt.toSession(sessions[0].id).emit('m', i);
       if (i % 50 === 49) await sleep(1);
     }
   });

@@ -115,7 +115,7 @@ export async function startDemoCluster({
     if (closing) return;
     let n = 0;
     const timer = setInterval(() => {
-      publisher.to(sid).emit('count', { n: ++n });
+      publisher.toSession(sid).emit('count', { n: ++n });
       if (n >= to) {
         clearInterval(timer);
         timers.delete(timer);

@@ -295,7 +295,7 @@ if (cluster.cost) {
   out('| path | commands |');
   out('| --- | ---: |');
   out(`| \`session.emit\` on the holding node | ${cluster.cost.direct.toFixed(2)} |`);
-  out(`| \`rt.to(sessionId).emit\` (through the bus) | ${cluster.cost.toSession.toFixed(2)} |`);
+  out(`| \`rt.toSession(sessionId).emit\` (through the bus) | ${cluster.cost.toSession.toFixed(2)} |`);
   out(`| a client emit, accepted (recorded before its handler runs) | ${cluster.cost.clientEmit.toFixed(2)} |`);
   out(`| \`rt.to(room).emit\`, per member delivery (room of 50) | ${cluster.cost.room.toFixed(2)} |`);
   out();

@@ -1,5 +1,5 @@
 import type { MessageFrame, ReplyFrame, TransportName, WelcomeFrame } from '../protocol/frames';
-import { utf8Length } from '../protocol/codec';
+import { MAX_FRAME_DEPTH, nestedDeeperThan, utf8Length } from '../protocol/codec';
 import type { TransportFailure } from '../transports/transport';
 import type { TransportEnvironment } from '../transports/environment';
 import type { Connection, ConnectionSettings } from './connection';
@@ -211,12 +211,15 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     if (this._state === 'closed') throw new RealtimeError('closed', `cannot ${kind === 'emit' ? 'emit' : 'request'} "${event}": the client is closed`);
     if (typeof event !== 'string' || event.length === 0) throw new RealtimeError('invalid_argument', 'event name must be a non-empty string');
     if (ttlMs !== undefined && !(ttlMs >= 0)) throw new RealtimeError('invalid_argument', 'ttlMs must be a number >= 0');
-    let size: number;
+    let text: string;
     try {
-      size = utf8Length(JSON.stringify({ e: event, d: data }));
+      text = JSON.stringify({ e: event, d: data });
     } catch (cause) {
       throw new RealtimeError('invalid_argument', `payload of "${event}" is not JSON-serialisable`, { cause });
     }
+    // The server refuses deeper frames unread: refused here, the emit is not left to be resent for ever.
+    if (nestedDeeperThan(text, MAX_FRAME_DEPTH)) throw new RealtimeError('invalid_argument', `payload of "${event}" nests deeper than ${MAX_FRAME_DEPTH - 1} levels`);
+    const size = utf8Length(text);
     const limit = this.session.maxFrame;
     if (size > limit) throw new RealtimeError('payload_too_large', `payload of "${event}" is ${size} bytes; the server accepts ${limit}`);
     return this.outbox.add(kind, event, data, ttlMs === undefined ? undefined : this.scheduler.now() + ttlMs);

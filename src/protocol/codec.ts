@@ -27,6 +27,33 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
+/**
+ * Deepest nesting of arrays and objects a client frame may have (the frame object is level 1, its payload level 2):
+ * JSON.parse of deeper input costs the server time before anything is checked, and a reply echoing it could not be
+ * encoded again.
+ */
+export const MAX_FRAME_DEPTH = 100;
+
+/** Whether JSON text nests arrays/objects deeper than `max` levels; one pass over the characters, strings skipped. */
+export function nestedDeeperThan(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      // A string: jump to its closing quote (an escaped quote is preceded by an odd run of backslashes).
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === 34) break;
+      }
+    } else if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
+}
+
 type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -108,6 +135,7 @@ export function decodeServerFrame(text: string): Decoded<ServerFrame> {
 }
 
 export function decodeClientFrame(text: string): Decoded<ClientFrame> {
+  if (nestedDeeperThan(text, MAX_FRAME_DEPTH)) return tooDeep;
   const p = parse(text);
   return p.ok ? checkClientFrame(p.value) : p;
 }
@@ -126,4 +154,8 @@ function decodeBatch<F>(text: string, check: (v: unknown) => Decoded<F>): Decode
 }
 
 export const decodeServerBatch = (text: string): Decoded<ServerFrame[]> => decodeBatch(text, checkServerFrame);
-export const decodeClientBatch = (text: string): Decoded<ClientFrame[]> => decodeBatch(text, checkClientFrame);
+/** A batch is one level deeper than the frames it holds. */
+export const decodeClientBatch = (text: string): Decoded<ClientFrame[]> =>
+  nestedDeeperThan(text, MAX_FRAME_DEPTH + 1) ? tooDeep : decodeBatch(text, checkClientFrame);
+
+const tooDeep: Decoded<never> = { ok: false, reason: `nested deeper than ${MAX_FRAME_DEPTH} levels` };

@@ -63,6 +63,11 @@ export interface RealtimeAdapter {
     forward?(sid: string, secret: string, cid: string, frames: readonly ClientFrame[]): Promise<Forwarded>;
     /** Sends a poll to the process holding its connection (a poll that landed elsewhere). */
     forwardPoll?: ForwardPoll;
+    /**
+     * Whether another process holds connection `cid` of session `sid` and `secret` is the session's: asked before a
+     * POST's body is read, so a request naming no live session costs no parse.
+     */
+    forwardable?(sid: string, secret: string, cid: string): Promise<'held' | 'gone' | 'unavailable'>;
   };
   /** Called by `rt.close()`: flushes what is pending and releases connections and timers. */
   close(): Promise<void>;

@@ -1,10 +1,18 @@
 /**
- * Who a fanned-out event goes to: every session (no `rooms`), or the sessions in any of `rooms` (a session is
- * implicitly in a room named after its own id), minus the session `except`.
+ * Who a fanned-out event goes to: every session (neither `rooms` nor `sessions`), or the sessions in any of `rooms`
+ * and those named in `sessions`, minus the session `except`. Room names and session ids are apart.
  */
 export interface BusTarget {
   rooms?: readonly string[];
+  sessions?: readonly string[];
   except?: string;
+}
+
+/** Whether a fanned-out event with `target` goes to `session`. */
+export function targets(target: BusTarget, session: { id: string; inRoom(room: string): boolean }): boolean {
+  if (session.id === target.except) return false;
+  if (!target.rooms && !target.sessions) return true;
+  return (target.sessions?.includes(session.id) ?? false) || (target.rooms?.some((r) => session.inRoom(r)) ?? false);
 }
 
 /** The application event carried by the bus. */

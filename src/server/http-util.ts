@@ -7,13 +7,18 @@ import type { HandshakeParams } from './session-manager';
 import type { ResolvedOptions } from './options';
 import type { RequestParams } from './request-params';
 import { requestPeer } from './proxy-trust';
+import { addressRange } from './address-range';
 
 
 export const errorFrame = (code: ProtocolErrorCode, message: string, status?: number): ErrorFrame =>
   status === undefined ? { t: 'error', code, message } : { t: 'error', code, message, status };
 
-/** The client's address for per-client limits: the socket's peer, or the first untrusted forwarded hop. */
-export const clientAddress = (req: IncomingMessage, opts: ResolvedOptions): string => requestPeer(req, opts.trustProxy).address;
+/**
+ * The client for per-client limits: the range (`clientAddressPrefix`) of its address, which is the socket's peer or
+ * the first untrusted forwarded hop.
+ */
+export const clientAddress = (req: IncomingMessage, opts: ResolvedOptions): string =>
+  addressRange(requestPeer(req, opts.trustProxy).address, opts.clientAddressPrefix);
 
 /** CORS response headers for an allowed request (echoing its origin). */
 export function corsHeaders(req: IncomingMessage, cors: ResolvedOptions['cors']): Record<string, string> {

@@ -4,7 +4,10 @@ export type { CreateServerOptions, RealtimeServerEvents } from './realtime-serve
 export { DEFAULTS, resolveOptions } from './options';
 export type { Authenticate, CorsOptions, ServerOptions } from './options';
 export type { TrustProxy } from './proxy-trust';
+export type { AddressPrefixes } from './address-range';
 export { Session, Broadcaster } from './session';
+export { RealtimeServerError } from './errors';
+export type { RealtimeServerErrorCode } from './errors';
 export type { Connection, DisconnectReason, EventHandler, Logger, Reply } from './types';
 export { MemorySessionStore } from './session-store';
 export type { AdapterSettings, RealtimeAdapter } from './adapter';

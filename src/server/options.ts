@@ -4,6 +4,7 @@ import type { Bus } from './bus';
 import type { SessionStore } from './session-store';
 import { compileTrust, type TrustPredicate, type TrustProxy } from './proxy-trust';
 import type { Logger } from './types';
+import type { AddressPrefixes } from './address-range';
 
 /** Which browser origins may talk to the server besides its own. */
 export interface CorsOptions {
@@ -45,6 +46,19 @@ export interface ServerOptions {
    * behind a proxy without `trustProxy` every client shares the proxy's address. Default 100.
    */
   maxSessionsPerClient?: number;
+  /**
+   * Which addresses count as one client for `maxSessionsPerClient`: the leading bits kept of an IPv4 and of an IPv6
+   * address. Default `{ ipv4: 32, ipv6: 64 }`: one IPv4 address, one IPv6 /64 (a single host may use any address of
+   * its /64, so counting exact IPv6 addresses would set no limit at all).
+   */
+  clientAddressPrefix?: Partial<AddressPrefixes>;
+  /**
+   * Memory all sessions waiting for a resume may hold together (their replay buffers plus a fixed cost each), in
+   * bytes. Over it, the ones abandoned longest ago are let go first: without an adapter they end (their client
+   * resyncs if it comes back), with one only this process's copy goes (it is restored from the adapter's store).
+   * Default 256 MiB.
+   */
+  abandonedSessionsMaxBytes?: number;
   /**
    * Cross-origin access. Default: same-origin only. Requests without an `Origin` header (non-browser clients) and
    * requests a browser marks `Sec-Fetch-Site: same-origin` are always allowed; others are refused with
@@ -88,6 +102,8 @@ export interface ResolvedOptions {
   maxFrameBytes: number;
   maxBufferedBytes: number;
   maxSessionsPerClient: number;
+  clientAddressPrefix: AddressPrefixes;
+  abandonedSessionsMaxBytes: number;
   cors: { origins: readonly string[] | '*'; credentials: boolean };
   trustProxy: TrustPredicate;
   authenticate: Authenticate | undefined;
@@ -112,6 +128,8 @@ export const DEFAULTS = {
   maxFrameBytes: 1024 * 1024,
   maxBufferedBytes: 4 * 1024 * 1024,
   maxSessionsPerClient: 100,
+  clientAddressPrefix: { ipv4: 32, ipv6: 64 },
+  abandonedSessionsMaxBytes: 256 * 1024 * 1024,
   trustProxy: false,
   sseRetryMs: 1000,
   ackDelayMs: 20,
@@ -119,6 +137,11 @@ export const DEFAULTS = {
 
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`realtime server: ${name} must be a positive number`);
+  return value;
+}
+
+function prefix(name: string, value: number, max: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`realtime server: ${name} must be an integer from 0 to ${max}`);
   return value;
 }
 
@@ -138,6 +161,11 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     maxFrameBytes: positive('maxFrameBytes', options.maxFrameBytes ?? DEFAULTS.maxFrameBytes),
     maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes),
     maxSessionsPerClient: positiveOrInfinity('maxSessionsPerClient', options.maxSessionsPerClient ?? DEFAULTS.maxSessionsPerClient),
+    clientAddressPrefix: {
+      ipv4: prefix('clientAddressPrefix.ipv4', options.clientAddressPrefix?.ipv4 ?? DEFAULTS.clientAddressPrefix.ipv4, 32),
+      ipv6: prefix('clientAddressPrefix.ipv6', options.clientAddressPrefix?.ipv6 ?? DEFAULTS.clientAddressPrefix.ipv6, 128),
+    },
+    abandonedSessionsMaxBytes: positiveOrInfinity('abandonedSessionsMaxBytes', options.abandonedSessionsMaxBytes ?? DEFAULTS.abandonedSessionsMaxBytes),
     cors: { origins: options.cors?.origins ?? [], credentials: options.cors?.credentials ?? false },
     trustProxy: compileTrust(options.trustProxy ?? DEFAULTS.trustProxy),
     authenticate: options.authenticate,

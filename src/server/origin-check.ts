@@ -49,14 +49,20 @@ function refusalMessage(origin: string, req: IncomingMessage, viaTrustedProxy: b
 /** How often one origin's refusal is logged, and how many origins are remembered for that. */
 const WARN_EVERY_MS = 10 * 60_000;
 const WARN_ORIGINS_MAX = 1000;
+/** Refusal lines per minute in all, whatever the number of origins (then one line says how many were not logged). */
+const WARN_LINES_PER_MINUTE = 20;
 
 /**
- * Logs a refused origin once per origin per 10 minutes: an operator needs to hear of a misconfiguration, not a line
- * per request (nor let a flood of made-up origins fill the log or the memory).
+ * Logs a refused origin once per origin per 10 minutes, and at most 20 lines a minute in all: an operator needs to
+ * hear of a misconfiguration, not a line per request (nor let a flood of made-up origins fill the log or the memory).
  */
 export class OriginWarnings {
   /** origin → when it was last logged, and how many of its refusals were not logged since. */
   private readonly seen = new Map<string, { at: number; quiet: number }>();
+  /** The current minute's start, the lines logged in it, and the refusals of new origins it did not log. */
+  private minute = -Infinity;
+  private lines = 0;
+  private unlogged = 0;
 
   constructor(
     private readonly logger: Logger,
@@ -70,6 +76,19 @@ export class OriginWarnings {
       seen.quiet++;
       return;
     }
+    if (now - this.minute >= 60_000) {
+      if (this.unlogged > 0) {
+        this.logger.warn(`refused ${this.unlogged} more requests from origins not logged (over ${WARN_LINES_PER_MINUTE} lines a minute)`, { unlogged: this.unlogged });
+      }
+      this.minute = now;
+      this.lines = 0;
+      this.unlogged = 0;
+    }
+    if (this.lines >= WARN_LINES_PER_MINUTE) {
+      this.unlogged++;
+      return;
+    }
+    this.lines++;
     // Re-inserted, so the map's order is oldest-logged first and the oldest is forgotten at the bound.
     this.seen.delete(refusal.origin);
     if (this.seen.size >= WARN_ORIGINS_MAX) this.seen.delete(this.seen.keys().next().value!);

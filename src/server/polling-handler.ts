@@ -11,6 +11,23 @@ import type { Session } from './session';
 import type { Connection } from './types';
 import { newConnectionId, type SessionManager } from './session-manager';
 
+/**
+ * Answers a poll, and cuts its socket if the answer is not taken by the client within a heartbeat: a client that
+ * polls and never reads would otherwise hold its answer in this process for as long as its socket lives.
+ */
+function sendPollAnswer(req: IncomingMessage, res: ServerResponse, body: string, opts: ResolvedOptions, status = 200): void {
+  sendFrames(req, res, status, body, opts.cors);
+  // A forwarded poll's response has no socket (undefined): it is answered in full at once.
+  if (res.writableFinished !== false || res.destroyed) return;
+  const timer = setTimeout(() => {
+    opts.logger.warn('poll answer not read in time; socket cut', { pendingBytes: res.writableLength, limitMs: opts.heartbeatMs });
+    res.destroy();
+  }, opts.heartbeatMs);
+  const done = (): void => clearTimeout(timer);
+  res.once('finish', done);
+  res.once('close', done);
+}
+
 interface PendingPoll {
   req: IncomingMessage;
   res: ServerResponse;
@@ -18,8 +35,9 @@ interface PendingPoll {
 }
 
 /**
- * A long-polling connection: frames queue up until a poll takes them. Considered dropped when no poll is
- * outstanding for twice the heartbeat.
+ * A long-polling connection: frames queue up until a poll takes them, up to `maxBufferedBytes` (a client that stops
+ * polling is cut, as a WebSocket or stream that is not read). Considered dropped when no poll is outstanding for
+ * twice the heartbeat.
  */
 class PollConnection implements Connection {
   readonly transport = 'polling' as const;
@@ -28,7 +46,13 @@ class PollConnection implements Connection {
   /** Ended by the server; the queued close frame still goes out on the next poll. */
   closed = false;
   private queue: string[] = [];
+  /** Characters in `queue` (the strings the process holds for it). */
+  private queued = 0;
+  /** What the handshake's welcome and replay may queue on top of the limit (bounded by the replay buffer). */
+  private allowance = Infinity;
   private pending: PendingPoll | null = null;
+  /** A poll was answered in this event-loop turn: the client cannot have polled again yet. */
+  private answeredThisTurn = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private flushScheduled = false;
 
@@ -40,6 +64,14 @@ class PollConnection implements Connection {
   send(frame: ServerFrame, text = encodeFrame(frame)): void {
     if (this.closed) return;
     this.queue.push(text);
+    this.queued += text.length;
+    if (this.queued > this.opts.maxBufferedBytes + this.allowance) {
+      // A poll held now takes the burst at once, and the rest of the turn that answered one may queue (as a socket's
+      // buffers would take it); otherwise the client is not polling: cut it rather than queue without bound. The
+      // session waits for a resume from its replay buffer.
+      if (this.pending) return this.answer(this.takeQueue());
+      if (!this.answeredThisTurn) return this.cut();
+    }
     if (this.pending && !this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => {
@@ -63,7 +95,7 @@ class PollConnection implements Connection {
     clearTimeout(this.idleTimer);
     if (this.pending) this.answer(`[${encodeFrame(errorFrame('poll_replaced', 'a newer poll replaced this one'))}]`);
     if (this.queue.length > 0 || this.closed) {
-      sendFrames(req, res, 200, this.takeQueue(), this.opts.cors);
+      sendPollAnswer(req, res, this.takeQueue(), this.opts);
       this.afterAnswer();
       return;
     }
@@ -79,9 +111,10 @@ class PollConnection implements Connection {
     });
   }
 
-  /** The handshake poll: answered at once with everything queued (welcome, replay). */
+  /** The handshake poll: answered at once with everything queued (welcome, replay); from now on the limit holds. */
   answerNow(req: IncomingMessage, res: ServerResponse): void {
-    sendFrames(req, res, 200, this.takeQueue(), this.opts.cors);
+    this.allowance = 0;
+    sendPollAnswer(req, res, this.takeQueue(), this.opts);
     this.afterAnswer();
   }
 
@@ -96,6 +129,7 @@ class PollConnection implements Connection {
   private takeQueue(): string {
     const body = `[${this.queue.join(',')}]`;
     this.queue = [];
+    this.queued = 0;
     return body;
   }
 
@@ -104,11 +138,30 @@ class PollConnection implements Connection {
     if (!p) return;
     this.pending = null;
     clearTimeout(p.timer);
-    sendFrames(p.req, p.res, 200, body, this.opts.cors);
+    sendPollAnswer(p.req, p.res, body, this.opts);
     this.afterAnswer();
   }
 
+  /** The client stopped polling while frames piled up: drop them and the connection (its next poll gets 410). */
+  private cut(): void {
+    this.opts.logger.warn('polling client is not polling; connection cut', {
+      sid: this.session?.id,
+      queuedChars: this.queued,
+      limit: this.opts.maxBufferedBytes,
+    });
+    this.queue = [];
+    this.queued = 0;
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    this.session?.detach(this);
+    this.onGone(this);
+  }
+
   private afterAnswer(): void {
+    if (!this.answeredThisTurn) {
+      this.answeredThisTurn = true;
+      setImmediate(() => (this.answeredThisTurn = false));
+    }
     if (this.closed && this.queue.length === 0) {
       clearTimeout(this.idleTimer);
       this.onGone(this);
@@ -205,7 +258,7 @@ export class PollingHandler {
     const reply = await this.forwardPoll!(sid, secret, cid, last, aborted);
     if (reply === 'gone') return sendError(req, res, 410, 'bad_request', 'connection is no longer active; resume with a new handshake', cors);
     if (reply === 'unavailable') return sendUnavailable(req, res, cors, STORE_UNREACHABLE);
-    sendFrames(req, res, reply.status, reply.body, cors);
+    sendPollAnswer(req, res, reply.body, this.opts, reply.status);
   }
 
   close(): void {

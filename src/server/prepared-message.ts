@@ -1,6 +1,7 @@
 import { encodeFrame, utf8Length } from '../protocol/codec';
 import type { MessageFrame } from '../protocol/frames';
 import type { FrameTemplate } from './session-journal';
+import { encoded } from './errors';
 
 const PREFIX = '{"t":"msg","id":';
 
@@ -18,7 +19,7 @@ export class PreparedMessage {
     readonly event: string,
     readonly data: unknown,
   ) {
-    const text = encodeFrame(this.frame(0));
+    const text = encoded('the event data', () => encodeFrame(this.frame(0)));
     this.template = { prefix: PREFIX, suffix: text.slice(PREFIX.length + 1) };
     this.baseBytes = utf8Length(text) - 1;
   }

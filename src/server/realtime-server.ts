@@ -96,7 +96,7 @@ export class RealtimeServer {
     this.ws = new WebSocketHandler(this.opts, this.manager, this.originWarnings);
     this.sse = new SseHandler(this.opts, this.manager);
     this.polling = new PollingHandler(this.opts, this.manager, shared?.forwardPoll);
-    this.upstream = new SendHandler(this.opts, this.manager, shared?.forward);
+    this.upstream = new SendHandler(this.opts, this.manager, shared?.forward, shared?.forwardable);
     this.ownsServer = server === undefined;
     this.httpServer = server ?? createServer();
     this.attach(this.httpServer);
@@ -112,14 +112,19 @@ export class RealtimeServer {
     return () => (this.listeners[event] as Set<RealtimeServerEvents[K]>).delete(listener);
   }
 
-  /** Sends an event to every session. */
+  /** Sends an event to every session. Throws `RealtimeServerError('unencodable')` for data JSON cannot carry. */
   emit(event: string, data?: unknown): void {
-    new Broadcaster((t, m) => this.bus.publish(t, m), undefined, undefined).emit(event, data);
+    new Broadcaster((t, m) => this.bus.publish(t, m)).emit(event, data);
   }
 
-  /** Selects the sessions in a room, or one session by id. */
+  /** Selects the sessions that joined `room` (a room name never addresses a session: see `toSession`). */
   to(room: string): Broadcaster {
-    return new Broadcaster((t, m) => this.bus.publish(t, m), [room], undefined);
+    return new Broadcaster((t, m) => this.bus.publish(t, m)).to(room);
+  }
+
+  /** Selects one session by id, on whichever process carries it. */
+  toSession(sessionId: string): Broadcaster {
+    return new Broadcaster((t, m) => this.bus.publish(t, m)).toSession(sessionId);
   }
 
   /** A session by id (local store). */
@@ -176,13 +181,15 @@ export class RealtimeServer {
       // The refusal itself is readable cross-origin (it says no more than why), so the client can report it. A
       // preflight asking for the protocol's own headers (every handshake sends the join key) is let through, so the
       // request behind it can be refused readably; one asking for any other header gets no CORS headers, so a
-      // foreign page can never send custom headers (X-Forwarded-Host, say).
+      // foreign page can never send custom headers (X-Forwarded-Host, say). Never with credentials: nothing a refused
+      // page sends may carry the user's cookies.
+      const refusedCors = { ...cors, credentials: false };
       if (req.method === 'OPTIONS') {
-        if (asksProtocolHeadersOnly(req)) preflight(req, res, cors);
+        if (asksProtocolHeadersOnly(req)) preflight(req, res, refusedCors);
         else res.writeHead(403, { 'Content-Length': '0', Vary: 'Origin' }).end();
       }
-      else if (route === PATHS.sse) this.sse.refuse(req, res, errorFrame('origin_rejected', refusal.message, 403));
-      else sendError(req, res, 403, 'origin_rejected', refusal.message, cors);
+      else if (route === PATHS.sse) this.sse.refuse(req, res, errorFrame('origin_rejected', refusal.message, 403), refusedCors);
+      else sendError(req, res, 403, 'origin_rejected', refusal.message, refusedCors);
       return;
     }
     if (req.method === 'OPTIONS') {

@@ -1,15 +1,20 @@
 import type { SequencedFrame } from '../protocol/frames';
 
 interface Entry {
-  frame: SequencedFrame;
+  /** The frame without its payload: the text is the frame; SSE's `id:` line reads the type and id. */
+  head: SequencedFrame;
   text: string;
   bytes: number;
 }
 
+/** What an entry costs besides its text (the entry and its head), counted in `retained`. */
+const ENTRY_OVERHEAD = 96;
+
 /**
  * Sequenced frames of one session kept until the client acknowledges them, bounded by count and bytes.
  * When over a bound the oldest frame is dropped; `floor` remembers the highest id no longer held, so a resume that
- * needs it can be refused as `overrun`.
+ * needs it can be refused as `overrun`. Only the text of a frame is kept, not its payload object: what a frame
+ * retains is what it counts.
  */
 export class ReplayBuffer {
   private entries: Entry[] = [];
@@ -17,6 +22,8 @@ export class ReplayBuffer {
   private bytes = 0;
   /** Highest id that is no longer held (acknowledged or dropped). */
   private floor = 0;
+  /** Told how `retained` changed (the server's budget for sessions waiting for a resume). */
+  onRetainedChange: ((delta: number) => void) | undefined;
 
   constructor(
     private readonly maxMessages: number,
@@ -31,28 +38,46 @@ export class ReplayBuffer {
     return this.bytes;
   }
 
+  /** Memory the held frames cost: their UTF-8 bytes and a fixed cost each. */
+  get retained(): number {
+    return this.bytes + this.size * ENTRY_OVERHEAD;
+  }
+
   /** `bytes`: the text's UTF-8 length when the caller knows it already (Node's native count: a JS loop cost 3x). */
   push(frame: SequencedFrame, text: string, bytes = Buffer.byteLength(text)): void {
-    this.entries.push({ frame, text, bytes });
+    const before = this.retained;
+    const head: SequencedFrame = frame.t === 'msg' ? { t: 'msg', id: frame.id, e: frame.e } : { t: 'reply', id: frame.id, re: frame.re };
+    this.entries.push({ head, text, bytes });
     this.bytes += bytes;
     while (this.size > 0 && (this.size > this.maxMessages || this.bytes > this.maxBytes)) this.dropOldest();
     this.compact();
+    this.onRetainedChange?.(this.retained - before);
   }
 
   /** The client has every frame with `id <= id`. */
   ack(id: number): void {
-    while (this.size > 0 && this.entries[this.head]!.frame.id <= id) this.dropOldest();
+    const before = this.retained;
+    while (this.size > 0 && this.entries[this.head]!.head.id <= id) this.dropOldest();
     if (id > this.floor) this.floor = id;
     this.compact();
+    if (this.retained !== before) this.onRetainedChange?.(this.retained - before);
   }
 
-  /** Every held frame with `id > last`, or `null` when some of them were dropped (overrun). */
+  /** Can a resume with `last` be honoured (nothing after it was dropped)? */
+  canReplay(last: number): boolean {
+    return last >= this.floor;
+  }
+
+  /**
+   * Every held frame with `id > last` (heads without payload, and their text), or `null` when some of them were
+   * dropped (overrun).
+   */
   after(last: number): { frame: SequencedFrame; text: string }[] | null {
     if (last < this.floor) return null;
     const out: { frame: SequencedFrame; text: string }[] = [];
     for (let i = this.head; i < this.entries.length; i++) {
       const e = this.entries[i]!;
-      if (e.frame.id > last) out.push({ frame: e.frame, text: e.text });
+      if (e.head.id > last) out.push({ frame: e.head, text: e.text });
     }
     return out;
   }
@@ -62,7 +87,7 @@ export class ReplayBuffer {
     this.entries[this.head] = undefined as unknown as Entry;
     this.head++;
     this.bytes -= e.bytes;
-    if (e.frame.id > this.floor) this.floor = e.frame.id;
+    if (e.head.id > this.floor) this.floor = e.head.id;
   }
 
   private compact(): void {

@@ -17,6 +17,8 @@ export class SendHandler {
     private readonly sessions: SessionManager,
     /** With an adapter: hands frames to the process holding their session. */
     private readonly forward?: (sid: string, secret: string, cid: string, frames: readonly ClientFrame[]) => Promise<Forwarded>,
+    /** With an adapter: whether another process holds connection `cid` of session `sid` with this secret. */
+    private readonly forwardable?: (sid: string, secret: string, cid: string) => Promise<'held' | 'gone' | 'unavailable'>,
   ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, params: RequestParams): Promise<void> {
@@ -24,6 +26,20 @@ export class SendHandler {
     const auth = await authenticate(this.opts, req);
     if (res.destroyed) return;
     if (!auth.ok) return sendError(req, res, 401, 'unauthorized', 'credential missing or refused', cors);
+
+    // The session and its connection are checked before the body is read: a request that names none costs no parse.
+    const sid = params.url.searchParams.get(QUERY.session) ?? '';
+    const secret = params.secret ?? '';
+    const cid = params.url.searchParams.get(QUERY.connection) ?? '';
+    // Refused unread, the body is not drained either: the connection closes.
+    const gone = (unread = false): void => sendFrames(req, res, 410, goneBody, cors, unread ? { Connection: 'close' } : {});
+    const local = this.sessions.store.get(sid);
+    const isLocal = local !== undefined && !local.ended && local.connection?.cid === cid && local.checkSecret(secret);
+    if (!isLocal) {
+      const known = this.forwardable && cid !== '' ? await this.forwardable(sid, secret, cid) : 'gone';
+      if (known === 'unavailable') return sendUnavailable(req, res, cors, STORE_UNREACHABLE);
+      if (known === 'gone') return gone(true);
+    }
 
     const body = await readBody(req, this.opts.maxFrameBytes * BODY_FRAMES);
     if (!body.ok) {
@@ -38,15 +54,8 @@ export class SendHandler {
       }
     }
 
-    const sid = params.url.searchParams.get(QUERY.session) ?? '';
-    const secret = params.secret ?? '';
-    const cid = params.url.searchParams.get(QUERY.connection);
-    const gone = (): void => sendError(req, res, 410, 'bad_request', 'session or connection is no longer active', cors);
-    if (!cid) return gone();
-    const local = this.sessions.store.get(sid);
     let outcome: Forwarded;
-    if (local && !local.ended && local.connection?.cid === cid) {
-      if (!local.checkSecret(secret)) return gone();
+    if (isLocal) {
       const n = await this.sessions.upstream(sid, cid, decoded.frame);
       outcome = n === null ? 'gone' : { ack: n };
     } else if (this.forward) {
@@ -59,4 +68,5 @@ export class SendHandler {
   }
 }
 
+const goneBody = encodeBatch([errorFrame('bad_request', 'session or connection is no longer active', 410)]);
 const tooLarge = (max: number): string => encodeBatch([errorFrame('frame_too_large', `a frame exceeds ${max} bytes`, 413)]);

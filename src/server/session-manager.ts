@@ -1,5 +1,5 @@
 import type { ClientFrame, ResumeFailure, TransportName, WelcomeFrame } from '../protocol/frames';
-import type { Bus, BusMessage, BusTarget } from './bus';
+import { targets, type Bus, type BusMessage, type BusTarget } from './bus';
 import type { ResolvedOptions } from './options';
 import { PreparedMessage } from './prepared-message';
 import { randomId, Session } from './session';
@@ -50,6 +50,10 @@ export class SessionManager {
   private readonly unannounced = new Set<string>();
   /** Live sessions by the join key of the handshake that created them (this process's only). */
   private readonly joinable = new Map<string, Session>();
+  /** Sessions waiting for a resume, abandoned longest ago first, and the memory they hold together. */
+  private readonly abandoned = new Map<string, Session>();
+  private abandonedBytes = 0;
+  private budgetCheckQueued = false;
 
   constructor(
     private readonly opts: ResolvedOptions,
@@ -122,13 +126,16 @@ export class SessionManager {
     return session && !session.ended && session.canReplay(0) ? session : undefined;
   }
 
-  /** The session a handshake's `sid` and `secret` resume (probes resume by id only). */
-  resolve(p: HandshakeParams): Resolution {
+  /**
+   * The session a handshake's `sid` and `secret` resume. A probe replays nothing (its `upgrade` frame carries the
+   * `last` that matters), so its `last` is not checked.
+   */
+  resolve(p: HandshakeParams, probe = false): Resolution {
     if (p.sid === undefined) return { ok: false, why: 'unknown_session' };
     const session = this.store.get(p.sid);
     if (!session || session.ended) return { ok: false, why: this.tombstones.has(p.sid) ? 'expired' : 'unknown_session' };
     if (!session.checkSecret(p.secret ?? '')) return { ok: false, why: 'bad_secret' };
-    if (!session.canReplay(p.last)) return { ok: false, why: 'overrun' };
+    if (!probe && !session.canResumeFrom(p.last)) return { ok: false, why: 'overrun' };
     return { ok: true, session };
   }
 
@@ -252,6 +259,8 @@ export class SessionManager {
 
   private connectionChanged(session: Session, conn: Connection | null): void {
     this.clearGrace(session.id);
+    if (conn === null && !session.ended) this.abandon(session);
+    else this.unabandon(session);
     if (conn !== null) {
       // A restored session is announced when a connection first holds it here, by a handshake or by an upgrade probe
       // (a probe can restore a session on another node too), so its handlers are registered before any frame runs.
@@ -286,6 +295,57 @@ export class SessionManager {
       },
       (err: unknown) => this.letGo(session, err),
     );
+  }
+
+  /**
+   * A session waits for a resume: its memory counts against `abandonedSessionsMaxBytes` (growing as events reach it)
+   * until a connection takes it up or it ends.
+   */
+  private abandon(session: Session): void {
+    if (this.abandoned.has(session.id)) return;
+    this.abandoned.set(session.id, session);
+    this.abandonedBytes += session.retainedBytes;
+    session.onRetainedChange = (delta) => {
+      this.abandonedBytes += delta;
+      this.checkBudget();
+    };
+    this.checkBudget();
+  }
+
+  private unabandon(session: Session): void {
+    if (this.abandoned.get(session.id) !== session) return;
+    this.abandoned.delete(session.id);
+    this.abandonedBytes -= session.retainedBytes;
+    session.onRetainedChange = undefined;
+  }
+
+  /**
+   * Over the budget, the sessions abandoned longest ago are let go, once the current turn is over (not in the middle
+   * of the delivery that grew them). Without a journal they end (their client resyncs if it returns); with one, only
+   * this copy goes and the journal restores it on a resume.
+   */
+  private checkBudget(): void {
+    if (this.budgetCheckQueued || this.abandonedBytes <= this.opts.abandonedSessionsMaxBytes) return;
+    this.budgetCheckQueued = true;
+    queueMicrotask(() => {
+      this.budgetCheckQueued = false;
+      let evicted = 0;
+      for (const session of this.abandoned.values()) {
+        if (this.abandonedBytes <= this.opts.abandonedSessionsMaxBytes) break;
+        this.unabandon(session);
+        evicted++;
+        if (this.journal) this.drop(session, 'shutdown');
+        else session.finish('expired');
+      }
+      if (evicted > 0) {
+        this.opts.logger.warn('sessions waiting for a resume over abandonedSessionsMaxBytes; the oldest let go', {
+          evicted,
+          waiting: this.abandoned.size,
+          bytes: this.abandonedBytes,
+          limit: this.opts.abandonedSessionsMaxBytes,
+        });
+      }
+    });
   }
 
   /** Another process took the session over from our connection `cid`: let our copy go (its connection: `replaced`). */
@@ -344,9 +404,11 @@ export class SessionManager {
     if (this.store.get(session.id) === session) this.store.delete(session.id);
     this.unannounced.delete(session.id);
     this.releaseClient(session);
+    this.unabandon(session);
   }
 
   private forget(session: Session): void {
+    this.unabandon(session);
     this.clearGrace(session.id);
     if (this.store.get(session.id) === session) this.store.delete(session.id);
     const now = Date.now();
@@ -378,7 +440,7 @@ export class SessionManager {
       if (s.busPosition !== undefined && s.busPosition >= position) return;
       s.busPosition = position;
     }
-    if (s.id !== target.except && (!target.rooms || target.rooms.some((r) => s.inRoom(r)))) s.emitPrepared(message);
+    if (targets(target, s)) s.emitPrepared(message);
   }
 
   /** The bus lost events before this process read them: every session here may lack some, so all are let go. */
@@ -407,6 +469,9 @@ export class SessionManager {
     this.perClient.clear();
     this.clientOf.clear();
     this.unannounced.clear();
+    for (const s of this.abandoned.values()) s.onRetainedChange = undefined;
+    this.abandoned.clear();
+    this.abandonedBytes = 0;
   }
 }
 

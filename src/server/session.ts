@@ -7,11 +7,15 @@ import type { PreparedMessage } from './prepared-message';
 import { ReplayBuffer } from './replay-buffer';
 import type { FrameTemplate, SessionJournal, SessionSnapshot } from './session-journal';
 import type { Connection, DisconnectReason, EventHandler, Logger, Reply } from './types';
+import { encoded, RealtimeServerError } from './errors';
 
 /** Event names the server uses itself; a client event with one of these names is acknowledged but not run. */
 const RESERVED = new Set(['disconnect', 'transport']);
 
 export const randomId = (bytes = 16): string => randomBytes(bytes).toString('base64url');
+
+/** What a session costs besides its replay buffer (its objects, maps, ids), roughly: counted in `retainedBytes`. */
+const SESSION_OVERHEAD = 4096;
 
 /** What a session needs from the server. */
 export interface SessionHooks {
@@ -25,22 +29,26 @@ export interface SessionHooks {
   onJournalFailure?(session: Session, err: unknown): void;
 }
 
-/** Fans an event out to sessions selected by rooms, optionally excluding one. */
+/**
+ * Fans an event out to every session, or to those selected by rooms and session ids (several calls select the
+ * union), optionally excluding one. Room names and session ids are apart: a room named like a session id is a room.
+ */
 export class Broadcaster {
   constructor(
     private readonly publish: (target: BusTarget, message: BusMessage) => void,
-    private readonly rooms: readonly string[] | undefined,
-    private readonly except: string | undefined,
+    private readonly target: BusTarget = {},
   ) {}
-  /** Narrows to sessions in `room` (a room name or a session id); several calls select the union. */
+  /** Narrows to the sessions that joined `room`. */
   to(room: string): Broadcaster {
-    return new Broadcaster(this.publish, [...(this.rooms ?? []), room], this.except);
+    return new Broadcaster(this.publish, { ...this.target, rooms: [...(this.target.rooms ?? []), room] });
   }
+  /** Narrows to the session with id `sessionId` (on whichever process carries it). */
+  toSession(sessionId: string): Broadcaster {
+    return new Broadcaster(this.publish, { ...this.target, sessions: [...(this.target.sessions ?? []), sessionId] });
+  }
+  /** Throws `RealtimeServerError('unencodable')` for data JSON cannot carry; then no session gets it. */
   emit(event: string, data?: unknown): void {
-    const target: BusTarget = {};
-    if (this.rooms) target.rooms = this.rooms;
-    if (this.except !== undefined) target.except = this.except;
-    this.publish(target, data === undefined ? { e: event } : { e: event, d: data });
+    this.publish(this.target, data === undefined ? { e: event } : { e: event, d: data });
   }
 }
 
@@ -158,13 +166,16 @@ export class Session {
     };
   }
 
-  /** Sends an event to this client (sequenced: it survives reconnects). */
+  /**
+   * Sends an event to this client (sequenced: it survives reconnects). Throws `RealtimeServerError('unencodable')`
+   * for data JSON cannot carry; nothing is sent then and no message id is used.
+   */
   emit(event: string, data?: unknown): void {
     const frame: MessageFrame = data === undefined ? { t: 'msg', id: 0, e: event } : { t: 'msg', id: 0, e: event, d: data };
-    // Ended or let go: sendSequenced drops or hands it over, unnumbered and unencoded.
+    // Ended or let go: sendSequenced drops or hands it over, unnumbered.
     if (this.ended) return this.sendSequenced(frame);
     frame.id = this.nextId;
-    this.sendSequenced(frame, encodeMessage(frame));
+    this.sendSequenced(frame, encoded('the event data', () => encodeMessage(frame)));
   }
 
   /** A fanned-out event, encoded once for every session it reaches. */
@@ -177,12 +188,17 @@ export class Session {
 
   /** Sends to every other session. */
   get broadcast(): Broadcaster {
-    return new Broadcaster(this.hooks.publish, undefined, this.id);
+    return new Broadcaster(this.hooks.publish, { except: this.id });
   }
 
   /** Sends to the sessions in `room`, except this one. */
   to(room: string): Broadcaster {
     return this.broadcast.to(room);
+  }
+
+  /** Sends to the session with id `sessionId` (unless it is this one). */
+  toSession(sessionId: string): Broadcaster {
+    return this.broadcast.toSession(sessionId);
   }
 
   join(room: string): void {
@@ -195,8 +211,9 @@ export class Session {
     if (this.rooms.delete(room)) this.hooks.journal?.left(this.id, room);
   }
 
+  /** Whether the session joined `room` (its own id is not a room: `toSession` addresses it). */
   inRoom(room: string): boolean {
-    return room === this.id || this.rooms.has(room);
+    return this.rooms.has(room);
   }
 
   /** Ends the session now: the client is told `session_ended` and cannot resume it. */
@@ -216,7 +233,25 @@ export class Session {
 
   /** Can a resume with `last` be honoured? */
   canReplay(last: number): boolean {
-    return this.buffer.after(last) !== null;
+    return this.buffer.canReplay(last);
+  }
+
+  /**
+   * Can a client that has every frame up to `last` resume? Not when frames after it were dropped, nor when `last` is
+   * beyond the last frame sent: the client and the session disagree, and only a resync sets that right.
+   */
+  canResumeFrom(last: number): boolean {
+    return last <= this.lastFrameId && this.buffer.canReplay(last);
+  }
+
+  /** Memory the session holds for its client: its replay buffer and a fixed cost. */
+  get retainedBytes(): number {
+    return SESSION_OVERHEAD + this.buffer.retained;
+  }
+
+  /** Told of every change of `retainedBytes` while set (the server sets it while the session waits for a resume). */
+  set onRetainedChange(listener: ((delta: number) => void) | undefined) {
+    this.buffer.onRetainedChange = listener;
   }
 
   /**
@@ -388,8 +423,15 @@ export class Session {
     const reply: Reply = (d, err) => {
       if (replied || !isRequest) return;
       replied = true;
-      if (err !== undefined && err !== null) this.sendSequenced({ t: 'reply', id: 0, re: seq, err: toWireError(err) });
-      else this.sendSequenced(d === undefined ? { t: 'reply', id: 0, re: seq } : { t: 'reply', id: 0, re: seq, d });
+      if (err !== undefined && err !== null) return this.sendSequenced({ t: 'reply', id: 0, re: seq, err: toWireError(err) });
+      try {
+        this.sendSequenced(d === undefined ? { t: 'reply', id: 0, re: seq } : { t: 'reply', id: 0, re: seq, d });
+      } catch (error) {
+        // The request fails for its client (no id was used), and the handler hears why.
+        const message = error instanceof Error ? error.message : String(error);
+        this.sendSequenced({ t: 'reply', id: 0, re: seq, err: { code: 'server_error', message } });
+        throw error;
+      }
     };
     const handler = RESERVED.has(event) ? undefined : this.handlers.get(event);
     if (!handler) {
@@ -408,16 +450,22 @@ export class Session {
     }
   }
 
-  /** `text` and `bytes` when already encoded (then `frame.id` must be the next id). */
-  private sendSequenced(frame: SequencedFrame, encoded?: string, bytes?: number, template?: FrameTemplate): void {
-    if (this.released && this.endedReason === null) {
+  /**
+   * `text` and `bytes` when already encoded (then `frame.id` must be the next id). Encodes before numbering: a frame
+   * JSON cannot carry throws `unencodable` and uses no id (a used id with nothing sent would be a hole for the client).
+   */
+  private sendSequenced(frame: SequencedFrame, text?: string, bytes?: number, template?: FrameTemplate): void {
+    const handOver = this.released && this.endedReason === null;
+    if (this.ended && !handOver) return;
+    frame.id = this.nextId;
+    text ??= encoded(frame.t === 'reply' ? 'the reply' : 'the event data', () => encodeFrame(frame));
+    if (handOver) {
       // Let go: whatever still wants out (a reply of a handler that was running) goes to the next carrier.
+      frame.id = 0;
       this.hooks.journal?.handOver(this.id, frame);
       return;
     }
-    if (this.ended) return;
-    frame.id = this.nextId++;
-    const text = encoded ?? encodeFrame(frame);
+    this.nextId++;
     this.buffer.push(frame, text, bytes);
     const journal = this.hooks.journal;
     if (!journal) {

@@ -143,20 +143,20 @@ export class SseHandler {
    * Refuses in-band: a 200 stream holding one `error` event, then the end. Browsers hide the status and body of a
    * failed EventSource, so this is the only way the client learns why.
    */
-  refuse(req: IncomingMessage, res: ServerResponse, frame: ErrorFrame): void {
+  refuse(req: IncomingMessage, res: ServerResponse, frame: ErrorFrame, cors = this.opts.cors): void {
     if (res.destroyed) return;
-    this.startStream(req, res);
+    this.startStream(req, res, cors);
     res.end(`data: ${encodeFrame(frame)}\n\n`);
   }
 
-  private startStream(req: IncomingMessage, res: ServerResponse): void {
+  private startStream(req: IncomingMessage, res: ServerResponse, cors = this.opts.cors): void {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       // no-transform: proxies (and compression middleware) must not rewrite or hold the stream.
       'Cache-Control': 'no-cache, no-transform',
       'X-Accel-Buffering': 'no',
       Connection: 'keep-alive',
-      ...corsHeaders(req, this.opts.cors),
+      ...corsHeaders(req, cors),
     });
     res.flushHeaders();
     res.socket?.setNoDelay(true);

@@ -237,7 +237,7 @@ export class WebSocketHandler {
     if (probe) {
       // A probe replays nothing (the `upgrade` frame carries the `last` that matters), so its query `last`, which
       // acks on the live connection may have overtaken meanwhile, must not fail it as an overrun.
-      const r = this.sessions.resolve({ ...hs.params, last: Number.MAX_SAFE_INTEGER });
+      const r = this.sessions.resolve(hs.params, true);
       if (!r.ok) {
         // The probe fails; the session (if any) never notices it.
         conn.end({ t: 'close', code: 'session_ended', reason: r.why });
@@ -276,7 +276,7 @@ export class WebSocketHandler {
     const frame = d.frame;
     if (frame.t === 'upgrade') {
       if (!conn.probing) return;
-      if (session.ended || !session.canReplay(frame.last)) {
+      if (session.ended || !session.canResumeFrom(frame.last)) {
         conn.end({ t: 'close', code: 'session_ended', reason: session.ended ? 'expired' : 'overrun' });
         return;
       }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeClientBatch,
+  nestedDeeperThan,
   decodeClientFrame,
   decodeServerBatch,
   decodeServerFrame,
@@ -200,6 +201,35 @@ describe('utf8Length', () => {
         text += String.fromCharCode(lo + Math.floor(next() * (hi - lo + 1)));
       }
       expect(utf8Length(text), JSON.stringify(text)).toBe(Buffer.byteLength(text, 'utf8'));
+    }
+  });
+});
+
+describe('nestedDeeperThan', () => {
+  const depthOf = (v: unknown): number => (typeof v === 'object' && v !== null ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0);
+
+  it('counts arrays and objects, not brackets inside strings (escaped quotes included)', () => {
+    expect(nestedDeeperThan('[[[1]]]', 3)).toBe(false);
+    expect(nestedDeeperThan('[[[1]]]', 2)).toBe(true);
+    expect(nestedDeeperThan('{"a":{"b":[1]}}', 2)).toBe(true);
+    const tricky = JSON.stringify({ s: '[[[[{{{{"\\"[[[[', t: ['\\', '"]]]'], u: [[{}]] });
+    expect(nestedDeeperThan(tricky, 4)).toBe(false);
+    expect(nestedDeeperThan(tricky, 3)).toBe(true);
+  });
+
+  it('agrees with the parsed depth on random documents', () => {
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const make = (d: number): unknown => {
+      if (d === 0 || rand() < 0.2) return rand() < 0.5 ? '"[{' : 1;
+      return rand() < 0.5 ? [make(d - 1), '\\"]'] : { k: make(d - 1), '[': '}' };
+    };
+    for (let i = 0; i < 200; i++) {
+      const v = make(1 + Math.floor(rand() * 12));
+      const text = JSON.stringify(v);
+      const depth = depthOf(v);
+      expect(nestedDeeperThan(text, depth), text).toBe(false);
+      if (depth > 0) expect(nestedDeeperThan(text, depth - 1), text).toBe(true);
     }
   });
 });

@@ -114,7 +114,7 @@ describe('a stolen session id without its secret', () => {
     expect(welcome.secret).not.toBe(vw.secret);
     // The victim is still the session's connection and still gets its frames.
     expect(s.rt.session(vw.sid)!.transport).toBe('websocket');
-    s.rt.to(vw.sid).emit('private', 'for the victim');
+    s.rt.toSession(vw.sid).emit('private', 'for the victim');
     expect(await victim.frames.next(isType('msg'))).toMatchObject({ id: 1, e: 'private', d: 'for the victim' });
     expect(victim.ws.readyState).toBe(victim.ws.OPEN);
   });

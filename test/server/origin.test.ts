@@ -50,17 +50,20 @@ describe('origin checks', () => {
   });
 
   it('lets a refused page\'s preflight for the protocol\'s own headers through, so the request behind it is refused readably', async () => {
-    const s = await startServer();
+    const s = await startServer({ cors: { origins: ['https://app.example'], credentials: true } });
     const pre = await fetch(`${s.base}/sse?v=1`, {
       method: 'OPTIONS',
       headers: { ...evil, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'x-realtime-join,authorization' },
     });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe(evil.Origin);
+    // Readable, never with credentials (the allowed origins' credentials setting is not theirs).
+    expect(pre.headers.get('access-control-allow-credentials')).toBeNull();
     // The request itself: origin_rejected, readable (the client reports it and stops), and no session.
     const r = await poll(s.base, { v: 1 }, { headers: { ...evil, 'X-Realtime-Join': 'Jk9aQ2xpZW50LXJhY2U' } });
     expect(r.status).toBe(403);
     expect(r.headers.get('access-control-allow-origin')).toBe(evil.Origin);
+    expect(r.headers.get('access-control-allow-credentials')).toBeNull();
     expect(r.frames[0]).toMatchObject({ code: 'origin_rejected' });
     expect(s.rt.sessions).toBe(0);
     // One foreign header among them and the preflight is refused as before.

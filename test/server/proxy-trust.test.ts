@@ -105,11 +105,26 @@ describe('OriginWarnings', () => {
 
   it('remembers a bounded number of origins', () => {
     let count = 0;
-    const warnings = new OriginWarnings({ debug() {}, error() {}, warn: () => void count++ }, () => 0);
-    for (let i = 0; i < 5000; i++) warnings.refused({ origin: `https://${i}.example`, message: 'm', serverOrigin: undefined }, 'poll');
+    let now = 0;
+    const warnings = new OriginWarnings({ debug() {}, error() {}, warn: (m) => void (m.startsWith('refused a ') && count++) }, () => now);
+    // One origin a minute: the global rate limit never applies.
+    for (let i = 0; i < 5000; i++, now += 60_000) warnings.refused({ origin: `https://${i}.example`, message: 'm', serverOrigin: undefined }, 'poll');
     // The first origins were forgotten, so they are warned about again; the newest are still remembered.
     warnings.refused({ origin: 'https://0.example', message: 'm', serverOrigin: undefined }, 'poll');
     warnings.refused({ origin: 'https://4999.example', message: 'm', serverOrigin: undefined }, 'poll');
     expect(count).toBe(5001);
+  });
+
+  it('logs at most 20 lines a minute however many origins are refused, then says how many it did not log', () => {
+    const lines: string[] = [];
+    let now = 0;
+    const warnings = new OriginWarnings({ debug() {}, error() {}, warn: (m) => void lines.push(m) }, () => now);
+    for (let i = 0; i < 5000; i++) warnings.refused({ origin: `https://${i}.example`, message: 'm', serverOrigin: undefined }, 'poll');
+    expect(lines).toHaveLength(20);
+    now = 60_000;
+    warnings.refused({ origin: 'https://late.example', message: 'm', serverOrigin: undefined }, 'poll');
+    expect(lines).toHaveLength(22);
+    expect(lines[20]).toBe('refused 4980 more requests from origins not logged (over 20 lines a minute)');
+    expect(lines[21]).toContain('https://late.example');
   });
 });

@@ -227,3 +227,23 @@ describe('upgrade probe (protocol §6)', () => {
     expect(s.rt.sessions).toBe(0);
   });
 });
+
+describe('a resume claiming frames the session never sent', () => {
+  it.each(['ws', 'poll'] as const)('over %s: refused like an overrun (a new session, the client resyncs); the session itself is untouched', async (kind) => {
+    const s = await startServer();
+    const first = await WsClient.open(s.base);
+    const w = await first.welcome();
+    first.close();
+    await first.closed;
+    const claim = { v: 1, sid: w.sid, last: 1_000_000 };
+    const welcome =
+      kind === 'ws'
+        ? await (await WsClient.open(s.base, { ...claim, secret: w.secret })).welcome()
+        : ((await poll(s.base, claim, { headers: { 'X-Realtime-Secret': w.secret } })).frames[0] as WelcomeFrame);
+    expect(welcome).toMatchObject({ t: 'welcome', resumed: false, resumeFailed: 'overrun' });
+    expect(welcome.sid).not.toBe(w.sid);
+    // An honest resume still works.
+    const honest = await WsClient.open(s.base, { sid: w.sid, secret: w.secret, last: 0 });
+    expect(await honest.welcome()).toMatchObject({ sid: w.sid, resumed: true });
+  });
+});

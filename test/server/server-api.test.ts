@@ -24,7 +24,7 @@ describe('fan-out', () => {
 
     s.rt.emit('news', 1);
     s.rt.to('r1').emit('room', 2);
-    s.rt.to(sessions[2]!.id).emit('direct', 3);
+    s.rt.toSession(sessions[2]!.id).emit('direct', 3);
     a.send({ t: 'emit', seq: 2, e: 'shout', d: 4 });
     b.send({ t: 'emit', seq: 2, e: 'leave', d: 'r1' });
     await Promise.all([a.frames.next(isType('ack')), b.frames.next(isType('ack'))]);

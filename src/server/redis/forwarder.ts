@@ -58,6 +58,12 @@ export class Forwarder {
     return reply ?? 'gone';
   }
 
+  /** Whether a node holds connection `cid` of session `sid` with this secret (one read of the session's state). */
+  async forwardable(sid: string, secret: string, cid: string): Promise<'held' | 'gone' | 'unavailable'> {
+    const holder = await this.holder(sid, secret, cid);
+    return typeof holder === 'object' ? 'held' : holder;
+  }
+
   /** The holder's answer to request `id`. */
   answered(id: number, answer: unknown): void {
     const w = this.waiting.get(id);

@@ -160,6 +160,7 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
         bus: streamBus,
         forward: (sid, secret, cid, frames) => fwd.forward(sid, secret, cid, frames),
         forwardPoll: (sid, secret, cid, last, aborted) => fwd.forwardPoll(sid, secret, cid, last, aborted),
+        forwardable: (sid, secret, cid) => fwd.forwardable(sid, secret, cid),
       };
     },
     async close() {

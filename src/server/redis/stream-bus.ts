@@ -1,5 +1,6 @@
 import type { Bus, BusHandler, BusMessage, BusTarget, CatchUpOutcome } from '../bus';
 import type { Logger } from '../types';
+import { encoded } from '../errors';
 import { decodePosition, encodePosition, type BusPosition } from './bus-position';
 import { replyArray, replyInt, replyText, type RedisCommands } from './redis-commands';
 import { busHeadScript, publishScript } from './scripts';
@@ -65,11 +66,12 @@ export class StreamBus implements Bus {
   }
 
   publish(target: BusTarget, message: BusMessage): void {
-    const entry: { e: string; d?: unknown; r?: readonly string[]; x?: string } = { e: message.e };
+    const entry: { e: string; d?: unknown; r?: readonly string[]; s?: readonly string[]; x?: string } = { e: message.e };
     if (message.d !== undefined) entry.d = message.d;
     if (target.rooms) entry.r = target.rooms;
+    if (target.sessions) entry.s = target.sessions;
     if (target.except !== undefined) entry.x = target.except;
-    this.queue.push(JSON.stringify(entry));
+    this.queue.push(encoded('the event data', () => JSON.stringify(entry)));
     if (this.queue.length === 1) queueMicrotask(() => this.flush());
   }
 
@@ -232,7 +234,7 @@ export class StreamBus implements Bus {
       const fields = replyArray(fieldsReply, 'bus entry').map((f) => replyText(f, 'bus entry'));
       const n = Number(fields[fields.indexOf('n') + 1]);
       const text = fields[fields.indexOf('m') + 1] ?? '';
-      let m: { e?: unknown; d?: unknown; r?: unknown; x?: unknown };
+      let m: { e?: unknown; d?: unknown; r?: unknown; s?: unknown; x?: unknown };
       try {
         m = JSON.parse(text) as typeof m;
       } catch {
@@ -245,6 +247,7 @@ export class StreamBus implements Bus {
         continue;
       }
       if (Array.isArray(m.r)) target.rooms = m.r.filter((r): r is string => typeof r === 'string');
+      if (Array.isArray(m.s)) target.sessions = m.s.filter((r): r is string => typeof r === 'string');
       if (typeof m.x === 'string') target.except = m.x;
       out.push({ at: { id, n }, target, message: m.d === undefined ? { e: m.e } : { e: m.e, d: m.d } });
     }

@@ -111,7 +111,7 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     expect(gotC).toEqual([]);
   });
 
-  it('rt.to(session.id).emit reaches that one session', async () => {
+  it('rt.toSession(session.id).emit reaches that one session', async () => {
     const h = await startHarness();
     installApp(h);
     const a = (await connectClient(h.base, { transports: [transport] })).client;
@@ -119,7 +119,7 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     const [gotA, gotB] = [inbox(a, ['direct']), inbox(b, ['direct'])];
     await Promise.all([whenOpen(a), whenOpen(b)]);
     expect(h.rt.session(a.sessionId!)).toBeDefined();
-    h.rt.to(a.sessionId!).emit('direct', { to: 'a' });
+    h.rt.toSession(a.sessionId!).emit('direct', { to: 'a' });
     await Promise.all([barrier(a), barrier(b)]);
     expect(gotA).toEqual([['direct', { to: 'a' }]]);
     expect(gotB).toEqual([]);

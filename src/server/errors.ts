@@ -1,0 +1,28 @@
+/** Every error code the server API throws, with the situation it stands for. */
+export type RealtimeServerErrorCode =
+  /**
+   * Data that JSON cannot carry (a BigInt, a cycle, nesting deeper than the stack): nothing was sent and no message id
+   * was used, so the client's stream has no hole.
+   */
+  'unencodable';
+
+/** An error thrown by the server's API (`session.emit`, `reply`, `rt.emit`, ...), with a literal `code`. */
+export class RealtimeServerError extends Error {
+  readonly code: RealtimeServerErrorCode;
+
+  constructor(code: RealtimeServerErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RealtimeServerError';
+    this.code = code;
+  }
+}
+
+/** Runs an encoding; what JSON.stringify throws (TypeError for a BigInt or a cycle, RangeError for depth) becomes `unencodable`. */
+export function encoded<T>(what: string, encode: () => T): T {
+  try {
+    return encode();
+  } catch (err) {
+    if (err instanceof RealtimeServerError) throw err;
+    throw new RealtimeServerError('unencodable', `${what} cannot be encoded as JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
