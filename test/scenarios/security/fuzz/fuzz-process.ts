@@ -47,9 +47,10 @@ process.on('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
 
-export async function startFuzzServer(): Promise<FuzzServer> {
+/** `heapMb`: another old-space limit, for reproductions that look for where memory levels off (the test keeps the default). */
+export async function startFuzzServer(heapMb = HEAP_LIMIT_MB): Promise<FuzzServer> {
   const child = fork(fileURLToPath(new URL('./fuzz-server.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', `--max-old-space-size=${HEAP_LIMIT_MB}`, '--expose-gc'],
+    execArgv: ['--import', 'tsx', `--max-old-space-size=${heapMb}`, '--expose-gc'],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
   running.add(child);
