@@ -2,7 +2,11 @@
  * Nothing costly before a session is known: a POST that names no live session is refused before its body is read,
  * and frames nested deeper than the protocol allows are refused before JSON.parse sees them, on every transport.
  */
+import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { BodyBudget } from '../../src/server/body-budget';
+import { readBody } from '../../src/server/http-util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WelcomeFrame } from '../../src/protocol/frames';
 import { HEADERS } from '../../src/protocol/carriers';
@@ -130,16 +134,13 @@ describe('bodies in flight', () => {
 
 describe('BodyBudget and readBody', () => {
   it('refuse a chunk that would pass the process budget, and give every byte back', async () => {
-    const { BodyBudget } = await import('../../src/server/body-budget');
-    const { readBody } = await import('../../src/server/http-util');
-    const { PassThrough } = await import('node:stream');
     const budget = new BodyBudget(10, 2);
     expect(budget.open('a') && budget.open('a')).toBe(true);
     expect(budget.open('a')).toBe(false);
-    const req = new PassThrough() as unknown as import('node:http').IncomingMessage;
-    const reading = readBody(req, 100, (n) => budget.take(n));
-    (req as unknown as PassThrough).write(Buffer.from('123456'));
-    (req as unknown as PassThrough).write(Buffer.from('789012'));
+    const stream = new PassThrough();
+    const reading = readBody(stream as unknown as IncomingMessage, 100, (n) => budget.take(n));
+    stream.write(Buffer.from('123456'));
+    stream.write(Buffer.from('789012'));
     const r = await reading;
     expect(r).toMatchObject({ ok: false, why: 'over_budget', held: 6 });
     budget.close('a', r.held);
