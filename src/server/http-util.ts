@@ -94,30 +94,38 @@ export function sendUnavailable(req: IncomingMessage, res: ServerResponse, cors:
   sendFrames(req, res, 503, encodeBatch([unavailableFrame(message, retryAfter)]), cors, { 'Retry-After': String(retryAfter) });
 }
 
-/** Reads a request body as UTF-8, refusing more than `limit` bytes. */
-export function readBody(req: IncomingMessage, limit: number): Promise<{ ok: true; text: string } | { ok: false; tooLarge: boolean }> {
+/** Why a body was not read: over the request's limit, over the process's budget, or the request went away. */
+export type BodyRefusal = 'too_large' | 'over_budget' | 'aborted';
+
+/**
+ * Reads a request body as UTF-8, refusing more than `limit` bytes, and taking each chunk from `take` (false: the
+ * process holds too many bodies already). Resolves with the bytes it held either way, for the caller to give back.
+ */
+export function readBody(req: IncomingMessage, limit: number, take: (bytes: number) => boolean): Promise<{ held: number } & ({ ok: true; text: string } | { ok: false; why: BodyRefusal })> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
-    const finish = (r: { ok: true; text: string } | { ok: false; tooLarge: boolean }) => {
+    const finish = (r: { ok: true; text: string } | { ok: false; why: BodyRefusal }) => {
       if (done) return;
       done = true;
-      resolve(r);
+      if (!r.ok) chunks.length = 0;
+      resolve({ held: size, ...r });
     };
     req.on('data', (chunk: Buffer) => {
       if (done) return;
+      if (size + chunk.length > limit) return refuse('too_large');
+      if (!take(chunk.length)) return refuse('over_budget');
       size += chunk.length;
-      if (size > limit) {
-        finish({ ok: false, tooLarge: true });
-        req.resume(); // drain the rest so the 413 can be sent
-        return;
-      }
       chunks.push(chunk);
     });
+    const refuse = (why: BodyRefusal) => {
+      finish({ ok: false, why });
+      req.resume(); // drain the rest so the answer can be sent
+    };
     req.on('end', () => finish({ ok: true, text: Buffer.concat(chunks).toString('utf8') }));
-    req.on('error', () => finish({ ok: false, tooLarge: false }));
-    req.on('close', () => finish({ ok: false, tooLarge: false }));
+    req.on('error', () => finish({ ok: false, why: 'aborted' }));
+    req.on('close', () => finish({ ok: false, why: 'aborted' }));
   });
 }
 

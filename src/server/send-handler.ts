@@ -6,12 +6,25 @@ import type { RequestParams } from './request-params';
 import { authenticate, errorFrame, readBody, sendError, sendFrames, sendUnavailable, STORE_UNREACHABLE } from './http-util';
 import type { ResolvedOptions } from './options';
 import type { SessionManager } from './session-manager';
+import { BodyBudget } from './body-budget';
 
 /** How many maxFrame-sized frames one POST body may carry. */
 const BODY_FRAMES = 4;
+/** Bytes of bodies read at once by the process: 64 MiB, or 4 bodies of the largest kind if that is more. */
+const BODIES_MIN_BUDGET = 64 * 1024 * 1024;
+/** POST bodies one session may have in flight: its connection's, and the one of a connection replacing it, twice. */
+const BODIES_PER_SESSION = 4;
+
+/** 429 + `Retry-After: 1` (unread, the connection closes): the client waits a second and carries on. */
+function sendBusy(req: IncomingMessage, res: ServerResponse, cors: ResolvedOptions['cors'], message: string): void {
+  const frame = { ...errorFrame('rate_limited', message, 429), retryAfter: 1 };
+  sendFrames(req, res, 429, encodeBatch([frame]), cors, { 'Retry-After': '1', Connection: 'close' });
+}
 
 /** `POST E/send`: upstream frames for SSE and long-polling connections; acknowledged in the response. */
 export class SendHandler {
+  private readonly bodies: BodyBudget;
+
   constructor(
     private readonly opts: ResolvedOptions,
     private readonly sessions: SessionManager,
@@ -19,7 +32,9 @@ export class SendHandler {
     private readonly forward?: (sid: string, secret: string, cid: string, frames: readonly ClientFrame[]) => Promise<Forwarded>,
     /** With an adapter: whether another process holds connection `cid` of session `sid` with this secret. */
     private readonly forwardable?: (sid: string, secret: string, cid: string) => Promise<'held' | 'gone' | 'unavailable'>,
-  ) {}
+  ) {
+    this.bodies = new BodyBudget(Math.max(BODIES_MIN_BUDGET, 4 * BODY_FRAMES * opts.maxFrameBytes), BODIES_PER_SESSION);
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse, params: RequestParams): Promise<void> {
     const cors = this.opts.cors;
@@ -41,9 +56,12 @@ export class SendHandler {
       if (known === 'gone') return gone(true);
     }
 
-    const body = await readBody(req, this.opts.maxFrameBytes * BODY_FRAMES);
+    if (!this.bodies.open(sid)) return sendBusy(req, res, cors, 'too many POSTs in flight for this session');
+    const body = await readBody(req, this.opts.maxFrameBytes * BODY_FRAMES, (n) => this.bodies.take(n));
+    this.bodies.close(sid, body.held);
     if (!body.ok) {
-      if (body.tooLarge) sendFrames(req, res, 413, tooLarge(this.opts.maxFrameBytes), cors, { Connection: 'close' });
+      if (body.why === 'too_large') sendFrames(req, res, 413, tooLarge(this.opts.maxFrameBytes), cors, { Connection: 'close' });
+      if (body.why === 'over_budget') sendBusy(req, res, cors, 'the server is reading too many request bodies; try again');
       return;
     }
     const decoded = decodeClientBatch(body.text);

@@ -2,6 +2,7 @@ import type { ClientFrame, ResumeFailure, TransportName, WelcomeFrame } from '..
 import { targets, type Bus, type BusMessage, type BusTarget } from './bus';
 import type { ResolvedOptions } from './options';
 import { PreparedMessage } from './prepared-message';
+import { AbandonedSessions } from './abandoned-sessions';
 import { randomId, Session } from './session';
 import type { SessionStore } from './session-store';
 import { SessionMovedError, type SessionJournal, type SessionSnapshot } from './session-journal';
@@ -50,10 +51,11 @@ export class SessionManager {
   private readonly unannounced = new Set<string>();
   /** Live sessions by the join key of the handshake that created them (this process's only). */
   private readonly joinable = new Map<string, Session>();
-  /** Sessions waiting for a resume, abandoned longest ago first, and the memory they hold together. */
-  private readonly abandoned = new Map<string, Session>();
-  private abandonedBytes = 0;
-  private budgetCheckQueued = false;
+  /**
+   * Sessions waiting for a resume, under `abandonedSessionsMaxBytes`: over it, the oldest end without a journal
+   * (their client resyncs if it returns); with one, only this copy goes and the journal restores it on a resume.
+   */
+  private readonly abandoned: AbandonedSessions<Session>;
 
   constructor(
     private readonly opts: ResolvedOptions,
@@ -67,6 +69,10 @@ export class SessionManager {
     private readonly journal?: SessionJournal,
   ) {
     journal?.readPositions?.((sid) => this.store.get(sid)?.busPosition);
+    this.abandoned = new AbandonedSessions(opts.abandonedSessionsMaxBytes, opts.logger, (session) => {
+      if (this.journal) this.drop(session, 'shutdown');
+      else session.finish('expired');
+    });
   }
 
   /**
@@ -259,8 +265,8 @@ export class SessionManager {
 
   private connectionChanged(session: Session, conn: Connection | null): void {
     this.clearGrace(session.id);
-    if (conn === null && !session.ended) this.abandon(session);
-    else this.unabandon(session);
+    if (conn === null && !session.ended) this.abandoned.add(session);
+    else this.abandoned.delete(session);
     if (conn !== null) {
       // A restored session is announced when a connection first holds it here, by a handshake or by an upgrade probe
       // (a probe can restore a session on another node too), so its handlers are registered before any frame runs.
@@ -295,57 +301,6 @@ export class SessionManager {
       },
       (err: unknown) => this.letGo(session, err),
     );
-  }
-
-  /**
-   * A session waits for a resume: its memory counts against `abandonedSessionsMaxBytes` (growing as events reach it)
-   * until a connection takes it up or it ends.
-   */
-  private abandon(session: Session): void {
-    if (this.abandoned.has(session.id)) return;
-    this.abandoned.set(session.id, session);
-    this.abandonedBytes += session.retainedBytes;
-    session.onRetainedChange = (delta) => {
-      this.abandonedBytes += delta;
-      this.checkBudget();
-    };
-    this.checkBudget();
-  }
-
-  private unabandon(session: Session): void {
-    if (this.abandoned.get(session.id) !== session) return;
-    this.abandoned.delete(session.id);
-    this.abandonedBytes -= session.retainedBytes;
-    session.onRetainedChange = undefined;
-  }
-
-  /**
-   * Over the budget, the sessions abandoned longest ago are let go, once the current turn is over (not in the middle
-   * of the delivery that grew them). Without a journal they end (their client resyncs if it returns); with one, only
-   * this copy goes and the journal restores it on a resume.
-   */
-  private checkBudget(): void {
-    if (this.budgetCheckQueued || this.abandonedBytes <= this.opts.abandonedSessionsMaxBytes) return;
-    this.budgetCheckQueued = true;
-    queueMicrotask(() => {
-      this.budgetCheckQueued = false;
-      let evicted = 0;
-      for (const session of this.abandoned.values()) {
-        if (this.abandonedBytes <= this.opts.abandonedSessionsMaxBytes) break;
-        this.unabandon(session);
-        evicted++;
-        if (this.journal) this.drop(session, 'shutdown');
-        else session.finish('expired');
-      }
-      if (evicted > 0) {
-        this.opts.logger.warn('sessions waiting for a resume over abandonedSessionsMaxBytes; the oldest let go', {
-          evicted,
-          waiting: this.abandoned.size,
-          bytes: this.abandonedBytes,
-          limit: this.opts.abandonedSessionsMaxBytes,
-        });
-      }
-    });
   }
 
   /** Another process took the session over from our connection `cid`: let our copy go (its connection: `replaced`). */
@@ -404,11 +359,11 @@ export class SessionManager {
     if (this.store.get(session.id) === session) this.store.delete(session.id);
     this.unannounced.delete(session.id);
     this.releaseClient(session);
-    this.unabandon(session);
+    this.abandoned.delete(session);
   }
 
   private forget(session: Session): void {
-    this.unabandon(session);
+    this.abandoned.delete(session);
     this.clearGrace(session.id);
     if (this.store.get(session.id) === session) this.store.delete(session.id);
     const now = Date.now();
@@ -469,9 +424,7 @@ export class SessionManager {
     this.perClient.clear();
     this.clientOf.clear();
     this.unannounced.clear();
-    for (const s of this.abandoned.values()) s.onRetainedChange = undefined;
     this.abandoned.clear();
-    this.abandonedBytes = 0;
   }
 }
 

@@ -22,6 +22,8 @@ class SseConnection implements Connection {
   private batch: { text: string; id: number | undefined }[] | null = null;
   /** Characters in `batch`. */
   private batchLength = 0;
+  /** The socket's bytes written when it last held bytes back at a heartbeat (undefined: it held none back). */
+  private heldBackAt: number | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -31,8 +33,17 @@ class SseConnection implements Connection {
     res.on('close', () => this.dispose());
   }
 
-  /** The handler's heartbeat: a comment line (for proxies that time out idle streams) and a ping frame. */
+  /**
+   * The handler's heartbeat: a comment line (for proxies that time out idle streams) and a ping frame. A stream that
+   * held bytes back at the previous beat and has passed none of them on since is not being read: cut on time,
+   * however little is sent to it (a slow reader still makes progress).
+   */
   beat(): void {
+    // What the kernel took: a socket's bytesWritten counts what it still holds too.
+    const socket = this.res.socket;
+    const written = socket ? socket.bytesWritten - socket.writableLength : 0;
+    if (this.res.writableLength > 0 && this.heldBackAt === written) return this.cut('event stream client is not reading; stream cut after a heartbeat without progress');
+    this.heldBackAt = this.res.writableLength > 0 ? written : undefined;
     this.write(': hb\n\n');
     this.send({ t: 'ping' });
   }
@@ -81,12 +92,13 @@ class SseConnection implements Connection {
   write(chunk: string): void {
     if (this.ended || this.res.writableEnded || this.res.destroyed) return;
     if (this.res.write(chunk) || this.res.writableLength <= this.opts.maxBufferedBytes + this.allowance) return;
-    // A client that does not read: end the stream rather than buffer without bound. The session waits for a
-    // resume from its replay buffer.
-    this.opts.logger.warn('event stream client is not reading; stream cut', {
-      bufferedBytes: this.res.writableLength,
-      limit: this.opts.maxBufferedBytes,
-    });
+    // A client that does not read: end the stream rather than buffer without bound.
+    this.cut('event stream client is not reading; stream cut');
+  }
+
+  /** Ends a stream its client does not read; the session waits for a resume from its replay buffer. */
+  private cut(why: string): void {
+    this.opts.logger.warn(why, { bufferedBytes: this.res.writableLength, limit: this.opts.maxBufferedBytes });
     this.dispose();
     this.res.destroy();
   }

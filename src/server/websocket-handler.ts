@@ -225,7 +225,15 @@ export class WebSocketHandler {
       conn.close(4503, 'unavailable');
       return;
     }
-    ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
+    ws.on('message', (data, isBinary) => {
+      try {
+        this.onMessage(conn, data, isBinary);
+      } catch (err) {
+        // A bug of ours must not take the process down with it: this connection goes, the session resumes.
+        this.opts.logger.error('websocket message handling failed; connection cut', { sid: conn.session?.id, err });
+        ws.terminate();
+      }
+    });
     const probe = params.url.searchParams.get(QUERY.probe) === '1';
     const client = clientAddress(req, this.opts);
     const refused = probe ? null : this.sessions.admit(hs.params, client);

@@ -2,7 +2,11 @@
  * Nothing costly before a session is known: a POST that names no live session is refused before its body is read,
  * and frames nested deeper than the protocol allows are refused before JSON.parse sees them, on every transport.
  */
+import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { BodyBudget } from '../../src/server/body-budget';
+import { readBody } from '../../src/server/http-util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WelcomeFrame } from '../../src/protocol/frames';
 import { HEADERS } from '../../src/protocol/carriers';
@@ -102,5 +106,46 @@ describe(`frames nested deeper than ${MAX_FRAME_DEPTH} levels`, () => {
     }
     expect((error as RealtimeError).code).toBe('invalid_argument');
     expect(() => client.emit('fine', JSON.parse(nested(MAX_FRAME_DEPTH - 1)) as unknown)).not.toThrow();
+  });
+});
+
+describe('bodies in flight', () => {
+  it('one session may read 4 POST bodies at once; the 5th gets 429 unread, and the slots come back', async () => {
+    const s = await startServer();
+    const w = (await poll(s.base, { v: 1 })).frames[0] as WelcomeFrame;
+    const path = `/realtime/send?${qs({ v: 1, sid: w.sid, cid: w.cid })}`;
+    const secret = `${HEADERS.secret}: ${w.secret}\r\n`;
+    // Four bodies announced and never finished: each holds its slot.
+    const stuck = Array.from({ length: 4 }, () => {
+      const socket = connect(s.port, '127.0.0.1', () => {
+        socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n${secret}\r\n[`);
+      });
+      socket.on('error', () => {});
+      return socket;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await answerToPartialPost(s.port, path, secret, 1000, '[')).toBe('HTTP/1.1 429 Too Many Requests');
+    for (const socket of stuck) socket.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const ok = await post(s.base, { sid: w.sid, cid: w.cid }, [{ t: 'emit', seq: 1, e: 'x' }], { [HEADERS.secret]: w.secret });
+    expect(ok.frames).toEqual([{ t: 'ack', n: 1 }]);
+  });
+});
+
+describe('BodyBudget and readBody', () => {
+  it('refuse a chunk that would pass the process budget, and give every byte back', async () => {
+    const budget = new BodyBudget(10, 2);
+    expect(budget.open('a') && budget.open('a')).toBe(true);
+    expect(budget.open('a')).toBe(false);
+    const stream = new PassThrough();
+    const reading = readBody(stream as unknown as IncomingMessage, 100, (n) => budget.take(n));
+    stream.write(Buffer.from('123456'));
+    stream.write(Buffer.from('789012'));
+    const r = await reading;
+    expect(r).toMatchObject({ ok: false, why: 'over_budget', held: 6 });
+    budget.close('a', r.held);
+    budget.close('a', 0);
+    expect(budget.heldBytes).toBe(0);
+    expect(budget.open('a')).toBe(true);
   });
 });
