@@ -8,12 +8,16 @@ export interface Abandonable {
 }
 
 /**
- * The sessions waiting for a resume, abandoned longest ago first, and the memory they hold together (kept up to date
- * as events reach them). Over `maxBytes`, the oldest are handed to `letGo` once the current turn is over (not in the
- * middle of the delivery that grew them).
+ * The sessions waiting for their client, waiting longest first, and the memory they hold together (kept up to date as
+ * events reach them). A session waits when it has no connection (for a resume), or a polling connection with no poll
+ * held (its client may never poll again): then what is queued for that connection counts too. Over `maxBytes`, the
+ * longest waiting are handed to `letGo` once the current turn is over (not in the middle of the delivery that grew
+ * them); a client that is being served is never among them.
  */
 export class AbandonedSessions<S extends Abandonable> {
   private readonly waiting = new Map<string, S>();
+  /** Bytes held for a waiting session beyond its own (a polling connection's queue). */
+  private readonly extra = new Map<string, number>();
   private bytes = 0;
   private checkQueued = false;
 
@@ -23,10 +27,12 @@ export class AbandonedSessions<S extends Abandonable> {
     private readonly letGo: (session: S) => void,
   ) {}
 
-  add(session: S): void {
-    if (this.waiting.has(session.id)) return;
+  /** `session` waits, with `extra` bytes held for it elsewhere (a waiting session's extra is set to it). */
+  add(session: S, extra = 0): void {
+    if (this.waiting.get(session.id) === session) return this.charge(session, extra - (this.extra.get(session.id) ?? 0));
     this.waiting.set(session.id, session);
-    this.bytes += session.retainedBytes;
+    this.extra.set(session.id, extra);
+    this.bytes += session.retainedBytes + extra;
     session.onRetainedChange = (delta) => {
       this.bytes += delta;
       this.check();
@@ -34,16 +40,26 @@ export class AbandonedSessions<S extends Abandonable> {
     this.check();
   }
 
+  /** More (or fewer) bytes held for a waiting session elsewhere. */
+  charge(session: S, delta: number): void {
+    if (this.waiting.get(session.id) !== session || delta === 0) return;
+    this.extra.set(session.id, this.extra.get(session.id)! + delta);
+    this.bytes += delta;
+    this.check();
+  }
+
   delete(session: S): void {
     if (this.waiting.get(session.id) !== session) return;
     this.waiting.delete(session.id);
-    this.bytes -= session.retainedBytes;
+    this.bytes -= session.retainedBytes + this.extra.get(session.id)!;
+    this.extra.delete(session.id);
     session.onRetainedChange = undefined;
   }
 
   clear(): void {
     for (const s of this.waiting.values()) s.onRetainedChange = undefined;
     this.waiting.clear();
+    this.extra.clear();
     this.bytes = 0;
   }
 

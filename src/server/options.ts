@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { getHeapStatistics } from 'node:v8';
 import type { RealtimeAdapter } from './adapter';
 import type { Bus } from './bus';
 import type { SessionStore } from './session-store';
@@ -53,10 +54,11 @@ export interface ServerOptions {
    */
   clientAddressPrefix?: Partial<AddressPrefixes>;
   /**
-   * Memory all sessions waiting for a resume may hold together (their replay buffers plus a fixed cost each), in
-   * bytes. Over it, the ones abandoned longest ago are let go first: without an adapter they end (their client
-   * resyncs if it comes back), with one only this process's copy goes (it is restored from the adapter's store).
-   * Default 256 MiB.
+   * Memory all sessions waiting for their client may hold together, in bytes: those waiting for a resume and those
+   * whose polling connection holds no poll (their replay buffers, what is queued for them, a fixed cost each). Over
+   * it, the ones waiting longest are let go first: without an adapter they end (their client resyncs if it comes
+   * back), with one only this process's copy goes (it is restored from the adapter's store). Default: a quarter of
+   * the V8 heap limit, at most 256 MiB.
    */
   abandonedSessionsMaxBytes?: number;
   /**
@@ -129,7 +131,8 @@ export const DEFAULTS = {
   maxBufferedBytes: 4 * 1024 * 1024,
   maxSessionsPerClient: 100,
   clientAddressPrefix: { ipv4: 32, ipv6: 64 },
-  abandonedSessionsMaxBytes: 256 * 1024 * 1024,
+  /** A quarter of the heap this process may use (`--max-old-space-size`), at most 256 MiB. */
+  abandonedSessionsMaxBytes: (): number => Math.min(256 * 1024 * 1024, Math.floor(getHeapStatistics().heap_size_limit / 4)),
   trustProxy: false,
   sseRetryMs: 1000,
   ackDelayMs: 20,
@@ -165,7 +168,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       ipv4: prefix('clientAddressPrefix.ipv4', options.clientAddressPrefix?.ipv4 ?? DEFAULTS.clientAddressPrefix.ipv4, 32),
       ipv6: prefix('clientAddressPrefix.ipv6', options.clientAddressPrefix?.ipv6 ?? DEFAULTS.clientAddressPrefix.ipv6, 128),
     },
-    abandonedSessionsMaxBytes: positiveOrInfinity('abandonedSessionsMaxBytes', options.abandonedSessionsMaxBytes ?? DEFAULTS.abandonedSessionsMaxBytes),
+    abandonedSessionsMaxBytes: positiveOrInfinity('abandonedSessionsMaxBytes', options.abandonedSessionsMaxBytes ?? DEFAULTS.abandonedSessionsMaxBytes()),
     cors: { origins: options.cors?.origins ?? [], credentials: options.cors?.credentials ?? false },
     trustProxy: compileTrust(options.trustProxy ?? DEFAULTS.trustProxy),
     authenticate: options.authenticate,

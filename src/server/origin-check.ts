@@ -93,7 +93,8 @@ export class OriginWarnings {
     this.seen.delete(refusal.origin);
     if (this.seen.size >= WARN_ORIGINS_MAX) this.seen.delete(this.seen.keys().next().value!);
     this.seen.set(refusal.origin, { at: now, quiet: 0 });
-    this.logger.warn(`refused a ${transport} request from origin ${refusal.origin} (origin_rejected)`, {
+    // The origin is the client's text: quoted and cut, so it cannot forge log lines or fill them.
+    this.logger.warn(`refused a ${transport} request from origin ${JSON.stringify(refusal.origin.slice(0, 200))} (origin_rejected)`, {
       origin: refusal.origin,
       serverOrigin: refusal.serverOrigin,
       hint: refusal.message,

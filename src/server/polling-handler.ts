@@ -58,6 +58,8 @@ class PollConnection implements Connection {
 
   constructor(
     private readonly opts: ResolvedOptions,
+    /** Told when no poll is held (the session waits for its client meanwhile, with what is queued) and when one is. */
+    private readonly sessions: Pick<SessionManager, 'pollIdle' | 'pollQueued' | 'pollBusy'>,
     private readonly onGone: (c: PollConnection) => void,
   ) {}
 
@@ -65,6 +67,7 @@ class PollConnection implements Connection {
     if (this.closed) return;
     this.queue.push(text);
     this.queued += text.length;
+    if (!this.pending && this.session) this.sessions.pollQueued(this.session, text.length);
     if (this.queued > this.opts.maxBufferedBytes + this.allowance) {
       // A poll held now takes the burst at once, and the rest of the turn that answered one may queue (as a socket's
       // buffers would take it); otherwise the client is not polling: cut it rather than queue without bound. The
@@ -102,6 +105,7 @@ class PollConnection implements Connection {
     const timer = setTimeout(() => this.answer(`[${encodeFrame({ t: 'ping' })}]`), this.opts.heartbeatMs);
     const pending: PendingPoll = { req, res, timer };
     this.pending = pending;
+    if (this.session) this.sessions.pollBusy(this.session, this);
     clearTimeout(this.idleTimer);
     res.on('close', () => {
       if (this.pending !== pending) return;
@@ -173,6 +177,7 @@ class PollConnection implements Connection {
   private armIdle(): void {
     clearTimeout(this.idleTimer);
     if (this.pending) return;
+    if (this.session) this.sessions.pollIdle(this.session, this, this.queued);
     this.idleTimer = setTimeout(() => {
       this.closed = true;
       this.session?.detach(this);
@@ -228,7 +233,7 @@ export class PollingHandler {
         const frame = { ...errorFrame('rate_limited', refused.message, 429), retryAfter: refused.retryAfter };
         return sendFrames(req, res, 429, encodeBatch([frame]), cors, { 'Retry-After': String(refused.retryAfter) });
       }
-      const conn = new PollConnection(this.opts, (c) => this.conns.delete(c.cid));
+      const conn = new PollConnection(this.opts, this.sessions, (c) => this.conns.delete(c.cid));
       this.conns.set(conn.cid, conn);
       const session = this.sessions.connect(hs.params, conn, auth.auth, client);
       conn.session = session;

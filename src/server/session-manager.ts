@@ -70,8 +70,10 @@ export class SessionManager {
   ) {
     journal?.readPositions?.((sid) => this.store.get(sid)?.busPosition);
     this.abandoned = new AbandonedSessions(opts.abandonedSessionsMaxBytes, opts.logger, (session) => {
-      if (this.journal) this.drop(session, 'shutdown');
-      else session.finish('expired');
+      if (this.journal) return this.drop(session, 'shutdown');
+      const conn = session.connection; // a polling connection no poll was held on
+      session.finish('expired');
+      conn?.end({ t: 'close', code: 'session_ended' });
     });
   }
 
@@ -301,6 +303,22 @@ export class SessionManager {
       },
       (err: unknown) => this.letGo(session, err),
     );
+  }
+
+  /**
+   * A polling connection of `session` holds no poll now, with `queued` bytes waiting for one: until a poll comes, the
+   * session counts as waiting for its client (it may never poll again). `busy`: a poll is held.
+   */
+  pollIdle(session: Session, conn: Connection, queued: number): void {
+    if (session.connection === conn && !session.ended) this.abandoned.add(session, queued);
+  }
+
+  pollQueued(session: Session, delta: number): void {
+    this.abandoned.charge(session, delta);
+  }
+
+  pollBusy(session: Session, conn: Connection): void {
+    if (session.connection === conn) this.abandoned.delete(session);
   }
 
   /** Another process took the session over from our connection `cid`: let our copy go (its connection: `replaced`). */

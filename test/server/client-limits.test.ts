@@ -65,6 +65,49 @@ describe('abandonedSessionsMaxBytes', () => {
   });
 });
 
+describe('abandonedSessionsMaxBytes and polling clients that stop polling', () => {
+  it('counts a polling session with no poll held as waiting (with its queue): the idle ones go first, a client that polls keeps everything', async () => {
+    const budget = 256 * 1024;
+    const s = await startServer({ abandonedSessionsMaxBytes: budget, heartbeatMs: 60_000, sessionGraceMs: 60_000 });
+    const sessions: Session[] = [];
+    s.rt.on('connection', (x) => void sessions.push(x));
+    // Twenty handshakes over polling that never poll again: their connections stay attached (no idle cut in a minute).
+    for (let i = 0; i < 20; i++) expect((await poll(s.base, { v: 1 })).status).toBe(200);
+    // One client that keeps polling throughout.
+    const w = (await poll(s.base, { v: 1 })).frames[0] as WelcomeFrame;
+    const got: number[] = [];
+    let stop = false;
+    const polling = (async () => {
+      let last = 0;
+      while (!stop) {
+        const r = await poll(s.base, { v: 1, sid: w.sid, cid: w.cid, last }, { headers: { [HEADERS.secret]: w.secret } });
+        for (const f of r.frames) {
+          if (f.t === 'msg') {
+            got.push((f.d as { i: number }).i);
+            last = f.id;
+          }
+        }
+        if (r.status !== 200) break;
+      }
+    })();
+    await waitFor(() => sessions.length === 21, 3000);
+    for (let i = 1; i <= 400; i++) {
+      s.rt.emit('news', { i, pad: 'n'.repeat(160) });
+      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 5)); // the poller takes its share as it comes
+    }
+    await waitFor(() => got.length === 400, 5000, 'the poller to get every broadcast');
+    stop = true;
+    s.rt.emit('news', { i: 401 }); // ends the held poll
+    await polling;
+    const idle = sessions.slice(0, 20);
+    expect(idle.filter((x) => x.ended).length).toBeGreaterThan(0);
+    expect(sessions[20]!.ended).toBe(false);
+    expect(got.filter((i) => i <= 400)).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+    const waiting = idle.filter((x) => !x.ended);
+    expect(waiting.reduce((sum, x) => sum + x.retainedBytes, 0)).toBeLessThanOrEqual(budget);
+  });
+});
+
 describe('the replay buffer counts what it retains', () => {
   it('keeps a frame text, not its payload object', () => {
     const buffer = new ReplayBuffer(10, 10 * 1024 * 1024);
