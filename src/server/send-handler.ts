@@ -46,8 +46,7 @@ export class SendHandler {
     const local = this.sessions.store.get(sid);
     let outcome: Forwarded;
     if (local && !local.ended && local.connection?.cid === cid) {
-      if (!local.checkSecret(secret)) return gone();
-      const n = await this.sessions.upstream(sid, cid, decoded.frame);
+      const n = await this.sessions.upstream(sid, secret, cid, decoded.frame);
       outcome = n === null ? 'gone' : { ack: n };
     } else if (this.forward) {
       // Held by another process (round-robin, no sticky sessions): it takes the frames, the session stays there.
