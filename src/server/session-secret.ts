@@ -18,12 +18,16 @@ const newSecret = (): string => randomBytes(24).toString('base64url');
 export class SessionSecret {
   private current: Buffer;
   private previous: Buffer | null;
-  /** The client presented a secret of this session: it holds a welcome, so its join key has done its job. */
-  presented = false;
+  private used = false;
 
   constructor(from?: SessionSecrets) {
     this.current = Buffer.from(from?.secret ?? newSecret());
     this.previous = from?.previous ? Buffer.from(from.previous) : null;
+  }
+
+  /** The client presented a secret of this session: it holds a welcome, so its join key has done its job. */
+  get presented(): boolean {
+    return this.used;
   }
 
   get value(): SessionSecrets {
@@ -45,7 +49,7 @@ export class SessionSecret {
   use(presented: string, rotate: boolean): { changed: boolean; secrets: SessionSecrets } | null {
     const which = this.match(presented);
     if (which === null) return null;
-    this.presented = true;
+    this.used = true;
     let changed = false;
     if (which === 'current' && rotate) {
       this.previous = this.current;
