@@ -327,7 +327,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   /** The upgrade probe opened: the session continues on it. */
   private upgraded(probe: Connection, welcome: WelcomeFrame): void {
     this.connector.replaceWith(probe);
-    this.session.moved(welcome.hb);
+    this.session.moved(welcome);
     this.outbox.ack(welcome.ack);
     this.switchTransport(probe.name, 'upgrade');
     this.flush(true);

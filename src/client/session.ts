@@ -30,8 +30,8 @@ export interface ClientSession {
   markEnded(): void;
   /** Takes the session from a welcome; returns what was lost when it did not resume the one the client had. */
   adopt(welcome: WelcomeFrame): LostSession | null;
-  /** The session moved to an upgraded connection, whose welcome names the heartbeat there. */
-  moved(heartbeatMs: number): void;
+  /** The session moved to an upgraded connection, whose (probe) welcome names the heartbeat there and the secret. */
+  moved(welcome: WelcomeFrame): void;
   /** Where a sequenced frame fits: the next one (now delivered), one already handed over, or after a gap. */
   place(frame: MessageFrame | ReplyFrame): 'next' | 'seen' | 'gap';
   /** A frame was handed to the app on the active connection: acknowledge every 32, or a second after the first. */
@@ -111,9 +111,14 @@ export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: n
       changed();
       return lost;
     },
-    moved(hb) {
-      heartbeatMs = hb;
+    moved(welcome) {
+      heartbeatMs = welcome.hb;
       forgetAcks();
+      // Every welcome names the secret to present next (the server gives a fresh one on each resume).
+      if (current && welcome.sid === current.sid && welcome.secret !== current.secret) {
+        current = { sid: current.sid, secret: welcome.secret };
+        changed();
+      }
     },
     place(frame) {
       if (frame.id <= lastDelivered) return 'seen';

@@ -21,15 +21,17 @@ export interface AdapterEvents {
   /** Events wait in the inbox of session `sid`, which this process holds: number and send them. */
   inbox(sid: string): void;
   /**
-   * Another process received upstream frames for session `sid` on our connection `cid`: apply them and answer the
-   * `ack` once durable, or null when `cid` is not the session's active connection here.
+   * Another process received upstream frames for session `sid` on our connection `cid`, presenting `secret`: apply
+   * them and answer the `ack` once durable, or null when `cid` is not the session's active connection here or the
+   * secret is not good. The holder checks it: only it knows whether the client has used a rotated secret yet.
    */
-  upstream(sid: string, cid: string, frames: readonly ClientFrame[]): Promise<number | null>;
+  upstream(sid: string, secret: string, cid: string, frames: readonly ClientFrame[]): Promise<number | null>;
   /**
-   * Another process received a poll for our polling connection `cid`: answer it as a local poll through `answer`
-   * (null: no such connection here). Returns a function that aborts it (the client went away there).
+   * Another process received a poll for our polling connection `cid`, presenting `secret`: answer it as a local poll
+   * through `answer` (null: no such connection here, or a secret that is not good). Returns a function that aborts it
+   * (the client went away there).
    */
-  poll(sid: string, cid: string, last: number | undefined, answer: (reply: PollReply | null) => void): () => void;
+  poll(sid: string, secret: string, cid: string, last: number | undefined, answer: (reply: PollReply | null) => void): () => void;
 }
 
 /** A poll's answer, as a process that held it sends it to the one that received it. */

@@ -12,6 +12,7 @@ export type { Connection, DisconnectReason, EventHandler, Logger, Reply } from '
 export { MemorySessionStore } from './session-store';
 export type { AdapterSettings, RealtimeAdapter } from './adapter';
 export type { SessionJournal, SessionSnapshot } from './session-journal';
+export type { SessionSecrets } from './session-secret';
 export type { SessionStore } from './session-store';
 export { MemoryBus } from './bus';
 export type { Bus, BusHandler, BusMessage, BusTarget } from './bus';

@@ -197,10 +197,13 @@ export class PollingHandler {
     private readonly forwardPoll?: ForwardPoll,
   ) {}
 
-  /** A poll another process received for connection `cid` of ours: answered as a local one, through `answer`. */
-  forwarded(sid: string, cid: string, last: number | undefined, answer: (reply: PollReply | null) => void): () => void {
+  /**
+   * A poll another process received for connection `cid` of ours: answered as a local one, through `answer`. The
+   * secret is checked here, where the session is, as for a poll received here.
+   */
+  forwarded(sid: string, secret: string, cid: string, last: number | undefined, answer: (reply: PollReply | null) => void): () => void {
     const conn = this.conns.get(cid);
-    if (!conn || conn.session?.id !== sid) {
+    if (!conn || conn.session?.id !== sid || !conn.session.checkSecret(secret)) {
       answer(null);
       return () => {};
     }
@@ -228,7 +231,7 @@ export class PollingHandler {
       const client = clientAddress(req, this.opts);
       if (!(await this.sessions.restore(hs.params, client))) return sendUnavailable(req, res, cors, STORE_UNREACHABLE);
       if (res.destroyed) return;
-      const refused = this.sessions.admit(hs.params, client);
+      const refused = this.sessions.admit(hs.params, auth.auth, client);
       if (refused) {
         const frame = { ...errorFrame('rate_limited', refused.message, 429), retryAfter: refused.retryAfter };
         return sendFrames(req, res, 429, encodeBatch([frame]), cors, { 'Retry-After': String(refused.retryAfter) });

@@ -77,8 +77,8 @@ export class RealtimeServer {
       {
         release: (sid, cid) => this.manager.released(sid, cid),
         inbox: (sid) => this.manager.drain(sid),
-        upstream: (sid, cid, frames) => this.manager.upstream(sid, cid, frames),
-        poll: (sid, cid, last, answer) => this.polling.forwarded(sid, cid, last, answer),
+        upstream: (sid, secret, cid, frames) => this.manager.upstream(sid, secret, cid, frames),
+        poll: (sid, secret, cid, last, answer) => this.polling.forwarded(sid, secret, cid, last, answer),
       },
     );
     const journal = shared?.journal;

@@ -49,7 +49,7 @@ export class SendHandler {
     // Refused unread, the body is not drained either: the connection closes.
     const gone = (unread = false): void => sendFrames(req, res, 410, goneBody, cors, unread ? { Connection: 'close' } : {});
     const local = this.sessions.store.get(sid);
-    const isLocal = local !== undefined && !local.ended && local.connection?.cid === cid && local.checkSecret(secret);
+    const isLocal = local !== undefined && !local.ended && local.connection?.cid === cid && local.knowsSecret(secret);
     if (!isLocal) {
       const known = this.forwardable && cid !== '' ? await this.forwardable(sid, secret, cid) : 'gone';
       if (known === 'unavailable') return sendUnavailable(req, res, cors, STORE_UNREACHABLE);
@@ -74,7 +74,7 @@ export class SendHandler {
 
     let outcome: Forwarded;
     if (isLocal) {
-      const n = await this.sessions.upstream(sid, cid, decoded.frame);
+      const n = await this.sessions.upstream(sid, secret, cid, decoded.frame);
       outcome = n === null ? 'gone' : { ack: n };
     } else if (this.forward) {
       // Held by another process (round-robin, no sticky sessions): it takes the frames, the session stays there.

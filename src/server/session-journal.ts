@@ -1,4 +1,5 @@
 import type { SequencedFrame } from '../protocol/frames';
+import type { SessionSecrets } from './session-secret';
 
 /** A frame text written as `prefix + id + suffix`, one object shared by the frames of every session it reaches. */
 export interface FrameTemplate {
@@ -10,6 +11,8 @@ export interface FrameTemplate {
 export interface SessionSnapshot {
   id: string;
   secret: string;
+  /** The secret `secret` replaced at the last resume, while the client has not presented `secret` yet. */
+  previousSecret?: string;
   /** What `authenticate` returned when the session was created (JSON). */
   auth: unknown;
   /** Highest server frame id assigned so far (0: none). */
@@ -46,6 +49,13 @@ export interface SessionJournal {
    */
   accepted(sid: string, seq: number): Promise<boolean>;
   joined(sid: string, room: string): void;
+  /**
+   * The session's secrets are now `secrets`: a resume rotated them, presenting the current one retired the previous,
+   * or (unchanged) a resume relies on them. A store shared by processes writes this only while its current secret is
+   * still `expected` and fails otherwise (another process resumed the session first: its copy wins, this one is let
+   * go), so no welcome leaves with a secret the store would not take.
+   */
+  rekeyed(sid: string, expected: string, secrets: SessionSecrets): void;
   left(sid: string, room: string): void;
   /**
    * Connection `cid` of this process now holds the session (it claims it: another process holding a copy is told to

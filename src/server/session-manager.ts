@@ -3,6 +3,7 @@ import { targets, type Bus, type BusMessage, type BusTarget } from './bus';
 import type { ResolvedOptions } from './options';
 import { PreparedMessage } from './prepared-message';
 import { AbandonedSessions } from './abandoned-sessions';
+import { JoinRegistry } from './join-registry';
 import { randomId, Session } from './session';
 import type { SessionStore } from './session-store';
 import { SessionMovedError, type SessionJournal, type SessionSnapshot } from './session-journal';
@@ -13,7 +14,10 @@ export interface HandshakeParams {
   sid?: string;
   secret?: string;
   last: number;
-  /** The client's join key: handshakes racing each other with one key share the session the first one created. */
+  /**
+   * The client's join key: handshakes racing each other with one key and the same credentials share the session the
+   * first one created, for a few seconds (JoinRegistry).
+   */
   join?: string;
 }
 
@@ -49,8 +53,8 @@ export class SessionManager {
   private readonly clientOf = new Map<string, string>();
   /** Restored sessions whose `connection` event has not fired yet (it fires once their handshake completes). */
   private readonly unannounced = new Set<string>();
-  /** Live sessions by the join key of the handshake that created them (this process's only). */
-  private readonly joinable = new Map<string, Session>();
+  /** Sessions created here that their client's racing handshakes may still join. */
+  private readonly joins = new JoinRegistry();
   /**
    * Sessions waiting for a resume, under `abandonedSessionsMaxBytes`: over it, the oldest end without a journal
    * (their client resyncs if it returns); with one, only this copy goes and the journal restores it on a resume.
@@ -126,33 +130,26 @@ export class SessionManager {
   }
 
   /**
-   * The live session a handshake with this join key joins instead of creating one: the one an earlier handshake of
-   * the same client created (they raced each other). The client may never have seen it, so it is welcomed as new.
-   */
-  private joinableFor(p: HandshakeParams): Session | undefined {
-    const session = p.join === undefined ? undefined : this.joinable.get(p.join);
-    return session && !session.ended && session.canReplay(0) ? session : undefined;
-  }
-
-  /**
-   * The session a handshake's `sid` and `secret` resume. A probe replays nothing (its `upgrade` frame carries the
-   * `last` that matters), so its `last` is not checked.
+   * The session a handshake's `sid` and `secret` would resume (probes resume by id only). Changes nothing: the
+   * secret is used by `connect`, or by the probe once resolved.
    */
   resolve(p: HandshakeParams, probe = false): Resolution {
     if (p.sid === undefined) return { ok: false, why: 'unknown_session' };
     const session = this.store.get(p.sid);
     if (!session || session.ended) return { ok: false, why: this.tombstones.has(p.sid) ? 'expired' : 'unknown_session' };
-    if (!session.checkSecret(p.secret ?? '')) return { ok: false, why: 'bad_secret' };
+    if (!session.knowsSecret(p.secret ?? '')) return { ok: false, why: 'bad_secret' };
+    // A probe replays nothing (its `upgrade` frame carries the `last` that matters), so its `last` is not checked.
     if (!probe && !session.canResumeFrom(p.last)) return { ok: false, why: 'overrun' };
     return { ok: true, session };
   }
 
   /**
-   * May this handshake proceed? A resume that will succeed always may; a handshake that would create a session is
-   * refused once `client` already holds `maxSessionsPerClient` sessions.
+   * May this handshake proceed? A resume or a join that will succeed always may; a handshake that would create a
+   * session is refused once `client` already holds `maxSessionsPerClient` sessions. `auth`: what `authenticate`
+   * returned for it.
    */
-  admit(p: HandshakeParams, client: string | undefined): Refusal | null {
-    if (this.resolve(p).ok || this.joinableFor(p)) return null;
+  admit(p: HandshakeParams, auth: unknown, client: string | undefined): Refusal | null {
+    if (this.resolve(p).ok || this.joins.find(p.join, auth)) return null;
     if ((this.perClient.get(client ?? '') ?? 0) < this.opts.maxSessionsPerClient) return null;
     this.opts.logger.warn('too many sessions for one client; handshake refused', { client, limit: this.opts.maxSessionsPerClient });
     return {
@@ -184,13 +181,16 @@ export class SessionManager {
   connect(p: HandshakeParams, conn: Connection, auth: unknown, client?: string): Session {
     const r = this.resolve(p);
     if (r.ok) {
-      // The welcome's `ack` and the replay go out only once durable, like everything the client sees.
+      r.session.resumeWith(p.secret ?? ''); // a fresh secret for this welcome
+      // The welcome's `ack`, its secret and the replay go out only once durable, like everything the client sees.
       const welcome = this.welcome(r.session, conn.cid, true);
       r.session.afterDurable(() => conn.send(welcome));
       r.session.attach(conn, p.last);
       return r.session;
     }
-    const joined = this.joinableFor(p);
+    // A racing handshake of the client that created it (the client may never have seen it: welcomed as new). It takes
+    // the session's connection over, as a resume does: the one the client waits on may be the one that hangs.
+    const joined = this.joins.find(p.join, auth);
     if (joined) {
       const welcome = this.welcome(joined, conn.cid, false, p.sid === undefined ? {} : { resumeFailed: r.why });
       joined.afterDurable(() => conn.send(welcome));
@@ -198,13 +198,7 @@ export class SessionManager {
       return joined;
     }
     const session = this.create(auth, client ?? '');
-    if (p.join !== undefined) {
-      const join = p.join;
-      this.joinable.set(join, session);
-      session.on('disconnect', () => {
-        if (this.joinable.get(join) === session) this.joinable.delete(join);
-      });
-    }
+    this.joins.add(p.join, auth, session);
     const extra: Partial<WelcomeFrame> = p.sid === undefined ? {} : { resumeFailed: r.why };
     const welcome = this.welcome(session, conn.cid, false, extra);
     session.afterDurable(() => conn.send(welcome));
@@ -234,6 +228,7 @@ export class SessionManager {
     this.clientOf.set(session.id, client);
     session.on('disconnect', () => {
       this.releaseClient(session);
+      this.joins.remove(session);
       this.forget(session);
     });
     this.store.set(session);
@@ -357,11 +352,12 @@ export class SessionManager {
 
   /**
    * Upstream frames for a session held here on connection `cid` (a POST, received here or by another process):
-   * applied, and the `ack` to answer once durable; null when `cid` is not its active connection here.
+   * applied, and the `ack` to answer once durable; null when `cid` is not its active connection here or `secret` is
+   * not good (checked here, by the holder, whichever process received the POST).
    */
-  async upstream(sid: string, cid: string, frames: readonly ClientFrame[]): Promise<number | null> {
+  async upstream(sid: string, secret: string, cid: string, frames: readonly ClientFrame[]): Promise<number | null> {
     const session = this.store.get(sid);
-    if (!session || session.ended || session.connection?.cid !== cid) return null;
+    if (!session || session.ended || session.connection?.cid !== cid || !session.checkSecret(secret)) return null;
     for (const f of frames) session.receive(f);
     const n = session.accepted;
     // The client forgets what is acknowledged: with an adapter, not before the acceptance is durable.
@@ -370,7 +366,7 @@ export class SessionManager {
 
   /** Drops this process's copy of a session that lives on elsewhere: no `disconnect`. */
   private drop(session: Session, code: 'shutdown' | 'replaced'): void {
-    for (const [key, s] of this.joinable) if (s === session) this.joinable.delete(key);
+    this.joins.remove(session);
     session.release(code);
     this.journal?.dropped?.(session.id);
     this.clearGrace(session.id);

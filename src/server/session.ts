@@ -1,10 +1,11 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ClientFrame, MessageFrame, ReplyFrame, SequencedFrame, TransportName } from '../protocol/frames';
 import { encodeFrame } from '../protocol/codec';
 import { encodeMessage } from './message-text';
 import type { BusMessage, BusTarget } from './bus';
 import type { PreparedMessage } from './prepared-message';
 import { ReplayBuffer } from './replay-buffer';
+import { SessionSecret } from './session-secret';
 import type { FrameTemplate, SessionJournal, SessionSnapshot } from './session-journal';
 import type { Connection, DisconnectReason, EventHandler, Logger, Reply } from './types';
 import { encoded, RealtimeServerError } from './errors';
@@ -70,7 +71,7 @@ export class Session {
   readonly restored: boolean;
   /** Rooms joined (the implicit room named after `id` is not listed). */
   readonly rooms = new Set<string>();
-  private readonly secretBuf: Buffer;
+  private readonly secrets: SessionSecret;
   private conn: Connection | null = null;
   private nextId = 1;
   private readonly buffer: ReplayBuffer;
@@ -101,11 +102,11 @@ export class Session {
     this.restored = snapshot !== undefined;
     if (!snapshot) {
       this.id = randomId(16);
-      this.secretBuf = Buffer.from(randomId(24));
+      this.secrets = new SessionSecret();
       return;
     }
     this.id = snapshot.id;
-    this.secretBuf = Buffer.from(snapshot.secret);
+    this.secrets = new SessionSecret({ secret: snapshot.secret, previous: snapshot.previousSecret ?? null });
     this.auth = snapshot.auth;
     this.accepted = snapshot.accepted;
     this.nextId = snapshot.lastId + 1;
@@ -121,9 +122,14 @@ export class Session {
     return this.nextId - 1;
   }
 
-  /** The resume secret; sent to the client in `welcome` only. */
+  /** The current resume secret; sent to the client in `welcome` only. */
   get secret(): string {
-    return this.secretBuf.toString();
+    return this.secrets.value.secret;
+  }
+
+  /** The client presented a secret of this session since it was created: it has a welcome (no join by key now). */
+  get secretPresented(): boolean {
+    return this.secrets.presented;
   }
 
   /** Name of the current transport, or null while the session waits for a resume. */
@@ -139,10 +145,34 @@ export class Session {
     return this.endedReason !== null || this.released;
   }
 
-  /** Constant-time comparison of a presented secret. */
+  /** Would `presented` resume this session (the current secret, or the previous one)? Changes nothing. */
+  knowsSecret(presented: string): boolean {
+    return this.secrets.match(presented) !== null;
+  }
+
+  /**
+   * The client presents a secret (a poll, a POST, a probe): true when it is good. Presenting the current one retires
+   * the previous one. Comparisons take constant time.
+   */
   checkSecret(presented: string): boolean {
-    const b = Buffer.from(presented);
-    return b.length === this.secretBuf.length && timingSafeEqual(b, this.secretBuf);
+    return this.useSecret(presented, false);
+  }
+
+  /**
+   * A resume presents `presented`: true when it is good. The current one is replaced by a fresh one (the welcome
+   * carries it); the previous one changes nothing, since a racing resume's welcome may carry the current one already.
+   */
+  resumeWith(presented: string): boolean {
+    return this.useSecret(presented, true);
+  }
+
+  private useSecret(presented: string, resume: boolean): boolean {
+    const expected = this.secrets.value.secret;
+    const used = this.secrets.use(presented, resume);
+    if (!used) return false;
+    // A resume writes even when nothing changed: a store shared by processes must still agree before the welcome.
+    if (used.changed || resume) this.hooks.journal?.rekeyed(this.id, expected, used.secrets);
+    return true;
   }
 
   // ---- application API -------------------------------------------------------

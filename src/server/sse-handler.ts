@@ -132,7 +132,7 @@ export class SseHandler {
     const client = clientAddress(req, this.opts);
     if (!(await this.sessions.restore(hs.params, client))) return this.refuse(req, res, unavailableFrame(STORE_UNREACHABLE));
     if (res.destroyed) return;
-    const refused = this.sessions.admit(hs.params, client);
+    const refused = this.sessions.admit(hs.params, auth.auth, client);
     if (refused) return this.refuse(req, res, { ...errorFrame('rate_limited', refused.message, 429), retryAfter: refused.retryAfter });
     this.startStream(req, res);
 

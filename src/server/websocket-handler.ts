@@ -236,7 +236,7 @@ export class WebSocketHandler {
     });
     const probe = params.url.searchParams.get(QUERY.probe) === '1';
     const client = clientAddress(req, this.opts);
-    const refused = probe ? null : this.sessions.admit(hs.params, client);
+    const refused = probe ? null : this.sessions.admit(hs.params, auth.auth, client);
     if (refused) {
       conn.send({ ...errorFrame('rate_limited', refused.message, 429), retryAfter: refused.retryAfter });
       conn.close(4429, 'rate_limited');
@@ -251,6 +251,7 @@ export class WebSocketHandler {
         conn.end({ t: 'close', code: 'session_ended', reason: r.why });
         return;
       }
+      r.session.checkSecret(hs.params.secret ?? ''); // presenting the current secret retires the previous one
       conn.session = r.session;
       conn.probing = true;
       conn.send(this.sessions.welcome(r.session, conn.cid, true, { probe: true }));

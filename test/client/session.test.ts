@@ -50,3 +50,19 @@ describe('client session acknowledgements', () => {
     expect(clock.armed).toBe(2);
   });
 });
+
+describe('client session secret', () => {
+  it('takes the secret of every welcome, resumed or probe, and says so for persistence', () => {
+    let changes = 0;
+    const session = createClientSession(new BackoffScheduler({ initialMs: 1, maxMs: 1, factor: 1, jitter: 0 }, manualClock()), () => true, () => void changes++);
+    const welcome = { t: 'welcome', sid: 's', secret: 'first', cid: 'c', hb: 1000, resumed: false, ack: 0, maxFrame: 1 << 20 } as const;
+    session.adopt(welcome);
+    expect(session.adopt({ ...welcome, secret: 'rotated', resumed: true })).toBeNull();
+    expect(session.resumePoint()).toEqual({ sid: 's', secret: 'rotated', last: 0 });
+    const before = changes;
+    session.moved({ ...welcome, secret: 'from-probe', resumed: true, probe: true, hb: 500 });
+    expect(session.resumePoint()).toEqual({ sid: 's', secret: 'from-probe', last: 0 });
+    expect(session.heartbeatMs).toBe(500);
+    expect(changes).toBeGreaterThan(before);
+  });
+});

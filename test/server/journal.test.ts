@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SequencedFrame } from '../../src/protocol/frames';
-import type { RealtimeAdapter, SessionJournal, SessionSnapshot } from '../../src/server';
+import type { RealtimeAdapter, SessionJournal, SessionSecrets, SessionSnapshot } from '../../src/server';
 import { closeAll, isType, poll, qs, sleep, SseClient, startServer, WsClient } from './helpers';
 
 afterEach(closeAll);
@@ -48,6 +48,12 @@ class FakeJournal implements SessionJournal {
   }
   joined(sid: string, room: string): void {
     this.sessions.get(sid)!.rooms.push(room);
+  }
+  rekeyed(sid: string, _expected: string, secrets: SessionSecrets): void {
+    const s = this.sessions.get(sid)!;
+    s.secret = secrets.secret;
+    if (secrets.previous === null) delete s.previousSecret;
+    else s.previousSecret = secrets.previous;
   }
   left(sid: string, room: string): void {
     const s = this.sessions.get(sid)!;

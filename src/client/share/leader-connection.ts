@@ -27,8 +27,8 @@ export interface LeaderConnectionHost {
   acked(n: number): void;
   /** The connection dropped; the client reconnects by itself. */
   dropped(failure: TransportFailure): void;
-  /** The session moved to a better transport (the upgrade probe). */
-  moved(transport: TransportName): void;
+  /** The session moved to a better transport (the upgrade probe), whose probe `welcome` names the session. */
+  moved(transport: TransportName, welcome: WelcomeFrame): void;
   /** Retrying cannot help (refused origin or credential, a 4xx): the connection closed for good. */
   stopped(error: RealtimeError): void;
 }
@@ -118,12 +118,12 @@ export class LeaderConnection {
       current: () => this._transport,
       moved: (probe, welcome) => {
         this.connector.replaceWith(probe);
-        this.session.moved(welcome.hb);
+        this.session.moved(welcome);
         this.ackUpTo(welcome.ack);
         this._transport = probe.name;
         this.flush(true);
         this.connector.watchLiveness();
-        this.host.moved(probe.name);
+        this.host.moved(probe.name, welcome);
       },
     });
   }

@@ -68,7 +68,10 @@ export class Leader {
       acked: (n) => this.acked(n),
       dropped: (failure) => this.say({ k: 'down', reason: `the leading tab's connection dropped: ${failure.message}` }),
       // Tabs link again (at once), and their clients show the transport the session is on now.
-      moved: (transport) => this.say({ k: 'down', reason: `the leading tab's connection moved to ${transport}` }),
+      moved: (transport, welcome) => {
+        this.keepSession(welcome);
+        this.say({ k: 'down', reason: `the leading tab's connection moved to ${transport}` });
+      },
       // Every tab's client decides from the same failure as a lone client would (it stops), this tab's too; the next
       // tab in line then tries afresh, with its own credentials.
       stopped: (error) => this.say({ k: 'stopped', failure: (error.cause as TransportFailure | undefined) ?? { kind: 'http', status: error.status ?? 400, message: error.message } }),
@@ -161,8 +164,8 @@ export class Leader {
   }
 
   private opened(welcome: WelcomeFrame, lost: LostSession | null): void {
+    this.keepSession(welcome);
     if (!lost && welcome.resumed && welcome.ack > this.known) return this.awaitLateWord(welcome.ack);
-    if (welcome.sid !== this.replica.sid) this.say({ k: 'session', sid: welcome.sid, secret: welcome.secret });
     if (lost) {
       // A new session: what tabs had sent belonged to the old one. They are told (`down`), reconnect, see `resync`
       // and send their unacknowledged frames again, numbered afresh; so nothing of theirs is sent twice from here.
@@ -176,6 +179,14 @@ export class Leader {
     const hellos = [...this.waiting.values()];
     this.waiting.clear();
     for (const h of hellos) this.hello(h);
+  }
+
+  /**
+   * Every tab keeps the session and its current secret: a resume gives a fresh secret, and whichever tab leads next
+   * resumes with it (the one before dies once this leader used the new one). A new session resets the replicas.
+   */
+  private keepSession(welcome: WelcomeFrame): void {
+    if (welcome.sid !== this.replica.sid || welcome.secret !== this.replica.secret) this.say({ k: 'session', sid: welcome.sid, secret: welcome.secret });
   }
 
   /**

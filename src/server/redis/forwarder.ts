@@ -31,7 +31,7 @@ export class Forwarder {
     if (typeof holder !== 'object') return holder;
     const { id, answer } = this.expect<number | null>(FORWARD_TIMEOUT_MS);
     // Nobody listening: the holder died; the client resumes elsewhere (410) instead of waiting out the timeout.
-    if (!(await this.link.tell(holder.node, { t: 'send', sid, cid, frames: [...frames], from: this.link.nodeId, id }))) this.answered(id, null);
+    if (!(await this.link.tell(holder.node, { t: 'send', sid, secret, cid, frames: [...frames], from: this.link.nodeId, id }))) this.answered(id, null);
     const n = await answer;
     if (n === 'timeout') return 'unavailable';
     return n === null ? 'gone' : { ack: n };
@@ -41,7 +41,7 @@ export class Forwarder {
     const holder = await this.holder(sid, secret, cid);
     if (typeof holder !== 'object') return holder;
     const { id, answer } = this.expect<PollReply | null>(this.pollTimeoutMs);
-    if (!(await this.link.tell(holder.node, { t: 'poll', sid, cid, last: last ?? null, from: this.link.nodeId, id }))) this.answered(id, null);
+    if (!(await this.link.tell(holder.node, { t: 'poll', sid, secret, cid, last: last ?? null, from: this.link.nodeId, id }))) this.answered(id, null);
     // The client went away here: the holder must not hand this poll the frames it has queued.
     void aborted.then(() => {
       if (this.waiting.has(id)) void this.link.tell(holder.node, { t: 'unpoll', from: this.link.nodeId, id });
@@ -73,11 +73,19 @@ export class Forwarder {
     w.resolve(answer);
   }
 
-  /** The node holding connection `cid` of session `sid`, once the secret is checked. */
+  /**
+   * The node holding connection `cid` of session `sid`, once the secret is checked. Here only against what the store
+   * holds (the current secret and the previous one): what the holder takes is never more (it writes a rotation before
+   * its welcome leaves, a retired secret after), so this turns away wrong secrets early, and the holder, which checks
+   * again, decides: the answer is exactly what it would give a request it received itself.
+   */
   private async holder(sid: string, secret: string, cid: string): Promise<{ node: string } | 'gone' | 'unavailable'> {
     const state = await this.log.load(sid).catch(() => undefined);
     if (state === undefined) return 'unavailable';
-    if (!state || state.ended || !sameSecret(state.secret, secret) || state.cid !== cid || !state.owner || state.owner === this.link.nodeId) return 'gone';
+    if (!state || state.ended || state.cid !== cid || !state.owner || state.owner === this.link.nodeId) return 'gone';
+    const current = sameSecret(state.secret, secret);
+    const previous = state.previousSecret !== null && sameSecret(state.previousSecret, secret);
+    if (!current && !previous) return 'gone';
     return { node: state.owner };
   }
 

@@ -136,13 +136,13 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
           case 'polled':
             return fwd.answered(m.id, m.reply);
           case 'send':
-            return void events.upstream(m.sid, m.cid, m.frames).then(
+            return void events.upstream(m.sid, m.secret, m.cid, m.frames).then(
               (n) => void link.tell(m.from, { t: 'sent', id: m.id, n }),
               () => void link.tell(m.from, { t: 'sent', id: m.id, n: null }),
             );
           case 'poll': {
             const key = `${m.from}:${m.id}`;
-            const abort = events.poll(m.sid, m.cid, m.last ?? undefined, (reply) => {
+            const abort = events.poll(m.sid, m.secret, m.cid, m.last ?? undefined, (reply) => {
               heldPolls.delete(key);
               void link.tell(m.from, { t: 'polled', id: m.id, reply });
             });

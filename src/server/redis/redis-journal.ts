@@ -1,6 +1,7 @@
 import type { ClientFrame, SequencedFrame } from '../../protocol/frames';
 import type { AdapterEvents, AdapterSettings, PollReply } from '../adapter';
 import { SessionMovedError, type FrameTemplate, type SessionJournal, type SessionSnapshot } from '../session-journal';
+import type { SessionSecrets } from '../session-secret';
 import type { RedisCommands } from './redis-commands';
 import { WriteGroup } from './write-group';
 import { SessionLog, type LoggedFrame } from './session-log';
@@ -12,9 +13,10 @@ const RESTORE_PAGE = 200;
 export type NodeMessage =
   | { t: 'release'; sid: string; cid: string }
   | { t: 'inbox'; sid: string }
-  | { t: 'send'; sid: string; cid: string; frames: ClientFrame[]; from: string; id: number }
+  /** `secret`: what the client presented, for the holder to check (the store holds it already). */
+  | { t: 'send'; sid: string; secret: string; cid: string; frames: ClientFrame[]; from: string; id: number }
   | { t: 'sent'; id: number; n: number | null }
-  | { t: 'poll'; sid: string; cid: string; last: number | null; from: string; id: number }
+  | { t: 'poll'; sid: string; secret: string; cid: string; last: number | null; from: string; id: number }
   | { t: 'unpoll'; from: string; id: number }
   | { t: 'polled'; id: number; reply: PollReply | null }
   /** Nothing to do: sent only to learn whether the node is still listening. */
@@ -171,6 +173,14 @@ export class RedisJournal implements SessionJournal {
     this.write(sid, () => this.log.leave(sid, room));
   }
 
+  rekeyed(sid: string, expected: string, secrets: SessionSecrets): void {
+    this.write(sid, async () => {
+      const r = await this.log.rekey(sid, expected, secrets.secret, secrets.previous);
+      if (r === 'moved') throw new SessionMovedError(sid, 'its secret was rotated elsewhere');
+      if (r === 'gone') throw new Error('rotating the secret: gone');
+    });
+  }
+
   held(sid: string, cid: string | null): void {
     if (cid === null) {
       this.holding.delete(sid);
@@ -226,6 +236,7 @@ export class RedisJournal implements SessionJournal {
     return {
       id: sid,
       secret: state.secret,
+      ...(state.previousSecret === null ? {} : { previousSecret: state.previousSecret }),
       auth: state.auth ?? true,
       lastId: state.nextId,
       accepted: state.accepted,

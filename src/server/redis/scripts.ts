@@ -20,6 +20,23 @@ return 1
 );
 
 /**
+ * KEYS state. ARGV expected, secret, previous ('' none). → 1 written, 0 the current secret is not `expected`
+ * (another node resumed the session first), -1 the session is gone or ended. A script only because the write is a
+ * compare-and-set: plain HSET could not refuse, and would recreate a hash that expired. The secrets compared were
+ * checked in constant time by the node first; Lua's `==` compares interned strings, not bytes.
+ */
+export const rekeyScript = new LuaScript(
+  'rekey',
+  `
+local f = redis.call('HMGET', KEYS[1], 'secret', 'ended')
+if not f[1] or f[2] ~= '' then return -1 end
+if f[1] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'secret', ARGV[2], 'prev', ARGV[3])
+return 1
+`,
+);
+
+/**
  * Lua shared by both appends: `logFrames(texts, id, bytes, firstId)` writes texts numbered from id + 1, then drops the
  * oldest frames (the new ones too if need be, as in ReplayBuffer) while over maxMessages / maxBytes, reading them in
  * chunks of 64 so one script never loads the whole log, and saves the positions. Returns the new firstId.
@@ -339,6 +356,7 @@ return {last[1][1], tonumber(last[1][2][2])}
 /** Every script above, for loading them all into Redis up front (`LuaScript.load`). */
 export const allScripts: readonly LuaScript[] = [
   createScript,
+  rekeyScript,
   appendScript,
   writeManyScript,
   readAfterScript,

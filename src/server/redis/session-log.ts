@@ -7,6 +7,7 @@ import {
   clearOwnerScript,
   createScript,
   endIfIdleScript,
+  rekeyScript,
   endScript,
   pushScript,
   joinScript,
@@ -33,6 +34,8 @@ export interface ReplayLimits {
 export interface SessionLogState {
   sid: string;
   secret: string;
+  /** The secret `secret` replaced at the last resume, until the client presented `secret`; null: none. */
+  previousSecret: string | null;
   /** What `authenticate` returned when the session was made, as stored (JSON); undefined if none was given. */
   auth: unknown;
   /** Last server frame id assigned (0 before the first). */
@@ -108,14 +111,15 @@ export interface Owner {
 export type SetOwnerResult = { ok: true; previous: Owner | null } | { ok: false };
 
 
-const STATE_FIELDS = ['secret', 'auth', 'nextId', 'acked', 'accepted', 'bytes', 'firstId', 'owner', 'cid', 'ended', 'bus'] as const;
+const STATE_FIELDS = ['secret', 'auth', 'nextId', 'acked', 'accepted', 'bytes', 'firstId', 'owner', 'cid', 'ended', 'bus', 'prev'] as const;
 
 /**
  * The per-session state and replay log of the Redis adapter, written as it changes so any node can carry on a
  * session another node held. Every method is one round trip (a script's first use after a Redis restart costs one
  * more). Keys of a session (all tagged `{sid}`, all expiring together):
  *
- * - `rf:{sid}:state` HASH: secret, auth, nextId, acked, accepted, bytes, firstId, owner, cid, ended, bus (position).
+ * - `rf:{sid}:state` HASH: secret, auth, nextId, acked, accepted, bytes, firstId, owner, cid, ended, bus (position),
+ *   prev (the previous secret, see `rekey`).
  * - `rf:{sid}:out` LIST: the JSON of the frames not yet acknowledged, oldest first (frame firstId at index 0).
  * - `rf:{sid}:rooms` SET of room names (fan-out itself reads membership from the nodes' memory, see StreamBus).
  *
@@ -150,6 +154,15 @@ export class SessionLog {
     return replyInt(await createScript.run(this.redis, [k.state], args), 'create') === 1;
   }
 
+  /**
+   * Sets the session's secrets to `secret` and `previous` (null: none), only while its current secret is `expected`.
+   * `moved`: it is not (another node rotated it first); `gone`: no such session, or it ended.
+   */
+  async rekey(sid: string, expected: string, secret: string, previous: string | null): Promise<'ok' | 'moved' | 'gone'> {
+    const reply = replyInt(await rekeyScript.run(this.redis, [this.keys(sid).state], [expected, secret, previous ?? '']), 'rekey');
+    return reply === 1 ? 'ok' : reply === 0 ? 'moved' : 'gone';
+  }
+
   /** The session's state, or null when Redis has no such session (expired, or lost in a Redis restart). */
   async load(sid: string): Promise<SessionLogState | null> {
     const reply = replyArray(await this.redis.sendCommand(['HMGET', this.keys(sid).state, ...STATE_FIELDS]), 'load');
@@ -162,6 +175,7 @@ export class SessionLog {
     return {
       sid,
       secret: text(0),
+      previousSecret: reply[11] === null || reply[11] === undefined ? null : text(11) || null,
       auth: auth === '' ? undefined : (JSON.parse(auth) as unknown),
       nextId,
       acked: int(3),

@@ -171,6 +171,9 @@ export class FakeRealtime {
       this.last = found;
       if (probe) return { session: found, welcome: { ...base, sid: found.sid, secret: found.secret, resumed: true, probe: true, ack: found.accepted }, replay: [] };
       this.attach(found, conn);
+      // Every resume gets a fresh secret, and the old one dies at once (stricter than the real server, which keeps it
+      // until the new one is used): a client path that kept the old one fails here.
+      found.secret = this.id('secret-');
       const head = found.out.at(-1)?.id ?? 0;
       return { session: found, welcome: { ...base, sid: found.sid, secret: found.secret, resumed: true, ack: found.accepted, head }, replay: found.out.filter((f) => f.id > last) };
     }

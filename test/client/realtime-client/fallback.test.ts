@@ -189,6 +189,7 @@ describe('fallback walk', () => {
     r.fake.push('n', 1);
     await vi.waitFor(() => expect(r.messages).toHaveLength(1));
     const sid = r.client.sessionId;
+    const secret = r.fake.session!.secret;
     r.fake.drop();
     await vi.waitFor(() => expect(r.client.state).toBe('reconnecting'));
     expect(r.of('reconnecting').at(-1)).toMatchObject({ attempt: 1, delayMs: 300, transport: 'websocket' });
@@ -199,7 +200,8 @@ describe('fallback walk', () => {
     await waitOpen(r);
     const resume = r.fake.handshakes.at(-1)!.query;
     expect([resume.get('sid'), resume.get('last')]).toEqual([sid, '1']);
-    expect(resume.get('secret')).toBe(r.fake.session!.secret);
+    expect(resume.get('secret')).toBe(secret);
+    expect(r.fake.session!.secret).not.toBe(secret); // the resume's welcome carried a fresh one
     await vi.waitFor(() => expect(r.messages.map((m) => m[1])).toEqual([1, 2, 3]));
     expect(r.client.sessionId).toBe(sid);
     expect(r.of('resync')).toEqual([]);

@@ -361,6 +361,28 @@ describe('tabs sharing one connection (in-memory channel and locks, real server)
     expect(tabs.map((t) => t.state)).toEqual(['closed', 'open', 'open']);
   });
 
+  it('every resume gives a fresh secret: every tab keeps it, so the next leader resumes after two resumes without a resync', async () => {
+    const { h, tabs, spy } = await group(2);
+    const got: number[] = [];
+    tabs[1]!.on('tick', (n) => got.push(n));
+    const resyncs: unknown[] = [];
+    tabs[1]!.lifecycle.on('resync', (e) => resyncs.push(e));
+    let opens = 0;
+    tabs[0]!.lifecycle.on('state', (e) => void (e.state === 'open' && opens++));
+    // Two resumes: the second presents the first one's secret, so the one before it is good no more.
+    for (const round of [1, 2]) {
+      h.killConnections();
+      await waitUntil(() => opens === round, 10_000, `open again (${round})`);
+    }
+    const secrets = spy.flatMap((m) => (m.k === 'session' ? [m.secret] : []));
+    expect(new Set(secrets).size).toBe(3);
+    tabs[0]!.close(); // the next tab leads, with the secret it was told last
+    h.rt.emit('tick', 1);
+    await waitUntil(() => got.length === 1 && tabs[1]!.state === 'open', 10_000, 'the tick, on the next leader');
+    expect(resyncs).toEqual([]);
+    expect(h.sessions).toHaveLength(1);
+  });
+
   it('a refusal retrying cannot fix reaches every tab: each client stops with the error a lone client would get', async () => {
     const h = await startHarness({ authenticate: () => false });
     const platform = localPlatform();

@@ -67,6 +67,7 @@ describe('create and load', () => {
       cid: null,
       ended: null,
       busPosition: null,
+      previousSecret: null,
     });
     expect(await log.create('alpha', 'other', TTL)).toBe(false);
     expect((await log.load('alpha'))?.secret).toBe('secret-alpha');
@@ -78,6 +79,20 @@ describe('create and load', () => {
     expect((await log.load('beta'))?.auth).toEqual({ user: 'u1', roles: ['a'] });
     expect(await log.create('gamma', 's', TTL, true)).toBe(true);
     expect((await log.load('gamma'))?.auth).toBe(true);
+  });
+
+  it('rekey sets the secrets only while the current one is the one expected', async () => {
+    const sid = await newSession('delta');
+    expect(await log.rekey(sid, 'secret-delta', 'two', 'secret-delta')).toBe('ok');
+    expect(await log.load(sid)).toMatchObject({ secret: 'two', previousSecret: 'secret-delta' });
+    // Another node rotated first: this one's write is refused and changes nothing.
+    expect(await log.rekey(sid, 'secret-delta', 'other', 'secret-delta')).toBe('moved');
+    expect(await log.rekey(sid, 'two', 'two', null)).toBe('ok');
+    expect(await log.load(sid)).toMatchObject({ secret: 'two', previousSecret: null });
+    expect(await log.rekey('nobody', 'x', 'y', null)).toBe('gone');
+    expect(await exists(log.keys('nobody').state)).toBe(0); // nothing made for a session that is gone
+    await log.end(sid, 'ended');
+    expect(await log.rekey(sid, 'two', 'three', 'two')).toBe('gone');
   });
 
   it('keeps every key of a session in one hash-tag slot and refuses ids that would split it', async () => {
