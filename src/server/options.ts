@@ -54,13 +54,13 @@ export interface ServerOptions {
    */
   clientAddressPrefix?: Partial<AddressPrefixes>;
   /**
-   * Memory all sessions waiting for their client may hold together, in bytes: those waiting for a resume and those
-   * whose polling connection holds no poll (their replay buffers, what is queued for them, a fixed cost each). Over
-   * it, the ones waiting longest are let go first: without an adapter they end (their client resyncs if it comes
-   * back), with one only this process's copy goes (it is restored from the adapter's store). Default: a quarter of
-   * the V8 heap limit, at most 256 MiB.
+   * Memory all sessions may hold together, in bytes: their replay buffers, what is queued for a polling connection
+   * that holds no poll, and a fixed cost each. Over it, sessions are let go, the client heard from longest ago first:
+   * first those waiting for a resume or holding frames their client never acknowledged, then any. Without an adapter
+   * they end (their client resyncs if it comes back); with one only this process's copy goes (it is restored from the
+   * adapter's store). Default: a quarter of the V8 heap limit (`--max-old-space-size`).
    */
-  abandonedSessionsMaxBytes?: number;
+  sessionsMaxBytes?: number;
   /**
    * Cross-origin access. Default: same-origin only. Requests without an `Origin` header (non-browser clients) and
    * requests a browser marks `Sec-Fetch-Site: same-origin` are always allowed; others are refused with
@@ -105,7 +105,7 @@ export interface ResolvedOptions {
   maxBufferedBytes: number;
   maxSessionsPerClient: number;
   clientAddressPrefix: AddressPrefixes;
-  abandonedSessionsMaxBytes: number;
+  sessionsMaxBytes: number;
   cors: { origins: readonly string[] | '*'; credentials: boolean };
   trustProxy: TrustPredicate;
   authenticate: Authenticate | undefined;
@@ -131,8 +131,8 @@ export const DEFAULTS = {
   maxBufferedBytes: 4 * 1024 * 1024,
   maxSessionsPerClient: 100,
   clientAddressPrefix: { ipv4: 32, ipv6: 64 },
-  /** A quarter of the heap this process may use (`--max-old-space-size`), at most 256 MiB. */
-  abandonedSessionsMaxBytes: (): number => Math.min(256 * 1024 * 1024, Math.floor(getHeapStatistics().heap_size_limit / 4)),
+  /** A quarter of the heap this process may use (`--max-old-space-size`). */
+  sessionsMaxBytes: (): number => Math.floor(getHeapStatistics().heap_size_limit / 4),
   trustProxy: false,
   sseRetryMs: 1000,
   ackDelayMs: 20,
@@ -168,7 +168,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       ipv4: prefix('clientAddressPrefix.ipv4', options.clientAddressPrefix?.ipv4 ?? DEFAULTS.clientAddressPrefix.ipv4, 32),
       ipv6: prefix('clientAddressPrefix.ipv6', options.clientAddressPrefix?.ipv6 ?? DEFAULTS.clientAddressPrefix.ipv6, 128),
     },
-    abandonedSessionsMaxBytes: positiveOrInfinity('abandonedSessionsMaxBytes', options.abandonedSessionsMaxBytes ?? DEFAULTS.abandonedSessionsMaxBytes()),
+    sessionsMaxBytes: positiveOrInfinity('sessionsMaxBytes', options.sessionsMaxBytes ?? DEFAULTS.sessionsMaxBytes()),
     cors: { origins: options.cors?.origins ?? [], credentials: options.cors?.credentials ?? false },
     trustProxy: compileTrust(options.trustProxy ?? DEFAULTS.trustProxy),
     authenticate: options.authenticate,

@@ -59,7 +59,7 @@ class PollConnection implements Connection {
   constructor(
     private readonly opts: ResolvedOptions,
     /** Told when no poll is held (the session waits for its client meanwhile, with what is queued) and when one is. */
-    private readonly sessions: Pick<SessionManager, 'pollIdle' | 'pollQueued' | 'pollBusy'>,
+    private readonly sessions: Pick<SessionManager, 'pollArrived' | 'pollIdle' | 'pollQueued'>,
     private readonly onGone: (c: PollConnection) => void,
   ) {}
 
@@ -86,16 +86,23 @@ class PollConnection implements Connection {
 
   end(frame: CloseFrame): void {
     if (this.closed) return;
-    this.queue.push(encodeFrame(frame));
     this.closed = true;
     this.session?.detach(this);
-    if (this.pending) this.answer(this.takeQueue());
-    else this.armIdle(); // keep the close frame for the next poll, but not forever
+    if (this.pending) {
+      this.queue.push(encodeFrame(frame));
+      return this.answer(this.takeQueue());
+    }
+    // Only the close frame waits for the next poll (not forever): what was queued is in the replay buffer for
+    // whichever connection resumes the session, or of no use to anyone when it ended.
+    this.queue = [encodeFrame(frame)];
+    this.queued = this.queue[0]!.length;
+    this.armIdle();
   }
 
   /** A poll arrived: answer at once when frames are queued, else hold it up to `hb` ms. */
   poll(req: IncomingMessage, res: ServerResponse): void {
     clearTimeout(this.idleTimer);
+    if (this.session) this.sessions.pollArrived(this.session, this);
     if (this.pending) this.answer(`[${encodeFrame(errorFrame('poll_replaced', 'a newer poll replaced this one'))}]`);
     if (this.queue.length > 0 || this.closed) {
       sendPollAnswer(req, res, this.takeQueue(), this.opts);
@@ -105,7 +112,6 @@ class PollConnection implements Connection {
     const timer = setTimeout(() => this.answer(`[${encodeFrame({ t: 'ping' })}]`), this.opts.heartbeatMs);
     const pending: PendingPoll = { req, res, timer };
     this.pending = pending;
-    if (this.session) this.sessions.pollBusy(this.session, this);
     clearTimeout(this.idleTimer);
     res.on('close', () => {
       if (this.pending !== pending) return;

@@ -7,8 +7,11 @@ interface Entry {
   bytes: number;
 }
 
-/** What an entry costs besides its text (the entry and its head), counted in `retained`. */
-const ENTRY_OVERHEAD = 96;
+/**
+ * What an entry costs besides its text (the entry, its head, the string's own header), counted in `retained`:
+ * measured about 125 bytes with a small message (1,000 sessions, 500 broadcasts, heap after GC), rounded up.
+ */
+const ENTRY_OVERHEAD = 144;
 
 /**
  * Sequenced frames of one session kept until the client acknowledges them, bounded by count and bytes.
@@ -80,6 +83,15 @@ export class ReplayBuffer {
       if (e.head.id > last) out.push({ frame: e.head, text: e.text });
     }
     return out;
+  }
+
+  /** Drops every held frame (the session ended, or another process carries it now): nothing will be replayed. */
+  clear(): void {
+    const before = this.retained;
+    while (this.size > 0) this.dropOldest();
+    this.entries = [];
+    this.head = 0;
+    if (before !== 0) this.onRetainedChange?.(-before);
   }
 
   private dropOldest(): void {

@@ -2,7 +2,7 @@ import type { ClientFrame, ResumeFailure, TransportName, WelcomeFrame } from '..
 import { targets, type Bus, type BusMessage, type BusTarget } from './bus';
 import type { ResolvedOptions } from './options';
 import { PreparedMessage } from './prepared-message';
-import { AbandonedSessions } from './abandoned-sessions';
+import { SessionBudget } from './session-budget';
 import { JoinRegistry } from './join-registry';
 import { randomId, Session } from './session';
 import type { SessionStore } from './session-store';
@@ -56,10 +56,10 @@ export class SessionManager {
   /** Sessions created here that their client's racing handshakes may still join. */
   private readonly joins = new JoinRegistry();
   /**
-   * Sessions waiting for a resume, under `abandonedSessionsMaxBytes`: over it, the oldest end without a journal
-   * (their client resyncs if it returns); with one, only this copy goes and the journal restores it on a resume.
+   * Every session's memory, under `sessionsMaxBytes`: over it, the ones whose clients went quiet longest ago end
+   * without a journal (their client resyncs if it returns); with one, only this copy goes (restored on a resume).
    */
-  private readonly abandoned: AbandonedSessions<Session>;
+  private readonly budget: SessionBudget<Session>;
 
   constructor(
     private readonly opts: ResolvedOptions,
@@ -73,9 +73,9 @@ export class SessionManager {
     private readonly journal?: SessionJournal,
   ) {
     journal?.readPositions?.((sid) => this.store.get(sid)?.busPosition);
-    this.abandoned = new AbandonedSessions(opts.abandonedSessionsMaxBytes, opts.logger, (session) => {
+    this.budget = new SessionBudget(opts.sessionsMaxBytes, opts.logger, (session) => {
       if (this.journal) return this.drop(session, 'shutdown');
-      const conn = session.connection; // a polling connection no poll was held on
+      const conn = session.connection;
       session.finish('expired');
       conn?.end({ t: 'close', code: 'session_ended' });
     });
@@ -212,6 +212,7 @@ export class SessionManager {
       {
         publish: (target: BusTarget, message: BusMessage) => this.bus.publish(target, message),
         onConnectionChange: (s, conn) => this.connectionChanged(s, conn),
+        heard: (s) => this.budget.heard(s),
         logger: this.opts.logger,
         ...(this.journal ? { journal: this.journal, onJournalFailure: (s: Session, err: unknown) => this.letGo(s, err) } : {}),
       },
@@ -232,6 +233,7 @@ export class SessionManager {
       this.forget(session);
     });
     this.store.set(session);
+    this.budget.add(session);
     return session;
   }
 
@@ -262,8 +264,8 @@ export class SessionManager {
 
   private connectionChanged(session: Session, conn: Connection | null): void {
     this.clearGrace(session.id);
-    if (conn === null && !session.ended) this.abandoned.add(session);
-    else this.abandoned.delete(session);
+    if (conn === null) this.budget.setExtra(session, 0); // a polling connection's queue went with it
+    else this.budget.heard(session);
     if (conn !== null) {
       // A restored session is announced when a connection first holds it here, by a handshake or by an upgrade probe
       // (a probe can restore a session on another node too), so its handlers are registered before any frame runs.
@@ -300,20 +302,23 @@ export class SessionManager {
     );
   }
 
+  /** A poll arrived on `session`'s polling connection: its client is there. */
+  pollArrived(session: Session, conn: Connection): void {
+    if (session.connection !== conn) return;
+    this.budget.heard(session);
+    this.budget.setExtra(session, 0);
+  }
+
   /**
-   * A polling connection of `session` holds no poll now, with `queued` bytes waiting for one: until a poll comes, the
-   * session counts as waiting for its client (it may never poll again). `busy`: a poll is held.
+   * `session`'s polling connection holds no poll now, `queued` bytes waiting for one: they count as the session's
+   * until a poll takes them (its client may never poll again).
    */
   pollIdle(session: Session, conn: Connection, queued: number): void {
-    if (session.connection === conn && !session.ended) this.abandoned.add(session, queued);
+    if (session.connection === conn) this.budget.setExtra(session, queued);
   }
 
   pollQueued(session: Session, delta: number): void {
-    this.abandoned.charge(session, delta);
-  }
-
-  pollBusy(session: Session, conn: Connection): void {
-    if (session.connection === conn) this.abandoned.delete(session);
+    this.budget.charge(session, delta);
   }
 
   /** Another process took the session over from our connection `cid`: let our copy go (its connection: `replaced`). */
@@ -373,11 +378,11 @@ export class SessionManager {
     if (this.store.get(session.id) === session) this.store.delete(session.id);
     this.unannounced.delete(session.id);
     this.releaseClient(session);
-    this.abandoned.delete(session);
+    this.budget.delete(session);
   }
 
   private forget(session: Session): void {
-    this.abandoned.delete(session);
+    this.budget.delete(session);
     this.clearGrace(session.id);
     if (this.store.get(session.id) === session) this.store.delete(session.id);
     const now = Date.now();
@@ -438,7 +443,7 @@ export class SessionManager {
     this.perClient.clear();
     this.clientOf.clear();
     this.unannounced.clear();
-    this.abandoned.clear();
+    this.budget.clear();
   }
 }
 

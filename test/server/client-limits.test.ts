@@ -32,10 +32,10 @@ describe('maxSessionsPerClient counts address ranges', () => {
   });
 });
 
-describe('abandonedSessionsMaxBytes', () => {
+describe('sessionsMaxBytes', () => {
   it('lets the sessions abandoned longest ago go once those waiting hold more than the budget; they resync, the others resume', async () => {
     const budget = 256 * 1024;
-    const s = await startServer({ abandonedSessionsMaxBytes: budget, sessionGraceMs: 60_000 });
+    const s = await startServer({ sessionsMaxBytes: budget, sessionGraceMs: 60_000 });
     const sessions: Session[] = [];
     s.rt.on('connection', (x) => void sessions.push(x));
     const welcomes: WelcomeFrame[] = [];
@@ -55,7 +55,7 @@ describe('abandonedSessionsMaxBytes', () => {
     expect(kept.length).toBeGreaterThan(0);
     // The oldest went first.
     expect(sessions.slice(0, 20 - kept.length).every((x) => x.ended)).toBe(true);
-    expect(JSON.stringify(s.logger.warnings)).toContain('abandonedSessionsMaxBytes');
+    expect(JSON.stringify(s.logger.warnings)).toContain('sessionsMaxBytes');
 
     const resume = (w: WelcomeFrame) => poll(s.base, { v: 1, sid: w.sid, last: 0 }, { headers: { [HEADERS.secret]: w.secret } });
     expect((await resume(welcomes[0]!)).frames[0]).toMatchObject({ t: 'welcome', resumed: false, resumeFailed: 'expired' });
@@ -65,10 +65,10 @@ describe('abandonedSessionsMaxBytes', () => {
   });
 });
 
-describe('abandonedSessionsMaxBytes and polling clients that stop polling', () => {
+describe('sessionsMaxBytes and polling clients that stop polling', () => {
   it('counts a polling session with no poll held as waiting (with its queue): the idle ones go first, a client that polls keeps everything', async () => {
     const budget = 256 * 1024;
-    const s = await startServer({ abandonedSessionsMaxBytes: budget, heartbeatMs: 60_000, sessionGraceMs: 60_000 });
+    const s = await startServer({ sessionsMaxBytes: budget, heartbeatMs: 60_000, sessionGraceMs: 60_000 });
     const sessions: Session[] = [];
     s.rt.on('connection', (x) => void sessions.push(x));
     // Twenty handshakes over polling that never poll again: their connections stay attached (no idle cut in a minute).
@@ -105,6 +105,44 @@ describe('abandonedSessionsMaxBytes and polling clients that stop polling', () =
     expect(got.filter((i) => i <= 400)).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
     const waiting = idle.filter((x) => !x.ended);
     expect(waiting.reduce((sum, x) => sum + x.retainedBytes, 0)).toBeLessThanOrEqual(budget);
+  });
+});
+
+describe('sessionsMaxBytes and connected clients that never acknowledge', () => {
+  it('lets the silent ones go first; a client that acknowledges keeps its session and everything', async () => {
+    const budget = 256 * 1024;
+    const s = await startServer({ sessionsMaxBytes: budget, heartbeatMs: 60_000 });
+    const sessions: Session[] = [];
+    s.rt.on('connection', (x) => void sessions.push(x));
+    const silent: WsClient[] = [];
+    for (let i = 0; i < 20; i++) {
+      const c = await WsClient.open(s.base); // reads (its socket keeps up) but never acknowledges
+      await c.welcome();
+      silent.push(c);
+    }
+    const good = await WsClient.open(s.base);
+    await good.welcome();
+    await waitFor(() => sessions.length === 21);
+    let acked = 0;
+    const acking = setInterval(() => {
+      const last = good.frames.all.filter((f) => f.t === 'msg').at(-1);
+      if (last && last.t === 'msg' && last.id > acked) good.send({ t: 'ack', id: (acked = last.id) });
+    }, 5);
+    try {
+      for (let i = 1; i <= 400; i++) {
+        s.rt.emit('news', { i, pad: 'n'.repeat(160) });
+        if (i % 20 === 0) await new Promise((r) => setTimeout(r, 10));
+      }
+      await waitFor(() => good.frames.all.filter((f) => f.t === 'msg').length === 400, 5000, 'the good client to get every broadcast');
+    } finally {
+      clearInterval(acking);
+    }
+    expect(sessions[20]!.ended).toBe(false);
+    expect(sessions.slice(0, 20).filter((x) => x.ended).length).toBeGreaterThan(0);
+    const ids = good.frames.all.flatMap((f) => (f.t === 'msg' ? [(f.d as { i: number }).i] : []));
+    expect(ids).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+    const closed = await Promise.race([silent[0]!.closed, new Promise((r) => setTimeout(() => r('open'), 2000))]);
+    expect(closed).toMatchObject({ code: 1000 });
   });
 });
 

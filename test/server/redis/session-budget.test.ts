@@ -26,10 +26,10 @@ afterEach(closeAll);
 
 const isNews = (f: ServerFrame): f is MessageFrame => f.t === 'msg' && f.e === 'news';
 
-describe('abandonedSessionsMaxBytes with the Redis adapter', () => {
+describe('sessionsMaxBytes with the Redis adapter', () => {
   it('drops the oldest local copies; their clients resume from the journal with nothing lost or repeated', async () => {
     const adapter = await redisAdapter({ url: redis.url });
-    const s = await startServer({ adapter, sessionGraceMs: 20_000, abandonedSessionsMaxBytes: 64 * 1024 });
+    const s = await startServer({ adapter, sessionGraceMs: 20_000, sessionsMaxBytes: 64 * 1024 });
     const sessions: Session[] = [];
     s.rt.on('connection', (x) => void sessions.push(x));
     const welcomes: WelcomeFrame[] = [];
@@ -42,7 +42,7 @@ describe('abandonedSessionsMaxBytes with the Redis adapter', () => {
     await waitFor(() => sessions.length === 6 && sessions.every((x) => x.transport === null), 3000, 'six abandoned sessions');
     for (let i = 1; i <= 100; i++) s.rt.emit('news', { i, pad: 'p'.repeat(200) });
     await waitFor(() => s.rt.sessions < 6, 5000, 'local copies let go');
-    expect(s.logger.warnings.some(([m]) => String(m).includes('abandonedSessionsMaxBytes'))).toBe(true);
+    expect(s.logger.warnings.some(([m]) => String(m).includes('sessionsMaxBytes'))).toBe(true);
 
     const oldest = welcomes[0]!;
     const back = await WsClient.open(s.base, { sid: oldest.sid, secret: oldest.secret, last: 0 });
