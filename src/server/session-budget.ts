@@ -13,13 +13,14 @@ export interface Budgeted {
 
 /**
  * The memory all sessions hold together (their replay buffers, what is queued for a polling connection that holds no
- * poll, a fixed cost each), kept up to date as frames come and go, and the order their clients were last heard from.
- * Over `maxBytes`, `letGo` takes sessions once the current turn is over (not in the middle of the delivery that grew
- * them), the client heard from longest ago first: first those that wait for a resume or hold what their client never
- * acknowledged (an abandoned session, an attacker that does not read), then, if that is not enough, any.
+ * poll, a fixed cost each), kept up to date as frames come and go, and the order their clients last made progress (a
+ * handshake, a poll, an acknowledgement, or being up to date when a frame was sent). Over `maxBytes`, `letGo` takes
+ * sessions once the current turn is over (not in the middle of the delivery that grew them), the one without
+ * progress longest first: first those that wait for a resume or owe acknowledgements (an abandoned session, an
+ * attacker that does not read), then, if that is not enough, any.
  */
 export class SessionBudget<S extends Budgeted> {
-  /** Sessions in the order their clients were last heard from, longest ago first. */
+  /** Sessions in the order their clients last made progress, longest ago first. */
   private readonly sessions = new Map<string, S>();
   /** Bytes held for a session beyond its own (a polling connection's queue while no poll is held). */
   private readonly extra = new Map<string, number>();
@@ -44,7 +45,7 @@ export class SessionBudget<S extends Budgeted> {
     this.check();
   }
 
-  /** The client spoke (a handshake, a frame, an ack, a poll): its session goes to the back of the line. */
+  /** The client made progress (a handshake, a poll, an acknowledgement): its session goes to the back of the line. */
   heard(session: S): void {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
@@ -91,7 +92,7 @@ export class SessionBudget<S extends Budgeted> {
       const quiet = (s: S): boolean => !s.connected || s.unacknowledged > 0 || this.extra.get(s.id)! > 0;
       const evicted = this.evict(quiet) + this.evict(() => true);
       if (evicted > 0) {
-        this.logger.warn('sessions over sessionsMaxBytes; those whose clients were heard from longest ago let go', {
+        this.logger.warn('sessions over sessionsMaxBytes; those whose clients made no progress longest let go', {
           evicted,
           sessions: this.sessions.size,
           bytes: this.bytes,

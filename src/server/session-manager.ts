@@ -212,7 +212,7 @@ export class SessionManager {
       {
         publish: (target: BusTarget, message: BusMessage) => this.bus.publish(target, message),
         onConnectionChange: (s, conn) => this.connectionChanged(s, conn),
-        heard: (s) => this.budget.heard(s),
+        caughtUp: (s) => this.budget.heard(s),
         logger: this.opts.logger,
         ...(this.journal ? { journal: this.journal, onJournalFailure: (s: Session, err: unknown) => this.letGo(s, err) } : {}),
       },

@@ -31,8 +31,11 @@ export interface SessionHooks {
   journal?: SessionJournal;
   /** A journal write failed: the session cannot promise durability here any more. */
   onJournalFailure?(session: Session, err: unknown): void;
-  /** The client spoke (a frame, an ack): it is not gone. */
-  heard?(session: Session): void;
+  /**
+   * The client acknowledged frames, or had every frame until one more was just sent: how long it has owed an ack
+   * counts from now (the session's memory budget lets those owing longest go first).
+   */
+  caughtUp?(session: Session): void;
 }
 
 /**
@@ -327,7 +330,9 @@ export class Session {
   /** A client acknowledged every server frame with `id <= id`. */
   ack(id: number): void {
     const upTo = Math.min(id, this.nextId - 1);
+    const held = this.buffer.size;
     this.buffer.ack(upTo);
+    if (this.buffer.size < held) this.hooks.caughtUp?.(this);
     if (upTo > this.journaledAck) {
       this.journaledAck = upTo;
       this.hooks.journal?.acked(this.id, upTo);
@@ -380,7 +385,6 @@ export class Session {
   receive(frame: ClientFrame): 'accepted' | 'duplicate' | 'gap' | 'other' {
     // A session ended or let go accepts nothing: a frame it recorded without a handler to run would be lost.
     if (this.ended) return 'other';
-    this.hooks.heard?.(this);
     if (frame.t === 'ack') {
       this.ack(frame.id);
       return 'other';
@@ -515,6 +519,7 @@ export class Session {
     }
     this.nextId++;
     this.buffer.push(frame, text, bytes);
+    if (this.buffer.size === 1) this.hooks.caughtUp?.(this); // up to date until now: its wait starts here
     const journal = this.hooks.journal;
     if (!journal) {
       this.conn?.send(frame, text);
