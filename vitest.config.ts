@@ -1,12 +1,31 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Files that load both cores (the fuzz run) or whose verdict depends on the machine not being loaded by others (the
+ * fault-injection soak counts what a SIGKILL catches in flight) run after everything else, each group alone.
+ */
+const SOAK = 'test/scenarios/soak/soak.test.ts';
+const FUZZ = 'test/scenarios/security/fuzz.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Transport and server tests need Node's fetch, streams and sockets; DOM tests opt into jsdom per file.
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 30_000,
-    typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'] },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: ['test/**/*.test.ts'],
+          exclude: [SOAK, FUZZ],
+          typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'] },
+          sequence: { groupOrder: 0 },
+        },
+      },
+      { extends: true, test: { name: 'soak', include: [SOAK], sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'fuzz', include: [FUZZ], sequence: { groupOrder: 2 } } },
+    ],
   },
 });
