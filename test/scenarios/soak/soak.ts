@@ -17,6 +17,9 @@ import { FaultProxy } from './fault-proxy';
 import { seededRandom as seeded } from '../../support/seeded-random';
 import type { FromChild } from './server-process';
 
+/** How long no emit may arrive before a gap in the cluster counts as lost rather than late. */
+const SETTLED_MS = 3000;
+
 export interface SoakOptions {
   clients: number;
   /** How long faults are injected. */
@@ -370,16 +373,28 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const deadline = Date.now() + 30_000;
   let stats = await server.stats();
   let snaps: GroupSnapshot[] = [];
+  // Emits still on their way are waited for: a client within its kill allowance may just be slow. Only once arrivals
+  // have stopped for SETTLED_MS with nothing else missing is a gap taken as what a SIGKILL caught in flight.
+  let arrivedBefore = -1;
+  let arrivalsChangedAt = Date.now();
   for (;;) {
     snaps = await Promise.all(groups.map((g) => g.snapshot()));
-    const behind = snaps.flatMap((g) => g.clients).filter((c) => {
+    const clients = snaps.flatMap((g) => g.clients);
+    const missing = (c: (typeof clients)[number]): number => c.accepted - new Set((upByClient.get(c.id) ?? []).map((u) => u.n)).size;
+    const settledElse = clients.every((c) => {
       const ticks = c.sessionId ? (c.ticks[c.sessionId] ?? []) : [];
       // Single: ticks 1..sent of this session. Cluster: the publisher's counter, up to its last value.
       const caughtUp = cluster ? (ticks.at(-1) ?? 0) >= (stats.sent.everyone ?? 0) : ticks.length >= (stats.sent[c.sessionId ?? ''] ?? 0);
-      const ups = new Set((upByClient.get(c.id) ?? []).map((u) => u.n));
-      return c.state !== 'open' || !caughtUp || ups.size < c.accepted - (cluster ? restarts : 0) || c.pending > 0;
+      return c.state === 'open' && caughtUp && c.pending === 0;
     });
-    if (behind.length === 0 || Date.now() > deadline) break;
+    const arrived = [...upByClient.values()].reduce((n, ups) => n + ups.length, 0);
+    if (arrived !== arrivedBefore) {
+      arrivedBefore = arrived;
+      arrivalsChangedAt = Date.now();
+    }
+    const allArrived = clients.every((c) => missing(c) <= 0);
+    const gapsOnly = cluster && clients.every((c) => missing(c) <= restarts) && Date.now() - arrivalsChangedAt >= SETTLED_MS;
+    if ((settledElse && (allArrived || gapsOnly)) || Date.now() > deadline) break;
     await sleep(200);
     stats = await server.stats();
   }

@@ -1,28 +1,13 @@
 // Fan-out through the Redis bus between two server instances in this process, on a real redis-server: a session
 // whose node let it go takes the broadcasts published meanwhile from the bus when another node restores it, each
 // once and in order; if the bus no longer holds them, the session ends and its client resyncs rather than miss them.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MessageFrame, ServerFrame, WelcomeFrame } from '../../../src/protocol/frames';
 import { redisAdapter } from '../../../src/server/redis';
-import { closeAll, isType, startServer, WsClient, type TestServer } from '../helpers';
-import { closeRedisClients, connectRedis, type TestRedisClient } from './redis-client';
-import { startRedisServer, stopAllRedisServers, type RedisServer } from './redis-server';
+import { isType, startServer, WsClient, type TestServer } from '../helpers';
+import { useRedisPerFile } from './redis-per-file';
 
-let redis: RedisServer;
-let admin: TestRedisClient;
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  admin = await connectRedis(redis.url);
-});
-afterAll(async () => {
-  await closeRedisClients();
-  await stopAllRedisServers();
-});
-beforeEach(async () => {
-  await admin.sendCommand(['FLUSHALL']);
-});
-afterEach(closeAll);
+const redis = useRedisPerFile();
 
 async function node(busLength?: number): Promise<TestServer> {
   const adapter = await redisAdapter({ url: redis.url, ...(busLength ? { busLength } : {}) });
@@ -68,7 +53,7 @@ describe('the Redis bus across nodes', () => {
     await first.closed;
     for (let i = 1; i <= 400; i++) b.rt.to('room').emit('pub', i); // MAXLEN ~ 5 drops whole nodes of 100 entries
     await new Promise((r) => setTimeout(r, 200));
-    expect(Number(await admin.sendCommand(['XLEN', 'rf:bus']))).toBeLessThan(400);
+    expect(Number(await redis.admin.sendCommand(['XLEN', 'rf:bus']))).toBeLessThan(400);
     const again = await WsClient.open(b.base, { sid: welcome.sid, secret: welcome.secret, last: 0 });
     const answer = (await again.frames.next(isType('welcome'))) as WelcomeFrame;
     expect(answer.resumed).toBe(false);

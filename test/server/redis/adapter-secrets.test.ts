@@ -1,29 +1,14 @@
 // Secret rotation with the Redis adapter, two server instances in this process on a real redis-server: a session
 // restored on another node knows the current secret and the previous one, requests forwarded to the holder are
 // judged as the holder would judge them, and nodes racing to resume one session never leave the client a dead secret.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HEADERS } from '../../../src/protocol/carriers';
 import type { WelcomeFrame } from '../../../src/protocol/frames';
 import { redisAdapter } from '../../../src/server/redis';
-import { closeAll, poll, post, startServer, WsClient, type TestServer } from '../helpers';
-import { closeRedisClients, connectRedis, type TestRedisClient } from './redis-client';
-import { startRedisServer, stopAllRedisServers, type RedisServer } from './redis-server';
+import { poll, post, startServer, WsClient, type TestServer } from '../helpers';
+import { useRedisPerFile } from './redis-per-file';
 
-let redis: RedisServer;
-let admin: TestRedisClient;
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  admin = await connectRedis(redis.url);
-});
-afterAll(async () => {
-  await closeRedisClients();
-  await stopAllRedisServers();
-});
-beforeEach(async () => {
-  await admin.sendCommand(['FLUSHALL']);
-});
-afterEach(closeAll);
+const redis = useRedisPerFile();
 
 async function node(): Promise<TestServer> {
   // Polls are held up to a heartbeat: a short one keeps the tests that poll quick.
@@ -39,7 +24,7 @@ async function resume(s: TestServer, sid: string, secret: string): Promise<Welco
   return first;
 }
 
-const stored = async (sid: string, field: string): Promise<unknown> => admin.sendCommand(['HGET', `rf:{${sid}}:state`, field]);
+const stored = async (sid: string, field: string): Promise<unknown> => redis.admin.sendCommand(['HGET', `rf:{${sid}}:state`, field]);
 
 describe('secret rotation across nodes', () => {
   it('a session restored on another node takes its previous secret once, rotating nothing, and refuses it after the new one was used', async () => {

@@ -19,3 +19,4 @@ export async function stopAllRedisServers(): Promise<void> {
   running.clear();
   await Promise.all(all.map((s) => s.stop()));
 }
+

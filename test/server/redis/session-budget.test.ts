@@ -1,28 +1,13 @@
 // With an adapter, the memory budget for sessions waiting for a resume lets only this process's copies go: the
 // journal still holds them, so a client coming back resumes (restored, everything replayed once) instead of resyncing.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MessageFrame, ServerFrame, WelcomeFrame } from '../../../src/protocol/frames';
 import type { Session } from '../../../src/server';
 import { redisAdapter } from '../../../src/server/redis';
-import { closeAll, isType, startServer, waitFor, WsClient } from '../helpers';
-import { closeRedisClients, connectRedis, type TestRedisClient } from './redis-client';
-import { startRedisServer, stopAllRedisServers, type RedisServer } from './redis-server';
+import { isType, startServer, waitFor, WsClient } from '../helpers';
+import { useRedisPerFile } from './redis-per-file';
 
-let redis: RedisServer;
-let admin: TestRedisClient;
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  admin = await connectRedis(redis.url);
-});
-afterAll(async () => {
-  await closeRedisClients();
-  await stopAllRedisServers();
-});
-beforeEach(async () => {
-  await admin.sendCommand(['FLUSHALL']);
-});
-afterEach(closeAll);
+const redis = useRedisPerFile();
 
 const isNews = (f: ServerFrame): f is MessageFrame => f.t === 'msg' && f.e === 'news';
 
