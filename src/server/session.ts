@@ -285,10 +285,12 @@ export class Session {
 
   /**
    * Can a client that has every frame up to `last` resume? Not when frames after it were dropped, nor when `last` is
-   * beyond the last frame sent: the client and the session disagree, and only a resync sets that right.
+   * beyond the last frame sent: the client and the session disagree, and only a resync sets that right. With a
+   * journal this copy may lag what another process sent since (claiming the session sets that right: the copy is
+   * let go and restored), so only a process that carries the session alone can tell such a `last` is wrong.
    */
   canResumeFrom(last: number): boolean {
-    return last <= this.lastFrameId && this.buffer.canReplay(last);
+    return (this.hooks.journal !== undefined || last <= this.lastFrameId) && this.buffer.canReplay(last);
   }
 
   /** Memory the session holds for its client: its replay buffer and a fixed cost. */
