@@ -4,6 +4,7 @@ import type { ResolvedOptions } from './options';
 import { PreparedMessage } from './prepared-message';
 import { SessionBudget } from './session-budget';
 import { JoinRegistry } from './join-registry';
+import { SessionSecret } from './session-secret';
 import { randomId, Session } from './session';
 import type { SessionStore } from './session-store';
 import { SessionMovedError, type SessionJournal, type SessionSnapshot } from './session-journal';
@@ -86,7 +87,11 @@ export class SessionManager {
    * or died) before its handshake runs. `false`: the journal could not be read (the handshake should be retried).
    */
   async restore(p: HandshakeParams, client: string | undefined): Promise<boolean> {
-    if (!this.journal || p.sid === undefined || this.store.get(p.sid)) return true;
+    if (!this.journal || p.sid === undefined) return true;
+    // A copy here that does not know the secret may be stale: another process rotated it since (it let this copy go,
+    // but that word may still be on its way). The journal decides; a secret it does not know either is just wrong.
+    const local = this.store.get(p.sid);
+    if (local && (p.secret === undefined || local.knowsSecret(p.secret))) return true;
     let snapshot: SessionSnapshot | null;
     try {
       snapshot = await this.journal.load(p.sid);
@@ -94,8 +99,14 @@ export class SessionManager {
       this.opts.logger.error('session store unreachable; handshake refused for now', { err });
       return false;
     }
-    // Another handshake may have restored it meanwhile.
-    if (!snapshot || this.store.get(snapshot.id)) return true;
+    if (!snapshot) return true;
+    const current = this.store.get(snapshot.id);
+    if (current) {
+      // Another handshake restored it meanwhile, or the copy here is right and the secret wrong.
+      if (current !== local || !new SessionSecret({ secret: snapshot.secret, previous: snapshot.previousSecret ?? null }).match(p.secret ?? '')) return true;
+      this.opts.logger.debug('copy of a session with a secret rotated elsewhere dropped; restored from the journal', { sid: snapshot.id });
+      this.drop(current, 'replaced');
+    }
     const session = this.create(snapshot.auth, client ?? '', snapshot);
     this.unannounced.add(session.id);
     this.connectionChanged(session, null); // waits for its resume under the grace timer, like any other
