@@ -92,6 +92,8 @@ export class SessionManager {
     // but that word may still be on its way). The journal decides; a secret it does not know either is just wrong.
     const local = this.store.get(p.sid);
     if (local && (p.secret === undefined || local.knowsSecret(p.secret))) return true;
+    // Once what this copy wrote is durable, a journal that knows the secret can only have it from another writer.
+    if (local && !(await local.durable())) return true;
     let snapshot: SessionSnapshot | null;
     try {
       snapshot = await this.journal.load(p.sid);
