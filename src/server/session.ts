@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ClientFrame, MessageFrame, ReplyFrame, SequencedFrame, TransportName } from '../protocol/frames';
+import type { ClientFrame, MessageFrame, SequencedFrame, TransportName } from '../protocol/frames';
 import { encodeFrame } from '../protocol/codec';
 import { encodeMessage } from './message-text';
 import type { BusMessage, BusTarget } from './bus';
@@ -8,6 +8,8 @@ import { ReplayBuffer } from './replay-buffer';
 import { SessionSecret } from './session-secret';
 import type { FrameTemplate, SessionJournal, SessionSnapshot } from './session-journal';
 import type { Connection, DisconnectReason, EventHandler, Logger, Reply } from './types';
+import { Broadcaster } from './broadcaster';
+import { parseInboxEntry, toWireError } from './session-frames';
 import { encoded, RealtimeServerError } from './errors';
 
 /** Event names the server uses itself; a client event with one of these names is acknowledged but not run. */
@@ -36,29 +38,6 @@ export interface SessionHooks {
    * counts from now (the session's memory budget lets those owing longest go first).
    */
   caughtUp?(session: Session): void;
-}
-
-/**
- * Fans an event out to every session, or to those selected by rooms and session ids (several calls select the
- * union), optionally excluding one. Room names and session ids are apart: a room named like a session id is a room.
- */
-export class Broadcaster {
-  constructor(
-    private readonly publish: (target: BusTarget, message: BusMessage) => void,
-    private readonly target: BusTarget = {},
-  ) {}
-  /** Narrows to the sessions that joined `room`. */
-  to(room: string): Broadcaster {
-    return new Broadcaster(this.publish, { ...this.target, rooms: [...(this.target.rooms ?? []), room] });
-  }
-  /** Narrows to the session with id `sessionId` (on whichever process carries it). */
-  toSession(sessionId: string): Broadcaster {
-    return new Broadcaster(this.publish, { ...this.target, sessions: [...(this.target.sessions ?? []), sessionId] });
-  }
-  /** Throws `RealtimeServerError('unencodable')` for data JSON cannot carry; then no session gets it. */
-  emit(event: string, data?: unknown): void {
-    this.publish(this.target, data === undefined ? { e: event } : { e: event, d: data });
-  }
 }
 
 /**
@@ -534,25 +513,4 @@ export class Session {
       if (conn !== null && this.conn === conn) conn.send(frame, text);
     });
   }
-}
-
-/** An inbox entry as a frame to number, or null when it is not one (written by something else than the adapter). */
-function parseInboxEntry(text: string): SequencedFrame | null {
-  try {
-    const v = JSON.parse(text) as { t?: unknown; e?: unknown; re?: unknown };
-    if (v.t === 'msg' && typeof v.e === 'string') return { ...(v as object), id: 0 } as SequencedFrame;
-    if (v.t === 'reply' && typeof v.re === 'number') return { ...(v as object), id: 0 } as SequencedFrame;
-  } catch {
-    // fall through
-  }
-  return null;
-}
-
-function toWireError(err: unknown): NonNullable<ReplyFrame['err']> {
-  if (typeof err === 'object' && err !== null) {
-    const e = err as { code?: unknown; message?: unknown };
-    const code = typeof e.code === 'string' && !(err instanceof Error) ? e.code : 'server_error';
-    return { code, message: typeof e.message === 'string' ? e.message : String(err) };
-  }
-  return { code: 'server_error', message: String(err) };
 }
