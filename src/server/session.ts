@@ -141,6 +141,11 @@ export class Session {
     return this.endedReason !== null || this.released;
   }
 
+  /** Let go by this process without ending: another process carries the session on (or will, on a resume). */
+  get letGo(): boolean {
+    return this.released && this.endedReason === null;
+  }
+
   /** Would `presented` resume this session (the current secret, or the previous one)? Changes nothing. */
   knowsSecret(presented: string): boolean {
     return this.secrets.match(presented) !== null;

@@ -285,6 +285,9 @@ export class WebSocketHandler {
     const frame = d.frame;
     if (frame.t === 'upgrade') {
       if (!conn.probing) return;
+      // The client has moved its session onto this probe already: only a session that is really over may be called
+      // ended here. A copy this process let go lives on elsewhere: `shutdown`, and the client resumes there.
+      if (session.letGo) return conn.end({ t: 'close', code: 'shutdown' });
       if (session.ended || !session.canResumeFrom(frame.last)) {
         conn.end({ t: 'close', code: 'session_ended', reason: session.ended ? 'expired' : 'overrun' });
         return;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Session } from '../../src/server';
+import { MemoryBus, type Session } from '../../src/server';
 import type { MessageFrame, WelcomeFrame } from '../../src/protocol/frames';
 import { closeAll, isType, poll, post, SseClient, startServer, waitFor, WsClient } from './helpers';
 
@@ -245,5 +245,31 @@ describe('a resume claiming frames the session never sent', () => {
     // An honest resume still works.
     const honest = await WsClient.open(s.base, { sid: w.sid, secret: w.secret, last: 0 });
     expect(await honest.welcome()).toMatchObject({ sid: w.sid, resumed: true });
+  });
+});
+
+describe('an upgrade whose session this process let go meanwhile', () => {
+  it('is answered close{shutdown} (resume elsewhere), not session_ended (which would make the client resync)', async () => {
+    // A bus that can lose events, as Redis does: this process lets every session it holds go.
+    class LossyBus extends MemoryBus {
+      private readonly losses = new Set<() => void>();
+      onLoss(listener: () => void): () => void {
+        this.losses.add(listener);
+        return () => this.losses.delete(listener);
+      }
+      lose(): void {
+        for (const l of this.losses) l();
+      }
+    }
+    const bus = new LossyBus();
+    const s = await startServer({ bus });
+    const live = await WsClient.open(s.base);
+    const w = await live.welcome();
+    const probe = await WsClient.open(s.base, { sid: w.sid, secret: w.secret, last: 0, probe: 1 });
+    expect(await probe.welcome()).toMatchObject({ probe: true, sid: w.sid });
+    bus.lose();
+    expect(await live.frames.next(isType('close'))).toMatchObject({ code: 'shutdown' });
+    probe.send({ t: 'upgrade', last: 0 });
+    expect(await probe.frames.next(isType('close'))).toMatchObject({ code: 'shutdown' });
   });
 });
