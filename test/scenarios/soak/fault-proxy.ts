@@ -2,11 +2,12 @@
  * A fault-injecting HTTP proxy on loopback, between real clients and the reference server. It forwards every request
  * and WebSocket upgrade, and on command misbehaves the way networks and middleboxes do: resets every TCP connection,
  * refuses or hangs WebSocket upgrades, buffers SSE bodies (like a proxy with response buffering on), delays or drops
- * poll responses, or refuses all connections for a while (an outage).
+ * poll responses, throttles what reaches the clients (a slow reader), or refuses all connections for a while (an
+ * outage).
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 
 export interface FaultState {
   refuseUpgrades: boolean;
@@ -18,9 +19,14 @@ export interface FaultState {
   pollDropRate: number;
   /** Every new connection is destroyed at once. */
   down: boolean;
+  /**
+   * Bytes per second each connection may carry towards its client (0: unlimited). The proxy stops reading from the
+   * server while over it, so the server's own buffers fill, as they do for a client on a slow link.
+   */
+  throttleBytesPerSec: number;
 }
 
-export const NO_FAULTS: FaultState = { refuseUpgrades: false, hangUpgrades: false, bufferSse: false, pollDelayMs: 0, pollDropRate: 0, down: false };
+export const NO_FAULTS: FaultState = { refuseUpgrades: false, hangUpgrades: false, bufferSse: false, pollDelayMs: 0, pollDropRate: 0, down: false, throttleBytesPerSec: 0 };
 
 export interface FaultCounters {
   resets: number;
@@ -31,11 +37,13 @@ export interface FaultCounters {
   delayedPolls: number;
   droppedPolls: number;
   refusedWhileDown: number;
+  /** Times a connection's reading from the server was paused by the throttle. */
+  throttlePauses: number;
 }
 
 export class FaultProxy {
   readonly state: FaultState = { ...NO_FAULTS };
-  readonly counters: FaultCounters = { resets: 0, socketsReset: 0, refusedUpgrades: 0, hungUpgrades: 0, bufferedSse: 0, delayedPolls: 0, droppedPolls: 0, refusedWhileDown: 0 };
+  readonly counters: FaultCounters = { resets: 0, socketsReset: 0, refusedUpgrades: 0, hungUpgrades: 0, bufferedSse: 0, delayedPolls: 0, droppedPolls: 0, refusedWhileDown: 0, throttlePauses: 0 };
   private readonly server: Server;
   /** Client-side and upstream sockets, so a reset can cut both ends. */
   private readonly sockets = new Set<Duplex>();
@@ -129,7 +137,7 @@ export class FaultProxy {
             return;
           }
           res.flushHeaders();
-          upRes.pipe(res);
+          this.pump(upRes, res);
         };
         if (isPoll && this.state.pollDropRate > 0 && this.random() < this.state.pollDropRate) {
           this.counters.droppedPolls++;
@@ -172,7 +180,7 @@ export class FaultProxy {
       for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
       upstream.write(lines.join('\r\n') + '\r\n\r\n');
       if (head.length > 0) upstream.write(head);
-      upstream.pipe(socket);
+      this.pump(upstream, socket);
       socket.pipe(upstream);
     });
     const end = (): void => {
@@ -181,5 +189,37 @@ export class FaultProxy {
     };
     upstream.on('close', end);
     socket.on('close', end);
+  }
+
+  /**
+   * `from.pipe(to)`, but holding `from` while the throttle's budget is spent (checked per chunk, so a burst goes
+   * through and the pause after it is as long as the burst takes at the rate).
+   */
+  private pump(from: Readable, to: Writable): void {
+    let holds = 0;
+    const hold = (): void => {
+      if (holds++ === 0) from.pause();
+    };
+    const release = (): void => {
+      if (--holds === 0) from.resume();
+    };
+    let budget = 0;
+    let refilledAt = Date.now();
+    from.on('data', (chunk: Buffer) => {
+      if (!to.write(chunk)) {
+        hold();
+        to.once('drain', release);
+      }
+      const rate = this.state.throttleBytesPerSec;
+      if (rate <= 0) return;
+      const now = Date.now();
+      budget = Math.min(rate, budget + ((now - refilledAt) / 1000) * rate) - chunk.length;
+      refilledAt = now;
+      if (budget >= 0) return;
+      this.counters.throttlePauses++;
+      hold();
+      this.later(release, Math.ceil((-budget / rate) * 1000));
+    });
+    from.on('end', () => to.end());
   }
 }

@@ -11,12 +11,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRealtimeServer, type Session } from '../../../src/server';
 import { redisAdapter } from '../../../src/server/redis';
+import { seededRandom } from '../../support/seeded-random';
+import { padder } from './padding';
 
 type ToChild = { t: 'stop-ticks' } | { t: 'stats' };
 export type FromChild =
   | { t: 'ready'; port: number }
   | { t: 'up'; sid: string; c: string; n: number }
-  | { t: 'stats'; sent: Record<string, number>; sessions: number; heapUsed: number; rss: number };
+  | { t: 'stats'; sent: Record<string, number>; sessions: number; heapUsed: number; rss: number; padded: number; longestPad: number; warnings: Record<string, number> };
 
 const send = (m: FromChild): void => void process.send?.(m);
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -35,6 +37,9 @@ const http = createServer((req, res) => {
   res.writeHead(404).end();
 });
 const role = process.env.SOAK_ROLE ?? 'single';
+const maxMessageBytes = env('SOAK_MAX_MESSAGE_BYTES', 256 * 1024);
+const pad = padder(seededRandom(env('SOAK_SEED', 1)), maxMessageBytes, env('SOAK_BIG_SHARE', 0));
+const warnings: Record<string, number> = {};
 const adapter = process.env.REDIS_URL ? await redisAdapter({ url: process.env.REDIS_URL }) : undefined;
 const rt = createRealtimeServer({
   ...(adapter ? { adapter } : {}),
@@ -42,7 +47,9 @@ const rt = createRealtimeServer({
   path: '/realtime',
   heartbeatMs: env('SOAK_HEARTBEAT_MS', 1000),
   sessionGraceMs: env('SOAK_GRACE_MS', 20_000),
-  logger: { debug() {}, warn() {}, error() {} },
+  maxFrameBytes: maxMessageBytes,
+  // Counted, not printed: the report says how often a connection was cut for not reading, and the like.
+  logger: { debug() {}, warn: (message) => void (warnings[message] = (warnings[message] ?? 0) + 1), error() {} },
 });
 
 /** Ticks sent per live session. */
@@ -70,13 +77,13 @@ let published = 0;
 const ticker = setInterval(() => {
   const now = Date.now();
   if (role === 'publisher') {
-    rt.to('everyone').emit('tick', { n: ++published, t: now });
+    rt.to('everyone').emit('tick', { n: ++published, t: now, pad: pad.next() });
     return;
   }
   for (const [sid, session] of live) {
     const n = (sent.get(sid) ?? 0) + 1;
     sent.set(sid, n);
-    session.emit('tick', { n, t: now });
+    session.emit('tick', { n, t: now, pad: pad.next() });
   }
 }, env('SOAK_TICK_MS', 20));
 
@@ -85,7 +92,7 @@ process.on('message', (m: ToChild) => {
   if (m.t === 'stats') {
     const mem = process.memoryUsage();
     const counts = role === 'publisher' ? { everyone: published } : Object.fromEntries(sent);
-    send({ t: 'stats', sent: counts, sessions: rt.sessions, heapUsed: mem.heapUsed, rss: mem.rss });
+    send({ t: 'stats', sent: counts, sessions: rt.sessions, heapUsed: mem.heapUsed, rss: mem.rss, padded: pad.padded, longestPad: pad.longest, warnings });
   }
 });
 process.on('disconnect', () => process.exit(0));

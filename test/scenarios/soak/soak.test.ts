@@ -7,7 +7,7 @@ import { browsersUnderTest } from '../../support/browsers';
 import { formatReport, runSoak } from './soak';
 
 describe('fault-injection soak', () => {
-  it('loses and repeats nothing in either direction through resets, refused/hung upgrades, buffered SSE, poll faults, outages and a server restart', async () => {
+  it('loses and repeats nothing in either direction through resets, refused/hung upgrades, buffered SSE, poll faults, slow readers, outages and a server restart, with messages up to the size limit', async () => {
     const report = await runSoak({ clients: 12, durationMs: 8000, seed: 20261124, maxRestarts: 1 });
     console.log(formatReport(report));
 
@@ -15,6 +15,10 @@ describe('fault-injection soak', () => {
     expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(5);
     expect(report.serverToClient.delivered).toBeGreaterThan(1000);
     expect(report.clientToServer.accepted).toBeGreaterThan(1000);
+    // Large messages (up to the size limit) crossed the faults both ways, and the throttle really held readers back.
+    expect(report.large.toServer).toBeGreaterThan(5);
+    expect(report.large.toClient).toBeGreaterThan(5); // counted since the last server restart
+    expect(report.proxy?.throttlePauses).toBeGreaterThan(0);
 
     // Server → client: every live session got everything, once, in order.
     expect(report.serverToClient).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });

@@ -13,7 +13,8 @@ import type { TransportName } from '../../../src/protocol/frames';
 import { loadEventSourcePolyfill, type WebSocketConstructor } from '../../../src/transports/environment';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../../../demo/round-robin-proxy.mjs';
 import { startRedisServer, type RedisServer } from '../../server/redis/redis-server';
-import { FaultProxy } from './fault-proxy';
+import { FaultProxy, type FaultCounters } from './fault-proxy';
+import { padder, type Padder } from './padding';
 import { seededRandom as seeded } from '../../support/seeded-random';
 import type { FromChild } from './server-process';
 
@@ -37,11 +38,17 @@ export interface SoakOptions {
    * streaming one counter to every session; restarts become SIGKILLs of one node (sessions kept).
    */
   nodes?: number;
+  /** The server's message size limit; padded messages reach up to it. Default 256 KiB. */
+  maxMessageBytes?: number;
+  /** Share of messages, each direction, padded to a random size up to the limit. Default 0.01. */
+  largeShare?: number;
   log?: (line: string) => void;
 }
 
 export interface SoakReport {
   faults: Record<string, number>;
+  /** What the proxy did: sockets reset, upgrades refused, polls dropped, reads paused by the throttle, ... */
+  proxy: FaultCounters | null;
   serverToClient: { sent: number; delivered: number; lost: number; lostWithResync: number; duplicated: number; outOfOrder: number };
   clientToServer: {
     accepted: number;
@@ -60,7 +67,9 @@ export interface SoakReport {
   transportSwitches: number;
   transportsUsed: Record<TransportName, number>;
   latencyMs: { p50: number; p99: number; max: number };
-  server: { heapBeforeMB: number; heapAfterMB: number; sessionsAtEnd: number };
+  server: { heapBeforeMB: number; heapAfterMB: number; sessionsAtEnd: number; warnings: Record<string, number> };
+  /** Padded messages sent each way, and the longest padding (bytes). */
+  large: { toServer: number; toClient: number; longestToServer: number; longestToClient: number };
   durationMs: number;
 }
 
@@ -163,13 +172,13 @@ export interface ClientGroup {
 const MIXES: TransportName[][] = [['websocket', 'sse', 'polling'], ['websocket', 'sse', 'polling'], ['sse', 'polling'], ['polling'], ['websocket']];
 
 /** Node clients (`ws` injected), each emitting a counter every `emitEveryMs` and a request every `requestEveryMs`. */
-export async function nodeClients(url: string, count: number, emitEveryMs = 50, requestEveryMs = 400): Promise<ClientGroup> {
+export async function nodeClients(url: string, count: number, emitEveryMs = 50, requestEveryMs = 400, pad?: Padder): Promise<ClientGroup> {
   const EventSource = await loadEventSourcePolyfill();
   const latencies: number[] = [];
   const requests = { made: 0, resolved: 0, rejected: {} as Record<string, number> };
   const all = Array.from({ length: count }, (_, i) => {
     const snap: ClientSnapshot = { id: `c${i}`, sessionId: null, state: 'idle', ticks: {}, lostSessions: [], resyncReasons: [], resent: 0, accepted: 0, pending: 0, switches: 0, transports: [] };
-    const client = new RealtimeClient<{ tick: { n: number; t: number } }, { up: { c: string; n: number } }>(url, {
+    const client = new RealtimeClient<{ tick: { n: number; t: number; pad?: string } }, { up: { c: string; n: number; pad?: string | undefined } }>(url, {
       transports: MIXES[i % MIXES.length]!,
       WebSocket: NodeWebSocket as unknown as WebSocketConstructor,
       EventSource,
@@ -199,7 +208,7 @@ export async function nodeClients(url: string, count: number, emitEveryMs = 50, 
   const traffic = setInterval(() => {
     for (const { snap, client } of all) {
       try {
-        client.emit('up', { c: snap.id, n: snap.accepted + 1 });
+        client.emit('up', { c: snap.id, n: snap.accepted + 1, pad: pad?.next() });
         snap.accepted++;
       } catch (error) {
         // A refused emit was never accepted, so the counter does not advance: nothing accepted is lost.
@@ -252,7 +261,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     if (!list) upByClient.set(m.c, (list = []));
     list.push({ sid: m.sid, n: m.n });
   };
-  const env = { SOAK_TICK_MS: String(options.tickMs ?? 20), SOAK_HEARTBEAT_MS: '1000', SOAK_GRACE_MS: '20000' };
+  const maxMessageBytes = options.maxMessageBytes ?? 256 * 1024;
+  const largeShare = options.largeShare ?? 0.01;
+  const env = {
+    SOAK_TICK_MS: String(options.tickMs ?? 20),
+    SOAK_HEARTBEAT_MS: '1000',
+    SOAK_GRACE_MS: '20000',
+    SOAK_MAX_MESSAGE_BYTES: String(maxMessageBytes),
+    SOAK_BIG_SHARE: String(largeShare),
+    SOAK_SEED: String(options.seed),
+  };
+  const clientPad = padder(seeded(options.seed ^ 0x5eed), maxMessageBytes, largeShare);
   const cluster = (options.nodes ?? 0) > 0;
   // Single: `server` is the server. Cluster: the nodes sit behind `balancer`, and `server` is the publisher (ticks,
   // stats), which no fault touches.
@@ -282,7 +301,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const proxyPort = await proxy.listen();
   const url = `http://127.0.0.1:${proxyPort}/realtime`;
   const groups: ClientGroup[] = [];
-  if (options.clients > 0) groups.push(await nodeClients(url, options.clients, options.emitEveryMs, options.requestEveryMs));
+  if (options.clients > 0) groups.push(await nodeClients(url, options.clients, options.emitEveryMs, options.requestEveryMs, clientPad));
   if (options.browser) groups.push(await options.browser(url));
 
   // The fault schedule.
@@ -311,6 +330,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     },
     { name: 'poll responses delayed', weight: 1, run: (span) => hold({ pollDelayMs: 200 + Math.floor(random() * 800) }, { pollDelayMs: 0 }, span) },
     { name: 'poll responses dropped (50%)', weight: 1, run: (span) => hold({ pollDropRate: 0.5 }, { pollDropRate: 0 }, span) },
+    // Longer than other faults: what the server buffers for a slow reader must have time to pile up.
+    { name: 'slow readers (32 KB/s each)', weight: 1, run: (span) => hold({ throttleBytesPerSec: 32 * 1024 }, { throttleBytesPerSec: 0 }, 3 * span) },
     {
       name: 'outage (server up, unreachable; sessions kept)',
       weight: 1.2,
@@ -400,7 +421,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
   const report = verify(snaps, upByClient, stats, cluster);
   report.faults = faults;
+  report.proxy = { ...proxy.counters };
   report.server.heapBeforeMB = heapBefore / 2 ** 20;
+  report.large = { toServer: clientPad.padded, longestToServer: clientPad.longest, toClient: stats.padded, longestToClient: stats.longestPad };
   if (cluster) report.clientToServer.lossesAllowedByKills = restarts;
   for (const g of groups) await g.close();
   await proxy.close();
@@ -429,6 +452,7 @@ function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n
   }
   const report: SoakReport = {
     faults: {},
+    proxy: null,
     serverToClient: { sent: 0, delivered: 0, lost: 0, lostWithResync: 0, duplicated: 0, outOfOrder: 0 },
     clientToServer: { accepted: 0, arrived: 0, lost: 0, duplicated: 0, duplicatesAllowedByResync: 0, lossesAllowedByKills: 0, outOfOrder: 0 },
     requests: { ...requests, unsettled: clients.reduce((n, c) => n + c.pending, 0) },
@@ -438,7 +462,8 @@ function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n
     transportSwitches: clients.reduce((n, c) => n + c.switches, 0),
     transportsUsed,
     latencyMs: { p50: 0, p99: 0, max: 0 },
-    server: { heapBeforeMB: 0, heapAfterMB: stats.heapUsed / 2 ** 20, sessionsAtEnd: stats.sessions },
+    server: { heapBeforeMB: 0, heapAfterMB: stats.heapUsed / 2 ** 20, sessionsAtEnd: stats.sessions, warnings: stats.warnings },
+    large: { toServer: 0, toClient: 0, longestToServer: 0, longestToClient: 0 },
     durationMs: 0,
   };
   for (const c of clients) {
@@ -508,10 +533,13 @@ export function formatReport(r: SoakReport): string {
   const lines = [
     `duration ${(r.durationMs / 1000).toFixed(1)} s`,
     `faults: ${Object.entries(r.faults).map(([k, v]) => `${k} ×${v}`).join('; ')}`,
+    `proxy: ${JSON.stringify(r.proxy)}`,
     `server→client: sent ${r.serverToClient.sent} (live sessions), delivered ${r.serverToClient.delivered}, lost ${r.serverToClient.lost}, duplicated ${r.serverToClient.duplicated}, out of order ${r.serverToClient.outOfOrder}, sessions lost with resync ${r.serverToClient.lostWithResync}`,
     `client→server: accepted ${r.clientToServer.accepted}, arrived ${r.clientToServer.arrived}, lost ${r.clientToServer.lost}${r.clientToServer.lossesAllowedByKills > 0 ? ` (allowed by node kills: ${r.clientToServer.lossesAllowedByKills})` : ''}, duplicated ${r.clientToServer.duplicated} (allowed by resync re-sends: ${r.clientToServer.duplicatesAllowedByResync}), out of order ${r.clientToServer.outOfOrder}`,
     `requests: made ${r.requests.made}, resolved ${r.requests.resolved}, rejected ${JSON.stringify(r.requests.rejected)}, unsettled ${r.requests.unsettled}`,
     `resyncs ${r.resyncs} ${JSON.stringify(r.resyncReasons)}, unexplained lost sessions ${r.unexplainedLostSessions}, transport switches ${r.transportSwitches}, transports used ${JSON.stringify(r.transportsUsed)}`,
+    `large messages: ${r.large.toServer} to the server (longest padding ${r.large.longestToServer} B), ${r.large.toClient} from the server (longest ${r.large.longestToClient} B)`,
+    `server warnings: ${JSON.stringify(r.server.warnings)}`,
     `delivery latency p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms`,
     `server heap ${r.server.heapBeforeMB.toFixed(1)} MB before, ${r.server.heapAfterMB.toFixed(1)} MB after; sessions at end ${r.server.sessionsAtEnd}`,
   ];
