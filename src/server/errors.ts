@@ -1,3 +1,5 @@
+import { unencodableAt } from '../protocol/payload-check';
+
 /** Every error code the server API throws, with the situation it stands for. */
 export type RealtimeServerErrorCode =
   /**
@@ -17,12 +19,17 @@ export class RealtimeServerError extends Error {
   }
 }
 
-/** Runs an encoding; what JSON.stringify throws (TypeError for a BigInt or a cycle, RangeError for depth) becomes `unencodable`. */
-export function encoded<T>(what: string, encode: () => T): T {
+/**
+ * Runs an encoding; what JSON.stringify throws (TypeError for a BigInt or a cycle, RangeError for depth) becomes
+ * `unencodable`, naming the place in `data` (the app's data the encoding carries) where it can: `payload.n is a BigInt`.
+ */
+export function encoded<T>(what: string, encode: () => T, data?: unknown): T {
   try {
     return encode();
   } catch (err) {
     if (err instanceof RealtimeServerError) throw err;
-    throw new RealtimeServerError('unencodable', `${what} cannot be encoded as JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    // Walked only now, to name the place: a good payload costs only its encoding.
+    const where = unencodableAt(data) ?? (err instanceof Error ? err.message : String(err));
+    throw new RealtimeServerError('unencodable', `${what} cannot be encoded as JSON: ${where}`, { cause: err });
   }
 }
