@@ -38,6 +38,8 @@ export function createPayloadWarner(warn: (message: string) => void): (kind: str
   return (kind, event, data) => {
     walkPayload(data, 'payload', (finding) => {
       if (full) return true;
+      // JSON.stringify throws there: the caller's error names the place, and nothing is sent.
+      if (finding.issue === 'bigint' || finding.issue === 'cycle' || finding.issue === 'throws') return true;
       const key = `${event}\u0000${finding.path.replace(/\[\d+\]/g, '[]')}`;
       if (warned.has(key)) return;
       if (warned.size >= MAX_REMEMBERED) {
