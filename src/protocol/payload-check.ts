@@ -122,16 +122,37 @@ function classify(object: object): PayloadIssue | undefined {
 
 /**
  * Why JSON.stringify threw on `data`, as a phrase naming the place: `payload.n is a BigInt`. Call it only after
- * JSON.stringify threw (the walk costs what the stringify did); `undefined` when the walk finds no cause (nesting
- * deeper than the stack: the caller names the error it caught).
+ * JSON.stringify threw (the walk costs what the stringify did). A small walk of its own, not walkPayload: this one
+ * ships in production builds. `undefined` when it finds no cause (nesting deeper than the stack: the caller names
+ * the error it caught).
  */
 export function unencodableAt(data: unknown, root = 'payload'): string | undefined {
-  let reason: string | undefined;
-  walkPayload(data, root, ({ path, issue, detail }) => {
-    if (issue === 'bigint') reason = `${path} is a BigInt, which JSON cannot carry (send it as a string)`;
-    else if (issue === 'cycle') reason = `${path} refers back to ${String(detail)} (a cycle)`;
-    else if (issue === 'throws') reason = `reading ${path} threw: ${detail instanceof Error ? detail.message : String(detail)}`;
-    return reason !== undefined;
-  });
-  return reason;
+  const open = new Map<object, string>();
+  const find = (holder: Record<string, unknown>, key: string, path: string): string | undefined => {
+    let value: unknown;
+    try {
+      value = holder[key];
+      const toJSON = (value as { toJSON?: unknown } | null | undefined)?.toJSON;
+      if (typeof toJSON === 'function') value = toJSON.call(value, key);
+    } catch (error) {
+      if (error instanceof RangeError) throw error; // the stack ran out: nothing to name
+      return `reading ${path} threw: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (typeof value === 'bigint') return `${path} is a BigInt, which JSON cannot carry (send it as a string)`;
+    if (typeof value !== 'object' || value === null) return undefined;
+    if (open.has(value)) return `${path} refers back to ${open.get(value)} (a cycle)`;
+    open.set(value, path);
+    const array = Array.isArray(value);
+    for (const k of Object.keys(value)) {
+      const found = find(value as Record<string, unknown>, k, childPath(path, array ? Number(k) : k));
+      if (found !== undefined) return found;
+    }
+    open.delete(value);
+    return undefined;
+  };
+  try {
+    return find({ '': data }, '', root);
+  } catch {
+    return undefined;
+  }
 }
