@@ -123,35 +123,28 @@ function classify(object: object): PayloadIssue | undefined {
 /**
  * Why JSON.stringify threw on `data`, as a phrase naming the place: `payload.n is a BigInt`. Call it only after
  * JSON.stringify threw (the walk costs what the stringify did). A small walk of its own, not walkPayload: this one
- * ships in production builds. `undefined` when it finds no cause (nesting deeper than the stack: the caller names
- * the error it caught).
+ * ships in production builds. `undefined` when it finds no BigInt or cycle (nesting deeper than the stack, a toJSON or
+ * a getter that throws: the caller names the error it caught).
  */
 export function unencodableAt(data: unknown, root = 'payload'): string | undefined {
   const open = new Map<object, string>();
-  const find = (holder: Record<string, unknown>, key: string, path: string): string | undefined => {
-    let value: unknown;
-    try {
-      value = holder[key];
-      const toJSON = (value as { toJSON?: unknown } | null | undefined)?.toJSON;
-      if (typeof toJSON === 'function') value = toJSON.call(value, key);
-    } catch (error) {
-      if (error instanceof RangeError) throw error; // the stack ran out: nothing to name
-      return `reading ${path} threw: ${error instanceof Error ? error.message : String(error)}`;
-    }
+  const find = (value: unknown, key: string, path: string): string | undefined => {
+    const toJSON = (value as { toJSON?: unknown } | null | undefined)?.toJSON;
+    if (typeof toJSON === 'function') value = toJSON.call(value, key);
     if (typeof value === 'bigint') return `${path} is a BigInt, which JSON cannot carry (send it as a string)`;
     if (typeof value !== 'object' || value === null) return undefined;
     if (open.has(value)) return `${path} refers back to ${open.get(value)} (a cycle)`;
     open.set(value, path);
     const array = Array.isArray(value);
     for (const k of Object.keys(value)) {
-      const found = find(value as Record<string, unknown>, k, childPath(path, array ? Number(k) : k));
-      if (found !== undefined) return found;
+      const found = find((value as Record<string, unknown>)[k], k, childPath(path, array ? Number(k) : k));
+      if (found) return found;
     }
     open.delete(value);
     return undefined;
   };
   try {
-    return find({ '': data }, '', root);
+    return find(data, '', root);
   } catch {
     return undefined;
   }

@@ -107,3 +107,12 @@ describe('data JSON would change (development warnings)', () => {
     expect(warnings()).toEqual([]);
   });
 });
+
+describe('a toJSON that throws', () => {
+  it('is an invalid_argument carrying what it threw', () => {
+    const { client } = rig();
+    const error = thrown(() => client.emit('say', { x: { toJSON: () => { throw new Error('not today'); } } })) as RealtimeError;
+    expect(error.code).toBe('invalid_argument');
+    expect(error.message).toBe('payload of "say" is not JSON-serialisable: Error: not today');
+  });
+});
