@@ -9,12 +9,9 @@ import { SessionSecret } from './session-secret';
 import type { FrameTemplate, SessionJournal, SessionSnapshot } from './session-journal';
 import type { Connection, DisconnectReason, EventHandler, Logger, Reply } from './types';
 import { Broadcaster } from './broadcaster';
-import { parseInboxEntry, toWireError } from './session-frames';
+import { parseInboxEntry, RESERVED, toWireError } from './session-frames';
 import { encoded, RealtimeServerError } from './errors';
 import { warnPayloadChanges } from './payload-warnings';
-
-/** Event names the server uses itself; a client event with one of these names is acknowledged but not run. */
-const RESERVED = new Set(['disconnect', 'transport']);
 
 export const randomId = (bytes = 16): string => randomBytes(bytes).toString('base64url');
 
