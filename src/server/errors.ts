@@ -3,8 +3,8 @@ import { unencodableAt } from '../protocol/payload-check';
 /** Every error code the server API throws, with the situation it stands for. */
 export type RealtimeServerErrorCode =
   /**
-   * Data that JSON cannot carry (a BigInt, a cycle, nesting deeper than the stack): nothing was sent and no message id
-   * was used, so the client's stream has no hole.
+   * Data that JSON cannot carry (a BigInt, a cycle, nesting deeper than the stack; the message names the place where it
+   * can, `payload.n is a BigInt`): nothing was sent and no message id was used, so the client's stream has no hole.
    */
   'unencodable';
 
