@@ -2,6 +2,9 @@ import { unencodableAt } from '../protocol/payload-check';
 import { RealtimeError } from './errors';
 import { warnPayloadChanges } from './payload-warnings';
 
+/** What bundlers replace (`process.env.NODE_ENV`); declared here so the client's types need no Node types. */
+declare const process: { env: { NODE_ENV?: string } };
+
 /**
  * An emit's or a request's frame as JSON text, as the outbox will send it. Data JSON cannot carry (a BigInt, a cycle)
  * is an `invalid_argument` naming the place; in development, data JSON would change (a Map, NaN, a function) is

@@ -1,11 +1,13 @@
 /**
  * The README's React hook ("Use with React and Vue"), run as written: the block is read from README.md, compiled by
- * TypeScript (types stripped) and run with a minimal stand-in for React's useState/useEffect (one component, effects
- * after render, cleanups on unmount) and this repository's client. Against a port nothing listens on, it shows an
+ * TypeScript (type-checked against the client's types and React's hook signatures, then run) with a minimal stand-in
+ * for React's useState/useEffect (one component, effects after render, cleanups on unmount) and this repository's
+ * client. Against a port nothing listens on, it shows an
  * error state (`transport_failed`) instead of waiting forever; against a real server the state clears on open and
  * messages arrive; unmounting closes the client.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -99,7 +101,42 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
   }
 }
 
+/** React's signatures of the two hooks the snippet uses, as @types/react declares them (React is not installed here). */
+const REACT_TYPES = `declare module 'react' {
+  type SetStateAction<S> = S | ((prevState: S) => S);
+  type Dispatch<A> = (value: A) => void;
+  export function useState<S>(initialState: S | (() => S)): [S, Dispatch<SetStateAction<S>>];
+  export function useState<S = undefined>(): [S | undefined, Dispatch<SetStateAction<S | undefined>>];
+  export function useEffect(effect: () => void | (() => void), deps?: readonly unknown[]): void;
+}
+`;
+
 describe("the README's React hook", () => {
+  it('type-checks (strict) against the client and React hook types', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'readme-react-'));
+    try {
+      writeFileSync(join(dir, 'react.d.ts'), REACT_TYPES);
+      writeFileSync(join(dir, 'hook.tsx'), hookSource());
+      const program = ts.createProgram([join(dir, 'react.d.ts'), join(dir, 'hook.tsx')], {
+        strict: true,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.ESNext,
+        moduleResolution: ts.ModuleResolutionKind.Bundler,
+        jsx: ts.JsxEmit.Preserve,
+        lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+        types: [],
+        skipLibCheck: true,
+        baseUrl: ROOT,
+        paths: { 'realtime-fallback': ['src/index.ts'] },
+      });
+      const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      expect(problems).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('shows an error state when nothing answers, instead of waiting forever', async () => {
     const probe = createServer();
     const port = await listen(probe);
