@@ -30,8 +30,9 @@ export class LifecycleEmitter extends TypedEmitter<LifecycleEvents> {
   private unheard(error: RealtimeError): void {
     if (this.reported.has(error.code)) return;
     this.reported.add(error.code);
-    const message = `unhandled ${error.code}: ${error.message} (reported once per code; handle it with client.lifecycle.on('error', ...))`;
-    if (this.logger) this.logger('error', message, { error });
-    else (globalThis as { console?: { error(...a: unknown[]): void } }).console?.error(`realtime-fallback: ${message}`, error);
+    const note = `unhandled ${error.code} (reported once per code; handle it with client.lifecycle.on('error', ...))`;
+    // The console prints the error itself (message and stack); a logger may print only the text.
+    if (this.logger) this.logger('error', `${note}: ${error.message}`, { error });
+    else (globalThis as { console?: { error(...a: unknown[]): void } }).console?.error(`realtime-fallback: ${note}:`, error);
   }
 }
