@@ -30,6 +30,15 @@ const withoutPolyfill = (): Plugin => ({
       ? `export const notIncluded = 'the script-tag build leaves out event-source-polyfill (pass EventSource to use one)';`
       : null,
 });
+/**
+ * The script-tag files have no bundler after them to replace `process.env.NODE_ENV` (browsers have no `process`):
+ * `.umd.js` is the development build (payload warnings on), `.umd.min.js` the production one (terser then drops the
+ * development-only code), as React and Vue ship theirs.
+ */
+const nodeEnv = (value: 'development' | 'production'): Plugin => ({
+  name: `node-env-${value}`,
+  renderChunk: (code) => ({ code: code.replaceAll('process.env.NODE_ENV', JSON.stringify(value)), map: null }),
+});
 const serverExternal = ['ws', 'redis', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 // Chunk names carry a content hash, so every build would leave the previous ones behind (and `npm pack` would ship
@@ -62,7 +71,15 @@ const config: RollupOptions[] = [
       input,
       plugins: [withoutPolyfill(), resolve({ browser: true }), commonjs(), ts()],
       output: [
-        { file: `dist/${name}.umd.js`, format: 'umd', name: 'RealtimeFallback', exports: 'named', inlineDynamicImports: true, sourcemap: true },
+        {
+          file: `dist/${name}.umd.js`,
+          format: 'umd',
+          name: 'RealtimeFallback',
+          exports: 'named',
+          inlineDynamicImports: true,
+          sourcemap: true,
+          plugins: [nodeEnv('development')],
+        },
         {
           file: `dist/${name}.umd.min.js`,
           format: 'umd',
@@ -70,7 +87,7 @@ const config: RollupOptions[] = [
           exports: 'named',
           inlineDynamicImports: true,
           sourcemap: true,
-          plugins: [terser()],
+          plugins: [nodeEnv('production'), terser()],
         },
       ],
     }),

@@ -19,7 +19,10 @@ export type RealtimeErrorCode =
   | 'expired'
   /** The client was closed while the operation was pending, or is closed. */
   | 'closed'
-  /** A caller passed something invalid (bad URL, empty event name, payload not JSON-serialisable, bad option). */
+  /**
+   * A caller passed something invalid (bad URL, empty event name, bad option, a payload JSON cannot carry: the message
+   * names the place, `payload.items[3].at is a BigInt`).
+   */
   | 'invalid_argument'
   /** The server's request handler answered with an error. */
   | 'server_error'

@@ -41,7 +41,10 @@ export interface LifecycleEvents {
    * `resent` unacknowledged emits/requests were re-sent to the new session (the old one may have seen them).
    */
   resync: { reason: ResumeFailure | 'session_ended'; previousSessionId: string; sessionId: string; resent: number };
-  /** Something went wrong; the client keeps going unless it also moves to `closed`. */
+  /**
+   * Something went wrong; the client keeps going unless it also moves to `closed`. With no `error` listener, each code
+   * is reported once to `console.error` (or the `logger`), as an unhandled promise rejection is.
+   */
   error: RealtimeError;
   /**
    * With the `share` option: this tab's part. `leader` holds the connection for every tab, `follower` uses the

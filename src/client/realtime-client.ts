@@ -4,6 +4,7 @@ import type { TransportFailure } from '../transports/transport';
 import type { TransportEnvironment } from '../transports/environment';
 import type { Connection, ConnectionSettings } from './connection';
 import { createConnector, type Connector, type ConnectorHost, type SessionFrame } from './connector';
+import { encodePayload } from './encode-payload';
 import { TypedEmitter, type EventMap } from './emitter';
 import { RealtimeError } from './errors';
 import { invalid } from './option-checks';
@@ -18,6 +19,7 @@ import { createPendingRequests, type PendingRequests } from './requests';
 import { BackoffScheduler } from './scheduler';
 import { createClientSession, type ClientSession } from './session';
 import type { ShareModeFactory } from './share/share-mode';
+import { LifecycleEmitter } from './unheard-errors';
 import { createUpgradeProbe, type UpgradeProbe } from './upgrade-probe';
 import { normaliseUrl } from './url';
 
@@ -69,7 +71,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     this.scheduler = new BackoffScheduler(opts.backoff, opts.clock, opts.random);
     const onListenerError = (error: unknown, event: string): void => opts.logger('error', `listener for "${event}" threw`, { error });
     this.app = new TypedEmitter<ServerEvents>(onListenerError);
-    this.life = new TypedEmitter<LifecycleEvents>(onListenerError);
+    this.life = new LifecycleEmitter(onListenerError, options.logger);
     this.lifecycle = this.life;
     const changed = (): void => this.persisted?.changed();
     this.outbox = new Outbox({ maxCount: opts.maxQueuedMessages, maxBytes: opts.maxQueuedBytes }, changed);
@@ -211,12 +213,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     if (this._state === 'closed') throw new RealtimeError('closed', `cannot ${kind === 'emit' ? 'emit' : 'request'} "${event}": the client is closed`);
     if (typeof event !== 'string' || event.length === 0) throw new RealtimeError('invalid_argument', 'event name must be a non-empty string');
     if (ttlMs !== undefined && !(ttlMs >= 0)) throw new RealtimeError('invalid_argument', 'ttlMs must be a number >= 0');
-    let text: string;
-    try {
-      text = JSON.stringify({ e: event, d: data });
-    } catch (cause) {
-      throw new RealtimeError('invalid_argument', `payload of "${event}" is not JSON-serialisable`, { cause });
-    }
+    const text = encodePayload(kind, event, data);
     // The server refuses deeper frames unread: refused here, the emit is not left to be resent for ever.
     if (nestedDeeperThan(text, MAX_FRAME_DEPTH)) throw new RealtimeError('invalid_argument', `payload of "${event}" nests deeper than ${MAX_FRAME_DEPTH - 1} levels`);
     const size = utf8Length(text);

@@ -1,4 +1,5 @@
 import type { BusMessage, BusTarget } from './bus';
+import { warnPayloadChanges } from './payload-warnings';
 
 /**
  * Fans an event out to every session, or to those selected by rooms and session ids (several calls select the
@@ -19,6 +20,7 @@ export class Broadcaster {
   }
   /** Throws `RealtimeServerError('unencodable')` for data JSON cannot carry; then no session gets it. */
   emit(event: string, data?: unknown): void {
+    warnPayloadChanges('emit', event, data);
     this.publish(this.target, data === undefined ? { e: event } : { e: event, d: data });
   }
 }

@@ -1,8 +1,10 @@
+import { unencodableAt } from '../protocol/payload-check';
+
 /** Every error code the server API throws, with the situation it stands for. */
 export type RealtimeServerErrorCode =
   /**
-   * Data that JSON cannot carry (a BigInt, a cycle, nesting deeper than the stack): nothing was sent and no message id
-   * was used, so the client's stream has no hole.
+   * Data that JSON cannot carry (a BigInt, a cycle, nesting deeper than the stack; the message names the place where it
+   * can, `payload.n is a BigInt`): nothing was sent and no message id was used, so the client's stream has no hole.
    */
   'unencodable';
 
@@ -17,12 +19,17 @@ export class RealtimeServerError extends Error {
   }
 }
 
-/** Runs an encoding; what JSON.stringify throws (TypeError for a BigInt or a cycle, RangeError for depth) becomes `unencodable`. */
-export function encoded<T>(what: string, encode: () => T): T {
+/**
+ * Runs an encoding; what JSON.stringify throws (TypeError for a BigInt or a cycle, RangeError for depth) becomes
+ * `unencodable`, naming the place in `data` (the app's data the encoding carries) where it can: `payload.n is a BigInt`.
+ */
+export function encoded<T>(what: string, encode: () => T, data?: unknown): T {
   try {
     return encode();
   } catch (err) {
     if (err instanceof RealtimeServerError) throw err;
-    throw new RealtimeServerError('unencodable', `${what} cannot be encoded as JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    // Walked only now, to name the place: a good payload costs only its encoding.
+    const where = unencodableAt(data) ?? (err instanceof Error ? err.message : String(err));
+    throw new RealtimeServerError('unencodable', `${what} cannot be encoded as JSON: ${where}`, { cause: err });
   }
 }

@@ -19,7 +19,7 @@ export class PreparedMessage {
     readonly event: string,
     readonly data: unknown,
   ) {
-    const text = encoded('the event data', () => encodeFrame(this.frame(0)));
+    const text = encoded('the event data', () => encodeFrame(this.frame(0)), data);
     this.template = { prefix: PREFIX, suffix: text.slice(PREFIX.length + 1) };
     this.baseBytes = utf8Length(text) - 1;
   }

@@ -1,5 +1,8 @@
 import type { ReplyFrame, SequencedFrame } from '../protocol/frames';
 
+/** Event names the server uses itself; a client event with one of these names is acknowledged but not run. */
+export const RESERVED: ReadonlySet<string> = new Set(['disconnect', 'transport']);
+
 /** An inbox entry as a frame to number, or null when it is not one (written by something else than the adapter). */
 export function parseInboxEntry(text: string): SequencedFrame | null {
   try {

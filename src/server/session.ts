@@ -9,11 +9,9 @@ import { SessionSecret } from './session-secret';
 import type { FrameTemplate, SessionJournal, SessionSnapshot } from './session-journal';
 import type { Connection, DisconnectReason, EventHandler, Logger, Reply } from './types';
 import { Broadcaster } from './broadcaster';
-import { parseInboxEntry, toWireError } from './session-frames';
+import { parseInboxEntry, RESERVED, toWireError } from './session-frames';
 import { encoded, RealtimeServerError } from './errors';
-
-/** Event names the server uses itself; a client event with one of these names is acknowledged but not run. */
-const RESERVED = new Set(['disconnect', 'transport']);
+import { warnPayloadChanges } from './payload-warnings';
 
 export const randomId = (bytes = 16): string => randomBytes(bytes).toString('base64url');
 
@@ -206,7 +204,8 @@ export class Session {
     // Ended or let go: sendSequenced drops or hands it over, unnumbered.
     if (this.ended) return this.sendSequenced(frame);
     frame.id = this.nextId;
-    this.sendSequenced(frame, encoded('the event data', () => encodeMessage(frame)));
+    warnPayloadChanges('emit', event, data);
+    this.sendSequenced(frame, encoded('the event data', () => encodeMessage(frame), data));
   }
 
   /** A fanned-out event, encoded once for every session it reaches. */
@@ -463,6 +462,7 @@ export class Session {
       replied = true;
       if (err !== undefined && err !== null) return this.sendSequenced({ t: 'reply', id: 0, re: seq, err: toWireError(err) });
       try {
+        warnPayloadChanges('reply to', event, d);
         this.sendSequenced(d === undefined ? { t: 'reply', id: 0, re: seq } : { t: 'reply', id: 0, re: seq, d });
       } catch (error) {
         // The request fails for its client (no id was used), and the handler hears why.
@@ -496,7 +496,7 @@ export class Session {
     const handOver = this.released && this.endedReason === null;
     if (this.ended && !handOver) return;
     frame.id = this.nextId;
-    text ??= encoded(frame.t === 'reply' ? 'the reply' : 'the event data', () => encodeFrame(frame));
+    text ??= encoded(frame.t === 'reply' ? 'the reply' : 'the event data', () => encodeFrame(frame), frame.d);
     if (handOver) {
       // Let go: whatever still wants out (a reply of a handler that was running) goes to the next carrier.
       frame.id = 0;

@@ -1,9 +1,19 @@
 import { decodeServerBatch } from '../protocol/codec';
 import type { TransportFailure } from './transport';
 
-/** An error's message, or whatever was thrown as a string, for a failure message. */
+/**
+ * An error's message, or whatever was thrown as a string, for a failure message. Node's fetch says only "fetch
+ * failed": the reason (ECONNREFUSED, a TLS error such as https:// to a plain HTTP server) is its `cause`, added here.
+ */
 export function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause as { code?: unknown; message?: unknown; errors?: { message?: unknown }[] } | undefined;
+  if (cause === null || typeof cause !== 'object') return err.message;
+  const code = typeof cause.code === 'string' ? cause.code : '';
+  // An AggregateError (every address of a host refused) has an empty message; its first error names one.
+  const text = String(cause.message || cause.errors?.[0]?.message || '').slice(0, 200);
+  const reason = text.includes(code) ? text : text ? `${code}: ${text}` : code;
+  return reason ? `${err.message} (${reason})` : err.message;
 }
 
 /** Reads `Retry-After` as seconds (delta-seconds or an HTTP date). */

@@ -12,7 +12,7 @@ type OnFinish = (error: unknown) => void;
  * (an unhandled rejection, fatal in Node, whenever a server drops the stream), and it captures `fetch` when the
  * module is first evaluated instead of using the one the transport was given.
  */
-export function polyfillFetchTransport(fetchFn: FetchFn): new () => unknown {
+export function polyfillFetchTransport(fetchFn: FetchFn, failed: (error: unknown) => void = () => {}): new () => unknown {
   return class SseFetchTransport {
     open(
       _xhr: unknown,
@@ -43,10 +43,13 @@ export function polyfillFetchTransport(fetchFn: FetchFn): new () => unknown {
         }
       };
       // The polyfill only logs the error it is given (console.error on every dropped stream); the transport reports
-      // the failure itself, so the error is not passed on.
+      // the failure itself, so the error goes to `failed` (for its message) and not on to the polyfill.
       read().then(
         () => onFinish(undefined),
-        () => onFinish(undefined),
+        (error: unknown) => {
+          failed(error);
+          onFinish(undefined);
+        },
       );
       return {
         abort() {

@@ -47,6 +47,8 @@ export class SseTransport extends BaseTransport {
   private readonly lag: StreamLagMonitor;
   /** The handshake's headers: the owner's and the private parameters. */
   private readonly requestHeaders: Record<string, string>;
+  /** Why the polyfill's stream read through our fetch failed, for the failure's message (its error event says nothing). */
+  private streamError: unknown;
 
   constructor(
     params: TransportConnectParams,
@@ -127,7 +129,7 @@ export class SseTransport extends BaseTransport {
     const init: EventSourceInitLike = { withCredentials: this.params.withCredentials, heartbeatTimeout: POLYFILL_MAX_HEARTBEAT_MS };
     // An app may hand us event-source-polyfill as its EventSource (Node): where fetch exists it reads through ours,
     // whose abort() leaves no unhandled rejection behind (its own does, on every dropped stream).
-    if (this.env.fetch ?? (globalThis as { fetch?: unknown }).fetch) init.Transport = polyfillFetchTransport(resolveFetch(this.env));
+    if (this.env.fetch ?? (globalThis as { fetch?: unknown }).fetch) init.Transport = polyfillFetchTransport(resolveFetch(this.env), (error) => (this.streamError = error));
     if (Object.keys(this.requestHeaders).length > 0) init.headers = this.requestHeaders;
     let source: EventSourceLike;
     try {
@@ -176,7 +178,8 @@ export class SseTransport extends BaseTransport {
       muteNextPolyfillComplaint();
       return;
     }
-    this.fail({ kind: 'network', message: 'SSE connection error' });
+    const cause = this.streamError === undefined ? '' : `: ${describe(this.streamError)}`;
+    this.fail({ kind: 'network', message: `SSE connection error${cause}` });
   };
 
   private deliver(frame: ServerFrame): void {

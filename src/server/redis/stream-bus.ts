@@ -71,7 +71,7 @@ export class StreamBus implements Bus {
     if (target.rooms) entry.r = target.rooms;
     if (target.sessions) entry.s = target.sessions;
     if (target.except !== undefined) entry.x = target.except;
-    this.queue.push(encoded('the event data', () => JSON.stringify(entry)));
+    this.queue.push(encoded('the event data', () => JSON.stringify(entry), message.d));
     if (this.queue.length === 1) queueMicrotask(() => this.flush());
   }
 

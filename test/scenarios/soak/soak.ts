@@ -198,6 +198,8 @@ export async function nodeClients(url: string, count: number, emitEveryMs = 50, 
       snap.transports.push(e.transport);
       if (e.previous !== null) snap.switches++;
     });
+    // The soak's faults make whole walks fail (transport_failed): expected, and heard here, not printed.
+    client.lifecycle.on('error', () => {});
     client.lifecycle.on('resync', (e) => {
       snap.lostSessions.push(e.previousSessionId);
       snap.resyncReasons.push(e.reason);
