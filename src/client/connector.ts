@@ -10,7 +10,9 @@ import { FallbackWalk } from './fallback-walk';
 import type { ClientState, LifecycleEvents, TransportReason } from './lifecycle';
 import { createLiveness } from './liveness';
 import type { AuthCredentials, ResolvedOptions } from './options';
+import { createStaleStrikes } from './stale-strikes';
 import { recallTransport, rememberTransport } from './transport-memory';
+import { createWelcomeHold } from './welcome-hold';
 
 /** The frames of an open connection that concern the session, not the connection. */
 export type SessionFrame = MessageFrame | ReplyFrame | AckFrame | CloseFrame;
@@ -76,7 +78,18 @@ export function createConnector(
   // State in closures rather than fields: the minifier shortens these names, it cannot shorten properties.
   const { scheduler, mode } = settings;
   const { transports, storage, auth, logger } = options;
-  const walk = new FallbackWalk(transports.length, options.retriesPerTransport, (attempt) => scheduler.backoff(attempt));
+  const strikes = createStaleStrikes();
+  const avoided = (name: TransportName): boolean => strikes.avoided(name, scheduler.now());
+  const walk = new FallbackWalk(transports.length, options.retriesPerTransport, (attempt) => scheduler.backoff(attempt), (i) => avoided(transports[i]!));
+  const hold = createWelcomeHold(scheduler, {
+    fresh: (conn, welcome, after) => win(conn, welcome, after),
+    stale: (conn, failure) => {
+      strikes.strike(conn.name, scheduler.now());
+      fail(conn, failure);
+    },
+  });
+  /** The last connection that opened by beating racers, and when (see `staleWin`). */
+  let winner: { conn: Connection; at: number } | null = null;
   const liveness = createLiveness(scheduler, () => mode.livenessLimitMs());
   const attemptWindow = createAttemptWindow();
   let active: Connection | null = null;
@@ -111,6 +124,7 @@ export function createConnector(
   /** Closes every attempt racing the active one. */
   const dropRacers = (): void => {
     stopRace();
+    hold.clear();
     for (const racer of racers.splice(0)) closeConnection(racer);
   };
 
@@ -181,6 +195,8 @@ export function createConnector(
   /** Starts the transport after the newest attempt alongside the ones still waiting for their welcome. */
   async function race(): Promise<void> {
     const attempt = attempts;
+    // A transport whose welcomes kept coming stale is passed by at once, without another head start.
+    while (nextRace < transports.length - 1 && avoided(transports[nextRace]!)) nextRace++;
     const index = nextRace;
     const name = transports[index];
     // Stale: a new attempt began, one opened, or another call got here first.
@@ -207,15 +223,17 @@ export function createConnector(
   }
 
   function onFrame(conn: Connection, frame: ServerFrame): void {
+    if (hold.holds(conn)) return hold.frame(conn, frame);
     if (conn !== active) {
       if (!racers.includes(conn)) return; // a replaced transport's late callback
       if (frame.t !== 'welcome') return fail(conn, frame.t === 'error' ? errorFrameFailure(frame) : { kind: 'protocol', message: `expected a welcome frame, got "${frame.t}"` });
-      // A racer welcomed first: it leads from now on, and every other attempt stops.
-      racers.splice(racers.indexOf(conn), 1);
-      closeConnection(active!);
-      active = conn;
-      walk.raced(transports.indexOf(conn.name));
     }
+    if (frame.t === 'welcome' && !conn.opened && racers.length > 0) {
+      // Contested: the first welcome wins, unless its connection ends in the same turn (welcome-hold.ts).
+      conn.cancelOpenTimer();
+      return hold.hold(conn, frame);
+    }
+    if (frame.t === 'close' && frame.code === 'replaced' && staleWin(conn)) return;
     liveness.heard();
     if (options.debug) logger('debug', `${conn.name} ← ${frame.t}`);
     if (!conn.opened) {
@@ -240,6 +258,37 @@ export function createConnector(
     }
   }
 
+  /** A contested welcome passed its hold: its connection leads from now on, and every other attempt stops. */
+  function win(conn: Connection, welcome: WelcomeFrame, after: ServerFrame[]): void {
+    if (conn !== active) {
+      if (!racers.includes(conn)) return;
+      racers.splice(racers.indexOf(conn), 1);
+      closeConnection(active!);
+      active = conn;
+      walk.raced(transports.indexOf(conn.name));
+    }
+    winner = { conn, at: scheduler.now() };
+    liveness.heard();
+    if (options.debug) logger('debug', `${conn.name} ← welcome`);
+    open(conn, welcome);
+    for (const frame of after) if (active === conn) onFrame(conn, frame);
+  }
+
+  /**
+   * A race winner replaced (or its stream ended) within a head start of opening: its welcome was stale after all
+   * (a proxy let it out in pieces, so the hold did not see its end), and the racer it beat holds the session on the
+   * server. Failed as `buffered`, so the walk moves on at once instead of reopening it; true when so.
+   */
+  function staleWin(conn: Connection, failure?: TransportFailure): boolean {
+    if (winner?.conn !== conn || scheduler.now() - winner.at >= options.raceAfterMs) return false;
+    if (failure && (conn.name !== 'sse' || failure.kind !== 'network')) return false;
+    winner = null;
+    strikes.strike(conn.name, scheduler.now());
+    const why = failure ? `its stream ended (${failure.message})` : 'close{replaced}';
+    fail(conn, { kind: 'buffered', message: `${conn.name}: ${why} right after it won the race: its welcome was stale (a proxy held the stream back)` });
+    return true;
+  }
+
   function open(conn: Connection, welcome: WelcomeFrame): void {
     dropRacers();
     conn.cancelOpenTimer();
@@ -254,7 +303,9 @@ export function createConnector(
   }
 
   function fail(conn: Connection, failure: TransportFailure, immediate = false): void {
+    if (hold.holds(conn)) return hold.failed(conn, failure);
     if (conn !== active) return failRacer(conn, failure);
+    if (conn.opened && failure.kind === 'network' && staleWin(conn, failure)) return;
     active = null;
     liveness.stop();
     host.lost(conn, failure);
@@ -423,6 +474,7 @@ export function createConnector(
       liveness.stop();
       unwatchBrowser();
       unwatchBrowser = () => {};
+      winner = null;
       waitingForOnline = false;
       cached = false;
     },
