@@ -49,6 +49,8 @@ function paramsOf(url: URL, headers: Headers | null, protocols: readonly string[
   const secret = carried?.secret ?? headers?.get(HEADERS.secret) ?? null;
   const token = carried?.token ?? headers?.get('authorization')?.replace(/^Bearer /, '') ?? null;
   const last = headers?.get(HEADERS.last) ?? null;
+  const join = carried?.join ?? headers?.get(HEADERS.join) ?? null;
+  if (join !== null) q.set('join', join);
   if (secret !== null) q.set('secret', secret);
   if (token !== null) q.set('access_token', token);
   if (last !== null) q.set('last', last);
@@ -81,6 +83,14 @@ export class FakeRealtime {
    * stream opened to let the welcome through, as a busy stream's welcome gets through a real one.
    */
   bufferSse = false;
+  /**
+   * A proxy that holds each event stream until it ends: writes wait, and the end lets them all out first, in one read
+   * (`'one-read'`), or the welcome in one read and the rest 20 ms later (`'split'`, as a proxy flushing in pieces).
+   */
+  sseHeldUntilEnd: false | 'one-read' | 'split' = false;
+  /** Racing handshakes with one join key share the session the first created, as on the reference server (protocol §1). */
+  joinRacers = false;
+  private readonly joins = new Map<string, Session>();
   /** Called with every echo a client POSTs. */
   onEcho: (n: number) => void = () => {};
   private readonly heldSse: (() => void)[] = [];
@@ -167,6 +177,7 @@ export class FakeRealtime {
     const found = sid ? this.sessions.get(sid) : undefined;
     const base = { t: 'welcome' as const, cid: conn.cid, hb: this.hb, maxFrame: 64 * 1024, ...(this.echo ? { echo: true } : {}) };
     if (found && found.secret === q.get('secret')) {
+      for (const [key, s] of this.joins) if (s === found) this.joins.delete(key); // its client has a welcome now
       const last = Number(q.get('last') ?? 0);
       this.last = found;
       if (probe) return { session: found, welcome: { ...base, sid: found.sid, secret: found.secret, resumed: true, probe: true, ack: found.accepted }, replay: [] };
@@ -177,8 +188,16 @@ export class FakeRealtime {
       const head = found.out.at(-1)?.id ?? 0;
       return { session: found, welcome: { ...base, sid: found.sid, secret: found.secret, resumed: true, ack: found.accepted, head }, replay: found.out.filter((f) => f.id > last) };
     }
+    const join = this.joinRacers && !sid ? q.get('join') : null;
+    const joined = join === null ? undefined : this.joins.get(join);
+    if (joined) {
+      this.joins.delete(join!); // one race's worth: a later handshake with the key starts a session of its own
+      this.attach(joined, conn);
+      return { session: joined, welcome: { ...base, sid: joined.sid, secret: joined.secret, resumed: false, ack: joined.accepted }, replay: [...joined.out] };
+    }
     const session: Session = { sid: this.id('sid-'), secret: this.id('secret-'), out: [], accepted: 0, acked: 0, conn: null };
     this.sessions.set(session.sid, session);
+    if (join !== null) this.joins.set(join, session);
     this.last = session;
     this.attach(session, conn);
     const welcome: WelcomeFrame = { ...base, sid: session.sid, secret: session.secret, resumed: false, ack: 0 };
@@ -303,9 +322,17 @@ export class FakeRealtime {
           open = false;
         }
       };
+      const untilEnd = this.sseHeldUntilEnd;
+      const heldToEnd: string[] = [];
       const write = (text: string): void => {
-        if (this.bufferSse) this.heldSse.push(() => writeNow(text));
+        if (untilEnd) heldToEnd.push(text);
+        else if (this.bufferSse) this.heldSse.push(() => writeNow(text));
         else writeNow(text);
+      };
+      const end = (): void => {
+        if (!open) return; // the client let go first
+        open = false;
+        controller.close();
       };
       if (b === 'ok') {
         const conn: Conn = {
@@ -316,8 +343,13 @@ export class FakeRealtime {
           },
           close: () => {
             if (!open) return;
-            open = false;
-            controller.close();
+            if (untilEnd === 'split') {
+              writeNow(heldToEnd.shift() ?? '');
+              setTimeout(() => (writeNow(heldToEnd.join('')), end()), 20);
+              return;
+            }
+            if (untilEnd) writeNow(heldToEnd.join(''));
+            end();
           },
         };
         const { welcome, replay } = this.handshake(q, 'sse', conn, false);
