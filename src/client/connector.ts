@@ -5,11 +5,12 @@ import { isOnline, watchBrowserSignals } from './browser-signals';
 import { canCarry, closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
 import type { TypedEmitter } from './emitter';
 import { RealtimeError } from './errors';
-import { classifyFailure } from './failure-policy';
+import { classifyFailure, errorFrameFailure } from './failure-policy';
 import { FallbackWalk } from './fallback-walk';
 import type { ClientState, LifecycleEvents, TransportReason } from './lifecycle';
 import { createLiveness } from './liveness';
 import type { AuthCredentials, ResolvedOptions } from './options';
+import { createRace } from './race';
 import { createStaleStrikes } from './stale-strikes';
 import { recallTransport, rememberTransport } from './transport-memory';
 import { createWelcomeHold } from './welcome-hold';
@@ -81,23 +82,16 @@ export function createConnector(
   const strikes = createStaleStrikes();
   const avoided = (name: TransportName): boolean => strikes.avoided(name, scheduler.now());
   const walk = new FallbackWalk(transports.length, options.retriesPerTransport, (attempt) => scheduler.backoff(attempt), (i) => avoided(transports[i]!));
-  const hold = createWelcomeHold(scheduler, {
+  const hold = createWelcomeHold(scheduler, options.raceAfterMs, {
     fresh: (conn, welcome, after) => win(conn, welcome, after),
     stale: (conn, failure) => {
       strikes.strike(conn.name, scheduler.now());
       fail(conn, failure);
     },
   });
-  /** The last connection that opened by beating racers, and when (see `staleWin`). */
-  let winner: { conn: Connection; at: number } | null = null;
   const liveness = createLiveness(scheduler, () => mode.livenessLimitMs());
   const attemptWindow = createAttemptWindow();
   let active: Connection | null = null;
-  /** Attempts started alongside `active` on the transports after it, oldest first (none once one has opened). */
-  let racers: Connection[] = [];
-  /** Index of the transport the next racer would start on. */
-  let nextRace = 0;
-  let cancelRace: (() => void) | null = null;
   /** Bumped whenever pending async work (auth calls) must be ignored. */
   let attempts = 0;
   let retriesSinceOpen = 0;
@@ -117,19 +111,25 @@ export function createConnector(
     cancelRetry?.();
     cancelRetry = null;
   };
-  const stopRace = (): void => {
-    cancelRace?.();
-    cancelRace = null;
-  };
-  /** Closes every attempt racing the active one. */
-  const dropRacers = (): void => {
-    stopRace();
-    hold.clear();
-    for (const racer of racers.splice(0)) closeConnection(racer);
-  };
-
   /** True when the client was closed or another attempt started while this one awaited something. */
   const superseded = (attempt: number): boolean => attempt !== attempts || host.state === 'closed';
+  const race = createRace(settings, options.raceAfterMs, attemptWindow, life, handlers, {
+    get active() {
+      return active;
+    },
+    get attempt() {
+      return attempts;
+    },
+    superseded,
+    credentials,
+    avoided,
+  });
+  const racers = race.racers;
+  /** Closes every attempt racing the active one. */
+  const dropRacers = (): void => {
+    hold.clear();
+    race.stop();
+  };
   const connecting = (): boolean => host.state === 'connecting' || host.state === 'reconnecting';
 
   async function connect(): Promise<void> {
@@ -177,49 +177,7 @@ export function createConnector(
     }
     attemptWindow.started(scheduler.now());
     active = openConnection(settings, name, mode.handshake(creds, false), creds, handlers);
-    nextRace = walk.index + 1;
-    armRace();
-  }
-
-  /** Gives the newest attempt its head start; when it runs out with nothing welcomed, the next transport starts. */
-  function armRace(): void {
-    stopRace();
-    if (options.raceAfterMs > 0 && active && !active.opened && nextRace < transports.length) {
-      cancelRace = scheduler.schedule(() => {
-        cancelRace = null;
-        void race();
-      }, options.raceAfterMs);
-    }
-  }
-
-  /** Starts the transport after the newest attempt alongside the ones still waiting for their welcome. */
-  async function race(): Promise<void> {
-    const attempt = attempts;
-    // A transport whose welcomes kept coming stale is passed by at once, without another head start.
-    while (nextRace < transports.length - 1 && avoided(transports[nextRace]!)) nextRace++;
-    const index = nextRace;
-    const name = transports[index];
-    // Stale: a new attempt began, one opened, or another call got here first.
-    const stale = (): boolean => superseded(attempt) || !active || active.opened || nextRace !== index;
-    if (name === undefined || stale()) return;
-    let creds: AuthCredentials;
-    let usable: boolean;
-    try {
-      creds = await credentials();
-      if (stale()) return;
-      usable = canCarry(name, creds);
-      if (usable) await mode.prepare(name);
-    } catch {
-      return; // the walk meets the same trouble on its own, and reports it there
-    }
-    if (stale()) return;
-    nextRace++;
-    if (!usable) return armRace(); // the walk would only skip it
-    const from = (racers.at(-1) ?? active)!.name;
-    life.emit('fallback', { from, to: name, reason: `${from} has not answered in ${options.raceAfterMs} ms; ${name} starts alongside it` });
-    attemptWindow.started(scheduler.now());
-    racers.push(openConnection(settings, name, mode.handshake(creds, false), creds, handlers));
-    armRace();
+    race.begin(walk.index);
   }
 
   function onFrame(conn: Connection, frame: ServerFrame): void {
@@ -262,30 +220,24 @@ export function createConnector(
   function win(conn: Connection, welcome: WelcomeFrame, after: ServerFrame[]): void {
     if (conn !== active) {
       if (!racers.includes(conn)) return;
-      racers.splice(racers.indexOf(conn), 1);
+      race.take(conn);
       closeConnection(active!);
       active = conn;
       walk.raced(transports.indexOf(conn.name));
     }
-    winner = { conn, at: scheduler.now() };
+    hold.won(conn);
     liveness.heard();
     if (options.debug) logger('debug', `${conn.name} ← welcome`);
     open(conn, welcome);
     for (const frame of after) if (active === conn) onFrame(conn, frame);
   }
 
-  /**
-   * A race winner replaced (or its stream ended) within a head start of opening: its welcome was stale after all
-   * (a proxy let it out in pieces, so the hold did not see its end), and the racer it beat holds the session on the
-   * server. Failed as `buffered`, so the walk moves on at once instead of reopening it; true when so.
-   */
+  /** A race winner replaced right after it opened: its welcome was stale too (welcome-hold.ts). True when so. */
   function staleWin(conn: Connection, failure?: TransportFailure): boolean {
-    if (winner?.conn !== conn || scheduler.now() - winner.at >= options.raceAfterMs) return false;
-    if (failure && (conn.name !== 'sse' || failure.kind !== 'network')) return false;
-    winner = null;
+    const stale = hold.staleWinner(conn, failure);
+    if (!stale) return false;
     strikes.strike(conn.name, scheduler.now());
-    const why = failure ? `its stream ended (${failure.message})` : 'close{replaced}';
-    fail(conn, { kind: 'buffered', message: `${conn.name}: ${why} right after it won the race: its welcome was stale (a proxy held the stream back)` });
+    fail(conn, stale);
     return true;
   }
 
@@ -319,7 +271,8 @@ export function createConnector(
     if (racers.length > 0 && decision.action !== 'stop') {
       // Attempts started alongside it go on: the oldest leads now, as the walk's next step would have.
       walkFailures.push(`${conn.name}: ${failure.message}`);
-      active = racers.shift()!;
+      active = racers[0]!;
+      race.take(active);
       walk.raced(transports.indexOf(active.name));
       return;
     }
@@ -364,15 +317,9 @@ export function createConnector(
 
   /** An attempt racing the active one failed: it drops out; when it was the newest, the next need not wait. */
   function failRacer(conn: Connection, failure: TransportFailure): void {
-    const i = racers.indexOf(conn);
-    if (i < 0) return;
-    racers.splice(i, 1);
+    if (!race.failed(conn)) return;
     ended(conn, failure);
     walkFailures.push(`${conn.name}: ${failure.message}`);
-    if (i === racers.length && nextRace < transports.length) {
-      stopRace();
-      void race(); // a second call for the same transport finds it started and returns
-    }
   }
 
   /**
@@ -474,7 +421,6 @@ export function createConnector(
       liveness.stop();
       unwatchBrowser();
       unwatchBrowser = () => {};
-      winner = null;
       waitingForOnline = false;
       cached = false;
     },
@@ -496,11 +442,4 @@ export function createConnector(
     },
     fail,
   };
-}
-
-function errorFrameFailure(frame: { code: string; message: string; status?: number; retryAfter?: number }): TransportFailure {
-  const failure: TransportFailure = { kind: frame.status !== undefined ? 'http' : 'protocol', code: frame.code, message: `${frame.code}: ${frame.message}` };
-  if (frame.status !== undefined) failure.status = frame.status;
-  if (frame.retryAfter !== undefined) failure.retryAfter = frame.retryAfter;
-  return failure;
 }

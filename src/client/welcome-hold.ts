@@ -29,6 +29,14 @@ export interface WelcomeHold {
   failed(conn: Connection, failure: TransportFailure): void;
   /** Forgets every held welcome (their connections were closed). */
   clear(): void;
+  /** `conn` won the race with a welcome that passed its hold. */
+  won(conn: Connection): void;
+  /**
+   * `conn` was replaced (`failure` absent: close{replaced}) or its SSE stream ended: when it won the race less than
+   * a head start ago, its welcome was stale after all (the proxy let the stream out in pieces, so the hold saw no end).
+   * Returns the failure to report then (`buffered`: the walk moves on instead of reopening it), else null.
+   */
+  staleWinner(conn: Connection, failure?: TransportFailure): TransportFailure | null;
 }
 
 interface Held {
@@ -37,8 +45,10 @@ interface Held {
   cancel: () => void;
 }
 
-export function createWelcomeHold(scheduler: BackoffScheduler, verdicts: WelcomeVerdicts): WelcomeHold {
+/** `headStartMs`: the race's `raceAfterMs`, how long after winning a replacement still means the welcome was stale. */
+export function createWelcomeHold(scheduler: BackoffScheduler, headStartMs: number, verdicts: WelcomeVerdicts): WelcomeHold {
   const held = new Map<Connection, Held>();
+  let winner: { conn: Connection; at: number } | null = null;
 
   const take = (conn: Connection): Held | undefined => {
     const entry = held.get(conn);
@@ -80,6 +90,16 @@ export function createWelcomeHold(scheduler: BackoffScheduler, verdicts: Welcome
     clear() {
       for (const entry of held.values()) entry.cancel();
       held.clear();
+    },
+    won(conn) {
+      winner = { conn, at: scheduler.now() };
+    },
+    staleWinner(conn, failure) {
+      if (winner?.conn !== conn || scheduler.now() - winner.at >= headStartMs) return null;
+      if (failure && (conn.name !== 'sse' || failure.kind !== 'network')) return null;
+      winner = null;
+      const why = failure ? `its stream ended (${failure.message})` : 'close{replaced}';
+      return { kind: 'buffered', message: `${conn.name}: ${why} right after it won the race: its welcome was stale (a proxy held the stream back)` };
     },
   };
 }
