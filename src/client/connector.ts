@@ -11,9 +11,8 @@ import type { ClientState, LifecycleEvents, TransportReason } from './lifecycle'
 import { createLiveness } from './liveness';
 import type { AuthCredentials, ResolvedOptions } from './options';
 import { createRace } from './race';
-import { createStaleStrikes } from './stale-strikes';
 import { recallTransport, rememberTransport } from './transport-memory';
-import { createWelcomeHold } from './welcome-hold';
+import type { WelcomeHold } from './welcome-hold';
 
 /** The frames of an open connection that concern the session, not the connection. */
 export type SessionFrame = MessageFrame | ReplyFrame | AckFrame | CloseFrame;
@@ -79,16 +78,10 @@ export function createConnector(
   // State in closures rather than fields: the minifier shortens these names, it cannot shorten properties.
   const { scheduler, mode } = settings;
   const { transports, storage, auth, logger } = options;
-  const strikes = createStaleStrikes();
-  const avoided = (name: TransportName): boolean => strikes.avoided(name, scheduler.now());
+  /** Judges contested welcomes; loaded with the first racer (nothing can be contested before). */
+  let hold: WelcomeHold | null = null;
+  const avoided = (name: TransportName): boolean => hold?.avoided(name) ?? false;
   const walk = new FallbackWalk(transports.length, options.retriesPerTransport, (attempt) => scheduler.backoff(attempt), (i) => avoided(transports[i]!));
-  const hold = createWelcomeHold(scheduler, options.raceAfterMs, {
-    fresh: (conn, welcome, after) => win(conn, welcome, after),
-    stale: (conn, failure) => {
-      strikes.strike(conn.name, scheduler.now());
-      fail(conn, failure);
-    },
-  });
   const liveness = createLiveness(scheduler, () => mode.livenessLimitMs());
   const attemptWindow = createAttemptWindow();
   let active: Connection | null = null;
@@ -123,11 +116,14 @@ export function createConnector(
     superseded,
     credentials,
     avoided,
+    async loadHold() {
+      hold ??= (await import('./welcome-hold')).createWelcomeHold(scheduler, options.raceAfterMs, { fresh: win, stale: (conn, failure) => fail(conn, failure) });
+    },
   });
   const racers = race.racers;
   /** Closes every attempt racing the active one. */
   const dropRacers = (): void => {
-    hold.clear();
+    hold?.clear();
     race.stop();
   };
   const connecting = (): boolean => host.state === 'connecting' || host.state === 'reconnecting';
@@ -181,12 +177,12 @@ export function createConnector(
   }
 
   function onFrame(conn: Connection, frame: ServerFrame): void {
-    if (hold.holds(conn)) return hold.frame(conn, frame);
+    if (hold?.holds(conn)) return hold.frame(conn, frame);
     if (conn !== active) {
       if (!racers.includes(conn)) return; // a replaced transport's late callback
       if (frame.t !== 'welcome') return fail(conn, frame.t === 'error' ? errorFrameFailure(frame) : { kind: 'protocol', message: `expected a welcome frame, got "${frame.t}"` });
     }
-    if (frame.t === 'welcome' && !conn.opened && racers.length > 0) {
+    if (frame.t === 'welcome' && !conn.opened && racers.length > 0 && hold) {
       // Contested: the first welcome wins, unless its connection ends in the same turn (welcome-hold.ts).
       conn.cancelOpenTimer();
       return hold.hold(conn, frame);
@@ -225,7 +221,7 @@ export function createConnector(
       active = conn;
       walk.raced(transports.indexOf(conn.name));
     }
-    hold.won(conn);
+    hold?.won(conn);
     liveness.heard();
     if (options.debug) logger('debug', `${conn.name} ← welcome`);
     open(conn, welcome);
@@ -234,9 +230,8 @@ export function createConnector(
 
   /** A race winner replaced right after it opened: its welcome was stale too (welcome-hold.ts). True when so. */
   function staleWin(conn: Connection, failure?: TransportFailure): boolean {
-    const stale = hold.staleWinner(conn, failure);
+    const stale = hold?.staleWinner(conn, failure);
     if (!stale) return false;
-    strikes.strike(conn.name, scheduler.now());
     fail(conn, stale);
     return true;
   }
@@ -255,7 +250,7 @@ export function createConnector(
   }
 
   function fail(conn: Connection, failure: TransportFailure, immediate = false): void {
-    if (hold.holds(conn)) return hold.failed(conn, failure);
+    if (hold?.holds(conn)) return hold.failed(conn, failure);
     if (conn !== active) return failRacer(conn, failure);
     if (conn.opened && failure.kind === 'network' && staleWin(conn, failure)) return;
     active = null;

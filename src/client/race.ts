@@ -16,6 +16,8 @@ export interface RaceHost {
   credentials(): Promise<AuthCredentials>;
   /** Transports passed by for now (stale-strikes.ts): the next one races instead, at once. */
   avoided(name: TransportName): boolean;
+  /** Loads what judges the racers' welcomes (welcome-hold.ts), before the first racer starts. */
+  loadHold(): Promise<void>;
 }
 
 /**
@@ -82,7 +84,7 @@ export function createRace(
       creds = await host.credentials();
       if (stale()) return;
       usable = canCarry(name, creds);
-      if (usable) await mode.prepare(name);
+      if (usable) await Promise.all([mode.prepare(name), host.loadHold()]);
     } catch {
       return; // the walk meets the same trouble on its own, and reports it there
     }

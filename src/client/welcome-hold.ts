@@ -2,6 +2,7 @@ import type { ServerFrame, WelcomeFrame } from '../protocol/frames';
 import type { TransportFailure } from '../transports/transport';
 import type { Connection } from './connection';
 import type { BackoffScheduler } from './scheduler';
+import { createStaleStrikes } from './stale-strikes';
 
 /** Frames a held welcome gathers at most before it is judged at once (what one read carries is far fewer). */
 export const MAX_HELD_FRAMES = 1000;
@@ -19,6 +20,8 @@ export interface WelcomeVerdicts {
  * stream lets the welcome out only when the stream ends: then the server has already replaced that connection (the
  * racer's handshake joined the session) and the same read carries its close{replaced}, or the stream's end. Such a
  * welcome opened, the client was replaced at once and tried again, for ever. Frames after the welcome wait with it.
+ * Each stale welcome is a strike against its transport (stale-strikes.ts). Loaded with the first racer (race.ts):
+ * a client whose first transport welcomes in time never downloads it.
  */
 export interface WelcomeHold {
   hold(conn: Connection, welcome: WelcomeFrame): void;
@@ -37,6 +40,8 @@ export interface WelcomeHold {
    * Returns the failure to report then (`buffered`: the walk moves on instead of reopening it), else null.
    */
   staleWinner(conn: Connection, failure?: TransportFailure): TransportFailure | null;
+  /** Whether the walk and the race pass `name` by for now: its welcomes kept coming stale. */
+  avoided(name: Connection['name']): boolean;
 }
 
 interface Held {
@@ -48,6 +53,7 @@ interface Held {
 /** `headStartMs`: the race's `raceAfterMs`, how long after winning a replacement still means the welcome was stale. */
 export function createWelcomeHold(scheduler: BackoffScheduler, headStartMs: number, verdicts: WelcomeVerdicts): WelcomeHold {
   const held = new Map<Connection, Held>();
+  const strikes = createStaleStrikes();
   let winner: { conn: Connection; at: number } | null = null;
 
   const take = (conn: Connection): Held | undefined => {
@@ -65,6 +71,7 @@ export function createWelcomeHold(scheduler: BackoffScheduler, headStartMs: numb
     if (!take(conn)) return;
     const failure: TransportFailure = { kind: 'buffered', message: `${conn.name}: its welcome came with ${why}: a proxy held the stream back until it ended` };
     if (code !== undefined) failure.code = code;
+    strikes.strike(conn.name, scheduler.now());
     verdicts.stale(conn, failure);
   };
 
@@ -98,8 +105,10 @@ export function createWelcomeHold(scheduler: BackoffScheduler, headStartMs: numb
       if (winner?.conn !== conn || scheduler.now() - winner.at >= headStartMs) return null;
       if (failure && (conn.name !== 'sse' || failure.kind !== 'network')) return null;
       winner = null;
+      strikes.strike(conn.name, scheduler.now());
       const why = failure ? `its stream ended (${failure.message})` : 'close{replaced}';
       return { kind: 'buffered', message: `${conn.name}: ${why} right after it won the race: its welcome was stale (a proxy held the stream back)` };
     },
+    avoided: (name) => strikes.avoided(name, scheduler.now()),
   };
 }
