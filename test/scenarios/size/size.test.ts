@@ -27,9 +27,11 @@ import { measureOurs, TARGETS, kb, ROOT, type Size } from '../../../bench/size.m
  * and the persistence itself are a lazy chunk) +584 / +1,271: 12,524 / 18,367. Sharing tabs (issue 16) is an entry of
  * its own (realtime-fallback/share), so the ESM default pays only the option and the constructor's hook, +165: 12,689;
  * the script-tag build carried it too (+5,328: 23,695) until sharing got a script-tag file of its own
- * (realtime-fallback.share.umd.min.js, 24,154): the default one is 18,533. Ceilings: those figures plus ~1.5%.
+ * (realtime-fallback.share.umd.min.js, 24,154): the default one is 18,533. A race that settles behind a proxy that
+ * holds event streams (the race moved to its own module; the welcome hold and stale strikes a chunk loaded with the
+ * first racer; docs/design/stale-welcomes.md): 12,870 / 18,698 → 13,357 / 19,692. Ceilings: those figures plus ~1.5%.
  */
-const CEILING = { esmDefaultGzip: 12_900, umdGzip: 18_850 };
+const CEILING = { esmDefaultGzip: 13_560, umdGzip: 19_990 };
 
 describe('bundle size', () => {
   it('stays under the enforced ceilings (and reports the gap to the target budgets)', async () => {
