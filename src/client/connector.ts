@@ -228,7 +228,7 @@ export function createConnector(
     for (const frame of after) if (active === conn) onFrame(conn, frame);
   }
 
-  /** A race winner replaced right after it opened: its welcome was stale too (welcome-hold.ts). True when so. */
+  /** A race winner replaced right after it opened, again: its welcomes are stale (welcome-hold.ts). True when so. */
   function staleWin(conn: Connection, failure?: TransportFailure): boolean {
     const stale = hold?.staleWinner(conn, failure);
     if (!stale) return false;

@@ -2,7 +2,7 @@ import type { TransportName } from '../protocol/frames';
 
 /** Stale welcomes (see welcome-hold.ts) on one transport after which the walk passes it by for a while. */
 export const STRIKES_TO_AVOID = 2;
-/** How long a transport is passed by once it earned its strikes. */
+/** How long a transport is passed by once it earned its strikes; strikes further apart than this do not add up. */
 export const AVOID_MS = 5 * 60_000;
 
 /**
@@ -18,12 +18,14 @@ export interface StaleStrikes {
 }
 
 export function createStaleStrikes(): StaleStrikes {
-  const strikes = new Map<TransportName, number>();
+  /** Strikes so far, and when the last one came. */
+  const strikes = new Map<TransportName, { count: number; at: number }>();
   const avoidUntil = new Map<TransportName, number>();
   return {
     strike(name, now) {
-      const count = (strikes.get(name) ?? 0) + 1;
-      if (count < STRIKES_TO_AVOID) return void strikes.set(name, count);
+      const last = strikes.get(name);
+      const count = last && now - last.at < AVOID_MS ? last.count + 1 : 1;
+      if (count < STRIKES_TO_AVOID) return void strikes.set(name, { count, at: now });
       strikes.delete(name);
       avoidUntil.set(name, now + AVOID_MS);
     },

@@ -36,8 +36,10 @@ export interface WelcomeHold {
   won(conn: Connection): void;
   /**
    * `conn` was replaced (`failure` absent: close{replaced}) or its SSE stream ended: when it won the race less than
-   * a head start ago, its welcome was stale after all (the proxy let the stream out in pieces, so the hold saw no end).
-   * Returns the failure to report then (`buffered`: the walk moves on instead of reopening it), else null.
+   * a head start ago, its welcome was probably stale (the proxy let the stream out in pieces, so the hold saw no end),
+   * and that is a strike. Probably: a racer's handshake that reached the server after this one opened replaces it
+   * too, so one such drop is reopened as any other. Once the strikes make the transport avoided, returns the failure
+   * to report instead (`buffered`: the walk moves on at once rather than reopening it); else null.
    */
   staleWinner(conn: Connection, failure?: TransportFailure): TransportFailure | null;
   /** Whether the walk and the race pass `name` by for now: its welcomes kept coming stale. */
@@ -106,6 +108,7 @@ export function createWelcomeHold(scheduler: BackoffScheduler, headStartMs: numb
       if (failure && (conn.name !== 'sse' || failure.kind !== 'network')) return null;
       winner = null;
       strikes.strike(conn.name, scheduler.now());
+      if (!strikes.avoided(conn.name, scheduler.now())) return null;
       const why = failure ? `its stream ended (${failure.message})` : 'close{replaced}';
       return { kind: 'buffered', message: `${conn.name}: ${why} right after it won the race: its welcome was stale (a proxy held the stream back)` };
     },

@@ -15,4 +15,13 @@ describe('stale strikes', () => {
     s.strike('sse', 20 + AVOID_MS);
     expect(s.avoided('sse', 20 + AVOID_MS)).toBe(false); // one strike again, not two
   });
+
+  it('strikes further apart than AVOID_MS do not add up', () => {
+    const s = createStaleStrikes();
+    s.strike('polling', 0);
+    s.strike('polling', AVOID_MS);
+    expect(s.avoided('polling', AVOID_MS)).toBe(false);
+    s.strike('polling', AVOID_MS + 1);
+    expect(s.avoided('polling', AVOID_MS + 1)).toBe(true);
+  });
 });

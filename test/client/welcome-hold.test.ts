@@ -106,21 +106,30 @@ describe('welcome hold', () => {
     expect(fresh).toEqual([]);
   });
 
-  it('a winner replaced (or its SSE stream ended) within the head start was stale; later, or another connection, not', () => {
+  it('a winner replaced (or its SSE stream ended) within the head start is a strike; the second moves the walk on', () => {
     const { clock, hold } = setup(1000);
     const sse = conn('sse');
     hold.won(sse);
     expect(hold.staleWinner(conn('sse'))).toBeNull(); // not the winner
     expect(hold.staleWinner(sse, { kind: 'http', status: 502, message: 'SSE answered 502' })).toBeNull(); // not an end
     clock.advance(999);
-    expect(hold.staleWinner(sse)).toMatchObject({ kind: 'buffered', message: expect.stringContaining('close{replaced} right after it won the race') });
-    expect(hold.staleWinner(sse)).toBeNull(); // judged once
+    expect(hold.staleWinner(sse)).toBeNull(); // a strike, reopened as any drop (a late racer replaces a winner too)
+    expect(hold.avoided('sse')).toBe(false);
     hold.won(sse);
     clock.advance(1000);
     expect(hold.staleWinner(sse, { kind: 'network', message: 'SSE ended' })).toBeNull(); // it had lived a head start
+    expect(hold.avoided('sse')).toBe(false);
+    hold.won(sse);
+    expect(hold.staleWinner(sse, { kind: 'network', message: 'SSE ended' })).toMatchObject({ kind: 'buffered', message: expect.stringContaining('its stream ended (SSE ended) right after it won the race') });
+    expect(hold.avoided('sse')).toBe(true);
+    expect(hold.staleWinner(sse)).toBeNull(); // judged once
     const polling = conn('polling');
     hold.won(polling);
     expect(hold.staleWinner(polling, { kind: 'network', message: 'poll failed' })).toBeNull(); // only a stream ends so
-    expect(hold.staleWinner(polling)).not.toBeNull(); // but a replacement counts on any transport
+    expect(hold.avoided('polling')).toBe(false);
+    hold.won(polling);
+    expect(hold.staleWinner(polling)).toBeNull(); // a replacement counts on any transport: one strike
+    hold.won(polling);
+    expect(hold.staleWinner(polling)).toMatchObject({ kind: 'buffered' });
   });
 });

@@ -22,14 +22,21 @@ function behindBufferingProxy(split: boolean): Rig {
   return r;
 }
 
-/** Connects, lets SSE wait out its head start, and waits until the client is open (on polling, it should be). */
-async function connectThroughRace(r: Rig): Promise<void> {
+/** Connects and lets SSE wait out its head start, so that polling races it. */
+async function race(r: Rig): Promise<void> {
   r.client.connect();
   await vi.waitFor(() => expect(handshakes(r).at(-1)).toBe('sse'));
   await settle(30);
   await r.clock.advance(1000);
+}
+
+/** `race`, then waits until the client is open (on polling, it should be). */
+async function connectThroughRace(r: Rig): Promise<void> {
+  await race(r);
   await waitOpen(r);
 }
+
+const sseFailures = (r: Rig) => r.of('transportFailed').filter((e) => e.transport === 'sse');
 
 /** Nothing changes transport for 20 s, and messages pass both ways exactly once. */
 async function staysOnPolling(r: Rig): Promise<void> {
@@ -57,14 +64,25 @@ describe('a stale welcome in a race', () => {
     await staysOnPolling(r);
   });
 
-  it('a race winner replaced right after it opened (the rest of its stream came in a later read): polling at once, and it stays', async () => {
+  it('a race winner replaced right after it opened (the rest of its stream in a later read): a strike; the second moves to polling at once', async () => {
     const r = behindBufferingProxy(true);
-    await connectThroughRace(r);
-    await vi.waitFor(() => expect(r.client.transport).toBe('polling'));
-    await waitOpen(r);
-    expect(r.of('open').map((e) => e.transport)).toEqual(['sse', 'polling']);
-    expect(r.of('transportFailed').filter((e) => e.transport === 'sse')).toMatchObject([{ opened: true, failure: { kind: 'buffered' } }]);
+    // Once: SSE won, then close{replaced}. A racer's late handshake replaces a winner so too: reopened as any drop.
+    await race(r);
+    await vi.waitFor(() => expect(sseFailures(r)).toHaveLength(1));
+    expect(r.of('open').map((e) => e.transport)).toEqual(['sse']);
+    expect(r.client.state).toBe('reconnecting');
+    expect(sseFailures(r)).toMatchObject([{ opened: true, failure: { kind: 'network', message: 'server closed the connection (replaced)' } }]);
+    expect(r.of('reconnecting').at(-1)).toMatchObject({ transport: 'sse' });
+    await r.client.forget(); // a fresh session: its handshakes race and join again
+    // Twice: SSE is avoided now, and the walk moves on at once instead of reopening it.
+    await race(r);
+    await vi.waitFor(() => expect(sseFailures(r)).toHaveLength(2));
+    expect(r.of('transportFailed').at(-1)).toMatchObject({ transport: 'sse', opened: true, failure: { kind: 'buffered' } });
     expect(r.of('fallback').at(-1)).toMatchObject({ from: 'sse', to: 'polling' });
+    await r.clock.advance(1000); // the attempt floor may hold the step for the rest of its second
+    await waitOpen(r);
+    expect(r.client.transport).toBe('polling');
+    expect(r.of('open').map((e) => e.transport)).toEqual(['sse', 'sse', 'polling']);
     await staysOnPolling(r);
   });
 
