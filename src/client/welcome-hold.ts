@@ -73,7 +73,8 @@ export function createWelcomeHold(scheduler: BackoffScheduler, headStartMs: numb
     if (!take(conn)) return;
     const failure: TransportFailure = { kind: 'buffered', message: `${conn.name}: its welcome came with ${why}: a proxy held the stream back until it ended` };
     if (code !== undefined) failure.code = code;
-    strikes.strike(conn.name, scheduler.now());
+    // A server going away (close{shutdown}) is not the proxy's doing: no strike against the transport.
+    if (code === undefined || code === 'replaced') strikes.strike(conn.name, scheduler.now());
     verdicts.stale(conn, failure);
   };
 

@@ -79,6 +79,23 @@ describe('welcome hold', () => {
     expect(fresh).toEqual([]);
   });
 
+  it('close{shutdown} with the welcome makes it stale but is no strike against the transport; replaced and ended are', () => {
+    const { hold } = setup();
+    for (const code of ['shutdown', 'shutdown', 'session_ended'] as const) {
+      const sse = conn('sse');
+      hold.hold(sse, welcome);
+      hold.frame(sse, { t: 'close', code });
+    }
+    expect(hold.avoided('sse')).toBe(false);
+    const first = conn('sse');
+    hold.hold(first, welcome);
+    hold.frame(first, { t: 'close', code: 'replaced' });
+    const second = conn('sse');
+    hold.hold(second, welcome);
+    hold.failed(second, { kind: 'network', message: 'SSE ended' });
+    expect(hold.avoided('sse')).toBe(true);
+  });
+
   it('a welcome whose stream ended in its turn is stale', () => {
     const { hold, stale } = setup();
     const sse = conn('sse');
