@@ -95,7 +95,9 @@ export function createWelcomeHold(scheduler: BackoffScheduler, headStartMs: numb
       if (entry.after.length >= MAX_HELD_FRAMES) fresh(conn); // a live stream: no proxy held this much back
     },
     failed(conn, failure) {
-      stale(conn, `the end of its stream (${failure.message})`);
+      // Anything but a dropped or ended stream (bad frames behind the welcome, say) loses as itself, no strike.
+      if (failure.kind === 'network') stale(conn, `the end of its stream (${failure.message})`);
+      else if (take(conn)) verdicts.stale(conn, failure);
     },
     clear() {
       for (const entry of held.values()) entry.cancel();

@@ -102,6 +102,11 @@ describe('welcome hold', () => {
     hold.hold(sse, welcome);
     hold.failed(sse, { kind: 'network', message: 'SSE ended' });
     expect(stale).toEqual([[sse, { kind: 'buffered', message: expect.stringContaining('the end of its stream (SSE ended)') }]]);
+    const polling = conn('polling');
+    hold.hold(polling, welcome);
+    const bad: TransportFailure = { kind: 'protocol', message: 'poll answer: not JSON' };
+    hold.failed(polling, bad);
+    expect(stale[1]).toEqual([polling, bad]); // not an end: it loses as itself
   });
 
   it('gathers at most MAX_HELD_FRAMES: that much in one turn is a live stream, let through at once', () => {
