@@ -7,6 +7,7 @@ import { http, HttpResponse, ws } from 'msw';
 import type { ClientFrame, MessageFrame, OutboundFrame, ReplyFrame, ServerFrame, TransportName, WelcomeFrame } from '../../../src/protocol/frames';
 import { decodeClientBatch, decodeClientFrame } from '../../../src/protocol/codec';
 import { HEADERS, readSubprotocols } from '../../../src/protocol/carriers';
+import { fakeEventStream, type HeldUntilEnd } from './fake-event-stream';
 
 /** `held` (WebSocket only): the handshake is taken (a session made or resumed) but every write waits for `releaseWebSocket()`. */
 export type Behaviour = 'ok' | 'refuse' | 'silent' | 'held' | { status: number; retryAfter?: number };
@@ -87,7 +88,7 @@ export class FakeRealtime {
    * A proxy that holds each event stream until it ends: writes wait, and the end lets them all out first, in one read
    * (`'one-read'`), or the welcome in one read and the rest 20 ms later (`'split'`, as a proxy flushing in pieces).
    */
-  sseHeldUntilEnd: false | 'one-read' | 'split' = false;
+  sseHeldUntilEnd: HeldUntilEnd = false;
   /** Racing handshakes with one join key share the session the first created, as on the reference server (protocol §1). */
   joinRacers = false;
   private readonly joins = new Map<string, Session>();
@@ -303,63 +304,23 @@ export class FakeRealtime {
         if (b.retryAfter !== undefined) headers['Retry-After'] = String(b.retryAfter);
         return new HttpResponse(`refused with ${b.status}`, { status: b.status, headers });
       }
-      const enc = new TextEncoder();
-      let controller!: ReadableStreamDefaultController<Uint8Array>;
-      let open = true;
-      const stream = new ReadableStream<Uint8Array>({
-        start: (c) => {
-          controller = c;
-        },
-        cancel: () => {
-          open = false;
-        },
-      });
-      const writeNow = (text: string): void => {
-        if (!open) return;
-        try {
-          controller.enqueue(enc.encode(text));
-        } catch {
-          open = false;
-        }
-      };
-      const untilEnd = this.sseHeldUntilEnd;
-      const heldToEnd: string[] = [];
-      const write = (text: string): void => {
-        if (untilEnd) heldToEnd.push(text);
-        else if (this.bufferSse) this.heldSse.push(() => writeNow(text));
-        else writeNow(text);
-      };
-      const end = (): void => {
-        if (!open) return; // the client let go first
-        open = false;
-        controller.close();
-      };
+      const body = fakeEventStream(this.sseHeldUntilEnd);
+      const buffered = (release: () => void): void => void this.heldSse.push(release);
       if (b === 'ok') {
         const conn: Conn = {
           transport: 'sse',
           cid: this.id('cid-'),
           send: (frames) => {
-            for (const f of frames) write(`${f.t === 'msg' || f.t === 'reply' ? `id: ${f.id}\n` : ''}data: ${JSON.stringify(f)}\n\n`);
+            for (const f of frames) body.write(`${f.t === 'msg' || f.t === 'reply' ? `id: ${f.id}\n` : ''}data: ${JSON.stringify(f)}\n\n`, this.bufferSse ? buffered : null);
           },
-          close: () => {
-            if (!open) return;
-            if (untilEnd === 'split') {
-              writeNow(heldToEnd.shift() ?? '');
-              setTimeout(() => (writeNow(heldToEnd.join('')), end()), 20);
-              return;
-            }
-            if (untilEnd) writeNow(heldToEnd.join(''));
-            end();
-          },
+          close: () => body.close(),
         };
         const { welcome, replay } = this.handshake(q, 'sse', conn, false);
         // Sent after the response starts, like a real stream.
         queueMicrotask(() => conn.send([welcome, ...replay]));
-        request.signal.addEventListener('abort', () => {
-          open = false;
-        });
+        request.signal.addEventListener('abort', () => body.abort());
       }
-      return new HttpResponse(stream, { headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' } });
+      return new HttpResponse(body.stream, { headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' } });
     });
   }
 
