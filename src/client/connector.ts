@@ -5,12 +5,14 @@ import { isOnline, watchBrowserSignals } from './browser-signals';
 import { canCarry, closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
 import type { TypedEmitter } from './emitter';
 import { RealtimeError } from './errors';
-import { classifyFailure } from './failure-policy';
+import { classifyFailure, errorFrameFailure } from './failure-policy';
 import { FallbackWalk } from './fallback-walk';
 import type { ClientState, LifecycleEvents, TransportReason } from './lifecycle';
 import { createLiveness } from './liveness';
 import type { AuthCredentials, ResolvedOptions } from './options';
+import { createRace } from './race';
 import { recallTransport, rememberTransport } from './transport-memory';
+import type { WelcomeHold } from './welcome-hold';
 
 /** The frames of an open connection that concern the session, not the connection. */
 export type SessionFrame = MessageFrame | ReplyFrame | AckFrame | CloseFrame;
@@ -76,15 +78,13 @@ export function createConnector(
   // State in closures rather than fields: the minifier shortens these names, it cannot shorten properties.
   const { scheduler, mode } = settings;
   const { transports, storage, auth, logger } = options;
-  const walk = new FallbackWalk(transports.length, options.retriesPerTransport, (attempt) => scheduler.backoff(attempt));
+  /** Judges contested welcomes; loaded with the first racer (nothing can be contested before). */
+  let hold: WelcomeHold | null = null;
+  const avoided = (name: TransportName): boolean => hold?.avoided(name) ?? false;
+  const walk = new FallbackWalk(transports.length, options.retriesPerTransport, (attempt) => scheduler.backoff(attempt), (i) => avoided(transports[i]!));
   const liveness = createLiveness(scheduler, () => mode.livenessLimitMs());
   const attemptWindow = createAttemptWindow();
   let active: Connection | null = null;
-  /** Attempts started alongside `active` on the transports after it, oldest first (none once one has opened). */
-  let racers: Connection[] = [];
-  /** Index of the transport the next racer would start on. */
-  let nextRace = 0;
-  let cancelRace: (() => void) | null = null;
   /** Bumped whenever pending async work (auth calls) must be ignored. */
   let attempts = 0;
   let retriesSinceOpen = 0;
@@ -104,18 +104,28 @@ export function createConnector(
     cancelRetry?.();
     cancelRetry = null;
   };
-  const stopRace = (): void => {
-    cancelRace?.();
-    cancelRace = null;
-  };
-  /** Closes every attempt racing the active one. */
-  const dropRacers = (): void => {
-    stopRace();
-    for (const racer of racers.splice(0)) closeConnection(racer);
-  };
-
   /** True when the client was closed or another attempt started while this one awaited something. */
   const superseded = (attempt: number): boolean => attempt !== attempts || host.state === 'closed';
+  const race = createRace(settings, options.raceAfterMs, attemptWindow, life, handlers, {
+    get active() {
+      return active;
+    },
+    get attempt() {
+      return attempts;
+    },
+    superseded,
+    credentials,
+    avoided,
+    async loadHold() {
+      hold ??= (await import('./welcome-hold')).createWelcomeHold(scheduler, options.raceAfterMs, { fresh: win, stale: (conn, failure) => fail(conn, failure) });
+    },
+  });
+  const racers = race.racers;
+  /** Closes every attempt racing the active one. */
+  const dropRacers = (): void => {
+    hold?.clear();
+    race.stop();
+  };
   const connecting = (): boolean => host.state === 'connecting' || host.state === 'reconnecting';
 
   async function connect(): Promise<void> {
@@ -163,59 +173,21 @@ export function createConnector(
     }
     attemptWindow.started(scheduler.now());
     active = openConnection(settings, name, mode.handshake(creds, false), creds, handlers);
-    nextRace = walk.index + 1;
-    armRace();
-  }
-
-  /** Gives the newest attempt its head start; when it runs out with nothing welcomed, the next transport starts. */
-  function armRace(): void {
-    stopRace();
-    if (options.raceAfterMs > 0 && active && !active.opened && nextRace < transports.length) {
-      cancelRace = scheduler.schedule(() => {
-        cancelRace = null;
-        void race();
-      }, options.raceAfterMs);
-    }
-  }
-
-  /** Starts the transport after the newest attempt alongside the ones still waiting for their welcome. */
-  async function race(): Promise<void> {
-    const attempt = attempts;
-    const index = nextRace;
-    const name = transports[index];
-    // Stale: a new attempt began, one opened, or another call got here first.
-    const stale = (): boolean => superseded(attempt) || !active || active.opened || nextRace !== index;
-    if (name === undefined || stale()) return;
-    let creds: AuthCredentials;
-    let usable: boolean;
-    try {
-      creds = await credentials();
-      if (stale()) return;
-      usable = canCarry(name, creds);
-      if (usable) await mode.prepare(name);
-    } catch {
-      return; // the walk meets the same trouble on its own, and reports it there
-    }
-    if (stale()) return;
-    nextRace++;
-    if (!usable) return armRace(); // the walk would only skip it
-    const from = (racers.at(-1) ?? active)!.name;
-    life.emit('fallback', { from, to: name, reason: `${from} has not answered in ${options.raceAfterMs} ms; ${name} starts alongside it` });
-    attemptWindow.started(scheduler.now());
-    racers.push(openConnection(settings, name, mode.handshake(creds, false), creds, handlers));
-    armRace();
+    race.begin(walk.index);
   }
 
   function onFrame(conn: Connection, frame: ServerFrame): void {
+    if (hold?.holds(conn)) return hold.frame(conn, frame);
     if (conn !== active) {
       if (!racers.includes(conn)) return; // a replaced transport's late callback
       if (frame.t !== 'welcome') return fail(conn, frame.t === 'error' ? errorFrameFailure(frame) : { kind: 'protocol', message: `expected a welcome frame, got "${frame.t}"` });
-      // A racer welcomed first: it leads from now on, and every other attempt stops.
-      racers.splice(racers.indexOf(conn), 1);
-      closeConnection(active!);
-      active = conn;
-      walk.raced(transports.indexOf(conn.name));
     }
+    if (frame.t === 'welcome' && !conn.opened && racers.length > 0 && hold) {
+      // Contested: the first welcome wins, unless its connection ends in the same turn (welcome-hold.ts).
+      conn.cancelOpenTimer();
+      return hold.hold(conn, frame);
+    }
+    if (frame.t === 'close' && frame.code === 'replaced' && staleWin(conn)) return;
     liveness.heard();
     if (options.debug) logger('debug', `${conn.name} ← ${frame.t}`);
     if (!conn.opened) {
@@ -240,6 +212,30 @@ export function createConnector(
     }
   }
 
+  /** A contested welcome passed its hold: its connection leads from now on, and every other attempt stops. */
+  function win(conn: Connection, welcome: WelcomeFrame, after: ServerFrame[]): void {
+    if (conn !== active) {
+      if (!racers.includes(conn)) return;
+      race.take(conn);
+      closeConnection(active!);
+      active = conn;
+      walk.raced(transports.indexOf(conn.name));
+    }
+    hold?.won(conn);
+    liveness.heard();
+    if (options.debug) logger('debug', `${conn.name} ← welcome`);
+    open(conn, welcome);
+    for (const frame of after) if (active === conn) onFrame(conn, frame);
+  }
+
+  /** A race winner replaced right after it opened, again: its welcomes are stale (welcome-hold.ts). True when so. */
+  function staleWin(conn: Connection, failure?: TransportFailure): boolean {
+    const stale = hold?.staleWinner(conn, failure);
+    if (!stale) return false;
+    fail(conn, stale);
+    return true;
+  }
+
   function open(conn: Connection, welcome: WelcomeFrame): void {
     dropRacers();
     conn.cancelOpenTimer();
@@ -254,7 +250,9 @@ export function createConnector(
   }
 
   function fail(conn: Connection, failure: TransportFailure, immediate = false): void {
+    if (hold?.holds(conn)) return hold.failed(conn, failure);
     if (conn !== active) return failRacer(conn, failure);
+    if (conn.opened && failure.kind === 'network' && staleWin(conn, failure)) return;
     active = null;
     liveness.stop();
     host.lost(conn, failure);
@@ -268,7 +266,8 @@ export function createConnector(
     if (racers.length > 0 && decision.action !== 'stop') {
       // Attempts started alongside it go on: the oldest leads now, as the walk's next step would have.
       walkFailures.push(`${conn.name}: ${failure.message}`);
-      active = racers.shift()!;
+      active = racers[0]!;
+      race.take(active);
       walk.raced(transports.indexOf(active.name));
       return;
     }
@@ -313,15 +312,9 @@ export function createConnector(
 
   /** An attempt racing the active one failed: it drops out; when it was the newest, the next need not wait. */
   function failRacer(conn: Connection, failure: TransportFailure): void {
-    const i = racers.indexOf(conn);
-    if (i < 0) return;
-    racers.splice(i, 1);
+    if (!race.failed(conn)) return;
     ended(conn, failure);
     walkFailures.push(`${conn.name}: ${failure.message}`);
-    if (i === racers.length && nextRace < transports.length) {
-      stopRace();
-      void race(); // a second call for the same transport finds it started and returns
-    }
   }
 
   /**
@@ -444,11 +437,4 @@ export function createConnector(
     },
     fail,
   };
-}
-
-function errorFrameFailure(frame: { code: string; message: string; status?: number; retryAfter?: number }): TransportFailure {
-  const failure: TransportFailure = { kind: frame.status !== undefined ? 'http' : 'protocol', code: frame.code, message: `${frame.code}: ${frame.message}` };
-  if (frame.status !== undefined) failure.status = frame.status;
-  if (frame.retryAfter !== undefined) failure.retryAfter = frame.retryAfter;
-  return failure;
 }

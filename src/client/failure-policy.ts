@@ -40,3 +40,11 @@ export function classifyFailure(failure: TransportFailure, canRefreshAuth: boole
   }
   return { action: 'retry' };
 }
+
+/** An `error` frame as a failure: with a status it stands for an HTTP answer, without one it is a protocol error. */
+export function errorFrameFailure(frame: { code: string; message: string; status?: number; retryAfter?: number }): TransportFailure {
+  const failure: TransportFailure = { kind: frame.status !== undefined ? 'http' : 'protocol', code: frame.code, message: `${frame.code}: ${frame.message}` };
+  if (frame.status !== undefined) failure.status = frame.status;
+  if (frame.retryAfter !== undefined) failure.retryAfter = frame.retryAfter;
+  return failure;
+}

@@ -27,12 +27,14 @@ export class FallbackWalk {
     private readonly count: number,
     private readonly retriesPerTransport: number,
     private readonly backoff: (attempt: number) => number,
+    /** Transports the walk passes by for now (stale-strikes.ts); the last one is never passed by. */
+    private readonly avoided: (index: number) => boolean = () => false,
   ) {}
 
   /** A fresh walk from `index` (a remembered transport, or 0). A remembered one gets no retries before it opens. */
   start(index: number): void {
-    this.index = Math.max(0, index);
-    this.reason = this.index > 0 ? 'remembered' : 'connect';
+    this.index = this.land(Math.max(0, index));
+    this.reason = index > 0 ? 'remembered' : this.index > 0 ? 'fallback' : 'connect';
     this.sticky = false;
     this.failures = 0;
     this.rounds = 0;
@@ -74,8 +76,11 @@ export class FallbackWalk {
     this.failures = 0;
     this.index++;
     this.reason = 'fallback';
-    if (this.index < this.count) return { delayMs: 0, kind: 'next' };
-    this.index = 0;
+    if (this.index < this.count) {
+      this.index = this.land(this.index);
+      return { delayMs: 0, kind: 'next' };
+    }
+    this.index = this.land(0);
     this.reason = 'connect';
     return { delayMs: this.backoff(this.rounds++), kind: 'round' };
   }
@@ -89,7 +94,7 @@ export class FallbackWalk {
     if (this.index + 1 >= this.count) return this.failed(true);
     this.sticky = false;
     this.failures = 0;
-    this.index++;
+    this.index = this.land(this.index + 1);
     this.reason = 'fallback';
     return { delayMs: 0, kind: 'next' };
   }
@@ -97,6 +102,12 @@ export class FallbackWalk {
   /** The transport at `index` cannot serve this attempt at all (it cannot carry the credential): move on at once. */
   unusable(): WalkStep {
     return this.failed(false, true);
+  }
+
+  /** `index`, or the first transport after it the walk does not pass by. */
+  private land(index: number): number {
+    while (index < this.count - 1 && this.avoided(index)) index++;
+    return index;
   }
 
   /** A failure that is no transport's fault (the auth provider threw): back off as for a failed round. */

@@ -98,4 +98,26 @@ describe('FallbackWalk', () => {
     w.opened();
     expect(w.pause()).toBe(1000);
   });
+
+  it('passes by a transport it is told to avoid (stale welcomes), but never the last one', () => {
+    const avoided = new Set<number>([1]);
+    const w = new FallbackWalk(3, 2, backoff, (i) => avoided.has(i));
+    w.start(0);
+    expect(w.failed(false)).toEqual({ delayMs: 0, kind: 'next' });
+    expect([w.index, w.reason]).toEqual([2, 'fallback']); // SSE passed by
+    w.start(1); // remembered SSE, avoided since: it starts on polling
+    expect([w.index, w.reason]).toEqual([2, 'remembered']);
+    avoided.add(0);
+    expect(w.failed(false).kind).toBe('round');
+    expect([w.index, w.reason]).toEqual([2, 'connect']); // a round from the top lands on the one not avoided
+    avoided.add(2);
+    w.start(0);
+    expect(w.index).toBe(2); // every transport avoided: the last is still tried
+    avoided.clear();
+    w.start(0);
+    w.opened();
+    avoided.add(1);
+    expect(w.buffered()).toEqual({ delayMs: 0, kind: 'next' });
+    expect(w.index).toBe(2);
+  });
 });

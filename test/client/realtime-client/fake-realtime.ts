@@ -7,6 +7,7 @@ import { http, HttpResponse, ws } from 'msw';
 import type { ClientFrame, MessageFrame, OutboundFrame, ReplyFrame, ServerFrame, TransportName, WelcomeFrame } from '../../../src/protocol/frames';
 import { decodeClientBatch, decodeClientFrame } from '../../../src/protocol/codec';
 import { HEADERS, readSubprotocols } from '../../../src/protocol/carriers';
+import { fakeEventStream, type HeldUntilEnd } from './fake-event-stream';
 
 /** `held` (WebSocket only): the handshake is taken (a session made or resumed) but every write waits for `releaseWebSocket()`. */
 export type Behaviour = 'ok' | 'refuse' | 'silent' | 'held' | { status: number; retryAfter?: number };
@@ -49,6 +50,8 @@ function paramsOf(url: URL, headers: Headers | null, protocols: readonly string[
   const secret = carried?.secret ?? headers?.get(HEADERS.secret) ?? null;
   const token = carried?.token ?? headers?.get('authorization')?.replace(/^Bearer /, '') ?? null;
   const last = headers?.get(HEADERS.last) ?? null;
+  const join = carried?.join ?? headers?.get(HEADERS.join) ?? null;
+  if (join !== null) q.set('join', join);
   if (secret !== null) q.set('secret', secret);
   if (token !== null) q.set('access_token', token);
   if (last !== null) q.set('last', last);
@@ -81,6 +84,14 @@ export class FakeRealtime {
    * stream opened to let the welcome through, as a busy stream's welcome gets through a real one.
    */
   bufferSse = false;
+  /**
+   * A proxy that holds each event stream until it ends: writes wait, and the end lets them all out first, in one read
+   * (`'one-read'`), or the welcome in one read and the rest 20 ms later (`'split'`, as a proxy flushing in pieces).
+   */
+  sseHeldUntilEnd: HeldUntilEnd = false;
+  /** Racing handshakes with one join key share the session the first created, as on the reference server (protocol §1). */
+  joinRacers = false;
+  private readonly joins = new Map<string, Session>();
   /** Called with every echo a client POSTs. */
   onEcho: (n: number) => void = () => {};
   private readonly heldSse: (() => void)[] = [];
@@ -167,6 +178,7 @@ export class FakeRealtime {
     const found = sid ? this.sessions.get(sid) : undefined;
     const base = { t: 'welcome' as const, cid: conn.cid, hb: this.hb, maxFrame: 64 * 1024, ...(this.echo ? { echo: true } : {}) };
     if (found && found.secret === q.get('secret')) {
+      for (const [key, s] of this.joins) if (s === found) this.joins.delete(key); // its client has a welcome now
       const last = Number(q.get('last') ?? 0);
       this.last = found;
       if (probe) return { session: found, welcome: { ...base, sid: found.sid, secret: found.secret, resumed: true, probe: true, ack: found.accepted }, replay: [] };
@@ -177,8 +189,16 @@ export class FakeRealtime {
       const head = found.out.at(-1)?.id ?? 0;
       return { session: found, welcome: { ...base, sid: found.sid, secret: found.secret, resumed: true, ack: found.accepted, head }, replay: found.out.filter((f) => f.id > last) };
     }
+    const join = this.joinRacers && !sid ? q.get('join') : null;
+    const joined = join === null ? undefined : this.joins.get(join);
+    if (joined) {
+      this.joins.delete(join!); // one race's worth: a later handshake with the key starts a session of its own
+      this.attach(joined, conn);
+      return { session: joined, welcome: { ...base, sid: joined.sid, secret: joined.secret, resumed: false, ack: joined.accepted }, replay: [...joined.out] };
+    }
     const session: Session = { sid: this.id('sid-'), secret: this.id('secret-'), out: [], accepted: 0, acked: 0, conn: null };
     this.sessions.set(session.sid, session);
+    if (join !== null) this.joins.set(join, session);
     this.last = session;
     this.attach(session, conn);
     const welcome: WelcomeFrame = { ...base, sid: session.sid, secret: session.secret, resumed: false, ack: 0 };
@@ -284,50 +304,23 @@ export class FakeRealtime {
         if (b.retryAfter !== undefined) headers['Retry-After'] = String(b.retryAfter);
         return new HttpResponse(`refused with ${b.status}`, { status: b.status, headers });
       }
-      const enc = new TextEncoder();
-      let controller!: ReadableStreamDefaultController<Uint8Array>;
-      let open = true;
-      const stream = new ReadableStream<Uint8Array>({
-        start: (c) => {
-          controller = c;
-        },
-        cancel: () => {
-          open = false;
-        },
-      });
-      const writeNow = (text: string): void => {
-        if (!open) return;
-        try {
-          controller.enqueue(enc.encode(text));
-        } catch {
-          open = false;
-        }
-      };
-      const write = (text: string): void => {
-        if (this.bufferSse) this.heldSse.push(() => writeNow(text));
-        else writeNow(text);
-      };
+      const body = fakeEventStream(this.sseHeldUntilEnd);
+      const buffered = (release: () => void): void => void this.heldSse.push(release);
       if (b === 'ok') {
         const conn: Conn = {
           transport: 'sse',
           cid: this.id('cid-'),
           send: (frames) => {
-            for (const f of frames) write(`${f.t === 'msg' || f.t === 'reply' ? `id: ${f.id}\n` : ''}data: ${JSON.stringify(f)}\n\n`);
+            for (const f of frames) body.write(`${f.t === 'msg' || f.t === 'reply' ? `id: ${f.id}\n` : ''}data: ${JSON.stringify(f)}\n\n`, this.bufferSse ? buffered : null);
           },
-          close: () => {
-            if (!open) return;
-            open = false;
-            controller.close();
-          },
+          close: () => body.close(),
         };
         const { welcome, replay } = this.handshake(q, 'sse', conn, false);
         // Sent after the response starts, like a real stream.
         queueMicrotask(() => conn.send([welcome, ...replay]));
-        request.signal.addEventListener('abort', () => {
-          open = false;
-        });
+        request.signal.addEventListener('abort', () => body.abort());
       }
-      return new HttpResponse(stream, { headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' } });
+      return new HttpResponse(body.stream, { headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' } });
     });
   }
 

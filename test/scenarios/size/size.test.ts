@@ -30,9 +30,12 @@ import { measureOurs, TARGETS, kb, ROOT, type Size } from '../../../bench/size.m
  * (realtime-fallback.share.umd.min.js, 24,154): the default one is 18,533. Bad input says where (from 12,873 /
  * 18,680): naming the place of a BigInt or a cycle in an emit (a walk of its own, run only when JSON.stringify threw;
  * the development-only warnings are left out of both) and reporting an error no listener hears, +462 / +589 (the UMD
- * also carries the fetch failures' causes): 13,335 / 19,269. Ceilings: those figures plus ~1.5%.
+ * also carries the fetch failures' causes). A race that settles behind a proxy that holds event streams (the race
+ * moved to its own module; the welcome hold and stale strikes a chunk loaded with the first racer;
+ * docs/design/stale-welcomes.md): +490 / +1,045 measured alone. Both together: 13,840 / 20,342. Ceilings: those
+ * figures plus ~1.5%.
  */
-const CEILING = { esmDefaultGzip: 13_550, umdGzip: 19_550 };
+const CEILING = { esmDefaultGzip: 14_050, umdGzip: 20_650 };
 
 describe('bundle size', () => {
   it('stays under the enforced ceilings (and reports the gap to the target budgets)', async () => {
