@@ -3,6 +3,15 @@ import type { Clock } from '../../../src/client/scheduler';
 /** Lets real I/O (msw handlers, streams) make progress between fake-clock steps. */
 export const settle = (ms = 5): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Real time until `done()` holds (for what depends on real I/O, however loaded the machine), failing after `ms`. */
+export async function settleUntil(done: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`settleUntil: not done within ${ms} ms`);
+    await settle(10);
+  }
+}
+
 /**
  * A fake clock for the client's scheduler only. msw and the fake server keep real timers, so a test advances the
  * client's notion of time explicitly while network I/O runs for real.
