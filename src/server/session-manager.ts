@@ -3,6 +3,7 @@ import { targets, type Bus, type BusMessage, type BusTarget } from './bus';
 import type { ResolvedOptions } from './options';
 import { PreparedMessage } from './prepared-message';
 import { SessionBudget } from './session-budget';
+import { EndedSessions } from './ended-sessions';
 import { JoinRegistry } from './join-registry';
 import { SessionSecret } from './session-secret';
 import { randomId, Session } from './session';
@@ -22,8 +23,8 @@ export interface HandshakeParams {
   join?: string;
 }
 
-/** A session to resume, or why it cannot be. */
-export type Resolution = { ok: true; session: Session } | { ok: false; why: ResumeFailure };
+/** A session to resume, or why it cannot be (and, to the holder of its secret, the last client seq it accepted). */
+export type Resolution = { ok: true; session: Session } | { ok: false; why: ResumeFailure; prevAck?: number };
 
 /** Refusal of a new session because its client holds too many (`maxSessionsPerClient`). */
 export interface Refusal {
@@ -35,17 +36,14 @@ export interface Refusal {
 /** Inbox entries numbered per batch: each batch is one append, durable before the next is read. */
 const INBOX_BATCH = 100;
 
-/** Ids of expired sessions are remembered this long to answer `expired` instead of `unknown_session`. */
-const TOMBSTONE_LIMIT = 10_000;
-
 /**
  * Creates, resumes and expires sessions. Owns the grace timers; the one place that knows the handshake rules of
  * protocol §3.
  */
 export class SessionManager {
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
-  /** id → time it expired. Bounded; entries older than the grace period are pruned on insert. */
-  private readonly tombstones = new Map<string, number>();
+  /** Sessions that ended here: a resume naming one is told `expired`, and with its secret what it accepted. */
+  private readonly endedSessions: EndedSessions;
   /** Sessions per client key (remote address); entries are removed at zero. */
   private readonly perClient = new Map<string, number>();
   /** Sessions whose inbox is being drained; true: more was announced meanwhile, drain again. */
@@ -74,6 +72,7 @@ export class SessionManager {
     private readonly journal?: SessionJournal,
   ) {
     journal?.readPositions?.((sid) => this.store.get(sid)?.busPosition);
+    this.endedSessions = new EndedSessions({ windowMs: opts.endedSessionMemoryMs, maxCount: opts.endedSessionMemoryMax });
     this.budget = new SessionBudget(opts.sessionsMaxBytes, opts.logger, (session) => {
       if (this.journal) return this.drop(session, 'shutdown');
       const conn = session.connection;
@@ -91,7 +90,11 @@ export class SessionManager {
     // A copy here that does not know the secret may be stale: another process rotated it since (it let this copy go,
     // but that word may still be on its way). The journal decides; a secret it does not know either is just wrong.
     const local = this.store.get(p.sid);
-    if (local && (p.secret === undefined || local.knowsSecret(p.secret))) return true;
+    if (local && (p.secret === undefined || local.knowsSecret(p.secret))) {
+      // An overrun ends this copy and tells its client what it accepted: only once those acceptances are recorded.
+      if (p.secret !== undefined && !local.canResumeFrom(p.last)) await local.durable();
+      return true;
+    }
     // Once what this copy wrote is durable, a journal that knows the secret can only have it from another writer.
     if (local && !(await local.durable())) return true;
     let snapshot: SessionSnapshot | null;
@@ -101,7 +104,7 @@ export class SessionManager {
       this.opts.logger.error('session store unreachable; handshake refused for now', { err });
       return false;
     }
-    if (!snapshot) return true;
+    if (!snapshot) return this.recallEnded(p.sid);
     const current = this.store.get(snapshot.id);
     if (current) {
       // Another handshake restored it meanwhile, or the copy here is right and the secret wrong.
@@ -113,6 +116,18 @@ export class SessionManager {
     this.unannounced.add(session.id);
     this.connectionChanged(session, null); // waits for its resume under the grace timer, like any other
     return this.catchUp(session);
+  }
+
+  /** The journal's record of a session that ended (on any process), remembered here for `resolve`. */
+  private async recallEnded(sid: string): Promise<boolean> {
+    if (this.store.get(sid) || !this.journal?.loadEnded) return true;
+    try {
+      const ended = await this.journal.loadEnded(sid);
+      if (ended) this.endedSessions.remember(sid, ended.accepted, ended.secrets);
+    } catch (err) {
+      this.opts.logger.warn('ended session unreadable from the store; its client may re-send what it ran', { sid, err });
+    }
+    return true;
   }
 
   /**
@@ -149,10 +164,14 @@ export class SessionManager {
   resolve(p: HandshakeParams, probe = false): Resolution {
     if (p.sid === undefined) return { ok: false, why: 'unknown_session' };
     const session = this.store.get(p.sid);
-    if (!session || session.ended) return { ok: false, why: this.tombstones.has(p.sid) ? 'expired' : 'unknown_session' };
+    if (!session || session.ended) {
+      const ended = this.endedSessions.lookup(p.sid, p.secret ?? '');
+      if (!ended) return { ok: false, why: 'unknown_session' };
+      return ended.accepted === undefined ? { ok: false, why: 'expired' } : { ok: false, why: 'expired', prevAck: ended.accepted };
+    }
     if (!session.knowsSecret(p.secret ?? '')) return { ok: false, why: 'bad_secret' };
     // A probe replays nothing (its `upgrade` frame carries the `last` that matters), so its `last` is not checked.
-    if (!probe && !session.canResumeFrom(p.last)) return { ok: false, why: 'overrun' };
+    if (!probe && !session.canResumeFrom(p.last)) return { ok: false, why: 'overrun', prevAck: session.accepted };
     return { ok: true, session };
   }
 
@@ -203,21 +222,35 @@ export class SessionManager {
     }
     // A racing handshake of the client that created it (the client may never have seen it: welcomed as new). It takes
     // the session's connection over, as a resume does: the one the client waits on may be the one that hangs.
+    const extra = this.refusal(p, r);
     const joined = this.joins.find(p.join, auth);
     if (joined) {
-      const welcome = this.welcome(joined, conn.cid, false, p.sid === undefined ? {} : { resumeFailed: r.why });
+      const welcome = this.welcome(joined, conn.cid, false, extra);
       joined.afterDurable(() => conn.send(welcome));
       joined.attach(conn, 0);
       return joined;
     }
     const session = this.create(auth, client ?? '');
     this.joins.add(p.join, auth, session);
-    const extra: Partial<WelcomeFrame> = p.sid === undefined ? {} : { resumeFailed: r.why };
     const welcome = this.welcome(session, conn.cid, false, extra);
     session.afterDurable(() => conn.send(welcome));
     session.attach(conn, 0);
     this.events.onConnection(session);
     return session;
+  }
+
+  /**
+   * What a welcome says of a refused resume. After an overrun the old session is ended first: its client gives it up,
+   * so nothing it still receives may run once the welcome has said what it accepted.
+   */
+  private refusal(p: HandshakeParams, r: Resolution & { ok: false }): Partial<WelcomeFrame> {
+    if (p.sid === undefined) return {};
+    const old = r.why === 'overrun' ? this.store.get(p.sid) : undefined;
+    if (old && !old.ended) {
+      old.connection?.end({ t: 'close', code: 'replaced' });
+      old.finish('expired');
+    }
+    return r.prevAck === undefined ? { resumeFailed: r.why } : { resumeFailed: r.why, prevAck: r.prevAck };
   }
 
   private create(auth: unknown, client: string, snapshot?: SessionSnapshot): Session {
@@ -398,12 +431,7 @@ export class SessionManager {
     this.budget.delete(session);
     this.clearGrace(session.id);
     if (this.store.get(session.id) === session) this.store.delete(session.id);
-    const now = Date.now();
-    for (const [id, at] of this.tombstones) {
-      if (this.tombstones.size < TOMBSTONE_LIMIT && now - at < this.opts.sessionGraceMs) break;
-      this.tombstones.delete(id);
-    }
-    this.tombstones.set(session.id, now);
+    this.endedSessions.remember(session.id, session.accepted, session.resumeSecrets);
   }
 
   private clearGrace(id: string): void {
@@ -452,7 +480,7 @@ export class SessionManager {
     }
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
-    this.tombstones.clear();
+    this.endedSessions.clear();
     this.perClient.clear();
     this.clientOf.clear();
     this.unannounced.clear();
