@@ -240,15 +240,16 @@ export class SessionManager {
   }
 
   /**
-   * What a welcome says of a refused resume. After an overrun the old session is ended first: its client gives it up,
-   * so nothing it still receives may run once the welcome has said what it accepted.
+   * What a welcome says of a refused resume. After an overrun the old session's connection (one its client left) is
+   * closed: what it carries no longer reaches the session, whose `accepted` the welcome reports.
    */
   private refusal(p: HandshakeParams, r: Resolution & { ok: false }): Partial<WelcomeFrame> {
     if (p.sid === undefined) return {};
     const old = r.why === 'overrun' ? this.store.get(p.sid) : undefined;
-    if (old && !old.ended) {
-      old.connection?.end({ t: 'close', code: 'replaced' });
-      old.finish('expired');
+    const conn = old?.connection;
+    if (conn) {
+      conn.end({ t: 'close', code: 'replaced' });
+      old!.detach(conn);
     }
     return r.prevAck === undefined ? { resumeFailed: r.why } : { resumeFailed: r.why, prevAck: r.prevAck };
   }

@@ -201,7 +201,7 @@ export class RedisJournal implements SessionJournal {
   async expire(sid: string, cid: string): Promise<boolean> {
     this.writeFrames(sid);
     await (this.tails.get(sid) ?? Promise.resolve());
-    const ended = await this.log.endIfIdle(sid, cid, 'expired');
+    const ended = await this.log.endIfIdle(sid, cid, 'expired', this.settings.endedSessionMemoryMs);
     this.dropped(sid);
     return ended;
   }
@@ -209,7 +209,7 @@ export class RedisJournal implements SessionJournal {
   ended(sid: string): void {
     this.dropped(sid);
     this.writeFrames(sid);
-    this.write(sid, () => this.log.end(sid, 'ended'));
+    this.write(sid, () => this.log.end(sid, 'ended', this.settings.endedSessionMemoryMs));
   }
 
   durable(sid: string): Promise<void> {
@@ -218,6 +218,12 @@ export class RedisJournal implements SessionJournal {
     const batch = this.pending.get(sid);
     if (batch) return (batch.durable ??= new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => this.durable(sid)));
     return this.tails.get(sid) ?? Promise.resolve();
+  }
+
+  async loadEnded(sid: string): Promise<{ accepted: number; secrets: SessionSecrets } | null> {
+    const state = await this.log.load(sid);
+    if (!state || state.ended === null) return null;
+    return { accepted: state.accepted, secrets: { secret: state.secret, previous: state.previousSecret } };
   }
 
   async load(sid: string): Promise<SessionSnapshot | null> {
