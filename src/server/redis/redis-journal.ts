@@ -184,7 +184,8 @@ export class RedisJournal implements SessionJournal {
   held(sid: string, cid: string | null): void {
     if (cid === null) {
       this.holding.delete(sid);
-      this.write(sid, () => this.log.touch(sid, this.settings.sessionGraceMs));
+      // Past the grace period: the node's grace timer ends it (keeping its record) before Redis would drop it.
+      this.write(sid, () => this.log.touch(sid, this.holdTtl));
       return;
     }
     this.holding.add(sid);
