@@ -1,9 +1,9 @@
-import type { ClientFrame, ResumeFailure, TransportName, WelcomeFrame } from '../protocol/frames';
+import type { ClientFrame, TransportName, WelcomeFrame } from '../protocol/frames';
 import { targets, type Bus, type BusMessage, type BusTarget } from './bus';
 import type { ResolvedOptions } from './options';
 import { PreparedMessage } from './prepared-message';
 import { SessionBudget } from './session-budget';
-import { EndedSessions } from './ended-sessions';
+import { ResumeResolver, type HandshakeParams, type Resolution } from './resume-resolver';
 import { JoinRegistry } from './join-registry';
 import { SessionSecret } from './session-secret';
 import { randomId, Session } from './session';
@@ -11,20 +11,7 @@ import type { SessionStore } from './session-store';
 import { SessionMovedError, type SessionJournal, type SessionSnapshot } from './session-journal';
 import type { Connection } from './types';
 
-/** What a handshake asked for, already validated. */
-export interface HandshakeParams {
-  sid?: string;
-  secret?: string;
-  last: number;
-  /**
-   * The client's join key: handshakes racing each other with one key and the same credentials share the session the
-   * first one created, for a few seconds (JoinRegistry).
-   */
-  join?: string;
-}
-
-/** A session to resume, or why it cannot be (and, to the holder of its secret, the last client seq it accepted). */
-export type Resolution = { ok: true; session: Session } | { ok: false; why: ResumeFailure; prevAck?: number };
+export type { HandshakeParams, Resolution } from './resume-resolver';
 
 /** Refusal of a new session because its client holds too many (`maxSessionsPerClient`). */
 export interface Refusal {
@@ -42,8 +29,8 @@ const INBOX_BATCH = 100;
  */
 export class SessionManager {
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
-  /** Sessions that ended here: a resume naming one is told `expired`, and with its secret what it accepted. */
-  private readonly endedSessions: EndedSessions;
+  /** What a handshake resumes, or why not and what the old session accepted (it remembers sessions that ended). */
+  private readonly resumes: ResumeResolver;
   /** Sessions per client key (remote address); entries are removed at zero. */
   private readonly perClient = new Map<string, number>();
   /** Sessions whose inbox is being drained; true: more was announced meanwhile, drain again. */
@@ -72,7 +59,8 @@ export class SessionManager {
     private readonly journal?: SessionJournal,
   ) {
     journal?.readPositions?.((sid) => this.store.get(sid)?.busPosition);
-    this.endedSessions = new EndedSessions({ windowMs: opts.endedSessionMemoryMs, maxCount: opts.endedSessionMemoryMax });
+    const remembered = { windowMs: opts.endedSessionMemoryMs, maxCount: opts.endedSessionMemoryMax };
+    this.resumes = new ResumeResolver(store, remembered, opts.logger, journal);
     this.budget = new SessionBudget(opts.sessionsMaxBytes, opts.logger, (session) => {
       if (this.journal) return this.drop(session, 'shutdown');
       const conn = session.connection;
@@ -104,7 +92,7 @@ export class SessionManager {
       this.opts.logger.error('session store unreachable; handshake refused for now', { err });
       return false;
     }
-    if (!snapshot) return this.recallEnded(p.sid);
+    if (!snapshot) return this.resumes.recall(p.sid).then(() => true);
     const current = this.store.get(snapshot.id);
     if (current) {
       // Another handshake restored it meanwhile, or the copy here is right and the secret wrong.
@@ -116,18 +104,6 @@ export class SessionManager {
     this.unannounced.add(session.id);
     this.connectionChanged(session, null); // waits for its resume under the grace timer, like any other
     return this.catchUp(session);
-  }
-
-  /** The journal's record of a session that ended (on any process), remembered here for `resolve`. */
-  private async recallEnded(sid: string): Promise<boolean> {
-    if (this.store.get(sid) || !this.journal?.loadEnded) return true;
-    try {
-      const ended = await this.journal.loadEnded(sid);
-      if (ended) this.endedSessions.remember(sid, ended.accepted, ended.secrets);
-    } catch (err) {
-      this.opts.logger.warn('ended session unreadable from the store; its client may re-send what it ran', { sid, err });
-    }
-    return true;
   }
 
   /**
@@ -162,17 +138,7 @@ export class SessionManager {
    * secret is used by `connect`, or by the probe once resolved.
    */
   resolve(p: HandshakeParams, probe = false): Resolution {
-    if (p.sid === undefined) return { ok: false, why: 'unknown_session' };
-    const session = this.store.get(p.sid);
-    if (!session || session.ended) {
-      const ended = this.endedSessions.lookup(p.sid, p.secret ?? '');
-      if (!ended) return { ok: false, why: 'unknown_session' };
-      return ended.accepted === undefined ? { ok: false, why: 'expired' } : { ok: false, why: 'expired', prevAck: ended.accepted };
-    }
-    if (!session.knowsSecret(p.secret ?? '')) return { ok: false, why: 'bad_secret' };
-    // A probe replays nothing (its `upgrade` frame carries the `last` that matters), so its `last` is not checked.
-    if (!probe && !session.canResumeFrom(p.last)) return { ok: false, why: 'overrun', prevAck: session.accepted };
-    return { ok: true, session };
+    return this.resumes.resolve(p, probe);
   }
 
   /**
@@ -222,7 +188,7 @@ export class SessionManager {
     }
     // A racing handshake of the client that created it (the client may never have seen it: welcomed as new). It takes
     // the session's connection over, as a resume does: the one the client waits on may be the one that hangs.
-    const extra = this.refusal(p, r);
+    const extra = this.resumes.refusal(p, r);
     const joined = this.joins.find(p.join, auth);
     if (joined) {
       const welcome = this.welcome(joined, conn.cid, false, extra);
@@ -237,21 +203,6 @@ export class SessionManager {
     session.attach(conn, 0);
     this.events.onConnection(session);
     return session;
-  }
-
-  /**
-   * What a welcome says of a refused resume. After an overrun the old session's connection (one its client left) is
-   * closed: what it carries no longer reaches the session, whose `accepted` the welcome reports.
-   */
-  private refusal(p: HandshakeParams, r: Resolution & { ok: false }): Partial<WelcomeFrame> {
-    if (p.sid === undefined) return {};
-    const old = r.why === 'overrun' ? this.store.get(p.sid) : undefined;
-    const conn = old?.connection;
-    if (conn) {
-      conn.end({ t: 'close', code: 'replaced' });
-      old!.detach(conn);
-    }
-    return r.prevAck === undefined ? { resumeFailed: r.why } : { resumeFailed: r.why, prevAck: r.prevAck };
   }
 
   private create(auth: unknown, client: string, snapshot?: SessionSnapshot): Session {
@@ -432,7 +383,7 @@ export class SessionManager {
     this.budget.delete(session);
     this.clearGrace(session.id);
     if (this.store.get(session.id) === session) this.store.delete(session.id);
-    this.endedSessions.remember(session.id, session.accepted, session.resumeSecrets);
+    this.resumes.remember(session);
   }
 
   private clearGrace(id: string): void {
@@ -481,7 +432,7 @@ export class SessionManager {
     }
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
-    this.endedSessions.clear();
+    this.resumes.clear();
     this.perClient.clear();
     this.clientOf.clear();
     this.unannounced.clear();
