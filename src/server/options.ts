@@ -67,7 +67,7 @@ export interface ServerOptions {
    * none runs twice. With an adapter, its store keeps the ended session this long, for every node. Default 1 800 000 ms.
    */
   endedSessionMemoryMs?: number;
-  /** How many ended sessions this process remembers at most (about 200 bytes each), oldest forgotten first. Default 10 000. */
+  /** How many ended sessions this process remembers at most (about 320 bytes each), oldest forgotten first. Default 10 000. */
   endedSessionMemoryMax?: number;
   /**
    * Cross-origin access. Default: same-origin only. Requests without an `Origin` header (non-browser clients) and
