@@ -108,8 +108,7 @@ export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: n
       maxFrame = welcome.maxFrame;
       let lost: LostSession | null = null;
       if (previous && !welcome.resumed) {
-        lost = { previousSessionId: previous.sid, reason: ended ? 'session_ended' : welcome.resumeFailed ?? 'unknown_session' };
-        if (welcome.prevAck !== undefined) lost.accepted = welcome.prevAck;
+        lost = { previousSessionId: previous.sid, reason: ended ? 'session_ended' : welcome.resumeFailed ?? 'unknown_session', accepted: welcome.prevAck };
         lastDelivered = 0;
         forgetAcks();
       }
