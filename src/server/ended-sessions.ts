@@ -15,10 +15,10 @@ export interface EndedLookup {
 }
 
 /**
- * A bounded memory of sessions that ended here (expired, ended by the app, ended over the memory budget, or given up
- * by an overrun resume): a client coming back names its old session, and is told which of its emits the old session
+ * A bounded memory of sessions that ended (here: expired, ended by the app or over the memory budget; or elsewhere,
+ * read from a journal): a client coming back names its old session, and is told which of its emits the old session
  * ran (`welcome.prevAck`), so it re-sends only the others. Entries go after `windowMs`, and the oldest first once
- * `maxCount` are held (a Map iterates in insertion order, and every entry is inserted once, so oldest is first).
+ * `maxCount` are held (a Map iterates in insertion order, and an entry remembered again moves to the end).
  */
 export class EndedSessions {
   private readonly entries = new Map<string, EndedSession>();

@@ -62,7 +62,7 @@ export interface ServerOptions {
    */
   sessionsMaxBytes?: number;
   /**
-   * How long the server remembers a session that ended (expired, ended, or given up after an overrun): a client that
+   * How long the server remembers a session that ended (expired, or ended by the app or `sessionsMaxBytes`): a client that
    * names it in a handshake with its secret is told which of its emits the old session ran (`welcome.prevAck`), so
    * none runs twice. With an adapter, its store keeps the ended session this long, for every node. Default 1 800 000 ms.
    */
