@@ -66,6 +66,19 @@ describe('welcome.prevAck', () => {
     expect(await again.welcome()).toMatchObject({ resumed: false, resumeFailed: 'expired', prevAck: 3 });
   });
 
+  it('replaced (close{replaced}) is no resync: the replaced client resumes and is told what ran in welcome.ack', async () => {
+    const { s, runs } = await setup();
+    const { ws, w } = await sessionWithEmits(s.base, 2);
+    const racing = await WsClient.open(s.base, { sid: w.sid, secret: w.secret, last: 0 });
+    expect(await racing.welcome()).toMatchObject({ resumed: true });
+    expect(await ws.frames.next(isType('close'))).toMatchObject({ code: 'replaced' });
+    const back = await WsClient.open(s.base, { sid: w.sid, secret: w.secret, last: 0 }); // the secret it had
+    expect(await back.welcome()).toMatchObject({ resumed: true, ack: 2 });
+    back.send({ t: 'emit', seq: 2, e: 'say', d: 'e2' }); // a repeat is acknowledged, not run
+    await back.frames.next((f) => f.t === 'ack' && f.n === 2);
+    expect(Object.fromEntries(runs)).toEqual({ e1: 1, e2: 1 });
+  });
+
   it('a wrong secret on a live session learns nothing (bad_secret, no prevAck)', async () => {
     const { s } = await setup();
     const { w } = await sessionWithEmits(s.base, 1);
