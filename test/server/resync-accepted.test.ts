@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Session } from '../../src/server';
 import type { WelcomeFrame } from '../../src/protocol/frames';
@@ -42,6 +43,23 @@ describe('welcome.prevAck', () => {
     expect(await again.welcome()).toMatchObject({ resumed: false, resumeFailed: 'overrun', prevAck: 3, ack: 0 });
     expect(await ws.frames.next(isType('close'))).toMatchObject({ code: 'replaced' });
     expect(sessions[0]!.connection).toBeNull(); // so a POST on it is refused: nothing more reaches the old session
+  });
+
+  it('overrun: a frame still on its way over the old WebSocket no longer runs on the old session', async () => {
+    const { s, sessions, runs } = await setup({ replayBufferMaxMessages: 2 });
+    const { ws, w } = await sessionWithEmits(s.base, 1);
+    for (let i = 1; i <= 4; i++) sessions[0]!.emit('n', i);
+    await ws.frames.next((f) => f.t === 'msg' && f.id === 4);
+    // Held in the client's socket until after the refusal: it reaches the server behind the new handshake.
+    const socket = (ws.ws as unknown as { _socket: Socket })._socket;
+    socket.cork();
+    ws.send({ t: 'emit', seq: 2, e: 'say', d: 'late' });
+    const again = await WsClient.open(s.base, { sid: w.sid, secret: w.secret, last: 0 });
+    expect(await again.welcome()).toMatchObject({ resumeFailed: 'overrun', prevAck: 1 });
+    socket.uncork();
+    await ws.closed; // the server read the frame before the client's close, which comes after it on the same stream
+    expect(sessions[0]!.accepted).toBe(1); // the client re-sends `late` to the new session: it runs there, once
+    expect(Object.fromEntries(runs)).toEqual({ e1: 1 });
   });
 
   it('expired within the remembered window: names what it accepted, to the holder of its secret only', async () => {
