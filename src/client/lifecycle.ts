@@ -38,7 +38,9 @@ export interface LifecycleEvents {
   fallback: { from: TransportName; to: TransportName; reason: string };
   /**
    * The server could not resume the session: messages sent meanwhile are lost, so the app should reload its state.
-   * `resent` unacknowledged emits/requests were re-sent to the new session (the old one may have seen them).
+   * `resent` unacknowledged emits/requests were re-sent to the new session: those the server said the old session
+   * never accepted, or, when it could not tell (an older server, one that restarted or forgot the session), every
+   * one not acknowledged (the old session may have run those: they run twice).
    */
   resync: { reason: ResumeFailure | 'session_ended'; previousSessionId: string; sessionId: string; resent: number };
   /**

@@ -113,8 +113,12 @@ export class Outbox {
     return true;
   }
 
-  /** A new session numbers from 1 again: every waiting frame is unsent once more. Returns how many were sent before. */
-  renumber(): number {
+  /**
+   * A new session numbers from 1 again: every waiting frame is unsent once more, except those the old session accepted
+   * (`accepted`, when the server knew: they ran, so they leave). Returns how many of those left were sent before.
+   */
+  renumber(accepted = 0): number {
+    this.ack(accepted);
     let wasSent = 0;
     for (const entry of this.entries) {
       if (entry.frame.seq !== 0) wasSent++;

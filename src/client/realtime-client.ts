@@ -268,8 +268,8 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
   private welcomed(welcome: WelcomeFrame): void {
     const lost = this.session.adopt(welcome);
     if (lost) {
+      const resent = this.outbox.renumber(lost.accepted); // first: a request the old session ran fails, not re-runs
       this.requests.sessionLost();
-      const resent = this.outbox.renumber();
       this.life.emit('resync', { reason: lost.reason, previousSessionId: lost.previousSessionId, sessionId: welcome.sid, resent });
     }
     this.outbox.ack(welcome.ack);

@@ -11,6 +11,8 @@ const DEFAULT_MAX_FRAME = 1024 * 1024;
 export interface LostSession {
   previousSessionId: string;
   reason: ResumeFailure | 'session_ended';
+  /** The last of the client's sequence numbers the old session accepted (`welcome.prevAck`), when the server knew. */
+  accepted?: number;
 }
 
 /**
@@ -24,9 +26,12 @@ export interface ClientSession {
   readonly maxFrame: number;
   /** Id of the last sequenced frame handed to the app. */
   readonly lastDelivered: number;
-  /** What resumes this session: null before the first welcome and after it ended. */
+  /**
+   * What resumes this session: null before the first welcome. After it ended the next handshake still names it: the
+   * server cannot resume it, but tells what it accepted (`prevAck`), so nothing it ran is sent again.
+   */
   resumePoint(): { sid: string; secret: string; last: number } | null;
-  /** The server said the session is over (`close{session_ended}`): the next handshake must not try to resume it. */
+  /** The server said the session is over (`close{session_ended}`): the next welcome starts a new one (`resync`). */
   markEnded(): void;
   /** Takes the session from a welcome; returns what was lost when it did not resume the one the client had. */
   adopt(welcome: WelcomeFrame): LostSession | null;
@@ -90,7 +95,7 @@ export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: n
       return lastDelivered;
     },
     resumePoint() {
-      return !current || ended ? null : { ...current, last: lastDelivered };
+      return current ? { ...current, last: lastDelivered } : null;
     },
     markEnded() {
       ended = true;
@@ -103,7 +108,7 @@ export function createClientSession(scheduler: BackoffScheduler, sendAck: (id: n
       maxFrame = welcome.maxFrame;
       let lost: LostSession | null = null;
       if (previous && !welcome.resumed) {
-        lost = { previousSessionId: previous.sid, reason: ended ? 'session_ended' : welcome.resumeFailed ?? 'unknown_session' };
+        lost = { previousSessionId: previous.sid, reason: ended ? 'session_ended' : welcome.resumeFailed ?? 'unknown_session', accepted: welcome.prevAck };
         lastDelivered = 0;
         forgetAcks();
       }

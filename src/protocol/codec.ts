@@ -78,6 +78,7 @@ function checkServerFrame(v: unknown): Decoded<ServerFrame> {
       if (typeof v.resumed !== 'boolean') return bad('resumed must be a boolean');
       if (v.echo !== undefined && typeof v.echo !== 'boolean') return bad('echo must be a boolean');
       if (v.head !== undefined && !isSeq(v.head)) return bad('head must be an integer');
+      if (v.prevAck !== undefined && !isSeq(v.prevAck)) return bad('prevAck must be an integer');
       break;
     case 'msg':
       if (!isSeq(v.id) || !isStr(v.e)) return bad('needs integer id and string e');

@@ -57,6 +57,9 @@ export interface WelcomeFrame {
   resumed: boolean;
   /** Set when a resume was asked for but could not be honoured (a new session was started). */
   resumeFailed?: ResumeFailure;
+  /** With `resumeFailed`: the highest client sequence number the previous session accepted (its handlers ran); the
+   *  client drops those from its outbox rather than send them to the new session. Absent when the server cannot know. */
+  prevAck?: number;
   /** Highest client sequence number the server has accepted in this session (0 if none). */
   ack: number;
   /** True on the answer to an upgrade probe: the connection is not active until the client sends `upgrade`. */

@@ -9,6 +9,8 @@ export interface AdapterSettings {
   replayLimits: { maxMessages: number; maxBytes: number };
   /** How long a session outlives its last connection. */
   sessionGraceMs: number;
+  /** How long the store keeps an ended session's record (what it accepted, for its client's next handshake). */
+  endedSessionMemoryMs?: number;
   /** The heartbeat, also the longest a poll is held. */
   heartbeatMs: number;
   logger: Logger;

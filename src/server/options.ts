@@ -62,6 +62,14 @@ export interface ServerOptions {
    */
   sessionsMaxBytes?: number;
   /**
+   * How long the server remembers a session that ended (expired, or ended by the app or `sessionsMaxBytes`): a client that
+   * names it in a handshake with its secret is told which of its emits the old session ran (`welcome.prevAck`), so
+   * none runs twice. With an adapter, its store keeps the ended session this long, for every node. Default 1 800 000 ms.
+   */
+  endedSessionMemoryMs?: number;
+  /** How many ended sessions this process remembers at most (about 320 bytes each), oldest forgotten first. Default 10 000. */
+  endedSessionMemoryMax?: number;
+  /**
    * Cross-origin access. Default: same-origin only. Requests without an `Origin` header (non-browser clients) and
    * requests a browser marks `Sec-Fetch-Site: same-origin` are always allowed; others are refused with
    * `origin_rejected` (HTTP 403 / WebSocket close 4403).
@@ -106,6 +114,8 @@ export interface ResolvedOptions {
   maxSessionsPerClient: number;
   clientAddressPrefix: AddressPrefixes;
   sessionsMaxBytes: number;
+  endedSessionMemoryMs: number;
+  endedSessionMemoryMax: number;
   cors: { origins: readonly string[] | '*'; credentials: boolean };
   trustProxy: TrustPredicate;
   authenticate: Authenticate | undefined;
@@ -133,6 +143,8 @@ export const DEFAULTS = {
   clientAddressPrefix: { ipv4: 32, ipv6: 64 },
   /** A quarter of the heap this process may use (`--max-old-space-size`). */
   sessionsMaxBytes: (): number => Math.floor(getHeapStatistics().heap_size_limit / 4),
+  endedSessionMemoryMs: 1_800_000,
+  endedSessionMemoryMax: 10_000,
   trustProxy: false,
   sseRetryMs: 1000,
   ackDelayMs: 20,
@@ -169,6 +181,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       ipv6: prefix('clientAddressPrefix.ipv6', options.clientAddressPrefix?.ipv6 ?? DEFAULTS.clientAddressPrefix.ipv6, 128),
     },
     sessionsMaxBytes: positiveOrInfinity('sessionsMaxBytes', options.sessionsMaxBytes ?? DEFAULTS.sessionsMaxBytes()),
+    endedSessionMemoryMs: positive('endedSessionMemoryMs', options.endedSessionMemoryMs ?? DEFAULTS.endedSessionMemoryMs),
+    endedSessionMemoryMax: positive('endedSessionMemoryMax', options.endedSessionMemoryMax ?? DEFAULTS.endedSessionMemoryMax),
     cors: { origins: options.cors?.origins ?? [], credentials: options.cors?.credentials ?? false },
     trustProxy: compileTrust(options.trustProxy ?? DEFAULTS.trustProxy),
     authenticate: options.authenticate,

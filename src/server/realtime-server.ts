@@ -72,6 +72,7 @@ export class RealtimeServer {
       {
         replayLimits: { maxMessages: this.opts.replayBufferMaxMessages, maxBytes: this.opts.replayBufferMaxBytes },
         sessionGraceMs: this.opts.sessionGraceMs,
+        endedSessionMemoryMs: this.opts.endedSessionMemoryMs,
         heartbeatMs: this.opts.heartbeatMs,
         logger: this.opts.logger,
       },

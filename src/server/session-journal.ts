@@ -86,6 +86,11 @@ export interface SessionJournal {
   dropped?(sid: string): void;
   /** Resolves once every write issued so far for `sid` is durable; rejects if one failed. */
   durable(sid: string): Promise<void>;
+  /**
+   * A session that ended (on any process) while the store still keeps its record: what it accepted, and the secrets
+   * that may learn it. Null when unknown or not ended.
+   */
+  loadEnded?(sid: string): Promise<{ accepted: number; secrets: SessionSecrets } | null>;
   /** The session as last written, or null when it is unknown (never existed, expired, or the store lost it). */
   load(sid: string): Promise<SessionSnapshot | null>;
 }

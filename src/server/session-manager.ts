@@ -1,8 +1,9 @@
-import type { ClientFrame, ResumeFailure, TransportName, WelcomeFrame } from '../protocol/frames';
+import type { ClientFrame, TransportName, WelcomeFrame } from '../protocol/frames';
 import { targets, type Bus, type BusMessage, type BusTarget } from './bus';
 import type { ResolvedOptions } from './options';
 import { PreparedMessage } from './prepared-message';
 import { SessionBudget } from './session-budget';
+import { ResumeResolver, type HandshakeParams, type Resolution } from './resume-resolver';
 import { JoinRegistry } from './join-registry';
 import { SessionSecret } from './session-secret';
 import { randomId, Session } from './session';
@@ -10,20 +11,7 @@ import type { SessionStore } from './session-store';
 import { SessionMovedError, type SessionJournal, type SessionSnapshot } from './session-journal';
 import type { Connection } from './types';
 
-/** What a handshake asked for, already validated. */
-export interface HandshakeParams {
-  sid?: string;
-  secret?: string;
-  last: number;
-  /**
-   * The client's join key: handshakes racing each other with one key and the same credentials share the session the
-   * first one created, for a few seconds (JoinRegistry).
-   */
-  join?: string;
-}
-
-/** A session to resume, or why it cannot be. */
-export type Resolution = { ok: true; session: Session } | { ok: false; why: ResumeFailure };
+export type { HandshakeParams, Resolution } from './resume-resolver';
 
 /** Refusal of a new session because its client holds too many (`maxSessionsPerClient`). */
 export interface Refusal {
@@ -35,17 +23,14 @@ export interface Refusal {
 /** Inbox entries numbered per batch: each batch is one append, durable before the next is read. */
 const INBOX_BATCH = 100;
 
-/** Ids of expired sessions are remembered this long to answer `expired` instead of `unknown_session`. */
-const TOMBSTONE_LIMIT = 10_000;
-
 /**
  * Creates, resumes and expires sessions. Owns the grace timers; the one place that knows the handshake rules of
  * protocol §3.
  */
 export class SessionManager {
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
-  /** id → time it expired. Bounded; entries older than the grace period are pruned on insert. */
-  private readonly tombstones = new Map<string, number>();
+  /** What a handshake resumes, or why not and what the old session accepted (it remembers sessions that ended). */
+  private readonly resumes: ResumeResolver;
   /** Sessions per client key (remote address); entries are removed at zero. */
   private readonly perClient = new Map<string, number>();
   /** Sessions whose inbox is being drained; true: more was announced meanwhile, drain again. */
@@ -74,6 +59,8 @@ export class SessionManager {
     private readonly journal?: SessionJournal,
   ) {
     journal?.readPositions?.((sid) => this.store.get(sid)?.busPosition);
+    const remembered = { windowMs: opts.endedSessionMemoryMs, maxCount: opts.endedSessionMemoryMax };
+    this.resumes = new ResumeResolver(store, remembered, opts.logger, journal);
     this.budget = new SessionBudget(opts.sessionsMaxBytes, opts.logger, (session) => {
       if (this.journal) return this.drop(session, 'shutdown');
       const conn = session.connection;
@@ -91,7 +78,11 @@ export class SessionManager {
     // A copy here that does not know the secret may be stale: another process rotated it since (it let this copy go,
     // but that word may still be on its way). The journal decides; a secret it does not know either is just wrong.
     const local = this.store.get(p.sid);
-    if (local && (p.secret === undefined || local.knowsSecret(p.secret))) return true;
+    if (local && (p.secret === undefined || local.knowsSecret(p.secret))) {
+      // An overrun ends this copy and tells its client what it accepted: only once those acceptances are recorded.
+      if (p.secret !== undefined && !local.canResumeFrom(p.last)) await local.durable();
+      return true;
+    }
     // Once what this copy wrote is durable, a journal that knows the secret can only have it from another writer.
     if (local && !(await local.durable())) return true;
     let snapshot: SessionSnapshot | null;
@@ -101,7 +92,7 @@ export class SessionManager {
       this.opts.logger.error('session store unreachable; handshake refused for now', { err });
       return false;
     }
-    if (!snapshot) return true;
+    if (!snapshot) return this.resumes.recall(p.sid).then(() => true);
     const current = this.store.get(snapshot.id);
     if (current) {
       // Another handshake restored it meanwhile, or the copy here is right and the secret wrong.
@@ -147,13 +138,7 @@ export class SessionManager {
    * secret is used by `connect`, or by the probe once resolved.
    */
   resolve(p: HandshakeParams, probe = false): Resolution {
-    if (p.sid === undefined) return { ok: false, why: 'unknown_session' };
-    const session = this.store.get(p.sid);
-    if (!session || session.ended) return { ok: false, why: this.tombstones.has(p.sid) ? 'expired' : 'unknown_session' };
-    if (!session.knowsSecret(p.secret ?? '')) return { ok: false, why: 'bad_secret' };
-    // A probe replays nothing (its `upgrade` frame carries the `last` that matters), so its `last` is not checked.
-    if (!probe && !session.canResumeFrom(p.last)) return { ok: false, why: 'overrun' };
-    return { ok: true, session };
+    return this.resumes.resolve(p, probe);
   }
 
   /**
@@ -203,16 +188,16 @@ export class SessionManager {
     }
     // A racing handshake of the client that created it (the client may never have seen it: welcomed as new). It takes
     // the session's connection over, as a resume does: the one the client waits on may be the one that hangs.
+    const extra = this.resumes.refusal(p, r);
     const joined = this.joins.find(p.join, auth);
     if (joined) {
-      const welcome = this.welcome(joined, conn.cid, false, p.sid === undefined ? {} : { resumeFailed: r.why });
+      const welcome = this.welcome(joined, conn.cid, false, extra);
       joined.afterDurable(() => conn.send(welcome));
       joined.attach(conn, 0);
       return joined;
     }
     const session = this.create(auth, client ?? '');
     this.joins.add(p.join, auth, session);
-    const extra: Partial<WelcomeFrame> = p.sid === undefined ? {} : { resumeFailed: r.why };
     const welcome = this.welcome(session, conn.cid, false, extra);
     session.afterDurable(() => conn.send(welcome));
     session.attach(conn, 0);
@@ -398,12 +383,7 @@ export class SessionManager {
     this.budget.delete(session);
     this.clearGrace(session.id);
     if (this.store.get(session.id) === session) this.store.delete(session.id);
-    const now = Date.now();
-    for (const [id, at] of this.tombstones) {
-      if (this.tombstones.size < TOMBSTONE_LIMIT && now - at < this.opts.sessionGraceMs) break;
-      this.tombstones.delete(id);
-    }
-    this.tombstones.set(session.id, now);
+    this.resumes.remember(session);
   }
 
   private clearGrace(id: string): void {
@@ -452,7 +432,7 @@ export class SessionManager {
     }
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
-    this.tombstones.clear();
+    this.resumes.clear();
     this.perClient.clear();
     this.clientOf.clear();
     this.unannounced.clear();

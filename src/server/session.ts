@@ -5,7 +5,7 @@ import { encodeMessage } from './message-text';
 import type { BusMessage, BusTarget } from './bus';
 import type { PreparedMessage } from './prepared-message';
 import { ReplayBuffer } from './replay-buffer';
-import { SessionSecret } from './session-secret';
+import { SessionSecret, type SessionSecrets } from './session-secret';
 import type { FrameTemplate, SessionJournal, SessionSnapshot } from './session-journal';
 import type { Connection, DisconnectReason, EventHandler, Logger, Reply } from './types';
 import { Broadcaster } from './broadcaster';
@@ -110,6 +110,11 @@ export class Session {
   /** The current resume secret; sent to the client in `welcome` only. */
   get secret(): string {
     return this.secrets.value.secret;
+  }
+
+  /** Both secrets a resume may present: kept once the session ends, so only its client learns what it accepted. */
+  get resumeSecrets(): SessionSecrets {
+    return this.secrets.value;
   }
 
   /** The client presented a secret of this session since it was created: it has a welcome (no join by key now). */

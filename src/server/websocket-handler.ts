@@ -297,6 +297,9 @@ export class WebSocketHandler {
       session.afterDurable(() => conn.replaying(() => undefined));
       return;
     }
+    // A connection the session has left (replaced, or closed by an overrun's refusal, which has told the client what
+    // the session accepted) carries nothing more into it: the client re-sends what is unacknowledged on its new one.
+    if (session.connection !== conn) return;
     const outcome = session.receive(frame);
     if (outcome === 'accepted' || outcome === 'duplicate') conn.scheduleAck();
   }

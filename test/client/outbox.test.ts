@@ -211,6 +211,33 @@ describe('Outbox.renumber', () => {
     ]);
   });
 
+  it('drops what the old session accepted (welcome.prevAck) and counts only the sent frames it never saw', () => {
+    const box = new Outbox(roomy);
+    for (const e of ['a', 'b', 'c', 'd']) box.add('emit', e, 1);
+    box.take(0, false); // a..d sent as 1..4; the old session accepted 1..3, its acks lost
+    box.add('emit', 'e', 5); // unsent
+    expect(box.renumber(3)).toBe(1);
+    expect(box.size).toBe(2);
+    expect(box.take(0, true).frames.map((f) => [f.frame.e, f.frame.seq])).toEqual([
+      ['d', 1],
+      ['e', 2],
+    ]);
+  });
+
+  it('with prevAck 0 re-sends every sent frame; with one past them all, none', () => {
+    const none = new Outbox(roomy);
+    none.add('emit', 'a', 1);
+    none.take(0, false);
+    expect(none.renumber(0)).toBe(1);
+    const all = new Outbox(roomy);
+    all.add('emit', 'a', 1);
+    all.add('emit', 'b', 1);
+    all.take(0, false);
+    expect(all.renumber(2)).toBe(0);
+    expect(all.size).toBe(0);
+    expect(all.bytes).toBe(0);
+  });
+
   it('returns 0 when nothing had been sent', () => {
     const box = new Outbox(roomy);
     box.add('emit', 'a', 1);

@@ -66,3 +66,26 @@ describe('client session secret', () => {
     expect(changes).toBeGreaterThan(before);
   });
 });
+
+describe('client session after a refused resume', () => {
+  const welcome = { t: 'welcome', sid: 's', secret: 'first', cid: 'c', hb: 1000, resumed: false, ack: 0, maxFrame: 1 << 20 } as const;
+  const fresh = () => createClientSession(new BackoffScheduler({ initialMs: 1, maxMs: 1, factor: 1, jitter: 0 }, manualClock()), () => true);
+
+  it('reports what the old session accepted (welcome.prevAck), and nothing when the server did not say', () => {
+    const session = fresh();
+    session.adopt(welcome);
+    expect(session.adopt({ ...welcome, sid: 't', resumeFailed: 'overrun', prevAck: 7 })).toEqual({ previousSessionId: 's', reason: 'overrun', accepted: 7 });
+    expect(session.adopt({ ...welcome, sid: 'u', resumeFailed: 'unknown_session' })).toEqual({ previousSessionId: 't', reason: 'unknown_session' });
+  });
+
+  it('after close{session_ended} still names the ended session in its next handshake, to learn what it accepted', () => {
+    const session = fresh();
+    session.adopt(welcome);
+    session.place({ t: 'msg', id: 1, e: 'n' });
+    session.markEnded();
+    expect(session.resumePoint()).toEqual({ sid: 's', secret: 'first', last: 1 });
+    const lost = session.adopt({ ...welcome, sid: 't', secret: 'second', resumeFailed: 'expired', prevAck: 2 });
+    expect(lost).toEqual({ previousSessionId: 's', reason: 'session_ended', accepted: 2 });
+    expect(session.resumePoint()).toEqual({ sid: 't', secret: 'second', last: 0 });
+  });
+});

@@ -39,7 +39,7 @@ export function continueSession(scheduler: BackoffScheduler, sendAck: (id: numbe
       const lost = inner.adopt(welcome);
       if (resuming && !welcome.resumed) {
         offset = 0;
-        return { previousSessionId: resuming.sid, reason: welcome.resumeFailed ?? 'unknown_session' };
+        return { previousSessionId: resuming.sid, reason: welcome.resumeFailed ?? 'unknown_session', ...(welcome.prevAck === undefined ? {} : { accepted: welcome.prevAck }) };
       }
       if (lost) offset = 0;
       return lost;

@@ -50,6 +50,8 @@ export class Leader {
   private awaitingWordOf = 0;
   /** Gives up on that word (LATE_WORD_MS). */
   private lateWordTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The session lost at the last resync, and per tab its own number of the last frame it accepted (`prevAck`). */
+  private lostAccepted: { sid: string; tabs: Map<string, number> } | null = null;
 
   constructor(
     url: string,
@@ -160,6 +162,7 @@ export class Leader {
       replay: replay ?? [],
       snapshot: this.replica.snapshot(),
       ...(replay === null ? { overrun: true as const } : {}),
+      ...(this.lostAccepted && h.sid === this.lostAccepted.sid ? { prevAck: this.lostAccepted.tabs.get(h.tab) ?? 0 } : {}),
     });
   }
 
@@ -169,6 +172,10 @@ export class Leader {
     if (lost) {
       // A new session: what tabs had sent belonged to the old one. They are told (`down`), reconnect, see `resync`
       // and send their unacknowledged frames again, numbered afresh; so nothing of theirs is sent twice from here.
+      // Those the server says the old session accepted they drop instead (each tab is told its own number of them).
+      const tabs = new Map<string, number>();
+      for (const [s, o] of this.bySeq) if (lost.accepted !== undefined && s <= lost.accepted) tabs.set(o.tab, Math.max(tabs.get(o.tab) ?? 0, o.n));
+      this.lostAccepted = lost.accepted === undefined ? null : { sid: lost.previousSessionId, tabs };
       for (const entry of this.origins.keys()) this.connection.remove(entry);
       this.origins.clear();
       this.bySeq.clear();

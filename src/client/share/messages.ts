@@ -39,6 +39,8 @@ export interface LinkWelcome {
   replay: SharedFrame[];
   /** The tab is further behind than the leader keeps frames: it starts over from `last` (its client sees `resync`). */
   overrun?: true;
+  /** The session changed under the tab: its own number of the last frame the lost session accepted (`welcome.prevAck`). */
+  prevAck?: number;
   /** What a tab that joins mid-session missed of the replica (see SessionReplica). */
   snapshot: ReplicaSnapshot;
 }

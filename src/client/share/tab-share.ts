@@ -205,7 +205,8 @@ export class TabShare implements LinkOwner {
     this.linkOpen = true;
     const welcome = { t: 'welcome', sid: w.sid, secret: '', cid: '', hb: 0, resumed, ack: resumed ? w.ack : 0, maxFrame: w.maxFrame } as const;
     // The client sees `resync` (a refused resume) when it had this session and missed frames the leader no longer has.
-    link.deliver(w.overrun ? { ...welcome, resumeFailed: 'overrun' } : welcome);
+    const accepted = !resumed && w.prevAck !== undefined ? { prevAck: w.prevAck } : {};
+    link.deliver(w.overrun ? { ...welcome, resumeFailed: 'overrun' } : { ...welcome, ...accepted });
     if (resumed) {
       this.acked = Math.max(this.acked, w.ack);
       this.frames(w.replay);

@@ -184,7 +184,8 @@ export class RedisJournal implements SessionJournal {
   held(sid: string, cid: string | null): void {
     if (cid === null) {
       this.holding.delete(sid);
-      this.write(sid, () => this.log.touch(sid, this.settings.sessionGraceMs));
+      // Past the grace period: the node's grace timer ends it (keeping its record) before Redis would drop it.
+      this.write(sid, () => this.log.touch(sid, this.holdTtl));
       return;
     }
     this.holding.add(sid);
@@ -201,7 +202,7 @@ export class RedisJournal implements SessionJournal {
   async expire(sid: string, cid: string): Promise<boolean> {
     this.writeFrames(sid);
     await (this.tails.get(sid) ?? Promise.resolve());
-    const ended = await this.log.endIfIdle(sid, cid, 'expired');
+    const ended = await this.log.endIfIdle(sid, cid, 'expired', this.settings.endedSessionMemoryMs);
     this.dropped(sid);
     return ended;
   }
@@ -209,7 +210,7 @@ export class RedisJournal implements SessionJournal {
   ended(sid: string): void {
     this.dropped(sid);
     this.writeFrames(sid);
-    this.write(sid, () => this.log.end(sid, 'ended'));
+    this.write(sid, () => this.log.end(sid, 'ended', this.settings.endedSessionMemoryMs));
   }
 
   durable(sid: string): Promise<void> {
@@ -218,6 +219,12 @@ export class RedisJournal implements SessionJournal {
     const batch = this.pending.get(sid);
     if (batch) return (batch.durable ??= new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => this.durable(sid)));
     return this.tails.get(sid) ?? Promise.resolve();
+  }
+
+  async loadEnded(sid: string): Promise<{ accepted: number; secrets: SessionSecrets } | null> {
+    const state = await this.log.load(sid);
+    if (!state || state.ended === null) return null;
+    return { accepted: state.accepted, secrets: { secret: state.secret, previous: state.previousSecret } };
   }
 
   async load(sid: string): Promise<SessionSnapshot | null> {

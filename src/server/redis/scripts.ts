@@ -277,27 +277,28 @@ return redis.call('SREM', KEYS[1], ARGV[1])
 
 /**
  * KEYS state, out, rooms, inbox. ARGV reason. → 1 ended now, 0 already ended or gone. The state hash stays until its
- * TTL, so a resume can be told `expired` rather than `unknown_session`.
+ * TTL (`keepMs` when given), so a resume can be told `expired` and what the session accepted (`unknown_session` after).
  */
 const endSession = `
-local function endSession()
+local function endSession(keepMs)
   redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
   redis.call('HSET', KEYS[1], 'ended', ARGV[1], 'owner', '', 'cid', '', 'bytes', 0)
+  if keepMs and keepMs ~= '' then redis.call('PEXPIRE', KEYS[1], keepMs) end
   return 1
 end
 `;
 
-/** KEYS state, out, rooms, inbox. ARGV reason. */
+/** KEYS state, out, rooms, inbox. ARGV reason, keepMs or ''. */
 export const endScript = new LuaScript(
   'end',
   `${endSession}
 if redis.call('HGET', KEYS[1], 'ended') ~= '' then return 0 end
-return endSession()
+return endSession(ARGV[2])
 `,
 );
 
 /**
- * As `end`, only if no connection attached since `cid` (ARGV reason, cid): a node whose grace timer ran out ends
+ * As `end`, only if no connection attached since `cid` (ARGV reason, cid, keepMs or ''): a node whose grace timer ran out ends
  * the session only if nobody took it over meanwhile. → 1 ended here, 0 not (gone, ended, or carried on elsewhere).
  */
 export const endIfIdleScript = new LuaScript(
@@ -305,7 +306,7 @@ export const endIfIdleScript = new LuaScript(
   `${endSession}
 local f = redis.call('HMGET', KEYS[1], 'ended', 'cid')
 if not f[1] or f[1] ~= '' or f[2] ~= ARGV[2] then return 0 end
-return endSession()
+return endSession(ARGV[3])
 `,
 );
 

@@ -358,18 +358,19 @@ export class SessionLog {
    * Ends the session for good: the log and rooms go, the state stays (with `ended`) until it expires so a resume
    * learns it ended. True for the call that ended it; the first reason wins.
    */
-  async end(sid: string, reason: string): Promise<boolean> {
+  async end(sid: string, reason: string, keepMs?: number): Promise<boolean> {
     if (reason === '') throw new TypeError('reason must be non-empty');
-    const k = this.keys(sid);
-    return replyInt(await endScript.run(this.redis, this.endKeys(sid), [reason]), 'end') === 1;
+    const keep = keepMs === undefined ? '' : positiveInt(keepMs, 'keepMs');
+    return replyInt(await endScript.run(this.redis, this.endKeys(sid), [reason, keep]), 'end') === 1;
   }
 
   /**
    * Ends the session only if no connection attached since `cid` (the last one this node held): a node whose grace
    * timer ran out must not end a session another node carries on. True when ended here.
    */
-  async endIfIdle(sid: string, cid: string, reason: string): Promise<boolean> {
-    return replyInt(await endIfIdleScript.run(this.redis, this.endKeys(sid), [reason, cid]), 'endIfIdle') === 1;
+  async endIfIdle(sid: string, cid: string, reason: string, keepMs?: number): Promise<boolean> {
+    const keep = keepMs === undefined ? '' : positiveInt(keepMs, 'keepMs');
+    return replyInt(await endIfIdleScript.run(this.redis, this.endKeys(sid), [reason, cid, keep]), 'endIfIdle') === 1;
   }
 
   /**
