@@ -180,7 +180,7 @@ export class SessionManager {
       hb: this.opts.heartbeatMs,
       resumed,
       ack: session.accepted,
-      maxFrame: this.opts.maxFrameBytes,
+      maxFrame: this.opts.maxMessageBytes,
       echo: true,
       head: session.lastFrameId,
       ...extra,
@@ -229,7 +229,7 @@ export class SessionManager {
         logger: this.opts.logger,
         ...(this.journal ? { journal: this.journal, onJournalFailure: (s: Session, err: unknown) => this.letGo(s, err) } : {}),
       },
-      { maxMessages: this.opts.replayBufferMaxMessages, maxBytes: this.opts.replayBufferMaxBytes },
+      { maxMessages: this.opts.replayBufferMaxMessages, maxBytes: this.opts.replayBufferMaxBytes, maxMessageBytes: this.opts.maxMessageBytes },
       snapshot,
     );
     if (!snapshot) {

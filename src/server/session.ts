@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ClientFrame, MessageFrame, SequencedFrame, TransportName } from '../protocol/frames';
+import type { ClientFrame, MessageFrame, ReplyFrame, SequencedFrame, TransportName } from '../protocol/frames';
 import { encodeFrame } from '../protocol/codec';
 import { encodeMessage } from './message-text';
 import type { BusMessage, BusTarget } from './bus';
@@ -11,6 +11,7 @@ import type { Connection, DisconnectReason, EventHandler, Logger, Reply } from '
 import { Broadcaster } from './broadcaster';
 import { parseInboxEntry, toWireError } from './session-frames';
 import { encoded, RealtimeServerError } from './errors';
+import { encodeWithin } from './message-size';
 
 /** Event names the server uses itself; a client event with one of these names is acknowledged but not run. */
 const RESERVED = new Set(['disconnect', 'transport']);
@@ -79,13 +80,17 @@ export class Session {
   /** The journal's last answer to `durable`, and what waits for it (see afterDurable). */
   private lastDurable: Promise<void> | undefined;
   private durableGroup: (() => void)[] = [];
+  /** The largest message this session sends (`maxMessageBytes`). */
+  private readonly maxMessageBytes: number;
 
+  /** `limits.maxMessageBytes`: the largest message `emit`, broadcasts and replies may carry (default: no limit). */
   constructor(
     private readonly hooks: SessionHooks,
-    limits: { maxMessages: number; maxBytes: number },
+    limits: { maxMessages: number; maxBytes: number; maxMessageBytes?: number },
     snapshot?: SessionSnapshot,
   ) {
     this.buffer = new ReplayBuffer(limits.maxMessages, limits.maxBytes);
+    this.maxMessageBytes = limits.maxMessageBytes ?? Infinity;
     this.restored = snapshot !== undefined;
     if (!snapshot) {
       this.id = randomId(16);
@@ -199,14 +204,16 @@ export class Session {
 
   /**
    * Sends an event to this client (sequenced: it survives reconnects). Throws `RealtimeServerError('unencodable')`
-   * for data JSON cannot carry; nothing is sent then and no message id is used.
+   * for data JSON cannot carry, `RealtimeServerError('payload_too_large')` for a message over `maxMessageBytes`;
+   * nothing is sent then and no message id is used.
    */
   emit(event: string, data?: unknown): void {
     const frame: MessageFrame = data === undefined ? { t: 'msg', id: 0, e: event } : { t: 'msg', id: 0, e: event, d: data };
+    frame.id = this.nextId;
+    const text = encodeWithin(frame, this.maxMessageBytes, `the event "${event}"`, (f) => encodeMessage(f as MessageFrame));
     // Ended or let go: sendSequenced drops or hands it over, unnumbered.
     if (this.ended) return this.sendSequenced(frame);
-    frame.id = this.nextId;
-    this.sendSequenced(frame, encoded('the event data', () => encodeMessage(frame)));
+    this.sendSequenced(frame, text);
   }
 
   /** A fanned-out event, encoded once for every session it reaches. */
@@ -219,7 +226,7 @@ export class Session {
 
   /** Sends to every other session. */
   get broadcast(): Broadcaster {
-    return new Broadcaster(this.hooks.publish, { except: this.id });
+    return new Broadcaster(this.hooks.publish, this.maxMessageBytes, { except: this.id });
   }
 
   /** Sends to the sessions in `room`, except this one. */
@@ -461,13 +468,16 @@ export class Session {
     const reply: Reply = (d, err) => {
       if (replied || !isRequest) return;
       replied = true;
-      if (err !== undefined && err !== null) return this.sendSequenced({ t: 'reply', id: 0, re: seq, err: toWireError(err) });
+      const frame: ReplyFrame = err !== undefined && err !== null ? { t: 'reply', id: 0, re: seq, err: toWireError(err) } : d === undefined ? { t: 'reply', id: 0, re: seq } : { t: 'reply', id: 0, re: seq, d };
       try {
-        this.sendSequenced(d === undefined ? { t: 'reply', id: 0, re: seq } : { t: 'reply', id: 0, re: seq, d });
+        frame.id = this.nextId;
+        this.sendSequenced(frame, encodeWithin(frame, this.maxMessageBytes, `the reply to "${event}"`));
       } catch (error) {
         // The request fails for its client (no id was used), and the handler hears why.
         const message = error instanceof Error ? error.message : String(error);
-        this.sendSequenced({ t: 'reply', id: 0, re: seq, err: { code: 'server_error', message } });
+        const tooLarge = error instanceof RealtimeServerError && error.code === 'payload_too_large';
+        if (tooLarge) this.hooks.logger.warn('reply refused: larger than maxMessageBytes', { sid: this.id, event, message });
+        this.sendSequenced({ t: 'reply', id: 0, re: seq, err: { code: tooLarge ? 'payload_too_large' : 'server_error', message } });
         throw error;
       }
     };

@@ -14,6 +14,8 @@ import type { Session } from './session';
 import type { Connection } from './types';
 import { newConnectionId, type SessionManager } from './session-manager';
 import { loadWs } from './ws-module';
+import { FRAME_ENVELOPE_BYTES } from '../protocol/limits';
+import { inboundOverLimit } from './message-size';
 
 /** WebSocket close codes of protocol §4. */
 const CLOSE_CODE: Record<CloseFrame['code'], number> = { replaced: 4409, shutdown: 1001, session_ended: 1000 };
@@ -152,11 +154,11 @@ export class WebSocketHandler {
   ) {
     this.heartbeat = new Heartbeat(this.conns, opts.heartbeatMs);
     const { WebSocketServer } = loadWs(); // a clear error here when the app has not installed `ws`
-    // Frames above maxFrame but below twice that get `error{frame_too_large}` + 1009 from us; larger ones are
+    // Frames above the limit but below twice that get `error{frame_too_large}` + 1009 from us; larger ones are
     // refused by ws itself (close 1009) without reading them into memory.
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: opts.maxFrameBytes * 2,
+      maxPayload: (opts.maxMessageBytes + FRAME_ENVELOPE_BYTES) * 2,
       perMessageDeflate: false,
       // A client that sends private parameters in a subprotocol offers ours too; the browser fails the handshake
       // unless the answer selects it.
@@ -271,17 +273,20 @@ export class WebSocketHandler {
       conn.send(errorFrame('malformed_frame', 'frames are JSON text messages'));
       return;
     }
-    if (Buffer.byteLength(text) > this.opts.maxFrameBytes) {
-      conn.send(errorFrame('frame_too_large', `frame exceeds ${this.opts.maxFrameBytes} bytes`));
+    const limit = this.opts.maxMessageBytes;
+    const textBytes = Buffer.byteLength(text);
+    const tooLarge = (): void => {
+      conn.send(errorFrame('frame_too_large', `a message exceeds ${limit} bytes`));
       conn.close(1009, 'frame_too_large');
-      return;
-    }
+    };
+    if (textBytes > limit + FRAME_ENVELOPE_BYTES) return tooLarge();
     const d = decodeClientFrame(text);
     if (!d.ok) {
       const code = d.reason.startsWith('unknown frame type') ? 'unknown_frame' : 'malformed_frame';
       conn.send(errorFrame(code, d.reason));
       return;
     }
+    if (inboundOverLimit(d.frame, textBytes, limit) !== null) return tooLarge();
     const frame = d.frame;
     if (frame.t === 'upgrade') {
       if (!conn.probing) return;
