@@ -16,6 +16,7 @@ import { newConnectionId, type SessionManager } from './session-manager';
 import { loadWs } from './ws-module';
 import { FRAME_ENVELOPE_BYTES } from '../protocol/limits';
 import { inboundOverLimit } from './message-size';
+import { SlowReaderGuard } from './slow-reader';
 
 /** WebSocket close codes of protocol §4. */
 const CLOSE_CODE: Record<CloseFrame['code'], number> = { replaced: 4409, shutdown: 1001, session_ended: 1000 };
@@ -30,11 +31,8 @@ class WsConnection implements Connection {
   private ackTimer: NodeJS.Timeout | undefined;
   private alive = true;
   private ended = false;
-  /**
-   * Bytes a replay queued at once (bounded by the replay buffer): allowed on top of `maxBufferedBytes`, so resuming
-   * a large backlog does not trip the back-pressure limit. Infinity while the replay is being written.
-   */
-  private replayAllowance = 0;
+  /** Cuts a client that reads slower than it is sent to; the replay's bytes are its allowance (see `replaying`). */
+  private readonly guard: SlowReaderGuard;
   /** Frames sent in this event-loop turn, written as one message a microtask later (see `send`). */
   private batch: string[] | null = null;
 
@@ -46,6 +44,20 @@ class WsConnection implements Connection {
     ws.on('pong', () => {
       this.alive = true;
     });
+    this.guard = new SlowReaderGuard(opts, () => this.ws.bufferedAmount, (why, meta) => this.cut(why, meta));
+    socket?.on('drain', () => this.guard.check());
+  }
+
+  /**
+   * A client that does not read (fast enough): stop queueing before memory grows without bound. A close frame would
+   * queue behind what it does not read, so the socket is cut; the session waits for a resume from its replay buffer.
+   */
+  private cut(why: 'slow' | 'hard', meta: Record<string, number>): void {
+    const what = why === 'slow' ? 'websocket client is not reading fast enough; connection cut' : 'websocket client is not reading; connection cut at the hard bound';
+    this.opts.logger.warn(what, { sid: this.session?.id, ...meta });
+    this.ended = true;
+    this.dispose();
+    this.ws.terminate();
   }
 
   /** The handler's heartbeat: a ping frame and a WebSocket ping; a socket that did not pong since the last is cut. */
@@ -81,18 +93,7 @@ class WsConnection implements Connection {
     this.batch = null;
     if (!texts || this.ended || this.ws.readyState !== this.ws.OPEN) return;
     this.ws.send(texts.length === 1 ? texts[0]! : `[${texts.join(',')}]`);
-    if (this.ws.bufferedAmount > this.opts.maxBufferedBytes + this.replayAllowance) {
-      // A client that does not read: stop queueing before memory grows without bound. A close frame would queue
-      // behind what it does not read, so the socket is cut; the session waits for a resume from its replay buffer.
-      this.opts.logger.warn('websocket client is not reading; connection cut', {
-        sid: this.session?.id,
-        bufferedBytes: this.ws.bufferedAmount,
-        limit: this.opts.maxBufferedBytes,
-      });
-      this.ended = true;
-      this.dispose();
-      this.ws.terminate();
-    }
+    this.guard.check();
   }
 
   end(frame: CloseFrame): void {
@@ -121,21 +122,25 @@ class WsConnection implements Connection {
     }, this.opts.ackDelayMs);
   }
 
-  /** Runs `attach` (welcome + replay) with the back-pressure check suspended, then allows what it queued. */
+  /**
+   * Runs `attach` (welcome + replay) with the back-pressure check suspended, then allows what it queued (bounded by
+   * the replay buffer) on top of the limits, so resuming a large backlog does not count as reading slowly.
+   */
   replaying<T>(attach: () => T): T {
-    this.replayAllowance = Infinity;
+    this.guard.allowance = Infinity;
     try {
       const result = attach();
       this.flush();
       return result;
     } finally {
-      this.replayAllowance = this.ws.bufferedAmount;
+      this.guard.allowance = this.ws.bufferedAmount;
     }
   }
 
   dispose(): void {
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
+    this.guard.dispose();
   }
 }
 
