@@ -14,6 +14,8 @@ import { describe, httpFailure, type HttpAnswer } from './failures';
 import { withPrivateHeaders } from './http';
 import { messageFrames } from './message-frames';
 import { readEventStream } from './event-stream';
+import { DEFAULT_MAX_BUFFER_LENGTH } from './sse-parser';
+import { eventStreamLineLimit } from '../protocol/limits';
 import { polyfillFetchTransport } from './sse-fetch';
 import { StreamLagMonitor } from './stream-lag';
 import type { TransportConnectParams } from './transport';
@@ -47,6 +49,8 @@ export class SseTransport extends BaseTransport {
   private readonly lag: StreamLagMonitor;
   /** The handshake's headers: the owner's and the private parameters. */
   private readonly requestHeaders: Record<string, string>;
+  /** The longest event line our reader holds: the default until the welcome announces the server's message limit. */
+  private maxLine = DEFAULT_MAX_BUFFER_LENGTH;
 
   constructor(
     params: TransportConnectParams,
@@ -111,7 +115,14 @@ export class SseTransport extends BaseTransport {
   private read(): void {
     const { params } = this;
     this.stopReading = readEventStream(
-      { url: buildUrl(params.url, params.query, { path: '/sse' }), headers: this.requestHeaders, withCredentials: params.withCredentials, fetch: resolveFetch(this.env), what: 'SSE' },
+      {
+        url: buildUrl(params.url, params.query, { path: '/sse' }),
+        headers: this.requestHeaders,
+        withCredentials: params.withCredentials,
+        fetch: resolveFetch(this.env),
+        what: 'SSE',
+        maxLineLength: () => this.maxLine,
+      },
       {
         opened: () => {},
         onEvent: ({ event, data }) => {
@@ -184,6 +195,8 @@ export class SseTransport extends BaseTransport {
     this.params.handlers.onFrame(frame);
     // After the owner saw the welcome, so frames it sends in reaction join the first POST.
     if (frame.t !== 'welcome' || this.closed) return;
+    // A frame of a message of the server's limit must fit one line, whatever the limit (protocol: limits.ts).
+    if (Number.isSafeInteger(frame.maxFrame) && frame.maxFrame > 0) this.maxLine = Math.max(DEFAULT_MAX_BUFFER_LENGTH, eventStreamLineLimit(frame.maxFrame));
     this.upstream.setSession(frame);
     // Only a server that announced echoes gets them: an older one would refuse the whole POST.
     if (frame.echo === true && this.params.checkBuffering) this.lag.start();
