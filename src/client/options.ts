@@ -1,6 +1,7 @@
 import type { BackoffPolicy } from './backoff';
 import type { Clock } from './scheduler';
 import { TRANSPORT_NAMES, type TransportName } from '../protocol/frames';
+import { FRAME_ENVELOPE_BYTES } from '../protocol/limits';
 import { invalid, nonNegative } from './option-checks';
 import { MODES } from './mode/modes';
 import type { EventSourceConstructor, FetchFn, WebSocketConstructor } from '../transports/environment';
@@ -53,7 +54,10 @@ export interface ClientOptions {
   heartbeatTolerance?: number;
   /** Most emits and requests waiting in the outbox (unsent or unacknowledged). Default `1000`. */
   maxQueuedMessages?: number;
-  /** Most bytes (UTF-8 JSON) waiting in the outbox. Default `1048576` (1 MiB). */
+  /**
+   * Most bytes (UTF-8 JSON) waiting in the outbox, never less than one frame of the server's largest message
+   * (`welcome.maxFrame`). Default `1048576` (1 MiB).
+   */
   maxQueuedBytes?: number;
   /** Default timeout of `request()`, in ms. Default `10000`. */
   requestTimeoutMs?: number;
@@ -282,5 +286,15 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     clock: options.clock,
     random: options.random ?? Math.random,
     share,
+  };
+}
+
+/** The outbox's bounds: `maxQueuedBytes`, never less than one frame of the server's largest message (`maxFrame`). */
+export function outboxLimits(opts: Pick<ResolvedOptions, 'maxQueuedMessages' | 'maxQueuedBytes'>, maxFrame: () => number): { maxCount: number; readonly maxBytes: number } {
+  return {
+    maxCount: opts.maxQueuedMessages,
+    get maxBytes() {
+      return Math.max(opts.maxQueuedBytes, maxFrame() + FRAME_ENVELOPE_BYTES);
+    },
   };
 }

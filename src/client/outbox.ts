@@ -30,10 +30,7 @@ export class Outbox {
   add(kind: OutboundFrame['t'], event: string, data: unknown, expiresAt?: number): OutboxEntry {
     const frame: OutboundFrame = data === undefined ? { t: kind, seq: 0, e: event } : { t: kind, seq: 0, e: event, d: data };
     const bytes = utf8Length(JSON.stringify(frame));
-    // An empty outbox takes one frame of any size (the message limit bounds it): a message of the server's limit
-    // must be sendable whatever maxQueuedBytes is.
-    const overBytes = this.entries.length > 0 && this.byteTotal + bytes > this.limits.maxBytes;
-    if (this.entries.length + 1 > this.limits.maxCount || overBytes) {
+    if (this.entries.length + 1 > this.limits.maxCount || this.byteTotal + bytes > this.limits.maxBytes) {
       throw new RealtimeError(
         'outbox_full',
         `outbox full (${this.entries.length} frames, ${this.byteTotal} bytes; limits ${this.limits.maxCount} frames, ${this.limits.maxBytes} bytes)`,

@@ -10,7 +10,7 @@ import { invalid } from './option-checks';
 import type { LifecycleEvents, ClientState, Subscribable, TransportReason } from './lifecycle';
 import type { ClientMode } from './mode/mode';
 import { MODES } from './mode/modes';
-import { resolveOptions, type ClientOptions, type Logger } from './options';
+import { outboxLimits, resolveOptions, type ClientOptions, type Logger } from './options';
 import { Outbox, type OutboxEntry } from './outbox';
 import type { PersistedSession } from './persist-session';
 import type { PersistStore } from './persistence';
@@ -72,7 +72,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     this.life = new TypedEmitter<LifecycleEvents>(onListenerError);
     this.lifecycle = this.life;
     const changed = (): void => this.persisted?.changed();
-    this.outbox = new Outbox({ maxCount: opts.maxQueuedMessages, maxBytes: opts.maxQueuedBytes }, changed);
+    this.outbox = new Outbox(outboxLimits(opts, () => this.session.maxFrame), changed);
     this.requests = createPendingRequests(this.scheduler, this.outbox);
     this.requestTimeoutMs = opts.requestTimeoutMs;
     this.debug = opts.debug;
