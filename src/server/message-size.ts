@@ -28,10 +28,11 @@ export function checkMessageSize(what: string, bytes: number, limit: number): vo
  * Encodes a numbered frame and checks its message against `limit`, before anything is sent or numbered: throws
  * `unencodable` for data JSON cannot carry, `payload_too_large` for a message over the limit. `what` names it.
  */
-export function encodeWithin(frame: SequencedFrame, limit: number, what: string, encode: (f: SequencedFrame) => string = encodeFrame): string {
+export function encodeWithin(frame: SequencedFrame, limit: number, what: string, encode: (f: SequencedFrame) => string = encodeFrame): { text: string; bytes: number } {
   const text = encoded(frame.t === 'reply' ? 'the reply' : 'the event data', () => encode(frame));
-  checkMessageSize(what, messageBytesOf(frame, Buffer.byteLength(text)), limit);
-  return text;
+  const bytes = Buffer.byteLength(text); // the replay buffer counts it too: measured once
+  checkMessageSize(what, messageBytesOf(frame, bytes), limit);
+  return { text, bytes };
 }
 
 /**

@@ -210,10 +210,10 @@ export class Session {
   emit(event: string, data?: unknown): void {
     const frame: MessageFrame = data === undefined ? { t: 'msg', id: 0, e: event } : { t: 'msg', id: 0, e: event, d: data };
     frame.id = this.nextId;
-    const text = encodeWithin(frame, this.maxMessageBytes, `the event "${event}"`, (f) => encodeMessage(f as MessageFrame));
+    const { text, bytes } = encodeWithin(frame, this.maxMessageBytes, `the event "${event}"`, (f) => encodeMessage(f as MessageFrame));
     // Ended or let go: sendSequenced drops or hands it over, unnumbered.
     if (this.ended) return this.sendSequenced(frame);
-    this.sendSequenced(frame, text);
+    this.sendSequenced(frame, text, bytes);
   }
 
   /** A fanned-out event, encoded once for every session it reaches. */
@@ -471,7 +471,8 @@ export class Session {
       const frame: ReplyFrame = err !== undefined && err !== null ? { t: 'reply', id: 0, re: seq, err: toWireError(err) } : d === undefined ? { t: 'reply', id: 0, re: seq } : { t: 'reply', id: 0, re: seq, d };
       try {
         frame.id = this.nextId;
-        this.sendSequenced(frame, encodeWithin(frame, this.maxMessageBytes, `the reply to "${event}"`));
+        const { text, bytes } = encodeWithin(frame, this.maxMessageBytes, `the reply to "${event}"`);
+        this.sendSequenced(frame, text, bytes);
       } catch (error) {
         // The request fails for its client (no id was used), and the handler hears why.
         const message = error instanceof Error ? error.message : String(error);
