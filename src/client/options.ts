@@ -55,8 +55,8 @@ export interface ClientOptions {
   /** Most emits and requests waiting in the outbox (unsent or unacknowledged). Default `1000`. */
   maxQueuedMessages?: number;
   /**
-   * Most bytes (UTF-8 JSON) waiting in the outbox, never less than one frame of the server's largest message
-   * (`welcome.maxFrame`). Default `1048576` (1 MiB).
+   * Most bytes (UTF-8 JSON) waiting in the outbox. Default `1048576` (1 MiB), raised to one frame of the server's
+   * largest message (`welcome.maxFrame`) when that is larger, so a message of the limit can always be sent.
    */
   maxQueuedBytes?: number;
   /** Default timeout of `request()`, in ms. Default `10000`. */
@@ -289,12 +289,13 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   };
 }
 
-/** The outbox's bounds: `maxQueuedBytes`, never less than one frame of the server's largest message (`maxFrame`). */
+/** The outbox's bounds: the default `maxQueuedBytes` is never less than one frame of the server's largest message. */
 export function outboxLimits(opts: Pick<ResolvedOptions, 'maxQueuedMessages' | 'maxQueuedBytes'>, maxFrame: () => number): { maxCount: number; readonly maxBytes: number } {
   return {
     maxCount: opts.maxQueuedMessages,
     get maxBytes() {
-      return Math.max(opts.maxQueuedBytes, maxFrame() + FRAME_ENVELOPE_BYTES);
+      const given = opts.maxQueuedBytes;
+      return given === DEFAULTS.maxQueuedBytes ? Math.max(given, maxFrame() + FRAME_ENVELOPE_BYTES) : given;
     },
   };
 }
