@@ -1,7 +1,6 @@
 import type { BackoffPolicy } from './backoff';
 import type { Clock } from './scheduler';
 import { TRANSPORT_NAMES, type TransportName } from '../protocol/frames';
-import { FRAME_ENVELOPE_BYTES } from '../protocol/limits';
 import { invalid, nonNegative } from './option-checks';
 import { MODES } from './mode/modes';
 import type { EventSourceConstructor, FetchFn, WebSocketConstructor } from '../transports/environment';
@@ -54,10 +53,7 @@ export interface ClientOptions {
   heartbeatTolerance?: number;
   /** Most emits and requests waiting in the outbox (unsent or unacknowledged). Default `1000`. */
   maxQueuedMessages?: number;
-  /**
-   * Most bytes (UTF-8 JSON) waiting in the outbox. Default `1048576` (1 MiB), raised to one frame of the server's
-   * largest message (`welcome.maxFrame`) when that is larger, so a message of the limit can always be sent.
-   */
+  /** Most bytes (UTF-8 JSON) waiting in the outbox. Default `1048576` (1 MiB). */
   maxQueuedBytes?: number;
   /** Default timeout of `request()`, in ms. Default `10000`. */
   requestTimeoutMs?: number;
@@ -286,16 +282,5 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     clock: options.clock,
     random: options.random ?? Math.random,
     share,
-  };
-}
-
-/** The outbox's bounds: the default `maxQueuedBytes` is never less than one frame of the server's largest message. */
-export function outboxLimits(opts: Pick<ResolvedOptions, 'maxQueuedMessages' | 'maxQueuedBytes'>, maxFrame: () => number): { maxCount: number; readonly maxBytes: number } {
-  return {
-    maxCount: opts.maxQueuedMessages,
-    get maxBytes() {
-      const given = opts.maxQueuedBytes;
-      return given === DEFAULTS.maxQueuedBytes ? Math.max(given, maxFrame() + FRAME_ENVELOPE_BYTES) : given;
-    },
   };
 }

@@ -10,7 +10,7 @@ import { invalid } from './option-checks';
 import type { LifecycleEvents, ClientState, Subscribable, TransportReason } from './lifecycle';
 import type { ClientMode } from './mode/mode';
 import { MODES } from './mode/modes';
-import { outboxLimits, resolveOptions, type ClientOptions, type Logger } from './options';
+import { resolveOptions, type ClientOptions, type Logger } from './options';
 import { Outbox, type OutboxEntry } from './outbox';
 import type { PersistedSession } from './persist-session';
 import type { PersistStore } from './persistence';
@@ -72,7 +72,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     this.life = new TypedEmitter<LifecycleEvents>(onListenerError);
     this.lifecycle = this.life;
     const changed = (): void => this.persisted?.changed();
-    this.outbox = new Outbox(outboxLimits(opts, () => this.session.maxFrame), changed);
+    this.outbox = new Outbox({ maxCount: opts.maxQueuedMessages, maxBytes: opts.maxQueuedBytes }, changed);
     this.requests = createPendingRequests(this.scheduler, this.outbox);
     this.requestTimeoutMs = opts.requestTimeoutMs;
     this.debug = opts.debug;
@@ -222,7 +222,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     const size = utf8Length(text);
     const limit = this.session.maxFrame;
     if (size > limit) throw new RealtimeError('payload_too_large', `payload of "${event}" is ${size} bytes; the server accepts ${limit}`);
-    return this.outbox.add(kind, event, data, ttlMs === undefined ? undefined : this.scheduler.now() + ttlMs);
+    return this.outbox.add(kind, event, data, ttlMs === undefined ? undefined : this.scheduler.now() + ttlMs, size);
   }
 
   /** Transmits what the outbox holds: everything unacknowledged right after a (re)open, else only new frames. */
