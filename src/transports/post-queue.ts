@@ -16,8 +16,8 @@ export interface PostRequest {
 export interface PostQueueOptions<T> {
   /** Names the POST in failure messages: `${what} failed: …`, `${what} answered 503`. */
   what: string;
-  /** Everything queued goes out as one POST, or one item per POST, or as many as the function says (at least one). */
-  batch: 'all' | 'one' | ((queued: readonly T[]) => number);
+  /** How many of the queued items the next POST takes (at least one goes). */
+  batch(queued: readonly T[]): number;
   request(batch: readonly T[]): PostRequest;
   /** Reads an answer's body (an error answer's too: it may name the error). */
   read(res: Response): Promise<string>;
@@ -69,8 +69,7 @@ export class PostQueue<T> {
 
   private pump(): void {
     if (this.closed || !this.started || this.inFlight !== undefined || this.queue.length === 0) return;
-    const { batch: take } = this.opts;
-    const batch = take === 'all' ? this.queue.splice(0) : this.queue.splice(0, take === 'one' ? 1 : Math.max(1, take(this.queue)));
+    const batch = this.queue.splice(0, Math.max(1, this.opts.batch(this.queue)));
     const controller = new AbortController();
     this.inFlight = controller;
     void this.post(batch, controller);

@@ -196,7 +196,7 @@ export class SseTransport extends BaseTransport {
     // After the owner saw the welcome, so frames it sends in reaction join the first POST.
     if (frame.t !== 'welcome' || this.closed) return;
     // A frame of a message of the server's limit must fit one line, whatever the limit (protocol: limits.ts).
-    if (Number.isSafeInteger(frame.maxFrame) && frame.maxFrame > 0) this.maxLine = Math.max(DEFAULT_MAX_BUFFER_LENGTH, eventStreamLineLimit(frame.maxFrame));
+    this.maxLine = Math.max(DEFAULT_MAX_BUFFER_LENGTH, eventStreamLineLimit(frame.maxFrame)); // an integer: the codec checked
     this.upstream.setSession(frame);
     // Only a server that announced echoes gets them: an older one would refuse the whole POST.
     if (frame.echo === true && this.params.checkBuffering) this.lag.start();

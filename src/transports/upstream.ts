@@ -87,7 +87,7 @@ export class Upstream {
   /** Called with the welcome: from now on POSTs can name the session and connection. */
   setSession(welcome: WelcomeFrame): void {
     this.connection = { sid: welcome.sid, secret: welcome.secret, cid: welcome.cid };
-    if (Number.isSafeInteger(welcome.maxFrame) && welcome.maxFrame > 0) this.maxBody = postBodyLimit(welcome.maxFrame);
+    this.maxBody = postBodyLimit(welcome.maxFrame);
     this.queue.start();
   }
 
