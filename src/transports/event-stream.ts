@@ -40,7 +40,7 @@ export function readEventStream(request: EventStreamRequest, handlers: EventStre
     onRetry: (ms) => !stopped && handlers.onRetry?.(ms),
     onComment: (text) => !stopped && handlers.onComment?.(text),
     onLastEventId: (id) => !stopped && handlers.onLastEventId?.(id),
-  }, request.maxLineLength ? { maxBufferLength: request.maxLineLength } : {});
+  }, { maxBufferLength: request.maxLineLength });
   const stop = (): void => {
     if (stopped) return;
     stopped = true;

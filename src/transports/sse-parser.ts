@@ -75,7 +75,7 @@ const DIGITS = /^[0-9]+$/;
 
 export function createSseParser(callbacks: SseParserCallbacks, options: SseParserOptions = {}): SseParser {
   const given = options.maxBufferLength ?? DEFAULT_MAX_BUFFER_LENGTH;
-  const currentLimit = typeof given === 'function' ? given : () => given;
+  const currentLimit = typeof given == 'function' ? given : () => given;
   let limit = currentLimit();
   // Per-stream state, all set by reset(). Text is kept as pieces and joined once, when a line or an event is
   // complete, so every character is copied a bounded number of times however the stream is chunked.

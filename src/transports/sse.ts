@@ -14,7 +14,6 @@ import { describe, httpFailure, type HttpAnswer } from './failures';
 import { withPrivateHeaders } from './http';
 import { messageFrames } from './message-frames';
 import { readEventStream } from './event-stream';
-import { DEFAULT_MAX_BUFFER_LENGTH } from './sse-parser';
 import { eventStreamLineLimit } from '../protocol/limits';
 import { polyfillFetchTransport } from './sse-fetch';
 import { StreamLagMonitor } from './stream-lag';
@@ -49,8 +48,8 @@ export class SseTransport extends BaseTransport {
   private readonly lag: StreamLagMonitor;
   /** The handshake's headers: the owner's and the private parameters. */
   private readonly requestHeaders: Record<string, string>;
-  /** The longest event line our reader holds: the default until the welcome announces the server's message limit. */
-  private maxLine = DEFAULT_MAX_BUFFER_LENGTH;
+  /** The longest event line our reader holds: as for 1 MiB messages until the welcome announces the server's limit. */
+  private maxLine = eventStreamLineLimit(1 << 20);
 
   constructor(
     params: TransportConnectParams,
@@ -196,7 +195,7 @@ export class SseTransport extends BaseTransport {
     // After the owner saw the welcome, so frames it sends in reaction join the first POST.
     if (frame.t !== 'welcome' || this.closed) return;
     // A frame of a message of the server's limit must fit one line, whatever the limit (protocol: limits.ts).
-    this.maxLine = Math.max(DEFAULT_MAX_BUFFER_LENGTH, eventStreamLineLimit(frame.maxFrame)); // an integer: the codec checked
+    this.maxLine = eventStreamLineLimit(frame.maxFrame); // an integer: the codec checked
     this.upstream.setSession(frame);
     // Only a server that announced echoes gets them: an older one would refuse the whole POST.
     if (frame.echo === true && this.params.checkBuffering) this.lag.start();

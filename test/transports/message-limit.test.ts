@@ -1,6 +1,6 @@
 /**
  * The wire layer follows the server's message limit (`welcome.maxFrame`): the SSE reader holds a line of one frame of
- * the announced limit (the default 1 MiB until the welcome, bounded after it), and upstream POSTs carry no more than
+ * the announced limit (of a 1 MiB message, the default, until the welcome; bounded after it), and upstream POSTs carry no more than
  * the server reads of a body (four frames of the limit), however long the queue.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -62,10 +62,10 @@ describe('the SSE reader follows the announced limit', () => {
     r.transport.close();
   });
 
-  it('before a welcome the default 1 MiB holds', async () => {
+  it('before a welcome the limit is a frame of a 1 MiB message (the default)', async () => {
     const r = rig();
     r.transport.connect();
-    r.write('data: ' + 'z'.repeat(1024 * 1024 + 1));
+    r.write('data: ' + 'z'.repeat(eventStreamLineLimit(1024 * 1024)));
     await until(() => r.rec.failures.length > 0, 5000, 'the failure');
     expect(r.rec.failures[0]).toMatchObject({ kind: 'protocol' });
     r.transport.close();
