@@ -47,7 +47,7 @@ export interface SseParserOptions {
   /**
    * The longest line, and the longest data of one event, the parser holds, in characters of decoded text (one per
    * byte for ASCII). A server that never ends a line cannot make it buffer without end. Default 1 MiB. A function is
-   * asked again at every chunk and after every event (a transport raises it once the server announced its limit).
+   * asked at the start and again after every event (a transport raises it once the server announced its limit).
    */
   maxBufferLength?: number | (() => number);
 }
@@ -117,7 +117,6 @@ export function createSseParser(callbacks: SseParserCallbacks, options: SseParse
 
   function feed(text: string): void {
     if (stopped !== undefined) throw stopped;
-    limit = currentLimit();
     let start = 0;
     if (atStreamStart && text.length > 0) {
       // "The stream must then be parsed by [...] stripping one leading U+FEFF BYTE ORDER MARK character if present."
