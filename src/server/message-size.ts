@@ -1,6 +1,7 @@
 import type { ClientFrame, SequencedFrame } from '../protocol/frames';
 import { encodeFrame, utf8Length } from '../protocol/codec';
 import { encoded, RealtimeServerError } from './errors';
+import type { Logger } from './types';
 
 /**
  * Message sizes as the limit counts them (src/protocol/limits.ts): a frame's UTF-8 bytes less its type and numbers,
@@ -25,10 +26,11 @@ export function checkMessageSize(what: string, bytes: number, limit: number): vo
 }
 
 /**
- * Encodes a numbered frame and checks its message against `limit`, before anything is sent or numbered: throws
- * `unencodable` for data JSON cannot carry, `payload_too_large` for a message over the limit. `what` names it.
+ * Numbers a frame `id`, encodes it and checks its message against `limit` (none: no limit), before anything is sent:
+ * throws `unencodable` for data JSON cannot carry, `payload_too_large` for a message over the limit. `what` names it.
  */
-export function encodeWithin(frame: SequencedFrame, limit: number, what: string, encode: (f: SequencedFrame) => string = encodeFrame): { text: string; bytes: number } {
+export function encodeWithin(frame: SequencedFrame, id: number, limit = Infinity, what: string, encode: (f: SequencedFrame) => string = encodeFrame): { text: string; bytes: number } {
+  frame.id = id;
   const text = encoded(frame.t === 'reply' ? 'the reply' : 'the event data', () => encode(frame));
   const bytes = Buffer.byteLength(text); // the replay buffer counts it too: measured once
   checkMessageSize(what, messageBytesOf(frame, bytes), limit);
@@ -43,4 +45,15 @@ export function inboundOverLimit(frame: ClientFrame, textBytes: number, limit: n
   if (textBytes <= limit || (frame.t !== 'emit' && frame.t !== 'req')) return null;
   const bytes = utf8Length(JSON.stringify({ e: frame.e, d: frame.d }));
   return bytes > limit ? bytes : null;
+}
+
+/**
+ * What the client of a request whose reply could not be sent is told instead: `payload_too_large` (logged: the handler
+ * may catch it, the server still says why its client got no reply), else `server_error`.
+ */
+export function replyError(error: unknown, logger: Logger, meta: Record<string, unknown>): { code: string; message: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof RealtimeServerError && error.code === 'payload_too_large')) return { code: 'server_error', message };
+  logger.warn('reply refused: larger than maxMessageBytes', { ...meta, message });
+  return { code: 'payload_too_large', message };
 }

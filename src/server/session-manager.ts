@@ -227,9 +227,10 @@ export class SessionManager {
         onConnectionChange: (s, conn) => this.connectionChanged(s, conn),
         caughtUp: (s) => this.budget.heard(s),
         logger: this.opts.logger,
+        maxMessageBytes: this.opts.maxMessageBytes,
         ...(this.journal ? { journal: this.journal, onJournalFailure: (s: Session, err: unknown) => this.letGo(s, err) } : {}),
       },
-      { maxMessages: this.opts.replayBufferMaxMessages, maxBytes: this.opts.replayBufferMaxBytes, maxMessageBytes: this.opts.maxMessageBytes },
+      { maxMessages: this.opts.replayBufferMaxMessages, maxBytes: this.opts.replayBufferMaxBytes },
       snapshot,
     );
     if (!snapshot) {

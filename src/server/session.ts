@@ -11,7 +11,7 @@ import type { Connection, DisconnectReason, EventHandler, Logger, Reply } from '
 import { Broadcaster } from './broadcaster';
 import { parseInboxEntry, toWireError } from './session-frames';
 import { encoded, RealtimeServerError } from './errors';
-import { encodeWithin } from './message-size';
+import { encodeWithin, replyError } from './message-size';
 
 /** Event names the server uses itself; a client event with one of these names is acknowledged but not run. */
 const RESERVED = new Set(['disconnect', 'transport']);
@@ -30,6 +30,8 @@ export interface SessionHooks {
   /** The session's connection dropped (or was handed over): `conn` is null while it waits for a resume. */
   onConnectionChange(session: Session, conn: Connection | null): void;
   logger: Logger;
+  /** The largest message the session sends (`maxMessageBytes`); absent: no limit. */
+  maxMessageBytes?: number;
   /** Where changes are written as they happen (with an adapter); absent: memory only. */
   journal?: SessionJournal;
   /** A journal write failed: the session cannot promise durability here any more. */
@@ -80,17 +82,13 @@ export class Session {
   /** The journal's last answer to `durable`, and what waits for it (see afterDurable). */
   private lastDurable: Promise<void> | undefined;
   private durableGroup: (() => void)[] = [];
-  /** The largest message this session sends (`maxMessageBytes`). */
-  private readonly maxMessageBytes: number;
 
-  /** `limits.maxMessageBytes`: the largest message `emit`, broadcasts and replies may carry (default: no limit). */
   constructor(
     private readonly hooks: SessionHooks,
-    limits: { maxMessages: number; maxBytes: number; maxMessageBytes?: number },
+    limits: { maxMessages: number; maxBytes: number },
     snapshot?: SessionSnapshot,
   ) {
     this.buffer = new ReplayBuffer(limits.maxMessages, limits.maxBytes);
-    this.maxMessageBytes = limits.maxMessageBytes ?? Infinity;
     this.restored = snapshot !== undefined;
     if (!snapshot) {
       this.id = randomId(16);
@@ -203,14 +201,12 @@ export class Session {
   }
 
   /**
-   * Sends an event to this client (sequenced: it survives reconnects). Throws `RealtimeServerError('unencodable')`
-   * for data JSON cannot carry, `RealtimeServerError('payload_too_large')` for a message over `maxMessageBytes`;
-   * nothing is sent then and no message id is used.
+   * Sends an event to this client (sequenced: it survives reconnects). Throws `RealtimeServerError` `unencodable` for
+   * data JSON cannot carry, `payload_too_large` over `maxMessageBytes`; nothing is sent then and no id is used.
    */
   emit(event: string, data?: unknown): void {
     const frame: MessageFrame = data === undefined ? { t: 'msg', id: 0, e: event } : { t: 'msg', id: 0, e: event, d: data };
-    frame.id = this.nextId;
-    const { text, bytes } = encodeWithin(frame, this.maxMessageBytes, `the event "${event}"`, (f) => encodeMessage(f as MessageFrame));
+    const { text, bytes } = encodeWithin(frame, this.nextId, this.hooks.maxMessageBytes, `the event "${event}"`, (f) => encodeMessage(f as MessageFrame));
     // Ended or let go: sendSequenced drops or hands it over, unnumbered.
     if (this.ended) return this.sendSequenced(frame);
     this.sendSequenced(frame, text, bytes);
@@ -226,7 +222,7 @@ export class Session {
 
   /** Sends to every other session. */
   get broadcast(): Broadcaster {
-    return new Broadcaster(this.hooks.publish, this.maxMessageBytes, { except: this.id });
+    return new Broadcaster(this.hooks.publish, this.hooks.maxMessageBytes ?? Infinity, { except: this.id });
   }
 
   /** Sends to the sessions in `room`, except this one. */
@@ -470,15 +466,11 @@ export class Session {
       replied = true;
       const frame: ReplyFrame = err !== undefined && err !== null ? { t: 'reply', id: 0, re: seq, err: toWireError(err) } : d === undefined ? { t: 'reply', id: 0, re: seq } : { t: 'reply', id: 0, re: seq, d };
       try {
-        frame.id = this.nextId;
-        const { text, bytes } = encodeWithin(frame, this.maxMessageBytes, `the reply to "${event}"`);
+        const { text, bytes } = encodeWithin(frame, this.nextId, this.hooks.maxMessageBytes, `the reply to "${event}"`);
         this.sendSequenced(frame, text, bytes);
       } catch (error) {
         // The request fails for its client (no id was used), and the handler hears why.
-        const message = error instanceof Error ? error.message : String(error);
-        const tooLarge = error instanceof RealtimeServerError && error.code === 'payload_too_large';
-        if (tooLarge) this.hooks.logger.warn('reply refused: larger than maxMessageBytes', { sid: this.id, event, message });
-        this.sendSequenced({ t: 'reply', id: 0, re: seq, err: { code: tooLarge ? 'payload_too_large' : 'server_error', message } });
+        this.sendSequenced({ t: 'reply', id: 0, re: seq, err: replyError(error, this.hooks.logger, { sid: this.id, event }) });
         throw error;
       }
     };
