@@ -184,6 +184,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   const maxMessageBytes = positive('maxMessageBytes', options.maxMessageBytes ?? options.maxFrameBytes ?? DEFAULTS.maxMessageBytes);
   const frameBytes = maxMessageBytes + FRAME_ENVELOPE_BYTES;
   const maxBufferedBytes = Math.max(positive('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes), BUFFERED_MIN_MESSAGES * frameBytes);
+  const logger = options.logger ?? consoleLogger;
+  // Development only: the old name still works, but says so once per server.
+  if (options.maxFrameBytes !== undefined && process.env.NODE_ENV !== 'production') logger.warn('maxFrameBytes is deprecated: use maxMessageBytes (the same limit, now both ways)');
   return {
     path: path.startsWith('/') ? path : `/${path}`,
     heartbeatMs: positive('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs),
@@ -206,6 +209,6 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     authenticate: options.authenticate,
     sseRetryMs: positive('sseRetryMs', options.sseRetryMs ?? DEFAULTS.sseRetryMs),
     ackDelayMs: Math.max(0, options.ackDelayMs ?? DEFAULTS.ackDelayMs),
-    logger: options.logger ?? consoleLogger,
+    logger,
   };
 }

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RealtimeServerError, resolveOptions, type Session } from '../../src/server';
 import type { MessageFrame, ReplyFrame, WelcomeFrame } from '../../src/protocol/frames';
 import { HEADERS } from '../../src/protocol/carriers';
-import { closeAll, isType, post, poll, startServer, waitFor, WsClient } from './helpers';
+import { closeAll, isType, post, poll, recordingLogger, startServer, waitFor, WsClient } from './helpers';
 
 afterEach(closeAll);
 
@@ -168,8 +168,9 @@ describe('inbound messages over maxMessageBytes', () => {
 
 describe('options', () => {
   it('maxMessageBytes is announced in the welcome; maxFrameBytes is its deprecated alias; the limits that follow from it are raised to fit it', async () => {
-    expect(resolveOptions({ maxFrameBytes: 5000 }).maxMessageBytes).toBe(5000);
-    expect(resolveOptions({ maxFrameBytes: 5000, maxMessageBytes: 7000 }).maxMessageBytes).toBe(7000);
+    const logger = recordingLogger();
+    expect(resolveOptions({ maxFrameBytes: 5000, logger }).maxMessageBytes).toBe(5000);
+    expect(resolveOptions({ maxFrameBytes: 5000, maxMessageBytes: 7000, logger }).maxMessageBytes).toBe(7000);
     const r = resolveOptions({ maxMessageBytes: 1 << 20, replayBufferMaxBytes: 1000, maxBufferedBytes: 1000 });
     expect(r.replayBufferMaxBytes).toBeGreaterThan(1 << 20); // one frame of the limit at least
     expect(r.maxBufferedBytes).toBeGreaterThanOrEqual(4 << 20); // a few messages of the limit at least
@@ -178,5 +179,6 @@ describe('options', () => {
     const s = await startServer({ maxFrameBytes: 4321 });
     const c = await WsClient.open(s.base);
     expect((await c.welcome()).maxFrame).toBe(4321);
+    expect(JSON.stringify(s.logger.warnings)).toContain('maxFrameBytes is deprecated'); // development only
   });
 });
