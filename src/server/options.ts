@@ -39,8 +39,8 @@ export interface ServerOptions {
    * travels on every transport. The client refuses a bigger `emit`/`request` at the call (`payload_too_large`); the
    * server refuses a bigger `session.emit`, `rt.emit`, room, session and broadcast emit, or reply at the call
    * (`RealtimeServerError('payload_too_large')`, nothing queued; a refused reply reaches its client as an error
-   * reply). The WebSocket frame limit, POST and poll bodies, the client's event stream line limit and the replay
-   * buffer's floor all follow from it. Default 1 MiB.
+   * reply). The WebSocket frame limit, POST bodies (four frames), the client's event stream line limit and the floors
+   * of `replayBufferMaxBytes` (one frame) and `maxBufferedBytes` (four) all follow from it. Default 1 MiB.
    */
   maxMessageBytes?: number;
   /** @deprecated Use `maxMessageBytes` (this is its old name; `maxMessageBytes` wins when both are given). */
@@ -54,7 +54,7 @@ export interface ServerOptions {
    * its replay buffer for the grace period. Default 4 MiB.
    */
   maxBufferedBytes?: number;
-  /** How long what is queued for a connection may stay above `maxBufferedBytes` before it is cut. Default 10 000 ms. */
+  /** How long what is queued for a WebSocket or SSE connection may stay above `maxBufferedBytes` before it is cut. Default 10 000 ms. */
   slowReaderMs?: number;
   /**
    * New sessions one client (remote address) may hold at once, those waiting for a resume included. A handshake
