@@ -134,6 +134,25 @@ describe('server emits over maxMessageBytes', () => {
   });
 });
 
+describe('the replay buffer holds a message of the limit', () => {
+  it('with the defaults (1 MiB limit, 1 MiB replay buffer), an unacknowledged message of exactly the limit is replayed on a resume, not an overrun', async () => {
+    const s = await startServer();
+    const sessions: Session[] = [];
+    s.rt.on('connection', (x) => void sessions.push(x));
+    const a = await WsClient.open(s.base);
+    const w = await a.welcome();
+    await waitFor(() => sessions.length === 1);
+    sessions[0]!.emit('big', eventOf('big', 1024 * 1024));
+    await a.frames.next((f) => f.t === 'msg' && f.e === 'big', 5000);
+    a.close(); // never acknowledged
+    await waitFor(() => sessions[0]!.transport === null);
+    const b = await WsClient.open(s.base, { sid: w.sid, secret: w.secret, last: 0 });
+    expect(await b.welcome()).toMatchObject({ resumed: true });
+    const again = (await b.frames.next((f) => f.t === 'msg' && f.e === 'big', 5000)) as MessageFrame;
+    expect(bytes({ e: again.e, d: again.d })).toBe(1024 * 1024);
+  });
+});
+
 describe('inbound messages over maxMessageBytes', () => {
   it('over WebSocket: exactly the limit is accepted, limit+1 is refused with frame_too_large and 1009', async () => {
     const s = await startServer({ maxMessageBytes: LIMIT });
