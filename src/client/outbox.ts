@@ -26,10 +26,13 @@ export class Outbox {
     private readonly changed: () => void = () => {},
   ) {}
 
-  /** Accepts a frame or throws `outbox_full`; nothing already accepted is ever pushed out. */
-  add(kind: OutboundFrame['t'], event: string, data: unknown, expiresAt?: number): OutboxEntry {
+  /**
+   * Accepts a frame or throws `outbox_full`; nothing already accepted is ever pushed out. `bytes`: the message's size
+   * when the caller measured it (`{e, d}` JSON, as the server's limit counts it), so one of the limit fits the default.
+   */
+  add(kind: OutboundFrame['t'], event: string, data: unknown, expiresAt?: number, bytes?: number): OutboxEntry {
     const frame: OutboundFrame = data === undefined ? { t: kind, seq: 0, e: event } : { t: kind, seq: 0, e: event, d: data };
-    const bytes = utf8Length(JSON.stringify(frame));
+    bytes ??= utf8Length(JSON.stringify(frame));
     if (this.entries.length + 1 > this.limits.maxCount || this.byteTotal + bytes > this.limits.maxBytes) {
       throw new RealtimeError(
         'outbox_full',

@@ -219,7 +219,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     const size = utf8Length(text);
     const limit = this.session.maxFrame;
     if (size > limit) throw new RealtimeError('payload_too_large', `payload of "${event}" is ${size} bytes; the server accepts ${limit}`);
-    return this.outbox.add(kind, event, data, ttlMs === undefined ? undefined : this.scheduler.now() + ttlMs);
+    return this.outbox.add(kind, event, data, ttlMs === undefined ? undefined : this.scheduler.now() + ttlMs, size);
   }
 
   /** Transmits what the outbox holds: everything unacknowledged right after a (re)open, else only new frames. */

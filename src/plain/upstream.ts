@@ -26,7 +26,7 @@ export class PlainUpstream {
   ) {
     this.queue = new PostQueue<EmitFrame>(fetch, params, {
       what: 'send POST',
-      batch: 'one',
+      batch: () => 1,
       request: ([frame]) => ({ url: buildUrl(sendUrl!, params.query), contentType: 'application/json', body: encodeEmit(frame!) }),
       // The answer's body means nothing to plain mode; read it so the connection can be reused.
       read: async (res) => {

@@ -6,7 +6,12 @@ export type RealtimeServerErrorCode =
    * Data that JSON cannot carry (a BigInt, a cycle, nesting deeper than the stack; the message names the place where it
    * can, `payload.n is a BigInt`): nothing was sent and no message id was used, so the client's stream has no hole.
    */
-  'unencodable';
+  | 'unencodable'
+  /**
+   * A message larger than `maxMessageBytes` (its size and the limit are in the message): nothing was queued and no
+   * message id was used. A refused reply reaches its client as an error reply with this code.
+   */
+  | 'payload_too_large';
 
 /** An error thrown by the server's API (`session.emit`, `reply`, `rt.emit`, ...), with a literal `code`. */
 export class RealtimeServerError extends Error {

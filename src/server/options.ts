@@ -6,6 +6,7 @@ import type { SessionStore } from './session-store';
 import { compileTrust, type TrustPredicate, type TrustProxy } from './proxy-trust';
 import type { Logger } from './types';
 import type { AddressPrefixes } from './address-range';
+import { FRAME_ENVELOPE_BYTES } from '../protocol/limits';
 
 /** Which browser origins may talk to the server besides its own. */
 export interface CorsOptions {
@@ -32,14 +33,29 @@ export interface ServerOptions {
   replayBufferMaxMessages?: number;
   /** Unacknowledged sequenced frames kept per session for replay (UTF-8 bytes of JSON). Default 1 MiB. */
   replayBufferMaxBytes?: number;
-  /** Largest client frame accepted, announced in `welcome.maxFrame`. Default 1 MiB. */
+  /**
+   * The largest message, both ways, announced in `welcome.maxFrame`. A message's size is the UTF-8 bytes of
+   * `JSON.stringify({ e: event, d: data })` (a reply: `JSON.stringify({ d: data })`); a message of exactly this size
+   * travels on every transport. The client refuses a bigger `emit`/`request` at the call (`payload_too_large`); the
+   * server refuses a bigger `session.emit`, `rt.emit`, room, session and broadcast emit, or reply at the call
+   * (`RealtimeServerError('payload_too_large')`, nothing queued; a refused reply reaches its client as an error
+   * reply). The WebSocket frame limit, POST bodies (four frames), the client's event stream line limit and the floors
+   * of `replayBufferMaxBytes` (one frame) and `maxBufferedBytes` (four) all follow from it. Default 1 MiB.
+   */
+  maxMessageBytes?: number;
+  /** @deprecated Use `maxMessageBytes` (this is its old name; `maxMessageBytes` wins when both are given). */
   maxFrameBytes?: number;
   /**
-   * Back-pressure: bytes a WebSocket or SSE connection may have queued for a client that does not read
-   * (`ws.bufferedAmount`, `res.writableLength`). Above it the connection is cut (logged as a warning); the session
-   * stays resumable from its replay buffer for the grace period. Default 4 MiB.
+   * Back-pressure: bytes a WebSocket or SSE connection may have queued for its client (`ws.bufferedAmount`,
+   * `res.writableLength`) while it reads slower than the server sends. A connection is cut as a slow reader (logged
+   * as a warning) only when what is queued has stayed above this for `slowReaderMs`, never because one message is
+   * large; it is cut at once above 4 times this (the hard memory bound). It is never less than 4 messages of
+   * `maxMessageBytes`. A polling connection that holds no poll is cut above it. A cut session stays resumable from
+   * its replay buffer for the grace period. Default 4 MiB.
    */
   maxBufferedBytes?: number;
+  /** How long what is queued for a WebSocket or SSE connection may stay above `maxBufferedBytes` before it is cut. Default 10 000 ms. */
+  slowReaderMs?: number;
   /**
    * New sessions one client (remote address) may hold at once, those waiting for a resume included. A handshake
    * over it is refused with `rate_limited` (HTTP 429 / WebSocket 4429) and `retryAfter`; resumes are not counted.
@@ -109,8 +125,12 @@ export interface ResolvedOptions {
   sessionGraceMs: number;
   replayBufferMaxMessages: number;
   replayBufferMaxBytes: number;
-  maxFrameBytes: number;
+  maxMessageBytes: number;
+  /** `maxBufferedBytes` raised to 4 messages of the limit at least. */
   maxBufferedBytes: number;
+  /** Cut at once above it: 4 x `maxBufferedBytes`. */
+  hardBufferedBytes: number;
+  slowReaderMs: number;
   maxSessionsPerClient: number;
   clientAddressPrefix: AddressPrefixes;
   sessionsMaxBytes: number;
@@ -130,6 +150,11 @@ const consoleLogger: Logger = {
   error: (message, meta) => console.error(`[realtime] ${message}`, meta ?? ''),
 };
 
+/** `maxBufferedBytes` is never less than this many messages of the limit: a few large messages are not a slow reader. */
+const BUFFERED_MIN_MESSAGES = 4;
+/** A connection is cut at once when this many times `maxBufferedBytes` is queued for it (the hard memory bound). */
+const HARD_BUFFERED_FACTOR = 4;
+
 /** The one place defaults live. */
 export const DEFAULTS = {
   path: '/realtime',
@@ -137,8 +162,9 @@ export const DEFAULTS = {
   sessionGraceMs: 120_000,
   replayBufferMaxMessages: 1000,
   replayBufferMaxBytes: 1024 * 1024,
-  maxFrameBytes: 1024 * 1024,
+  maxMessageBytes: 1024 * 1024,
   maxBufferedBytes: 4 * 1024 * 1024,
+  slowReaderMs: 10_000,
   maxSessionsPerClient: 100,
   clientAddressPrefix: { ipv4: 32, ipv6: 64 },
   /** A quarter of the heap this process may use (`--max-old-space-size`). */
@@ -167,14 +193,23 @@ function positiveOrInfinity(name: string, value: number): number {
 /** Applies defaults into a new object; never mutates `options`. */
 export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   const path = (options.path ?? DEFAULTS.path).replace(/\/+$/, '');
+  const maxMessageBytes = positive('maxMessageBytes', options.maxMessageBytes ?? options.maxFrameBytes ?? DEFAULTS.maxMessageBytes);
+  const frameBytes = maxMessageBytes + FRAME_ENVELOPE_BYTES;
+  const maxBufferedBytes = Math.max(positive('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes), BUFFERED_MIN_MESSAGES * frameBytes);
+  const logger = options.logger ?? consoleLogger;
+  // Development only: the old name still works, but says so once per server.
+  if (options.maxFrameBytes !== undefined && process.env.NODE_ENV !== 'production') logger.warn('maxFrameBytes is deprecated: use maxMessageBytes (the same limit, now both ways)');
   return {
     path: path.startsWith('/') ? path : `/${path}`,
     heartbeatMs: positive('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs),
     sessionGraceMs: positive('sessionGraceMs', options.sessionGraceMs ?? DEFAULTS.sessionGraceMs),
     replayBufferMaxMessages: positive('replayBufferMaxMessages', options.replayBufferMaxMessages ?? DEFAULTS.replayBufferMaxMessages),
-    replayBufferMaxBytes: positive('replayBufferMaxBytes', options.replayBufferMaxBytes ?? DEFAULTS.replayBufferMaxBytes),
-    maxFrameBytes: positive('maxFrameBytes', options.maxFrameBytes ?? DEFAULTS.maxFrameBytes),
-    maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes),
+    // Always room for one message of the limit: pushing it cannot drop itself, so the next resume cannot overrun on it.
+    replayBufferMaxBytes: Math.max(positive('replayBufferMaxBytes', options.replayBufferMaxBytes ?? DEFAULTS.replayBufferMaxBytes), frameBytes),
+    maxMessageBytes,
+    maxBufferedBytes,
+    hardBufferedBytes: HARD_BUFFERED_FACTOR * maxBufferedBytes,
+    slowReaderMs: positive('slowReaderMs', options.slowReaderMs ?? DEFAULTS.slowReaderMs),
     maxSessionsPerClient: positiveOrInfinity('maxSessionsPerClient', options.maxSessionsPerClient ?? DEFAULTS.maxSessionsPerClient),
     clientAddressPrefix: {
       ipv4: prefix('clientAddressPrefix.ipv4', options.clientAddressPrefix?.ipv4 ?? DEFAULTS.clientAddressPrefix.ipv4, 32),
@@ -188,6 +223,6 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     authenticate: options.authenticate,
     sseRetryMs: positive('sseRetryMs', options.sseRetryMs ?? DEFAULTS.sseRetryMs),
     ackDelayMs: Math.max(0, options.ackDelayMs ?? DEFAULTS.ackDelayMs),
-    logger: options.logger ?? consoleLogger,
+    logger,
   };
 }

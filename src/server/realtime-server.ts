@@ -116,17 +116,17 @@ export class RealtimeServer {
 
   /** Sends an event to every session. Throws `RealtimeServerError('unencodable')` for data JSON cannot carry. */
   emit(event: string, data?: unknown): void {
-    new Broadcaster((t, m) => this.bus.publish(t, m)).emit(event, data);
+    new Broadcaster((t, m) => this.bus.publish(t, m), this.opts.maxMessageBytes).emit(event, data);
   }
 
   /** Selects the sessions that joined `room` (a room name never addresses a session: see `toSession`). */
   to(room: string): Broadcaster {
-    return new Broadcaster((t, m) => this.bus.publish(t, m)).to(room);
+    return new Broadcaster((t, m) => this.bus.publish(t, m), this.opts.maxMessageBytes).to(room);
   }
 
   /** Selects one session by id, on whichever process carries it. */
   toSession(sessionId: string): Broadcaster {
-    return new Broadcaster((t, m) => this.bus.publish(t, m)).toSession(sessionId);
+    return new Broadcaster((t, m) => this.bus.publish(t, m), this.opts.maxMessageBytes).toSession(sessionId);
   }
 
   /** A session by id (local store). */

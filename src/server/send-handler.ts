@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { QUERY, type ClientFrame } from '../protocol/frames';
 import type { Forwarded } from './adapter';
-import { decodeClientBatch, encodeBatch, utf8Length } from '../protocol/codec';
+import { decodeClientBatch, encodeBatch } from '../protocol/codec';
 import type { RequestParams } from './request-params';
 import { authenticate, errorFrame, readBody, sendError, sendFrames, sendUnavailable, STORE_UNREACHABLE } from './http-util';
 import type { ResolvedOptions } from './options';
 import type { SessionManager } from './session-manager';
 import { BodyBudget } from './body-budget';
+import { postBodyLimit } from '../protocol/limits';
+import { inboundOverLimit } from './message-size';
 
-/** How many maxFrame-sized frames one POST body may carry. */
-const BODY_FRAMES = 4;
 /** Bytes of bodies read at once by the process: 64 MiB, or 4 bodies of the largest kind if that is more. */
 const BODIES_MIN_BUDGET = 64 * 1024 * 1024;
 /** POST bodies one session may have in flight: its connection's, and the one of a connection replacing it, twice. */
@@ -33,7 +33,7 @@ export class SendHandler {
     /** With an adapter: whether another process holds connection `cid` of session `sid` with this secret. */
     private readonly forwardable?: (sid: string, secret: string, cid: string) => Promise<'held' | 'gone' | 'unavailable'>,
   ) {
-    this.bodies = new BodyBudget(Math.max(BODIES_MIN_BUDGET, 4 * BODY_FRAMES * opts.maxFrameBytes), BODIES_PER_SESSION);
+    this.bodies = new BodyBudget(Math.max(BODIES_MIN_BUDGET, 4 * postBodyLimit(opts.maxMessageBytes)), BODIES_PER_SESSION);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, params: RequestParams): Promise<void> {
@@ -57,18 +57,21 @@ export class SendHandler {
     }
 
     if (!this.bodies.open(sid)) return sendBusy(req, res, cors, 'too many POSTs in flight for this session');
-    const body = await readBody(req, this.opts.maxFrameBytes * BODY_FRAMES, (n) => this.bodies.take(n));
+    // The client sends at most this much per POST (src/transports/upstream.ts), however many frames it holds.
+    const body = await readBody(req, postBodyLimit(this.opts.maxMessageBytes), (n) => this.bodies.take(n));
     this.bodies.close(sid, body.held);
     if (!body.ok) {
-      if (body.why === 'too_large') sendFrames(req, res, 413, tooLarge(this.opts.maxFrameBytes), cors, { Connection: 'close' });
+      if (body.why === 'too_large') sendFrames(req, res, 413, tooLarge(this.opts.maxMessageBytes), cors, { Connection: 'close' });
       if (body.why === 'over_budget') sendBusy(req, res, cors, 'the server is reading too many request bodies; try again');
       return;
     }
     const decoded = decodeClientBatch(body.text);
     if (!decoded.ok) return sendError(req, res, 400, 'bad_request', decoded.reason, cors);
+    // The body's bytes bound each frame's: only a body that may hold a message over the limit is measured frame by frame.
+    const bodyBytes = Buffer.byteLength(body.text);
     for (const f of decoded.frame) {
-      if (utf8Length(JSON.stringify(f)) > this.opts.maxFrameBytes) {
-        return sendFrames(req, res, 413, tooLarge(this.opts.maxFrameBytes), cors);
+      if (inboundOverLimit(f, bodyBytes, this.opts.maxMessageBytes) !== null) {
+        return sendFrames(req, res, 413, tooLarge(this.opts.maxMessageBytes), cors);
       }
     }
 
@@ -87,4 +90,4 @@ export class SendHandler {
 }
 
 const goneBody = encodeBatch([errorFrame('bad_request', 'session or connection is no longer active', 410)]);
-const tooLarge = (max: number): string => encodeBatch([errorFrame('frame_too_large', `a frame exceeds ${max} bytes`, 413)]);
+const tooLarge = (max: number): string => encodeBatch([errorFrame('frame_too_large', `a message exceeds ${max} bytes`, 413)]);

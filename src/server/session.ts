@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ClientFrame, MessageFrame, SequencedFrame, TransportName } from '../protocol/frames';
+import type { ClientFrame, MessageFrame, ReplyFrame, SequencedFrame, TransportName } from '../protocol/frames';
 import { encodeFrame } from '../protocol/codec';
 import { encodeMessage } from './message-text';
 import type { BusMessage, BusTarget } from './bus';
@@ -12,6 +12,7 @@ import { Broadcaster } from './broadcaster';
 import { parseInboxEntry, RESERVED, toWireError } from './session-frames';
 import { encoded, RealtimeServerError } from './errors';
 import { warnPayloadChanges } from './payload-warnings';
+import { encodeWithin, replyError } from './message-size';
 
 export const randomId = (bytes = 16): string => randomBytes(bytes).toString('base64url');
 
@@ -27,6 +28,8 @@ export interface SessionHooks {
   /** The session's connection dropped (or was handed over): `conn` is null while it waits for a resume. */
   onConnectionChange(session: Session, conn: Connection | null): void;
   logger: Logger;
+  /** The largest message the session sends (`maxMessageBytes`); absent: no limit. */
+  maxMessageBytes?: number;
   /** Where changes are written as they happen (with an adapter); absent: memory only. */
   journal?: SessionJournal;
   /** A journal write failed: the session cannot promise durability here any more. */
@@ -201,16 +204,16 @@ export class Session {
   }
 
   /**
-   * Sends an event to this client (sequenced: it survives reconnects). Throws `RealtimeServerError('unencodable')`
-   * for data JSON cannot carry; nothing is sent then and no message id is used.
+   * Sends an event to this client (sequenced: it survives reconnects). Throws `RealtimeServerError` `unencodable` for
+   * data JSON cannot carry, `payload_too_large` over `maxMessageBytes`; nothing is sent then and no id is used.
    */
   emit(event: string, data?: unknown): void {
     const frame: MessageFrame = data === undefined ? { t: 'msg', id: 0, e: event } : { t: 'msg', id: 0, e: event, d: data };
+    const { text, bytes } = encodeWithin(frame, this.nextId, this.hooks.maxMessageBytes, `the event "${event}"`, (f) => encodeMessage(f as MessageFrame));
     // Ended or let go: sendSequenced drops or hands it over, unnumbered.
     if (this.ended) return this.sendSequenced(frame);
-    frame.id = this.nextId;
     warnPayloadChanges('emit', event, data);
-    this.sendSequenced(frame, encoded('the event data', () => encodeMessage(frame), data));
+    this.sendSequenced(frame, text, bytes);
   }
 
   /** A fanned-out event, encoded once for every session it reaches. */
@@ -223,7 +226,7 @@ export class Session {
 
   /** Sends to every other session. */
   get broadcast(): Broadcaster {
-    return new Broadcaster(this.hooks.publish, { except: this.id });
+    return new Broadcaster(this.hooks.publish, this.hooks.maxMessageBytes ?? Infinity, { except: this.id });
   }
 
   /** Sends to the sessions in `room`, except this one. */
@@ -465,14 +468,14 @@ export class Session {
     const reply: Reply = (d, err) => {
       if (replied || !isRequest) return;
       replied = true;
-      if (err !== undefined && err !== null) return this.sendSequenced({ t: 'reply', id: 0, re: seq, err: toWireError(err) });
+      const frame: ReplyFrame = err !== undefined && err !== null ? { t: 'reply', id: 0, re: seq, err: toWireError(err) } : d === undefined ? { t: 'reply', id: 0, re: seq } : { t: 'reply', id: 0, re: seq, d };
       try {
         warnPayloadChanges('reply to', event, d);
-        this.sendSequenced(d === undefined ? { t: 'reply', id: 0, re: seq } : { t: 'reply', id: 0, re: seq, d });
+        const { text, bytes } = encodeWithin(frame, this.nextId, this.hooks.maxMessageBytes, `the reply to "${event}"`);
+        this.sendSequenced(frame, text, bytes);
       } catch (error) {
         // The request fails for its client (no id was used), and the handler hears why.
-        const message = error instanceof Error ? error.message : String(error);
-        this.sendSequenced({ t: 'reply', id: 0, re: seq, err: { code: 'server_error', message } });
+        this.sendSequenced({ t: 'reply', id: 0, re: seq, err: replyError(error, this.hooks.logger, { sid: this.id, event }) });
         throw error;
       }
     };

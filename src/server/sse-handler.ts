@@ -7,8 +7,12 @@ import { authenticate, clientAddress, corsHeaders, errorFrame, parseHandshake, S
 import type { ResolvedOptions } from './options';
 import type { Connection } from './types';
 import { newConnectionId, type SessionManager } from './session-manager';
+import { SlowReaderGuard } from './slow-reader';
 
-/** Characters after which a turn's batch is written as an event and a new one begins (far below clients' 1 MiB). */
+/**
+ * Characters a batch of frames may take in one event: a client reads at most a frame of the largest message in one
+ * line (src/protocol/limits.ts), so a batch is held to that too, and to this.
+ */
 const SSE_EVENT_CHARS = 256 * 1024;
 
 /** One event stream. Sequenced frames carry `id:` so the browser's Last-Event-ID names the last one. */
@@ -16,21 +20,29 @@ class SseConnection implements Connection {
   readonly transport = 'sse' as const;
   readonly cid = newConnectionId();
   private ended = false;
-  /** Bytes the welcome + replay queued (bounded by the replay buffer), allowed on top of `maxBufferedBytes`. */
-  allowance = Infinity;
+  /** Cuts a client that reads slower than it is sent to; what the welcome + replay queued is its allowance. */
+  readonly guard: SlowReaderGuard;
   /** Frames sent in this event-loop turn, written as one event a microtask later (see `send`). */
   private batch: { text: string; id: number | undefined }[] | null = null;
   /** Characters in `batch`. */
   private batchLength = 0;
   /** The socket's bytes written when it last held bytes back at a heartbeat (undefined: it held none back). */
   private heldBackAt: number | undefined;
+  /** Characters a batch may take: one event line a client reads (see SSE_EVENT_CHARS). */
+  private readonly batchChars: number;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly opts: ResolvedOptions,
     private readonly onEnd: (c: SseConnection) => void,
   ) {
+    this.batchChars = Math.min(SSE_EVENT_CHARS, opts.maxMessageBytes);
+    this.guard = new SlowReaderGuard(opts, () => this.res.writableLength, (why, meta) => {
+      this.cut(why === 'slow' ? 'event stream client is not reading fast enough; stream cut' : 'event stream client is not reading; stream cut at the hard bound', meta);
+    });
+    this.guard.allowance = Infinity;
     res.on('close', () => this.dispose());
+    res.on('drain', () => this.guard.check());
   }
 
   /**
@@ -53,12 +65,13 @@ class SseConnection implements Connection {
     // The frames of one turn go out as one event whose data is a JSON array (protocol §4): one event to parse and
     // dispatch instead of one per frame. Its `id:` names the last sequenced frame in it.
     const id = frame.t === 'msg' || frame.t === 'reply' ? frame.id : undefined;
+    // A long burst goes out as several events: a client reading the stream holds a whole event in memory, and ours
+    // refuses a line longer than a frame of the largest message. A frame that would take a batch past that opens a
+    // new one (and a large frame goes alone).
+    if (this.batch && this.batchLength + text.length + 3 > this.batchChars) this.flush();
     if (this.batch) {
       this.batch.push({ text, id });
       this.batchLength += text.length + 1;
-      // A long burst goes out as several events: a client reading the stream holds a whole event in memory, and
-      // ours refuses one over 1 MiB.
-      if (this.batchLength >= SSE_EVENT_CHARS) this.flush();
       return;
     }
     this.batch = [{ text, id }];
@@ -66,7 +79,7 @@ class SseConnection implements Connection {
     queueMicrotask(() => this.flush());
   }
 
-  /** Writes the frames batched so far: one frame as itself, several as a JSON array. */
+  /** Writes the frames batched so far: one frame as itself, several as a JSON array (`batchLength` + 2 characters). */
   flush(): void {
     const batch = this.batch;
     this.batch = null;
@@ -91,19 +104,20 @@ class SseConnection implements Connection {
 
   write(chunk: string): void {
     if (this.ended || this.res.writableEnded || this.res.destroyed) return;
-    if (this.res.write(chunk) || this.res.writableLength <= this.opts.maxBufferedBytes + this.allowance) return;
-    // A client that does not read: end the stream rather than buffer without bound.
-    this.cut('event stream client is not reading; stream cut');
+    // A client that does not read (fast enough): end the stream rather than buffer without bound.
+    this.res.write(chunk);
+    this.guard.check();
   }
 
   /** Ends a stream its client does not read; the session waits for a resume from its replay buffer. */
-  private cut(why: string): void {
-    this.opts.logger.warn(why, { bufferedBytes: this.res.writableLength, limit: this.opts.maxBufferedBytes });
+  private cut(why: string, meta: Record<string, number> = { bufferedBytes: this.res.writableLength }): void {
+    this.opts.logger.warn(why, meta);
     this.dispose();
     this.res.destroy();
   }
 
   private dispose(): void {
+    this.guard.dispose();
     if (this.ended) return;
     this.ended = true;
     this.onEnd(this);
@@ -147,7 +161,7 @@ export class SseHandler {
     if (conn.closed) session.detach(conn); // the client left during the handshake
     session.afterDurable(() => {
       conn.flush(); // the welcome and the replay, before the allowance is measured
-      conn.allowance = res.writableLength;
+      conn.guard.allowance = res.writableLength;
     });
   }
 

@@ -14,6 +14,9 @@ import type { Session } from './session';
 import type { Connection } from './types';
 import { newConnectionId, type SessionManager } from './session-manager';
 import { loadWs } from './ws-module';
+import { FRAME_ENVELOPE_BYTES } from '../protocol/limits';
+import { inboundOverLimit } from './message-size';
+import { SlowReaderGuard } from './slow-reader';
 
 /** WebSocket close codes of protocol §4. */
 const CLOSE_CODE: Record<CloseFrame['code'], number> = { replaced: 4409, shutdown: 1001, session_ended: 1000 };
@@ -28,11 +31,8 @@ class WsConnection implements Connection {
   private ackTimer: NodeJS.Timeout | undefined;
   private alive = true;
   private ended = false;
-  /**
-   * Bytes a replay queued at once (bounded by the replay buffer): allowed on top of `maxBufferedBytes`, so resuming
-   * a large backlog does not trip the back-pressure limit. Infinity while the replay is being written.
-   */
-  private replayAllowance = 0;
+  /** Cuts a client that reads slower than it is sent to; the replay's bytes are its allowance (see `replaying`). */
+  private readonly guard: SlowReaderGuard;
   /** Frames sent in this event-loop turn, written as one message a microtask later (see `send`). */
   private batch: string[] | null = null;
 
@@ -44,6 +44,20 @@ class WsConnection implements Connection {
     ws.on('pong', () => {
       this.alive = true;
     });
+    this.guard = new SlowReaderGuard(opts, () => this.ws.bufferedAmount, (why, meta) => this.cut(why, meta));
+    socket?.on('drain', () => this.guard.check());
+  }
+
+  /**
+   * A client that does not read (fast enough): stop queueing before memory grows without bound. A close frame would
+   * queue behind what it does not read, so the socket is cut; the session waits for a resume from its replay buffer.
+   */
+  private cut(why: 'slow' | 'hard', meta: Record<string, number>): void {
+    const what = why === 'slow' ? 'websocket client is not reading fast enough; connection cut' : 'websocket client is not reading; connection cut at the hard bound';
+    this.opts.logger.warn(what, { sid: this.session?.id, ...meta });
+    this.ended = true;
+    this.dispose();
+    this.ws.terminate();
   }
 
   /** The handler's heartbeat: a ping frame and a WebSocket ping; a socket that did not pong since the last is cut. */
@@ -79,18 +93,7 @@ class WsConnection implements Connection {
     this.batch = null;
     if (!texts || this.ended || this.ws.readyState !== this.ws.OPEN) return;
     this.ws.send(texts.length === 1 ? texts[0]! : `[${texts.join(',')}]`);
-    if (this.ws.bufferedAmount > this.opts.maxBufferedBytes + this.replayAllowance) {
-      // A client that does not read: stop queueing before memory grows without bound. A close frame would queue
-      // behind what it does not read, so the socket is cut; the session waits for a resume from its replay buffer.
-      this.opts.logger.warn('websocket client is not reading; connection cut', {
-        sid: this.session?.id,
-        bufferedBytes: this.ws.bufferedAmount,
-        limit: this.opts.maxBufferedBytes,
-      });
-      this.ended = true;
-      this.dispose();
-      this.ws.terminate();
-    }
+    this.guard.check();
   }
 
   end(frame: CloseFrame): void {
@@ -119,21 +122,25 @@ class WsConnection implements Connection {
     }, this.opts.ackDelayMs);
   }
 
-  /** Runs `attach` (welcome + replay) with the back-pressure check suspended, then allows what it queued. */
+  /**
+   * Runs `attach` (welcome + replay) with the back-pressure check suspended, then allows what it queued (bounded by
+   * the replay buffer) on top of the limits, so resuming a large backlog does not count as reading slowly.
+   */
   replaying<T>(attach: () => T): T {
-    this.replayAllowance = Infinity;
+    this.guard.allowance = Infinity;
     try {
       const result = attach();
       this.flush();
       return result;
     } finally {
-      this.replayAllowance = this.ws.bufferedAmount;
+      this.guard.allowance = this.ws.bufferedAmount;
     }
   }
 
   dispose(): void {
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
+    this.guard.dispose();
   }
 }
 
@@ -152,11 +159,11 @@ export class WebSocketHandler {
   ) {
     this.heartbeat = new Heartbeat(this.conns, opts.heartbeatMs);
     const { WebSocketServer } = loadWs(); // a clear error here when the app has not installed `ws`
-    // Frames above maxFrame but below twice that get `error{frame_too_large}` + 1009 from us; larger ones are
+    // Frames above the limit but below twice that get `error{frame_too_large}` + 1009 from us; larger ones are
     // refused by ws itself (close 1009) without reading them into memory.
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: opts.maxFrameBytes * 2,
+      maxPayload: (opts.maxMessageBytes + FRAME_ENVELOPE_BYTES) * 2,
       perMessageDeflate: false,
       // A client that sends private parameters in a subprotocol offers ours too; the browser fails the handshake
       // unless the answer selects it.
@@ -271,17 +278,20 @@ export class WebSocketHandler {
       conn.send(errorFrame('malformed_frame', 'frames are JSON text messages'));
       return;
     }
-    if (Buffer.byteLength(text) > this.opts.maxFrameBytes) {
-      conn.send(errorFrame('frame_too_large', `frame exceeds ${this.opts.maxFrameBytes} bytes`));
+    const limit = this.opts.maxMessageBytes;
+    const textBytes = Buffer.byteLength(text);
+    const tooLarge = (): void => {
+      conn.send(errorFrame('frame_too_large', `a message exceeds ${limit} bytes`));
       conn.close(1009, 'frame_too_large');
-      return;
-    }
+    };
+    if (textBytes > limit + FRAME_ENVELOPE_BYTES) return tooLarge();
     const d = decodeClientFrame(text);
     if (!d.ok) {
       const code = d.reason.startsWith('unknown frame type') ? 'unknown_frame' : 'malformed_frame';
       conn.send(errorFrame(code, d.reason));
       return;
     }
+    if (inboundOverLimit(d.frame, textBytes, limit) !== null) return tooLarge();
     const frame = d.frame;
     if (frame.t === 'upgrade') {
       if (!conn.probing) return;

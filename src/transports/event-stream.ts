@@ -14,6 +14,8 @@ export interface EventStreamRequest {
   fetch: FetchFn;
   /** Names the stream in failure messages (`SSE`, `event stream`). */
   what: string;
+  /** The longest line and event data to hold, asked again after every event (see SseParserOptions). Default 1 MiB. */
+  maxLineLength?: () => number;
 }
 
 export interface EventStreamHandlers extends SseParserCallbacks {
@@ -38,7 +40,7 @@ export function readEventStream(request: EventStreamRequest, handlers: EventStre
     onRetry: (ms) => !stopped && handlers.onRetry?.(ms),
     onComment: (text) => !stopped && handlers.onComment?.(text),
     onLastEventId: (id) => !stopped && handlers.onLastEventId?.(id),
-  });
+  }, { maxBufferLength: request.maxLineLength });
   const stop = (): void => {
     if (stopped) return;
     stopped = true;

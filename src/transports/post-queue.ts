@@ -16,8 +16,8 @@ export interface PostRequest {
 export interface PostQueueOptions<T> {
   /** Names the POST in failure messages: `${what} failed: …`, `${what} answered 503`. */
   what: string;
-  /** Everything queued goes out as one POST, or one item per POST. */
-  batch: 'all' | 'one';
+  /** How many of the queued items the next POST takes (at least one goes). */
+  batch(queued: readonly T[]): number;
   request(batch: readonly T[]): PostRequest;
   /** Reads an answer's body (an error answer's too: it may name the error). */
   read(res: Response): Promise<string>;
@@ -69,7 +69,7 @@ export class PostQueue<T> {
 
   private pump(): void {
     if (this.closed || !this.started || this.inFlight !== undefined || this.queue.length === 0) return;
-    const batch = this.opts.batch === 'all' ? this.queue.splice(0) : this.queue.splice(0, 1);
+    const batch = this.queue.splice(0, Math.max(1, this.opts.batch(this.queue)));
     const controller = new AbortController();
     this.inFlight = controller;
     void this.post(batch, controller);

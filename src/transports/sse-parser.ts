@@ -46,9 +46,10 @@ export interface SseParser {
 export interface SseParserOptions {
   /**
    * The longest line, and the longest data of one event, the parser holds, in characters of decoded text (one per
-   * byte for ASCII). A server that never ends a line cannot make it buffer without end. Default 1 MiB.
+   * byte for ASCII). A server that never ends a line cannot make it buffer without end. Default 1 MiB. A function is
+   * asked at the start and again after every event (a transport raises it once the server announced its limit).
    */
-  maxBufferLength?: number;
+  maxBufferLength?: number | (() => number);
 }
 
 export const DEFAULT_MAX_BUFFER_LENGTH = 1024 * 1024;
@@ -73,7 +74,9 @@ const BOM = 0xfeff;
 const DIGITS = /^[0-9]+$/;
 
 export function createSseParser(callbacks: SseParserCallbacks, options: SseParserOptions = {}): SseParser {
-  const limit = options.maxBufferLength ?? DEFAULT_MAX_BUFFER_LENGTH;
+  const given = options.maxBufferLength ?? DEFAULT_MAX_BUFFER_LENGTH;
+  const currentLimit = typeof given == 'function' ? given : () => given;
+  let limit = currentLimit();
   // Per-stream state, all set by reset(). Text is kept as pieces and joined once, when a line or an event is
   // complete, so every character is copied a bounded number of times however the stream is chunked.
   /** The pieces of an unfinished line, from earlier chunks. */
@@ -239,6 +242,7 @@ export function createSseParser(callbacks: SseParserCallbacks, options: SseParse
     dataLength = 0;
     eventType = '';
     callbacks.onEvent({ event, data: body, id: lastEventIdBuffer });
+    limit = currentLimit(); // the event may have announced a new limit (the welcome), for the lines after it
   }
 
   reset();

@@ -14,6 +14,7 @@ import { describe, httpFailure, type HttpAnswer } from './failures';
 import { withPrivateHeaders } from './http';
 import { messageFrames } from './message-frames';
 import { readEventStream } from './event-stream';
+import { eventStreamLineLimit } from '../protocol/limits';
 import { polyfillFetchTransport } from './sse-fetch';
 import { StreamLagMonitor } from './stream-lag';
 import type { TransportConnectParams } from './transport';
@@ -49,6 +50,8 @@ export class SseTransport extends BaseTransport {
   private readonly requestHeaders: Record<string, string>;
   /** Why the polyfill's stream read through our fetch failed, for the failure's message (its error event says nothing). */
   private streamError: unknown;
+  /** The longest event line our reader holds: as for 1 MiB messages until the welcome announces the server's limit. */
+  private maxLine = eventStreamLineLimit(1 << 20);
 
   constructor(
     params: TransportConnectParams,
@@ -113,7 +116,14 @@ export class SseTransport extends BaseTransport {
   private read(): void {
     const { params } = this;
     this.stopReading = readEventStream(
-      { url: buildUrl(params.url, params.query, { path: '/sse' }), headers: this.requestHeaders, withCredentials: params.withCredentials, fetch: resolveFetch(this.env), what: 'SSE' },
+      {
+        url: buildUrl(params.url, params.query, { path: '/sse' }),
+        headers: this.requestHeaders,
+        withCredentials: params.withCredentials,
+        fetch: resolveFetch(this.env),
+        what: 'SSE',
+        maxLineLength: () => this.maxLine,
+      },
       {
         opened: () => {},
         onEvent: ({ event, data }) => {
@@ -187,6 +197,8 @@ export class SseTransport extends BaseTransport {
     this.params.handlers.onFrame(frame);
     // After the owner saw the welcome, so frames it sends in reaction join the first POST.
     if (frame.t !== 'welcome' || this.closed) return;
+    // A frame of a message of the server's limit must fit one line, whatever the limit (protocol: limits.ts).
+    this.maxLine = eventStreamLineLimit(frame.maxFrame); // an integer: the codec checked
     this.upstream.setSession(frame);
     // Only a server that announced echoes gets them: an older one would refuse the whole POST.
     if (frame.echo === true && this.params.checkBuffering) this.lag.start();

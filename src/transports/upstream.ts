@@ -1,4 +1,5 @@
-import { decodeServerBatch, encodeBatch } from '../protocol/codec';
+import { decodeServerBatch, encodeBatch, encodeFrame, utf8Length } from '../protocol/codec';
+import { postBodyLimit } from '../protocol/limits';
 import type { ClientFrame, ServerFrame, WelcomeFrame } from '../protocol/frames';
 import type { FetchFn } from './environment';
 import { PostQueue } from './post-queue';
@@ -39,11 +40,13 @@ export interface UpstreamHooks {
 export class Upstream {
   private readonly queue: PostQueue<ClientFrame>;
   private connection: Connection | undefined;
+  /** The most bytes of one POST body the server reads: until the welcome, as if for 1 MiB messages. */
+  private maxBody = postBodyLimit(1024 * 1024);
 
   constructor(params: TransportConnectParams, fetch: FetchFn, hooks: UpstreamHooks) {
     this.queue = new PostQueue<ClientFrame>(fetch, params, {
       what: 'upstream POST',
-      batch: 'all',
+      batch: (queued) => this.fitting(queued),
       request: (batch) => ({
         url: buildUrl(params.url, connectionQuery(params.query, this.connection!), { path: '/send' }),
         headers: connectionHeaders(params, this.connection!),
@@ -68,9 +71,23 @@ export class Upstream {
     });
   }
 
+  /**
+   * How many queued frames one POST takes: as many as fit the body the server reads (four frames of its largest
+   * message), so a long queue of large emits is never refused whole (413) and resent whole for ever.
+   */
+  private fitting(queued: readonly ClientFrame[]): number {
+    let bytes = 1;
+    for (let i = 0; i < queued.length; i++) {
+      bytes += utf8Length(encodeFrame(queued[i]!)) + 1;
+      if (bytes > this.maxBody) return i;
+    }
+    return queued.length;
+  }
+
   /** Called with the welcome: from now on POSTs can name the session and connection. */
   setSession(welcome: WelcomeFrame): void {
     this.connection = { sid: welcome.sid, secret: welcome.secret, cid: welcome.cid };
+    this.maxBody = postBodyLimit(welcome.maxFrame);
     this.queue.start();
   }
 

@@ -15,17 +15,19 @@ const echoes = (count: number, from = 1): ClientFrame[] => Array.from({ length: 
 
 describe('a polling client that stops polling', () => {
   it('is cut once its queue passes maxBufferedBytes, however many frames it asks the server to answer', async () => {
-    const s = await startServer({ maxBufferedBytes: 64 * 1024, heartbeatMs: 60_000 });
+    // maxBufferedBytes is raised to 4 frames of the largest message: small messages keep it at 64 KiB.
+    const s = await startServer({ maxBufferedBytes: 64 * 1024, maxMessageBytes: 16 * 1024, heartbeatMs: 60_000 });
     const sessions: Session[] = [];
     s.rt.on('connection', (x) => void sessions.push(x));
     const hs = await poll(s.base, { v: 1 });
     const w = hs.frames[0] as WelcomeFrame;
     const ids = { sid: w.sid, cid: w.cid };
     const auth = { [HEADERS.secret]: w.secret };
-    // Each echo frame is answered on the poll queue (~20 characters): 4,000 per POST, never polled for.
+    // Each echo frame is answered on the poll queue (~20 characters): 1,500 per POST (a body holds 4 frames of the
+    // largest message), never polled for.
     let gone = 0;
-    for (let i = 0; i < 20; i++) {
-      const r = await post(s.base, ids, echoes(4000, i * 4000 + 1), auth);
+    for (let i = 0; i < 60; i++) {
+      const r = await post(s.base, ids, echoes(1500, i * 1500 + 1), auth);
       if (r.status === 410) gone++;
     }
     expect(gone).toBeGreaterThan(0);
@@ -53,7 +55,7 @@ describe('a polling client that stops polling', () => {
 
 describe('a poll whose answer is never read', () => {
   it('is cut after a heartbeat instead of holding the answer for as long as the socket lives', async () => {
-    const s = await startServer({ maxBufferedBytes: 64 * 1024 * 1024, heartbeatMs: 400, sessionGraceMs: 60_000 });
+    const s = await startServer({ maxBufferedBytes: 64 * 1024 * 1024, maxMessageBytes: 2 * 1024 * 1024, heartbeatMs: 400, sessionGraceMs: 60_000 });
     const sessions: Session[] = [];
     s.rt.on('connection', (x) => void sessions.push(x));
     const w = (await poll(s.base, { v: 1 })).frames[0] as WelcomeFrame;

@@ -100,7 +100,7 @@ describe('resume', () => {
   });
 
   it('also bounds the buffer by bytes', async () => {
-    const { s, sessions } = await setup({ replayBufferMaxBytes: 200 });
+    const { s, sessions } = await setup({ replayBufferMaxBytes: 200, maxMessageBytes: 100 }); // the buffer holds a frame of the limit at least
     const a = await WsClient.open(s.base);
     const w = await a.welcome();
     for (let i = 1; i <= 5; i++) sessions[0]!.emit('n', 'x'.repeat(60));
