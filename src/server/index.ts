@@ -9,7 +9,7 @@ export { Session } from './session';
 export { Broadcaster } from './broadcaster';
 export { RealtimeServerError } from './errors';
 export type { RealtimeServerErrorCode } from './errors';
-export type { Connection, DisconnectReason, EventHandler, Logger, Reply } from './types';
+export type { Connection, DisconnectReason, EventHandler, HandlerContext, Logger, Reply } from './types';
 export { MemorySessionStore } from './session-store';
 export type { AdapterSettings, RealtimeAdapter } from './adapter';
 export type { SessionJournal, SessionSnapshot } from './session-journal';

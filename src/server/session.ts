@@ -7,9 +7,10 @@ import type { PreparedMessage } from './prepared-message';
 import { ReplayBuffer } from './replay-buffer';
 import { SessionSecret } from './session-secret';
 import type { FrameTemplate, SessionJournal, SessionSnapshot } from './session-journal';
-import type { Connection, DisconnectReason, EventHandler, Logger, Reply } from './types';
+import type { Connection, DisconnectReason, EventHandler, Logger } from './types';
 import { Broadcaster } from './broadcaster';
-import { parseInboxEntry, toWireError } from './session-frames';
+import { parseInboxEntry } from './session-frames';
+import { runClientFrame } from './client-frame-run';
 import { encoded, RealtimeServerError } from './errors';
 
 /** Event names the server uses itself; a client event with one of these names is acknowledged but not run. */
@@ -299,9 +300,11 @@ export class Session {
     this.afterDurable(() => {
       if (this.conn === conn) for (const { frame, text } of replay) conn.send(frame, text);
     });
+    const first = this.lastCid === undefined;
     this.lastCid = conn.cid;
     this.hooks.journal?.held(this.id, conn.cid);
     this.hooks.onConnectionChange(this, conn);
+    if (first && this.restored) this.redeliver(); // announced now: its handlers are registered
   }
 
   /** `conn` went away. Ignored unless it is the active connection. */
@@ -390,17 +393,30 @@ export class Session {
       run();
       return 'accepted';
     }
-    // Recorded first, run once that is durable: a session that moved to another process meanwhile has the record
-    // refused here, and one recorded already (by a process this copy lagged behind) is not run again: never twice. A
-    // process killed within that one round trip has recorded the frame without running it: it is dropped (handlers
-    // run at most once).
-    journal.accepted(this.id, frame.seq).then(
+    // Recorded first (with the frame, until its handler is done), run once that is durable: a session that moved to
+    // another process meanwhile has the record refused here, and one recorded already (by a process this copy lagged
+    // behind) is not run again. A process killed before the handler was done leaves the frame to the session's next
+    // holder (`redeliver`).
+    journal.accepted(this.id, frame.seq, { seq: frame.seq, t: frame.t, e: frame.e, ...(frame.d === undefined ? {} : { d: frame.d }) }).then(
       (fresh) => {
         if (fresh) run();
       },
       (err: unknown) => this.hooks.onJournalFailure?.(this, err),
     );
     return 'accepted';
+  }
+
+  /** Restored and announced here: runs what a previous holder recorded but did not finish, before any newer frame. */
+  private redeliver(): void {
+    const journal = this.hooks.journal;
+    if (!journal?.unfinished) return;
+    journal.unfinished(this.id).then(
+      (frames) => {
+        // Let go meanwhile: whoever holds the session next reads them itself.
+        for (const f of frames) if (!this.ended) this.run(f.t === 'req', f.seq, f.e, f.d, true);
+      },
+      (err: unknown) => this.hooks.onJournalFailure?.(this, err),
+    );
   }
 
   /**
@@ -456,36 +472,19 @@ export class Session {
     this.buffer.clear();
   }
 
-  private run(isRequest: boolean, seq: number, event: string, data: unknown): void {
-    let replied = false;
-    const reply: Reply = (d, err) => {
-      if (replied || !isRequest) return;
-      replied = true;
-      if (err !== undefined && err !== null) return this.sendSequenced({ t: 'reply', id: 0, re: seq, err: toWireError(err) });
-      try {
-        this.sendSequenced(d === undefined ? { t: 'reply', id: 0, re: seq } : { t: 'reply', id: 0, re: seq, d });
-      } catch (error) {
-        // The request fails for its client (no id was used), and the handler hears why.
-        const message = error instanceof Error ? error.message : String(error);
-        this.sendSequenced({ t: 'reply', id: 0, re: seq, err: { code: 'server_error', message } });
-        throw error;
-      }
-    };
-    const handler = RESERVED.has(event) ? undefined : this.handlers.get(event);
-    if (!handler) {
-      if (isRequest) reply(undefined, { code: 'no_handler', message: `no handler for "${event}"` });
-      return;
-    }
-    const fail = (err: unknown) => {
-      this.hooks.logger.error('event handler failed', { sid: this.id, event, err });
-      reply(undefined, { code: 'server_error', message: err instanceof Error ? err.message : String(err) });
-    };
-    try {
-      const result = handler(data, reply, { sessionId: this.id, seq });
-      if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(undefined, fail);
-    } catch (err) {
-      fail(err);
-    }
+  private run(isRequest: boolean, seq: number, event: string, data: unknown, redelivered = false): void {
+    runClientFrame({
+      sid: this.id,
+      isRequest,
+      seq,
+      event,
+      data,
+      redelivered,
+      handler: RESERVED.has(event) ? undefined : this.handlers.get(event),
+      send: (frame) => this.sendSequenced(frame),
+      logger: this.hooks.logger,
+      done: () => this.hooks.journal?.handled?.(this.id, seq),
+    });
   }
 
   /**
