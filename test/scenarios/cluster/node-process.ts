@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { createRealtimeServer, type Session } from '../../../src/server';
 import { redisAdapter } from '../../../src/server/redis';
 
-export type FromNode = { t: 'ready'; port: number } | { t: 'stopped' } | { t: 'up'; sid: string; seq: number; c: string; n: number };
+/** `up`: one run of the `up` handler (`redelivered`: its frame was left unfinished by a node that died or let go). */
+export type FromNode = { t: 'ready'; port: number } | { t: 'stopped' } | { t: 'up'; sid: string; seq: number; c: string; n: number; redelivered: boolean };
 
 const send = (m: FromNode): void => void process.send?.(m);
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -33,7 +34,7 @@ rt.on('connection', (session) => {
   session.join('everyone');
   session.on('up', (data, _reply, frame) => {
     const { c, n } = data as { c: string; n: number };
-    send({ t: 'up', sid: session.id, seq: frame.seq, c, n });
+    send({ t: 'up', sid: session.id, seq: frame.seq, c, n, redelivered: frame.redelivered });
   });
   session.on('disconnect', () => live.delete(session.id));
 });
