@@ -15,7 +15,8 @@ import { redisAdapter } from '../../../src/server/redis';
 type ToChild = { t: 'stop-ticks' } | { t: 'stats' };
 export type FromChild =
   | { t: 'ready'; port: number }
-  | { t: 'up'; sid: string; c: string; n: number }
+  /** `redelivered`: this run's frame was left unfinished by a node that died or let go (cluster mode). */
+  | { t: 'up'; sid: string; c: string; n: number; redelivered: boolean }
   | { t: 'stats'; sent: Record<string, number>; sessions: number; heapUsed: number; rss: number };
 
 const send = (m: FromChild): void => void process.send?.(m);
@@ -54,9 +55,9 @@ rt.on('connection', (session) => {
     sent.set(session.id, 0);
     live.set(session.id, session);
   }
-  session.on('up', (data) => {
+  session.on('up', (data, _reply, frame) => {
     const d = data as { c: string; n: number };
-    send({ t: 'up', sid: session.id, c: d.c, n: d.n });
+    send({ t: 'up', sid: session.id, c: d.c, n: d.n, redelivered: frame.redelivered });
   });
   session.on('echo', (data, reply) => reply(data));
   session.on('disconnect', () => {
