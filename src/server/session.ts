@@ -483,7 +483,8 @@ export class Session {
       handler: RESERVED.has(event) ? undefined : this.handlers.get(event),
       send: (frame) => this.sendSequenced(frame),
       logger: this.hooks.logger,
-      done: () => this.hooks.journal?.handled?.(this.id, seq),
+      // A request is done once its reply is durable: if it never gets there, the next holder answers it again.
+      done: () => (isRequest ? void this.durable().then((ok) => ok && this.hooks.journal?.handled?.(this.id, seq)) : this.hooks.journal?.handled?.(this.id, seq)),
     });
   }
 

@@ -3,16 +3,17 @@ import type { ClientFrameLog } from './client-frame-log';
 
 /**
  * Marks client frames done in Redis once their handlers are (RedisJournal.handled): the marks of one session in one
- * turn go as one write, after everything the session wrote before them. A mark is written only once what the
- * handlers sent (a reply above all) is safe, in the session's log or handed over; if it is not, the mark is left
- * out and the next holder runs the frame again, flagged `redelivered`, rather than lose its reply.
+ * turn go as one write. The session reports a request only once its reply is durable in its log; a reply handed over
+ * (the session was let go meanwhile) must be in the inbox first, or the mark is left out and the next holder runs the
+ * frame again, flagged `redelivered`, rather than lose its reply. Marks go out at once otherwise: every mark still
+ * on its way when the session moves is a frame run twice.
  */
 export class DoneMarks {
   private readonly queued = new Map<string, number[]>();
 
   constructor(
     private readonly log: ClientFrameLog,
-    /** Issues what the session has pending and returns the writes a mark must follow. */
+    /** The writes a mark must follow, and succeed (a hand-over of what the handlers sent). */
     private readonly writesBefore: (sid: string) => (Promise<void> | undefined)[],
     /** Chains `op` after the previous write under `key` (RedisJournal's per-key order). */
     private readonly write: (key: string, op: () => Promise<unknown>) => void,

@@ -76,10 +76,7 @@ export class RedisJournal implements SessionJournal {
   ) {
     this.log = new SessionLog(redis, keyPrefix === undefined ? {} : { keyPrefix });
     this.writes = new WriteGroup(this.log, settings.replayLimits);
-    this.done = new DoneMarks(this.log.clientFrames, (sid) => {
-      this.writeFrames(sid); // what the handlers sent this turn goes first
-      return [this.tails.get(sid), this.tails.get(`handover:${sid}`)];
-    }, (key, op) => this.write(key, op), (sid, err) => settings.logger.warn('marking client frames done failed: they may run again', { sid, err }));
+    this.done = new DoneMarks(this.log.clientFrames, (sid) => [this.tails.get(`handover:${sid}`)], (key, op) => this.write(key, op), (sid, err) => settings.logger.warn('marking client frames done failed: they may run again', { sid, err }));
     // A held session's keys live `2 × grace` and are renewed every `grace / 2`: a node that dies leaves them to
     // expire like a session nobody resumed.
     // The renewal also records how far along the bus the session is, so a next carrier's catch-up reads little.
