@@ -473,19 +473,15 @@ export class Session {
   }
 
   private run(isRequest: boolean, seq: number, event: string, data: unknown, redelivered = false): void {
-    runClientFrame({
-      sid: this.id,
-      isRequest,
-      seq,
-      event,
-      data,
-      redelivered,
-      handler: RESERVED.has(event) ? undefined : this.handlers.get(event),
-      send: (frame) => this.sendSequenced(frame),
-      logger: this.hooks.logger,
-      // A request is done once its reply is durable: if it never gets there, the next holder answers it again.
-      done: () => (isRequest ? void this.durable().then((ok) => ok && this.hooks.journal?.handled?.(this.id, seq)) : this.hooks.journal?.handled?.(this.id, seq)),
-    });
+    const handler = RESERVED.has(event) ? undefined : this.handlers.get(event);
+    const [send, done] = [(frame: SequencedFrame) => this.sendSequenced(frame), () => this.handled(isRequest, seq)];
+    runClientFrame({ sid: this.id, isRequest, seq, event, data, redelivered, handler, send, done, logger: this.hooks.logger });
+  }
+
+  /** A request is done once its reply is durable: if it never gets there, the next holder answers it again. */
+  private handled(isRequest: boolean, seq: number): void {
+    const mark = this.hooks.journal?.handled?.bind(this.hooks.journal, this.id, seq);
+    if (mark) void (isRequest ? this.durable().then((ok) => ok && mark()) : mark());
   }
 
   /**
