@@ -47,8 +47,8 @@ export interface SoakReport {
     duplicated: number;
     duplicatesAllowedByResync: number;
     /**
-     * Cluster mode: handler runs flagged `redelivered` (a node died before their handler was done), and of those, how
-     * many repeated a run seen already. They are not counted in `duplicated` or `outOfOrder`.
+     * Cluster mode: handler runs flagged `redelivered` (a node died or let go before their handler was done), and the
+     * repeated runs of emits that have a flagged run (not counted in `duplicated`).
      */
     redelivered: number;
     redeliveredRepeats: number;
@@ -457,21 +457,21 @@ function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n
     report.clientToServer.duplicatesAllowedByResync += c.resent;
     const seen = new Set<number>();
     const lastBySession = new Map<string, number>();
-    // A run flagged `redelivered` may repeat one on a node that died (the app can tell): counted apart, in any order
-    // (processes report independently), never as a duplicate.
-    const flagged = ups.filter((u) => u.redelivered);
+    // A run flagged `redelivered` may repeat one on a node that died or let the session go (the app can tell): an emit
+    // with a flagged run counts its other runs as redelivered repeats, never as duplicates. Order is that of each
+    // emit's first run: an old holder's late run of a frame its successor already ran, flagged, in order, is a repeat.
+    const flaggedN = new Set(ups.filter((u) => u.redelivered).map((u) => u.n));
     for (const u of ups) {
-      if (u.redelivered) continue;
+      if (u.redelivered) report.clientToServer.redelivered++;
+      if (seen.has(u.n) && flaggedN.has(u.n)) {
+        report.clientToServer.redeliveredRepeats++;
+        continue;
+      }
       if (seen.has(u.n)) report.clientToServer.duplicated++;
       seen.add(u.n);
       if (u.n <= (lastBySession.get(u.sid) ?? 0)) report.clientToServer.outOfOrder++;
       lastBySession.set(u.sid, u.n);
     }
-    for (const [i, u] of flagged.entries()) {
-      report.clientToServer.redelivered++;
-      if (seen.has(u.n) || flagged.findIndex((f) => f.n === u.n) < i) report.clientToServer.redeliveredRepeats++;
-    }
-    for (const u of flagged) seen.add(u.n);
     report.clientToServer.arrived += seen.size;
     for (let n = 1; n <= c.accepted; n++) if (!seen.has(n)) report.clientToServer.lost++;
   }
