@@ -32,8 +32,8 @@ export interface HandlerContext {
   id: string;
   /**
    * True when this frame was recorded by a node that died or let the session go before its handler was done (Redis
-   * adapter): the handler may have run there already, so writes keyed by `id` must be idempotent. False otherwise,
-   * and always without an adapter.
+   * adapter): the handler may have run there too (or still be running there), so writes keyed by `id` must be
+   * idempotent. False otherwise, and always without an adapter.
    */
   redelivered: boolean;
 }
