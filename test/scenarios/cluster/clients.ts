@@ -68,6 +68,8 @@ export const received = (c: Watched): number => [...c.ticks.values()].reduce((su
 export interface HandlerRun {
   n: number;
   redelivered: boolean;
+  /** When it ran (monotonic µs, comparable across processes). */
+  at: number;
 }
 
 /** What `checkEmits` counted: runs flagged `redelivered`, and repeated runs (each of an emit with a flagged run). */
@@ -77,12 +79,14 @@ export interface EmitCounts {
 }
 
 /**
- * Checks the client's emits as the nodes handled them (`runs`, in the order the nodes reported them): none dropped
+ * Checks the client's emits as the nodes handled them (`reported`, each run with when it ran): none dropped
  * (a node that died before a handler was done leaves its frame to the next holder), each emit's first run in order,
  * and an emit run more than once only if one of its runs is flagged `redelivered` (an old holder's late run of a
  * frame its successor already ran, flagged and in order, is such a repeat).
  */
-export function checkEmits(c: Watched, runs: readonly HandlerRun[]): EmitCounts {
+export function checkEmits(c: Watched, reported: readonly HandlerRun[]): EmitCounts {
+  // In the order the handlers ran (stable for ties): several nodes' reports reach this process in any order.
+  const runs = [...reported].sort((a, b) => a.at - b.at);
   const flagged = new Set(runs.filter((r) => r.redelivered).map((r) => r.n));
   const first: number[] = [];
   const seen = new Set<number>();

@@ -247,11 +247,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const log = options.log ?? (() => {});
   const random = seeded(options.seed);
   const started = Date.now();
-  const upByClient = new Map<string, { sid: string; n: number; redelivered: boolean }[]>();
+  const upByClient = new Map<string, { sid: string; n: number; redelivered: boolean; at: number }[]>();
   const onUp = (m: Extract<FromChild, { t: 'up' }>): void => {
     let list = upByClient.get(m.c);
     if (!list) upByClient.set(m.c, (list = []));
-    list.push({ sid: m.sid, n: m.n, redelivered: m.redelivered });
+    list.push({ sid: m.sid, n: m.n, redelivered: m.redelivered, at: m.at });
   };
   const env = { SOAK_TICK_MS: String(options.tickMs ?? 20), SOAK_HEARTBEAT_MS: '1000', SOAK_GRACE_MS: '20000' };
   const cluster = (options.nodes ?? 0) > 0;
@@ -404,7 +404,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 }
 
 /** Checks both directions, client by client, and sums the figures. */
-function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n: number; redelivered: boolean }[]>, stats: Extract<FromChild, { t: 'stats' }>, cluster: boolean): SoakReport {
+function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n: number; redelivered: boolean; at: number }[]>, stats: Extract<FromChild, { t: 'stats' }>, cluster: boolean): SoakReport {
   const clients = snaps.flatMap((g) => g.clients);
   const requests = { made: 0, resolved: 0, rejected: {} as Record<string, number> };
   for (const g of snaps) {
@@ -452,7 +452,8 @@ function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n
         report.unexplainedLostSessions++;
       }
     }
-    const ups = upByClient.get(c.id) ?? [];
+    // In the order the handlers ran (stable for ties): nodes' reports reach this process in any order.
+    const ups = (upByClient.get(c.id) ?? []).sort((a, b) => a.at - b.at);
     report.clientToServer.accepted += c.accepted;
     report.clientToServer.duplicatesAllowedByResync += c.resent;
     const seen = new Set<number>();
