@@ -12,7 +12,7 @@ export type { RealtimeServerErrorCode } from './errors';
 export type { Connection, DisconnectReason, EventHandler, HandlerContext, Logger, Reply } from './types';
 export { MemorySessionStore } from './session-store';
 export type { AdapterSettings, RealtimeAdapter } from './adapter';
-export type { SessionJournal, SessionSnapshot } from './session-journal';
+export type { RecordedFrame, SessionJournal, SessionSnapshot } from './session-journal';
 export type { SessionSecrets } from './session-secret';
 export type { SessionStore } from './session-store';
 export { MemoryBus } from './bus';
