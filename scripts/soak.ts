@@ -22,7 +22,7 @@ const ok =
   report.serverToClient.duplicated === 0 &&
   report.serverToClient.outOfOrder === 0 &&
   report.unexplainedLostSessions === 0 &&
-  report.clientToServer.lost <= report.clientToServer.lossesAllowedByKills &&
+  report.clientToServer.lost === 0 &&
   report.clientToServer.outOfOrder === 0 &&
   report.clientToServer.duplicated <= report.clientToServer.duplicatesAllowedByResync &&
   report.requests.unsettled === 0;

@@ -28,6 +28,14 @@ export interface SessionSnapshot {
   busPosition?: string;
 }
 
+/** A client `emit`/`req` frame as recorded with its acceptance, for a process that runs it again (`unfinished`). */
+export interface RecordedFrame {
+  seq: number;
+  t: 'emit' | 'req';
+  e: string;
+  d?: unknown;
+}
+
 /**
  * Where a session writes each change as it happens, so it survives its process (docs/design/scale-out.md). The
  * session calls these without waiting; `durable()` says when everything written so far is safe, and nothing the
@@ -45,9 +53,20 @@ export interface SessionJournal {
   acked(sid: string, id: number): void;
   /**
    * Records client frame `seq` as accepted. Resolves true when recorded by this call, false when the store already had
-   * it (another process accepted it first: it must not run here); rejects when the record failed.
+   * it (another process accepted it first: it must not run here); rejects when the record failed. With `frame`, a
+   * store shared by processes keeps the frame until `handled(sid, seq)`, for `unfinished`.
    */
-  accepted(sid: string, seq: number): Promise<boolean>;
+  accepted(sid: string, seq: number, frame?: RecordedFrame): Promise<boolean>;
+  /**
+   * The handler of client frame `seq` is done (a request: its reply was sent): once what it sent is durable, its
+   * record goes, and no process runs it again.
+   */
+  handled?(sid: string, seq: number): void;
+  /**
+   * The frames recorded with their acceptance whose handlers were never marked done (their holder died or let the
+   * session go first), in seq order; read after every write issued so far (this process's claim included).
+   */
+  unfinished?(sid: string): Promise<RecordedFrame[]>;
   joined(sid: string, room: string): void;
   /**
    * The session's secrets are now `secrets`: a resume rotated them, presenting the current one retired the previous,

@@ -7,9 +7,10 @@ import type { PreparedMessage } from './prepared-message';
 import { ReplayBuffer } from './replay-buffer';
 import { SessionSecret, type SessionSecrets } from './session-secret';
 import type { FrameTemplate, SessionJournal, SessionSnapshot } from './session-journal';
-import type { Connection, DisconnectReason, EventHandler, Logger, Reply } from './types';
+import type { Connection, DisconnectReason, EventHandler, Logger } from './types';
 import { Broadcaster } from './broadcaster';
-import { parseInboxEntry, RESERVED, toWireError } from './session-frames';
+import { parseInboxEntry, RESERVED } from './session-frames';
+import { runClientFrame } from './client-frame-run';
 import { encoded, RealtimeServerError } from './errors';
 import { warnPayloadChanges } from './payload-warnings';
 import { encodeWithin, replyError } from './message-size';
@@ -306,9 +307,11 @@ export class Session {
     this.afterDurable(() => {
       if (this.conn === conn) for (const { frame, text } of replay) conn.send(frame, text);
     });
+    const first = this.lastCid === undefined;
     this.lastCid = conn.cid;
     this.hooks.journal?.held(this.id, conn.cid);
     this.hooks.onConnectionChange(this, conn);
+    if (first && this.restored) this.redeliver(); // announced now: its handlers are registered
   }
 
   /** `conn` went away. Ignored unless it is the active connection. */
@@ -397,17 +400,30 @@ export class Session {
       run();
       return 'accepted';
     }
-    // Recorded first, run once that is durable: a session that moved to another process meanwhile has the record
-    // refused here, and one recorded already (by a process this copy lagged behind) is not run again: never twice. A
-    // process killed within that one round trip has recorded the frame without running it: it is dropped (handlers
-    // run at most once).
-    journal.accepted(this.id, frame.seq).then(
+    // Recorded first (with the frame, until its handler is done), run once that is durable: a session that moved to
+    // another process meanwhile has the record refused here, and one recorded already (by a process this copy lagged
+    // behind) is not run again. A process killed before the handler was done leaves the frame to the session's next
+    // holder (`redeliver`).
+    journal.accepted(this.id, frame.seq, { seq: frame.seq, t: frame.t, e: frame.e, ...(frame.d === undefined ? {} : { d: frame.d }) }).then(
       (fresh) => {
         if (fresh) run();
       },
       (err: unknown) => this.hooks.onJournalFailure?.(this, err),
     );
     return 'accepted';
+  }
+
+  /** Restored and announced here: runs what a previous holder recorded but did not finish, before any newer frame. */
+  private redeliver(): void {
+    const journal = this.hooks.journal;
+    if (!journal?.unfinished) return;
+    journal.unfinished(this.id).then(
+      (frames) => {
+        // Let go meanwhile: whoever holds the session next reads them itself.
+        for (const f of frames) if (!this.ended) this.run(f.t === 'req', f.seq, f.e, f.d, true);
+      },
+      (err: unknown) => this.hooks.onJournalFailure?.(this, err),
+    );
   }
 
   /**
@@ -463,37 +479,22 @@ export class Session {
     this.buffer.clear();
   }
 
-  private run(isRequest: boolean, seq: number, event: string, data: unknown): void {
-    let replied = false;
-    const reply: Reply = (d, err) => {
-      if (replied || !isRequest) return;
-      replied = true;
-      const frame: ReplyFrame = err !== undefined && err !== null ? { t: 'reply', id: 0, re: seq, err: toWireError(err) } : d === undefined ? { t: 'reply', id: 0, re: seq } : { t: 'reply', id: 0, re: seq, d };
-      try {
-        warnPayloadChanges('reply to', event, d);
-        const { text, bytes } = encodeWithin(frame, this.nextId, this.hooks.maxMessageBytes, `the reply to "${event}"`);
-        this.sendSequenced(frame, text, bytes);
-      } catch (error) {
-        // The request fails for its client (no id was used), and the handler hears why.
-        this.sendSequenced({ t: 'reply', id: 0, re: seq, err: replyError(error, this.hooks.logger, { sid: this.id, event }) });
-        throw error;
-      }
-    };
+  private run(isRequest: boolean, seq: number, event: string, data: unknown, redelivered = false): void {
     const handler = RESERVED.has(event) ? undefined : this.handlers.get(event);
-    if (!handler) {
-      if (isRequest) reply(undefined, { code: 'no_handler', message: `no handler for "${event}"` });
-      return;
-    }
-    const fail = (err: unknown) => {
-      this.hooks.logger.error('event handler failed', { sid: this.id, event, err });
-      reply(undefined, { code: 'server_error', message: err instanceof Error ? err.message : String(err) });
+    const send = (frame: ReplyFrame): void => {
+      warnPayloadChanges('reply to', event, frame.d);
+      const { text, bytes } = encodeWithin(frame, this.nextId, this.hooks.maxMessageBytes, `the reply to "${event}"`);
+      this.sendSequenced(frame, text, bytes);
     };
-    try {
-      const result = handler(data, reply, { sessionId: this.id, seq });
-      if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(undefined, fail);
-    } catch (err) {
-      fail(err);
-    }
+    const refusal = (error: unknown): { code: string; message: string } => replyError(error, this.hooks.logger, { sid: this.id, event });
+    const done = (): void => this.handled(isRequest, seq);
+    runClientFrame({ sid: this.id, isRequest, seq, event, data, redelivered, handler, send, refusal, done, logger: this.hooks.logger });
+  }
+
+  /** A request is done once its reply is durable: if it never gets there, the next holder answers it again. */
+  private handled(isRequest: boolean, seq: number): void {
+    const mark = this.hooks.journal?.handled?.bind(this.hooks.journal, this.id, seq);
+    if (mark) void (isRequest ? this.durable().then((ok) => ok && mark()) : mark());
   }
 
   /**

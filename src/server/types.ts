@@ -23,11 +23,26 @@ export interface Connection {
 
 /** Answers a client request. Call once; later calls are ignored. */
 export type Reply = (data?: unknown, err?: unknown) => void;
+/** The client frame a handler runs for (its third argument). */
+export interface HandlerContext {
+  sessionId: string;
+  /** The frame's number in its session (1, 2, …). */
+  seq: number;
+  /** `${sessionId}:${seq}`: the same on every node and every run of this frame, a key for idempotent writes. */
+  id: string;
+  /**
+   * True when this frame was recorded by a node that died or let the session go before its handler was done (Redis
+   * adapter): the handler may have run there too (or still be running there), so writes keyed by `id` must be
+   * idempotent. False otherwise, and always without an adapter.
+   */
+  redelivered: boolean;
+}
+
 /**
- * A handler for a client event. `reply` is given for `req` frames only. `frame` names the client frame (`sessionId`
- * + `seq`: unique per frame, a key for apps that record what they handled).
+ * A handler for a client event. `reply` is given for `req` frames only. `frame` names the client frame (its `id` is
+ * unique per frame, a key for apps that record what they handled).
  */
-export type EventHandler = (data: unknown, reply: Reply, frame: { sessionId: string; seq: number }) => void | Promise<unknown>;
+export type EventHandler = (data: unknown, reply: Reply, frame: HandlerContext) => void | Promise<unknown>;
 
 /** Why a session ended. */
 export type DisconnectReason = 'expired' | 'server_close' | 'ended';

@@ -11,6 +11,8 @@ export interface SessionKeys {
   readonly rooms: string;
   /** LIST of events other nodes sent the session, not numbered yet: its owner numbers them (SessionInbox). */
   readonly inbox: string;
+  /** HASH client seq → the client frame recorded with its acceptance, until its handler is done (redelivery). */
+  readonly pending: string;
 }
 
 export const DEFAULT_KEY_PREFIX = 'rf:';
@@ -19,7 +21,7 @@ export function sessionKeys(prefix: string, sid: string): SessionKeys {
   // A brace inside the id would move the hash tag and split the session across slots.
   if (sid === '' || /[{}]/.test(sid)) throw new TypeError(`session id must be non-empty without braces: ${JSON.stringify(sid)}`);
   const base = `${prefix}{${sid}}:`;
-  return { state: `${base}state`, out: `${base}out`, rooms: `${base}rooms`, inbox: `${base}inbox` };
+  return { state: `${base}state`, out: `${base}out`, rooms: `${base}rooms`, inbox: `${base}inbox`, pending: `${base}pending` };
 }
 
 /** STREAM of fanned-out events every process reads in the same order (StreamBus), trimmed to a maximum length. */

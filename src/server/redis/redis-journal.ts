@@ -1,10 +1,11 @@
 import type { ClientFrame, SequencedFrame } from '../../protocol/frames';
 import type { AdapterEvents, AdapterSettings, PollReply } from '../adapter';
-import { SessionMovedError, type FrameTemplate, type SessionJournal, type SessionSnapshot } from '../session-journal';
+import { SessionMovedError, type FrameTemplate, type RecordedFrame, type SessionJournal, type SessionSnapshot } from '../session-journal';
 import type { SessionSecrets } from '../session-secret';
 import type { RedisCommands } from './redis-commands';
 import { WriteGroup } from './write-group';
 import { SessionLog, type LoggedFrame } from './session-log';
+import { DoneMarks, parseRecords } from './done-marks';
 
 /** How many held frames one read brings back while restoring a session (reads stay bounded). */
 const RESTORE_PAGE = 200;
@@ -64,6 +65,8 @@ export class RedisJournal implements SessionJournal {
   private positionOf: (sid: string) => string | undefined = () => undefined;
   private readonly refresh: NodeJS.Timeout;
   private readonly writes: WriteGroup;
+  /** Client frames whose handlers are done, written once what they sent is (see DoneMarks). */
+  private readonly done: DoneMarks;
 
   constructor(
     redis: RedisCommands,
@@ -73,6 +76,7 @@ export class RedisJournal implements SessionJournal {
   ) {
     this.log = new SessionLog(redis, keyPrefix === undefined ? {} : { keyPrefix });
     this.writes = new WriteGroup(this.log, settings.replayLimits);
+    this.done = new DoneMarks(this.log.clientFrames, (sid) => [this.tails.get(`handover:${sid}`)], (key, op) => this.write(key, op), (sid, err) => settings.logger.warn('marking client frames done failed: they may run again', { sid, err }));
     // A held session's keys live `2 × grace` and are renewed every `grace / 2`: a node that dies leaves them to
     // expire like a session nobody resumed.
     // The renewal also records how far along the bus the session is, so a next carrier's catch-up reads little.
@@ -153,16 +157,31 @@ export class RedisJournal implements SessionJournal {
     this.write(sid, () => this.writes.ack(sid, id));
   }
 
-  accepted(sid: string, seq: number): Promise<boolean> {
+  accepted(sid: string, seq: number, frame?: RecordedFrame): Promise<boolean> {
     const cid = this.claims.get(sid);
+    const record = frame && { text: JSON.stringify({ t: frame.t, e: frame.e, d: frame.d }), limits: this.settings.replayLimits };
     let fresh = false;
     this.write(sid, async () => {
-      const r = await this.log.accept(sid, seq, cid);
+      const r = await this.log.clientFrames.accept(sid, seq, cid, record);
       if (r.outcome === 'not_owner') throw new SessionMovedError(sid, `accepting seq ${seq}`);
       if (r.outcome !== 'accepted' && r.outcome !== 'duplicate') throw new Error(`accepting seq ${seq}: ${r.outcome}`);
+      if (r.dropped) this.settings.logger.warn('unfinished client frames over the replay limits: the oldest will not be redelivered', { sid, dropped: r.dropped });
       fresh = r.outcome === 'accepted';
     });
     return this.tails.get(sid)!.then(() => fresh);
+  }
+
+  handled(sid: string, seq: number): void {
+    this.done.add(sid, seq);
+  }
+
+  unfinished(sid: string): Promise<RecordedFrame[]> {
+    this.writeFrames(sid);
+    let records: { seq: number; text: string }[] = [];
+    this.write(sid, async () => {
+      records = await this.log.clientFrames.unfinished(sid);
+    });
+    return this.tails.get(sid)!.then(() => parseRecords(records, (seq) => this.settings.logger.error('unreadable client frame record skipped', { sid, seq })));
   }
 
   joined(sid: string, room: string): void {

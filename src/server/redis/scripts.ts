@@ -1,4 +1,5 @@
 import { LuaScript } from './lua-script';
+import { acceptScript, doneScript, unfinishedScript } from './client-frame-scripts';
 
 // The Lua run by SessionLog. Each is one round trip and atomic: Redis runs a script to the end before any other
 // command. State fields are those of SessionLog's `state` hash. Invariant kept by every script: the `out` list
@@ -191,32 +192,14 @@ return res
 `,
 );
 
-/**
- * KEYS state. ARGV seq, cid or ''. → {outcome, accepted}; outcome 'accepted' | 'duplicate' | 'gap' | 'gone', or
- * 'not_owner' when `cid` is given and is no longer the session's connection.
- */
-export const acceptScript = new LuaScript(
-  'accept',
-  `
-local f = redis.call('HMGET', KEYS[1], 'accepted', 'ended', 'cid')
-if not f[1] or f[2] ~= '' then return {'gone', 0} end
-local accepted, seq = tonumber(f[1]), tonumber(ARGV[1])
-if ARGV[2] ~= '' and f[3] ~= ARGV[2] then return {'not_owner', accepted} end
-if seq <= accepted then return {'duplicate', accepted} end
-if seq > accepted + 1 then return {'gap', accepted} end
-redis.call('HSET', KEYS[1], 'accepted', seq)
-return {'accepted', seq}
-`,
-);
-
-/** PEXPIRE of the three session keys, shared by the scripts that may refresh the session's lifetime. */
+/** PEXPIRE of the session's keys, shared by the scripts that may refresh the session's lifetime. */
 const expireAll = `
 local function expireAll(ttl)
   for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 `;
 
-/** KEYS state, out, rooms. ARGV nodeId, cid, ttlMs or ''. → {previous owner, previous cid}, {} if gone or ended. */
+/** KEYS state, out, rooms, inbox, pending. ARGV nodeId, cid, ttlMs or ''. → {previous owner, previous cid}, {} if gone or ended. */
 export const setOwnerScript = new LuaScript(
   'setOwner',
   `${expireAll}
@@ -228,7 +211,7 @@ return {f[1], f[2]}
 `,
 );
 
-/** KEYS state, out, rooms. ARGV cid, ttlMs or ''. → 1 cleared, 0 another connection (or none) holds the session. */
+/** KEYS state, out, rooms, inbox, pending. ARGV cid, ttlMs or ''. → 1 cleared, 0 another connection (or none) holds the session. */
 export const clearOwnerScript = new LuaScript(
   'clearOwner',
   `${expireAll}
@@ -240,7 +223,7 @@ return 1
 );
 
 /**
- * KEYS state, out, rooms. ARGV ttlMs, bus position or '', cid or ''. → 1, or 0 when the session is gone (nothing is
+ * KEYS state, out, rooms, inbox, pending. ARGV ttlMs, bus position or '', cid or ''. → 1, or 0 when the session is gone (nothing is
  * created). The position is recorded only while `cid` (when given) still holds the session.
  */
 export const touchScript = new LuaScript(
@@ -276,19 +259,20 @@ return redis.call('SREM', KEYS[1], ARGV[1])
 );
 
 /**
- * KEYS state, out, rooms, inbox. ARGV reason. → 1 ended now, 0 already ended or gone. The state hash stays until its
- * TTL (`keepMs` when given), so a resume can be told `expired` and what the session accepted (`unknown_session` after).
+ * KEYS state, out, rooms, inbox, pending. ARGV reason, keepMs or ''. → 1 ended now, 0 already ended or gone. The state hash stays
+ * until its TTL (`keepMs` when given), so a resume can be told `expired` and what the session accepted
+ * (`unknown_session` after).
  */
 const endSession = `
 local function endSession(keepMs)
-  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
   redis.call('HSET', KEYS[1], 'ended', ARGV[1], 'owner', '', 'cid', '', 'bytes', 0)
   if keepMs and keepMs ~= '' then redis.call('PEXPIRE', KEYS[1], keepMs) end
   return 1
 end
 `;
 
-/** KEYS state, out, rooms, inbox. ARGV reason, keepMs or ''. */
+/** KEYS state, out, rooms, inbox, pending. ARGV reason, keepMs or ''. */
 export const endScript = new LuaScript(
   'end',
   `${endSession}
@@ -362,6 +346,8 @@ export const allScripts: readonly LuaScript[] = [
   writeManyScript,
   readAfterScript,
   acceptScript,
+  doneScript,
+  unfinishedScript,
   setOwnerScript,
   clearOwnerScript,
   touchScript,

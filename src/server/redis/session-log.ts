@@ -2,7 +2,6 @@ import { DEFAULT_KEY_PREFIX, sessionKeys, type SessionKeys } from './keys';
 import { fillTemplate, frameTemplate, type UnnumberedFrame } from './frame-template';
 import { replyArray, replyInt, replyText, type RedisCommands } from './redis-commands';
 import {
-  acceptScript,
   appendScript,
   clearOwnerScript,
   createScript,
@@ -18,6 +17,9 @@ import {
   writeManyScript,
 } from './scripts';
 import type { FrameTemplate } from '../session-journal';
+import { ClientFrameLog, type AcceptResult } from './client-frame-log';
+
+export type { AcceptOutcome, AcceptResult } from './client-frame-log';
 
 export interface SessionLogOptions {
   /** Prepended to every key. Default `rf:`. */
@@ -77,18 +79,6 @@ export interface ReadAfterResult {
   nextId: number;
 }
 
-/**
- * `gone`: no such session (expired, never made, or Redis lost it) or it ended. `not_owner`: the connection named
- * is no longer the session's (another node took it over): the caller must stop acting for the session.
- */
-export type AcceptOutcome = 'accepted' | 'duplicate' | 'gap' | 'gone' | 'not_owner';
-
-export interface AcceptResult {
-  outcome: AcceptOutcome;
-  /** Last client seq accepted, after this call: what an `ack` frame should carry. */
-  accepted: number;
-}
-
 /** `conflict`: the first id was not nextId + 1, so someone else numbered frames meanwhile; nothing was written. */
 export type AppendNumberedResult =
   | { outcome: 'ok' | 'conflict' | 'not_owner'; nextId: number }
@@ -131,6 +121,8 @@ const STATE_FIELDS = ['secret', 'auth', 'nextId', 'acked', 'accepted', 'bytes', 
  */
 export class SessionLog {
   private readonly prefix: string;
+  /** Client frames' acceptance and their records until handled (redelivery after a node died). */
+  readonly clientFrames: ClientFrameLog;
 
   /** `redis`: an already connected client (node-redis's fits as it is). */
   constructor(
@@ -138,6 +130,7 @@ export class SessionLog {
     options: SessionLogOptions = {},
   ) {
     this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    this.clientFrames = new ClientFrameLog(redis, (sid) => this.keys(sid));
   }
 
   keys(sid: string): SessionKeys {
@@ -284,20 +277,9 @@ export class SessionLog {
     return { frames, overrun: last + 1 < firstId, nextId };
   }
 
-  /**
-   * Records client frame `seq` as accepted when it is the next one (`accepted` moves only on seq = accepted + 1),
-   * atomically, so of nodes racing with the same frame exactly one gets `accepted`.
-   *
-   * The server records acceptance first and runs the handler once this write is done (Session.receive): a node that
-   * lost the session meanwhile has the record refused (`not_owner`) and never runs the frame; a node killed within
-   * this one round trip has recorded it without running it, so the frame is dropped (at most once, never twice).
-   *
-   * With `cid`, only while that connection holds the session (else `not_owner`, nothing recorded).
-   */
-  async accept(sid: string, seq: number, cid?: string): Promise<AcceptResult> {
-    const args = [positiveInt(seq, 'seq'), cid ?? ''];
-    const reply = replyArray(await acceptScript.run(this.redis, [this.keys(sid).state], args), 'accept');
-    return { outcome: replyText(reply[0], 'accept') as AcceptOutcome, accepted: replyInt(reply[1], 'accept') };
+  /** As ClientFrameLog.accept, without a record (the frame is not kept for redelivery). */
+  accept(sid: string, seq: number, cid?: string): Promise<AcceptResult> {
+    return this.clientFrames.accept(sid, seq, cid);
   }
 
   /** Adds the session to `room` (its own set of rooms: fan-out reads membership from the nodes' memory). False when
@@ -325,9 +307,8 @@ export class SessionLog {
    */
   async setOwner(sid: string, nodeId: string, cid: string, ttlMs?: number): Promise<SetOwnerResult> {
     if (nodeId === '' || cid === '') throw new TypeError('nodeId and cid must be non-empty');
-    const k = this.keys(sid);
     const args = [nodeId, cid, ttlMs === undefined ? '' : positiveInt(ttlMs, 'ttlMs')];
-    const reply = replyArray(await setOwnerScript.run(this.redis, [k.state, k.out, k.rooms, k.inbox], args), 'setOwner');
+    const reply = replyArray(await setOwnerScript.run(this.redis, this.endKeys(sid), args), 'setOwner');
     if (reply.length === 0) return { ok: false };
     const previous = { nodeId: replyText(reply[0], 'setOwner'), cid: replyText(reply[1], 'setOwner') };
     return { ok: true, previous: previous.cid === '' ? null : previous };
@@ -339,9 +320,8 @@ export class SessionLog {
    */
   async clearOwner(sid: string, cid: string, ttlMs?: number): Promise<boolean> {
     if (cid === '') throw new TypeError('cid must be non-empty');
-    const k = this.keys(sid);
     const args = [cid, ttlMs === undefined ? '' : positiveInt(ttlMs, 'ttlMs')];
-    return replyInt(await clearOwnerScript.run(this.redis, [k.state, k.out, k.rooms, k.inbox], args), 'clearOwner') === 1;
+    return replyInt(await clearOwnerScript.run(this.redis, this.endKeys(sid), args), 'clearOwner') === 1;
   }
 
   /**
@@ -349,9 +329,8 @@ export class SessionLog {
    * holds it. False when the session is gone (nothing is created).
    */
   async touch(sid: string, ttlMs: number, busPosition = '', cid = ''): Promise<boolean> {
-    const k = this.keys(sid);
     const args = [positiveInt(ttlMs, 'ttlMs'), busPosition, cid];
-    return replyInt(await touchScript.run(this.redis, [k.state, k.out, k.rooms, k.inbox], args), 'touch') === 1;
+    return replyInt(await touchScript.run(this.redis, this.endKeys(sid), args), 'touch') === 1;
   }
 
   /**
@@ -390,9 +369,10 @@ export class SessionLog {
     return replyArray(await this.redis.sendCommand(args), 'readInbox').map((r) => replyText(r, 'readInbox'));
   }
 
+  /** Every key of the session, state first (the scripts that expire or end a session touch them all). */
   private endKeys(sid: string): string[] {
     const k = this.keys(sid);
-    return [k.state, k.out, k.rooms, k.inbox];
+    return [k.state, k.out, k.rooms, k.inbox, k.pending];
   }
 }
 

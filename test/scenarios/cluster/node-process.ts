@@ -9,7 +9,14 @@ import type { AddressInfo } from 'node:net';
 import { createRealtimeServer, type Session } from '../../../src/server';
 import { redisAdapter } from '../../../src/server/redis';
 
-export type FromNode = { t: 'ready'; port: number } | { t: 'stopped' } | { t: 'up'; sid: string; seq: number; c: string; n: number };
+/**
+ * `up`: one run of the `up` handler (`redelivered`: its frame was left unfinished by a node that died or let go; `at`:
+ * when it ran, µs of the system's monotonic clock, the same in every process).
+ */
+export type FromNode =
+  | { t: 'ready'; port: number }
+  | { t: 'stopped' }
+  | { t: 'up'; sid: string; seq: number; c: string; n: number; redelivered: boolean; at: number };
 
 const send = (m: FromNode): void => void process.send?.(m);
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -33,7 +40,7 @@ rt.on('connection', (session) => {
   session.join('everyone');
   session.on('up', (data, _reply, frame) => {
     const { c, n } = data as { c: string; n: number };
-    send({ t: 'up', sid: session.id, seq: frame.seq, c, n });
+    send({ t: 'up', sid: session.id, seq: frame.seq, c, n, redelivered: frame.redelivered, at: Number(process.hrtime.bigint() / 1000n) });
   });
   session.on('disconnect', () => live.delete(session.id));
 });

@@ -17,7 +17,12 @@ import { padder } from './padding';
 type ToChild = { t: 'stop-ticks' } | { t: 'stats' };
 export type FromChild =
   | { t: 'ready'; port: number }
-  | { t: 'up'; sid: string; c: string; n: number }
+  /**
+   * `redelivered`: this run's frame was left unfinished by a node that died or let go (cluster mode). `at`: when it
+   * ran, µs of the system's monotonic clock (the same in every process): reports of several processes arrive in
+   * any order.
+   */
+  | { t: 'up'; sid: string; c: string; n: number; redelivered: boolean; at: number }
   | { t: 'stats'; sent: Record<string, number>; sessions: number; heapUsed: number; rss: number; padded: number; longestPad: number; warnings: Record<string, number> };
 
 const send = (m: FromChild): void => void process.send?.(m);
@@ -61,9 +66,9 @@ rt.on('connection', (session) => {
     sent.set(session.id, 0);
     live.set(session.id, session);
   }
-  session.on('up', (data) => {
+  session.on('up', (data, _reply, frame) => {
     const d = data as { c: string; n: number };
-    send({ t: 'up', sid: session.id, c: d.c, n: d.n });
+    send({ t: 'up', sid: session.id, c: d.c, n: d.n, redelivered: frame.redelivered, at: Number(process.hrtime.bigint() / 1000n) });
   });
   session.on('echo', (data, reply) => reply(data));
   session.on('disconnect', () => {

@@ -54,7 +54,7 @@ describe.each(browsersUnderTest())('fault-injection soak in %s', (name) => {
 });
 
 describe('fault-injection soak, cluster mode', () => {
-  it('three nodes on Redis behind a round-robin balancer, nodes SIGKILLed among the faults: sessions kept, nothing repeated, nothing lost but an emit per kill at most', async () => {
+  it('three nodes on Redis behind a round-robin balancer, nodes SIGKILLed among the faults: sessions kept, nothing lost, repeats only flagged', async () => {
     const report = await runSoak({ clients: 9, durationMs: 6000, seed: 20261130, maxRestarts: 2, nodes: 3 });
     console.log(formatReport(report));
     expect(report.faults['node killed (SIGKILL) and restarted (sessions kept)']).toBeGreaterThanOrEqual(1);
@@ -64,10 +64,11 @@ describe('fault-injection soak, cluster mode', () => {
     // Node kills keep sessions: nothing to resync.
     expect(report.resyncs).toBe(0);
     expect(report.unexplainedLostSessions).toBe(0);
-    // Client → server: at most once, in order; a drop only for a frame a SIGKILL caught in its one-round-trip window.
+    // Client → server: nothing lost (what a killed node left unfinished runs on the next holder), in order, and a
+    // handler runs twice only in a run flagged `redelivered`.
+    expect(report.clientToServer.lost).toBe(0);
     expect(report.clientToServer.duplicated).toBe(0);
     expect(report.clientToServer.outOfOrder).toBe(0);
-    expect(report.clientToServer.lost).toBeLessThanOrEqual(report.clientToServer.lossesAllowedByKills);
     expect(report.requests.unsettled).toBe(0);
   }, 120_000);
 });
