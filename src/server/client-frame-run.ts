@@ -41,10 +41,10 @@ export function runClientFrame(r: FrameRun): void {
   const reply: Reply = (d, err) => {
     if (replied || !r.isRequest) return;
     replied = true;
+    const frame: ReplyFrame = err !== undefined && err !== null ? { t: 'reply', id: 0, re: seq, err: toWireError(err) } : d === undefined ? { t: 'reply', id: 0, re: seq } : { t: 'reply', id: 0, re: seq, d };
     try {
-      if (err !== undefined && err !== null) return r.send({ t: 'reply', id: 0, re: seq, err: toWireError(err) });
       try {
-        r.send(d === undefined ? { t: 'reply', id: 0, re: seq } : { t: 'reply', id: 0, re: seq, d });
+        r.send(frame);
       } catch (error) {
         // The request fails for its client (no id was used), and the handler hears why.
         r.send({ t: 'reply', id: 0, re: seq, err: r.refusal(error) });
