@@ -52,7 +52,7 @@ const rt = createRealtimeServer({
   path: '/realtime',
   heartbeatMs: env('SOAK_HEARTBEAT_MS', 1000),
   sessionGraceMs: env('SOAK_GRACE_MS', 20_000),
-  maxFrameBytes: maxMessageBytes,
+  maxMessageBytes,
   // Counted, not printed: the report says how often a connection was cut for not reading, and the like.
   logger: { debug() {}, warn: (message) => void (warnings[message] = (warnings[message] ?? 0) + 1), error() {} },
 });
