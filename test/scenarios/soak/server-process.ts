@@ -53,6 +53,9 @@ const rt = createRealtimeServer({
   heartbeatMs: env('SOAK_HEARTBEAT_MS', 1000),
   sessionGraceMs: env('SOAK_GRACE_MS', 20_000),
   maxMessageBytes,
+  // Room for what a client away for a few seconds misses when messages reach the limit (the default 1 MiB holds four
+  // of 256 KiB: such a client would resync with `overrun`, as the README's limits table says).
+  replayBufferMaxBytes: 16 * maxMessageBytes,
   // Counted, not printed: the report says how often a connection was cut for not reading, and the like.
   logger: { debug() {}, warn: (message) => void (warnings[message] = (warnings[message] ?? 0) + 1), error() {} },
 });

@@ -60,6 +60,8 @@ export interface SoakReport {
     redelivered: number;
     redeliveredRepeats: number;
     outOfOrder: number;
+    /** Per client that lost emits: its state, transport and session at the end, and which numbers are missing. */
+    lostBy: { client: string; state: string; transport: string | undefined; sessionId: string | null; missing: string }[];
   };
   requests: { made: number; resolved: number; rejected: Record<string, number>; unsettled: number };
   resyncs: number;
@@ -447,7 +449,7 @@ function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n
     faults: {},
     proxy: null,
     serverToClient: { sent: 0, delivered: 0, lost: 0, lostWithResync: 0, duplicated: 0, outOfOrder: 0 },
-    clientToServer: { accepted: 0, arrived: 0, lost: 0, duplicated: 0, duplicatesAllowedByResync: 0, redelivered: 0, redeliveredRepeats: 0, outOfOrder: 0 },
+    clientToServer: { accepted: 0, arrived: 0, lost: 0, duplicated: 0, duplicatesAllowedByResync: 0, redelivered: 0, redeliveredRepeats: 0, outOfOrder: 0, lostBy: [] },
     requests: { ...requests, unsettled: clients.reduce((n, c) => n + c.pending, 0) },
     resyncs: clients.reduce((n, c) => n + c.lostSessions.length, 0),
     resyncReasons,
@@ -501,7 +503,13 @@ function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n
       lastBySession.set(u.sid, u.n);
     }
     report.clientToServer.arrived += seen.size;
-    for (let n = 1; n <= c.accepted; n++) if (!seen.has(n)) report.clientToServer.lost++;
+    const missing: number[] = [];
+    for (let n = 1; n <= c.accepted; n++) if (!seen.has(n)) missing.push(n);
+    report.clientToServer.lost += missing.length;
+    if (missing.length > 0) {
+      const shown = missing.length > 6 ? `${missing.slice(0, 3).join(', ')} … ${missing.slice(-3).join(', ')}` : missing.join(', ');
+      report.clientToServer.lostBy.push({ client: c.id, state: c.state, transport: c.transports.at(-1), sessionId: c.sessionId, missing: `${missing.length}: ${shown}` });
+    }
   }
   const latencies = snaps.flatMap((g) => g.latencies).sort((a, b) => a - b);
   report.latencyMs = { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 };
@@ -539,6 +547,7 @@ export function formatReport(r: SoakReport): string {
     `proxy: ${JSON.stringify(r.proxy)}`,
     `server→client: sent ${r.serverToClient.sent} (live sessions), delivered ${r.serverToClient.delivered}, lost ${r.serverToClient.lost}, duplicated ${r.serverToClient.duplicated}, out of order ${r.serverToClient.outOfOrder}, sessions lost with resync ${r.serverToClient.lostWithResync}`,
     `client→server: accepted ${r.clientToServer.accepted}, arrived ${r.clientToServer.arrived}, lost ${r.clientToServer.lost}, redelivered ${r.clientToServer.redelivered} (repeating a run: ${r.clientToServer.redeliveredRepeats}), duplicated ${r.clientToServer.duplicated} (allowed by resync re-sends: ${r.clientToServer.duplicatesAllowedByResync}), out of order ${r.clientToServer.outOfOrder}`,
+    ...r.clientToServer.lostBy.map((l) => `  lost by ${l.client} (${l.state} on ${l.transport ?? 'nothing'}, session ${l.sessionId}): ${l.missing}`),
     `requests: made ${r.requests.made}, resolved ${r.requests.resolved}, rejected ${JSON.stringify(r.requests.rejected)}, unsettled ${r.requests.unsettled}`,
     `resyncs ${r.resyncs} ${JSON.stringify(r.resyncReasons)}, unexplained lost sessions ${r.unexplainedLostSessions}, transport switches ${r.transportSwitches}, transports used ${JSON.stringify(r.transportsUsed)}`,
     `large messages: ${r.large.toServer} to the server (longest padding ${r.large.longestToServer} B), ${r.large.toClient} from the server (longest ${r.large.longestToClient} B)`,
