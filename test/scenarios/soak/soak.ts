@@ -61,7 +61,7 @@ export interface SoakReport {
     redeliveredRepeats: number;
     outOfOrder: number;
     /** Per client that lost emits: its state, transport and session at the end, and which numbers are missing. */
-    lostBy: { client: string; state: string; transport: string | undefined; sessionId: string | null; missing: string }[];
+    lostBy: { client: string; state: string; transport: string | undefined; sessionId: string | null; missing: string; recent: string[] }[];
   };
   requests: { made: number; resolved: number; rejected: Record<string, number>; unsettled: number };
   resyncs: number;
@@ -157,6 +157,8 @@ export interface ClientSnapshot {
   pending: number;
   switches: number;
   transports: TransportName[];
+  /** The client's last lifecycle events (time since start, event, detail), for a client that ends the run short. */
+  recent: string[];
 }
 
 export interface GroupSnapshot {
@@ -180,7 +182,7 @@ export async function nodeClients(url: string, count: number, emitEveryMs = 50, 
   const latencies: number[] = [];
   const requests = { made: 0, resolved: 0, rejected: {} as Record<string, number> };
   const all = Array.from({ length: count }, (_, i) => {
-    const snap: ClientSnapshot = { id: `c${i}`, sessionId: null, state: 'idle', ticks: {}, lostSessions: [], resyncReasons: [], resent: 0, accepted: 0, pending: 0, switches: 0, transports: [] };
+    const snap: ClientSnapshot = { id: `c${i}`, sessionId: null, state: 'idle', ticks: {}, lostSessions: [], resyncReasons: [], resent: 0, accepted: 0, pending: 0, switches: 0, transports: [], recent: [] };
     const client = new RealtimeClient<{ tick: { n: number; t: number; pad?: string } }, { up: { c: string; n: number; pad?: string | undefined } }>(url, {
       transports: MIXES[i % MIXES.length]!,
       WebSocket: NodeWebSocket as unknown as WebSocketConstructor,
@@ -197,6 +199,13 @@ export async function nodeClients(url: string, count: number, emitEveryMs = 50, 
       latencies.push(Date.now() - t);
       (snap.ticks[client.sessionId!] ??= []).push(n);
     });
+    const started = Date.now();
+    const note = (what: string, detail: unknown): void => {
+      snap.recent.push(`${Date.now() - started} ${what} ${JSON.stringify(detail)}`);
+      if (snap.recent.length > 12) snap.recent.shift();
+    };
+    for (const what of ['state', 'transportFailed', 'reconnecting', 'fallback', 'resync', 'close'] as const) client.lifecycle.on(what, (e: unknown) => note(what, e));
+    client.lifecycle.on('error', (e) => note('error', { code: e.code, message: e.message }));
     client.lifecycle.on('transport', (e) => {
       snap.transports.push(e.transport);
       if (e.previous !== null) snap.switches++;
@@ -508,7 +517,7 @@ function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n
     report.clientToServer.lost += missing.length;
     if (missing.length > 0) {
       const shown = missing.length > 6 ? `${missing.slice(0, 3).join(', ')} … ${missing.slice(-3).join(', ')}` : missing.join(', ');
-      report.clientToServer.lostBy.push({ client: c.id, state: c.state, transport: c.transports.at(-1), sessionId: c.sessionId, missing: `${missing.length}: ${shown}` });
+      report.clientToServer.lostBy.push({ client: c.id, state: c.state, transport: c.transports.at(-1), sessionId: c.sessionId, missing: `${missing.length}: ${shown}`, recent: c.recent ?? [] });
     }
   }
   const latencies = snaps.flatMap((g) => g.latencies).sort((a, b) => a - b);
@@ -547,7 +556,7 @@ export function formatReport(r: SoakReport): string {
     `proxy: ${JSON.stringify(r.proxy)}`,
     `server→client: sent ${r.serverToClient.sent} (live sessions), delivered ${r.serverToClient.delivered}, lost ${r.serverToClient.lost}, duplicated ${r.serverToClient.duplicated}, out of order ${r.serverToClient.outOfOrder}, sessions lost with resync ${r.serverToClient.lostWithResync}`,
     `client→server: accepted ${r.clientToServer.accepted}, arrived ${r.clientToServer.arrived}, lost ${r.clientToServer.lost}, redelivered ${r.clientToServer.redelivered} (repeating a run: ${r.clientToServer.redeliveredRepeats}), duplicated ${r.clientToServer.duplicated} (allowed by resync re-sends: ${r.clientToServer.duplicatesAllowedByResync}), out of order ${r.clientToServer.outOfOrder}`,
-    ...r.clientToServer.lostBy.map((l) => `  lost by ${l.client} (${l.state} on ${l.transport ?? 'nothing'}, session ${l.sessionId}): ${l.missing}`),
+    ...r.clientToServer.lostBy.map((l) => `  lost by ${l.client} (${l.state} on ${l.transport ?? 'nothing'}, session ${l.sessionId}): ${l.missing}\n    ${l.recent.join('\n    ')}`),
     `requests: made ${r.requests.made}, resolved ${r.requests.resolved}, rejected ${JSON.stringify(r.requests.rejected)}, unsettled ${r.requests.unsettled}`,
     `resyncs ${r.resyncs} ${JSON.stringify(r.resyncReasons)}, unexplained lost sessions ${r.unexplainedLostSessions}, transport switches ${r.transportSwitches}, transports used ${JSON.stringify(r.transportsUsed)}`,
     `large messages: ${r.large.toServer} to the server (longest padding ${r.large.longestToServer} B), ${r.large.toClient} from the server (longest ${r.large.longestToClient} B)`,
