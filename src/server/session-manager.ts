@@ -189,6 +189,7 @@ export class SessionManager {
     // A racing handshake of the client that created it (the client may never have seen it: welcomed as new). It takes
     // the session's connection over, as a resume does: the one the client waits on may be the one that hangs.
     const extra = this.resumes.refusal(p, r);
+    if (p.sid !== undefined) this.opts.logger.debug('resume refused', { sid: p.sid, why: r.why, transport: conn.transport });
     const joined = this.joins.find(p.join, auth);
     if (joined) {
       const welcome = this.welcome(joined, conn.cid, false, extra);
@@ -294,6 +295,7 @@ export class SessionManager {
     ended.then(
       (here) => {
         if (session.connection) return; // a client resumed here meanwhile
+        this.opts.logger.debug(here ? 'session ended: grace period over' : 'session copy dropped: grace period over', { sid: session.id });
         if (here) session.finish('expired');
         else this.drop(session, 'shutdown');
       },

@@ -255,6 +255,7 @@ export class WebSocketHandler {
       const r = this.sessions.resolve(hs.params, true);
       if (!r.ok) {
         // The probe fails; the session (if any) never notices it.
+        this.opts.logger.debug('probe refused', { sid: hs.params.sid, why: r.why });
         conn.end({ t: 'close', code: 'session_ended', reason: r.why });
         return;
       }

@@ -23,6 +23,8 @@ export type FromChild =
    * any order.
    */
   | { t: 'up'; sid: string; c: string; n: number; redelivered: boolean; at: number }
+  /** A server debug line about one session (a refused resume, an ended session): the soak shows it beside a client that resynced. */
+  | { t: 'trace'; node: string; message: string; sid: string; why?: string; at: number }
   | { t: 'stats'; sent: Record<string, number>; sessions: number; heapUsed: number; rss: number; padded: number; longestPad: number; warnings: Record<string, number> };
 
 const send = (m: FromChild): void => void process.send?.(m);
@@ -56,8 +58,17 @@ const rt = createRealtimeServer({
   // Room for what a client away for a few seconds misses when messages reach the limit (the default 1 MiB holds four
   // of 256 KiB: such a client would resync with `overrun`, as the README's limits table says).
   replayBufferMaxBytes: 16 * maxMessageBytes,
-  // Counted, not printed: the report says how often a connection was cut for not reading, and the like.
-  logger: { debug() {}, warn: (message) => void (warnings[message] = (warnings[message] ?? 0) + 1), error() {} },
+  // Warnings are counted, not printed: the report says how often a connection was cut for not reading, and the like.
+  logger: {
+    debug: (message, meta) => {
+      if (typeof meta?.sid === 'string') send({ t: 'trace', node: process.env.SOAK_NODE ?? role, message, sid: meta.sid, ...(typeof meta.why === 'string' ? { why: meta.why } : {}), at: Date.now() });
+    },
+    warn: (message) => void (warnings[message] = (warnings[message] ?? 0) + 1),
+    error: (message, meta) => {
+      warnings[message] = (warnings[message] ?? 0) + 1;
+      if (typeof meta?.sid === 'string') send({ t: 'trace', node: process.env.SOAK_NODE ?? role, message, sid: meta.sid, at: Date.now() });
+    },
+  },
 });
 
 /** Ticks sent per live session. */

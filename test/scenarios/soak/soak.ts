@@ -66,6 +66,10 @@ export interface SoakReport {
   requests: { made: number; resolved: number; rejected: Record<string, number>; unsettled: number };
   resyncs: number;
   resyncReasons: Record<string, number>;
+  /** Per resync: the client, its lifecycle events up to it, and what the servers logged about the session it lost. */
+  resyncTrails: { client: string; sid: string; recent: string[]; server: string[] }[];
+  /** The faults as they ran: ms since the start, what, and which node. */
+  timeline: string[];
   unexplainedLostSessions: number;
   transportSwitches: number;
   transportsUsed: Record<TransportName, number>;
@@ -87,7 +91,7 @@ class ServerProcess {
 
   constructor(
     private readonly env: Record<string, string>,
-    private readonly onUp: (m: Extract<FromChild, { t: 'up' }>) => void,
+    private readonly onUp: (m: Extract<FromChild, { t: 'up' | 'trace' }>) => void,
   ) {}
 
   async start(): Promise<number> {
@@ -99,7 +103,7 @@ class ServerProcess {
     });
     this.child = child;
     child.on('message', (m: FromChild) => {
-      if (m.t === 'up') this.onUp(m);
+      if (m.t === 'up' || m.t === 'trace') this.onUp(m);
       else this.waiters.get(m.t)?.(m);
     });
     const ready = (await this.next('ready', 20_000)) as Extract<FromChild, { t: 'ready' }>;
@@ -159,6 +163,8 @@ export interface ClientSnapshot {
   transports: TransportName[];
   /** The client's last lifecycle events (time since start, event, detail), for a client that ends the run short. */
   recent: string[];
+  /** Per resync: the session lost and the client's lifecycle events up to it (browser clients do not record them). */
+  resyncTrails?: { sid: string; recent: string[] }[];
 }
 
 export interface GroupSnapshot {
@@ -182,7 +188,7 @@ export async function nodeClients(url: string, count: number, emitEveryMs = 50, 
   const latencies: number[] = [];
   const requests = { made: 0, resolved: 0, rejected: {} as Record<string, number> };
   const all = Array.from({ length: count }, (_, i) => {
-    const snap: ClientSnapshot = { id: `c${i}`, sessionId: null, state: 'idle', ticks: {}, lostSessions: [], resyncReasons: [], resent: 0, accepted: 0, pending: 0, switches: 0, transports: [], recent: [] };
+    const snap: ClientSnapshot = { id: `c${i}`, sessionId: null, state: 'idle', ticks: {}, lostSessions: [], resyncReasons: [], resent: 0, accepted: 0, pending: 0, switches: 0, transports: [], recent: [], resyncTrails: [] };
     const client = new RealtimeClient<{ tick: { n: number; t: number; pad?: string } }, { up: { c: string; n: number; pad?: string | undefined } }>(url, {
       transports: MIXES[i % MIXES.length]!,
       WebSocket: NodeWebSocket as unknown as WebSocketConstructor,
@@ -216,6 +222,7 @@ export async function nodeClients(url: string, count: number, emitEveryMs = 50, 
       snap.lostSessions.push(e.previousSessionId);
       snap.resyncReasons.push(e.reason);
       snap.resent += e.resent;
+      snap.resyncTrails!.push({ sid: e.previousSessionId, recent: [...snap.recent] });
     });
     return { snap, client };
   });
@@ -270,7 +277,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const random = seeded(options.seed);
   const started = Date.now();
   const upByClient = new Map<string, { sid: string; n: number; redelivered: boolean; at: number }[]>();
-  const onUp = (m: Extract<FromChild, { t: 'up' }>): void => {
+  const traces = new Map<string, string[]>();
+  const onUp = (m: Extract<FromChild, { t: 'up' | 'trace' }>): void => {
+    if (m.t === 'trace') {
+      const list = traces.get(m.sid) ?? [];
+      list.push(`${m.at - started} ${m.node} ${m.message}${m.why ? ` (${m.why})` : ''}`);
+      traces.set(m.sid, list);
+      return;
+    }
     let list = upByClient.get(m.c);
     if (!list) upByClient.set(m.c, (list = []));
     list.push({ sid: m.sid, n: m.n, redelivered: m.redelivered, at: m.at });
@@ -298,7 +312,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     redis = await startRedisServer();
     const shared = { ...env, REDIS_URL: redis.url };
     for (let i = 0; i < options.nodes!; i++) {
-      const node = new ServerProcess({ ...shared, SOAK_ROLE: 'node' }, onUp);
+      const node = new ServerProcess({ ...shared, SOAK_ROLE: 'node', SOAK_NODE: `n${i}` }, onUp);
       await node.start();
       nodes.push(node);
     }
@@ -320,6 +334,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
   // The fault schedule.
   const faults: Record<string, number> = {};
+  const timeline: string[] = [];
   const count = (name: string): void => void (faults[name] = (faults[name] ?? 0) + 1);
   let restarts = 0;
   const hold = async (partial: Parameters<FaultProxy['set']>[0], off: Parameters<FaultProxy['set']>[0], ms: number): Promise<void> => {
@@ -363,10 +378,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           restart: true,
           run: async () => {
             restarts++;
-            const node = nodes[Math.floor(random() * nodes.length)]!;
+            const index = Math.floor(random() * nodes.length);
+            const node = nodes[index]!;
             await node.kill();
+            timeline.push(`${Date.now() - started} n${index} killed`);
             await sleep(200);
             await node.start();
+            timeline.push(`${Date.now() - started} n${index} up again`);
           },
         }
       : {
@@ -396,6 +414,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   while (Date.now() < end || firstRound.length > 0) {
     const kind = firstRound.shift() ?? pick();
     count(kind.name);
+    timeline.push(`${Date.now() - started} ${kind.name}`);
     await kind.run(300 + Math.floor(random() * 1200));
     await sleep(100 + Math.floor(random() * 400));
   }
@@ -426,6 +445,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
   const report = verify(snaps, upByClient, stats, cluster);
   report.faults = faults;
+  report.timeline = timeline;
+  for (const c of snaps.flatMap((g) => g.clients)) {
+    for (const t of c.resyncTrails ?? []) report.resyncTrails.push({ client: c.id, sid: t.sid, recent: t.recent, server: traces.get(t.sid) ?? [] });
+  }
   report.proxy = { ...proxy.counters };
   report.server.heapBeforeMB = heapBefore / 2 ** 20;
   report.large = { toServer: clientPad.padded, longestToServer: clientPad.longest, toClient: stats.padded, longestToClient: stats.longestPad };
@@ -462,6 +485,8 @@ function verify(snaps: GroupSnapshot[], upByClient: Map<string, { sid: string; n
     requests: { ...requests, unsettled: clients.reduce((n, c) => n + c.pending, 0) },
     resyncs: clients.reduce((n, c) => n + c.lostSessions.length, 0),
     resyncReasons,
+    resyncTrails: [],
+    timeline: [],
     unexplainedLostSessions: 0,
     transportSwitches: clients.reduce((n, c) => n + c.switches, 0),
     transportsUsed,
@@ -558,6 +583,8 @@ export function formatReport(r: SoakReport): string {
     `client→server: accepted ${r.clientToServer.accepted}, arrived ${r.clientToServer.arrived}, lost ${r.clientToServer.lost}, redelivered ${r.clientToServer.redelivered} (repeating a run: ${r.clientToServer.redeliveredRepeats}), duplicated ${r.clientToServer.duplicated} (allowed by resync re-sends: ${r.clientToServer.duplicatesAllowedByResync}), out of order ${r.clientToServer.outOfOrder}`,
     ...r.clientToServer.lostBy.map((l) => `  lost by ${l.client} (${l.state} on ${l.transport ?? 'nothing'}, session ${l.sessionId}): ${l.missing}\n    ${l.recent.join('\n    ')}`),
     `requests: made ${r.requests.made}, resolved ${r.requests.resolved}, rejected ${JSON.stringify(r.requests.rejected)}, unsettled ${r.requests.unsettled}`,
+    ...r.resyncTrails.map((t) => `  resync of ${t.client} (lost ${t.sid})\n    client: ${t.recent.join('\n            ')}\n    servers: ${t.server.join('\n             ')}`),
+    ...(r.resyncTrails.length > 0 || r.clientToServer.lostBy.length > 0 ? [`fault timeline: ${r.timeline.join('; ')}`] : []),
     `resyncs ${r.resyncs} ${JSON.stringify(r.resyncReasons)}, unexplained lost sessions ${r.unexplainedLostSessions}, transport switches ${r.transportSwitches}, transports used ${JSON.stringify(r.transportsUsed)}`,
     `large messages: ${r.large.toServer} to the server (longest padding ${r.large.longestToServer} B), ${r.large.toClient} from the server (longest ${r.large.longestToClient} B)`,
     `server warnings: ${JSON.stringify(r.server.warnings)}`,
