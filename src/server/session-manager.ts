@@ -83,8 +83,9 @@ export class SessionManager {
       if (p.secret !== undefined && !local.canResumeFrom(p.last)) await local.durable();
       return true;
     }
-    // Once what this copy wrote is durable, a journal that knows the secret can only have it from another writer.
-    if (local && !(await local.durable())) return true;
+    // Once what this copy wrote is durable, a journal that knows the secret can only have it from another writer. A
+    // write that failed (another process took the session over, most often) let this copy go: the journal decides.
+    if (local) await local.durable();
     let snapshot: SessionSnapshot | null;
     try {
       snapshot = await this.journal.load(p.sid);
@@ -245,7 +246,7 @@ export class SessionManager {
   private letGo(session: Session, err: unknown): void {
     if (session.ended) return;
     if (err instanceof SessionMovedError) {
-      this.opts.logger.debug('session moved to another process; copy dropped', { sid: session.id });
+      this.opts.logger.debug('session moved to another process; copy dropped', { sid: session.id, why: err.message });
       return this.drop(session, 'replaced');
     }
     this.opts.logger.error('session store write failed; session let go until its client resumes', { sid: session.id, err });

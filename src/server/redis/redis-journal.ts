@@ -5,10 +5,9 @@ import type { SessionSecrets } from '../session-secret';
 import type { RedisCommands } from './redis-commands';
 import { WriteGroup } from './write-group';
 import { SessionLog, type LoggedFrame } from './session-log';
+import { loadSnapshot } from './session-snapshot';
 import { DoneMarks, parseRecords } from './done-marks';
 
-/** How many held frames one read brings back while restoring a session (reads stay bounded). */
-const RESTORE_PAGE = 200;
 
 /** What one process tells another: let a session go, number what waits in its inbox, relay a request. */
 export type NodeMessage =
@@ -248,29 +247,7 @@ export class RedisJournal implements SessionJournal {
 
   async load(sid: string): Promise<SessionSnapshot | null> {
     this.tails.delete(sid); // a failed write of an earlier carrier must not fail the restored session
-    const state = await this.log.load(sid);
-    if (!state || state.ended !== null) return null;
-    const frames: SessionSnapshot['frames'] = [];
-    let last = state.firstId - 1;
-    while (last < state.nextId) {
-      const page = await this.log.readAfter(sid, last, RESTORE_PAGE);
-      if (!page || page.overrun) return null;
-      if (page.frames.length === 0) break;
-      for (const f of page.frames) frames.push({ frame: JSON.parse(f.text) as SequencedFrame, text: f.text });
-      last = page.frames[page.frames.length - 1]!.id;
-    }
-    return {
-      id: sid,
-      secret: state.secret,
-      ...(state.previousSecret === null ? {} : { previousSecret: state.previousSecret }),
-      auth: state.auth ?? true,
-      lastId: state.nextId,
-      accepted: state.accepted,
-      floor: state.firstId - 1,
-      frames,
-      rooms: await this.log.rooms(sid),
-      ...(state.busPosition === null ? {} : { busPosition: state.busPosition }),
-    };
+    return loadSnapshot(this.log, sid);
   }
 
   /** Resolves once every write issued so far has settled (this turn's frames included). */
