@@ -110,8 +110,11 @@ export interface SessionJournal {
    * that may learn it. Null when unknown or not ended.
    */
   loadEnded?(sid: string): Promise<{ accepted: number; secrets: SessionSecrets } | null>;
-  /** The session as last written, or null when it is unknown (never existed, expired, or the store lost it). */
-  load(sid: string): Promise<SessionSnapshot | null>;
+  /**
+   * The session as last written, or null when it is unknown (never existed, expired, or the store lost it). With
+   * `presented`, one of its secrets, this process first takes the session over: its previous holder writes no more.
+   */
+  load(sid: string, presented?: string): Promise<SessionSnapshot | null>;
 }
 
 /** A journal write refused because another process carries the session now: not a failure, a hand-over. */

@@ -73,22 +73,24 @@ export class SessionManager {
    * With a journal, brings back a session this process does not hold (it was carried by a process that restarted
    * or died) before its handshake runs. `false`: the journal could not be read (the handshake should be retried).
    */
-  async restore(p: HandshakeParams, client: string | undefined): Promise<boolean> {
+  async restore(p: HandshakeParams, client: string | undefined, probe = false): Promise<boolean> {
     if (!this.journal || p.sid === undefined) return true;
     // A copy here that does not know the secret may be stale: another process rotated it since (it let this copy go,
     // but that word may still be on its way). The journal decides; a secret it does not know either is just wrong.
     const local = this.store.get(p.sid);
     if (local && (p.secret === undefined || local.knowsSecret(p.secret))) {
       // An overrun ends this copy and tells its client what it accepted: only once those acceptances are recorded.
-      if (p.secret !== undefined && !local.canResumeFrom(p.last)) await local.durable();
-      return true;
+      // A write that failed meanwhile (another process took the session) let the copy go: the journal decides.
+      if (p.secret === undefined || local.canResumeFrom(p.last) || (await local.durable())) return true;
+    } else if (local) {
+      // Once what this copy wrote is durable (or refused), a journal that knows the secret has it from another writer.
+      await local.durable();
     }
-    // Once what this copy wrote is durable, a journal that knows the secret can only have it from another writer. A
-    // write that failed (another process took the session over, most often) let this copy go: the journal decides.
-    if (local) await local.durable();
     let snapshot: SessionSnapshot | null;
     try {
-      snapshot = await this.journal.load(p.sid);
+      // A resume takes the session over before reading it; a probe does not (the live connection keeps it until the
+      // probe's `upgrade`).
+      snapshot = await this.journal.load(p.sid, probe ? undefined : p.secret);
     } catch (err) {
       this.opts.logger.error('session store unreachable; handshake refused for now', { err });
       return false;

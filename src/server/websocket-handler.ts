@@ -194,7 +194,8 @@ export class WebSocketHandler {
     }
     const auth = await authenticate(this.opts, req);
     const hs = parseHandshake(params);
-    const restored = !auth.ok || !hs.ok || (await this.sessions.restore(hs.params, clientAddress(req, this.opts)));
+    const probe = params.url.searchParams.get(QUERY.probe) === '1';
+    const restored = !auth.ok || !hs.ok || (await this.sessions.restore(hs.params, clientAddress(req, this.opts), probe));
     if (socket.destroyed) return;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       try {

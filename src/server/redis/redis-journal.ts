@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ClientFrame, SequencedFrame } from '../../protocol/frames';
 import type { AdapterEvents, AdapterSettings, PollReply } from '../adapter';
 import { SessionMovedError, type FrameTemplate, type RecordedFrame, type SessionJournal, type SessionSnapshot } from '../session-journal';
@@ -6,6 +7,7 @@ import type { RedisCommands } from './redis-commands';
 import { WriteGroup } from './write-group';
 import { SessionLog, type LoggedFrame } from './session-log';
 import { loadSnapshot } from './session-snapshot';
+import { claimSession } from './session-claim';
 import { DoneMarks, parseRecords } from './done-marks';
 
 
@@ -68,7 +70,7 @@ export class RedisJournal implements SessionJournal {
   private readonly done: DoneMarks;
 
   constructor(
-    redis: RedisCommands,
+    private readonly redis: RedisCommands,
     private readonly settings: AdapterSettings,
     private readonly link: NodeLink,
     keyPrefix?: string,
@@ -147,7 +149,9 @@ export class RedisJournal implements SessionJournal {
     if (pushed.outcome === 'full') throw new Error(`session ${sid}: inbox full, ${texts.length} frames not handed over`);
   }
 
-  readInbox(sid: string, count: number): Promise<string[]> {
+  async readInbox(sid: string, count: number): Promise<string[]> {
+    // After this copy's claim: what a stale holder hands over before it is read here, and after it wakes this node.
+    await this.tails.get(sid)?.catch(() => {});
     return this.log.readInbox(sid, 0, count);
   }
 
@@ -245,8 +249,13 @@ export class RedisJournal implements SessionJournal {
     return { accepted: state.accepted, secrets: { secret: state.secret, previous: state.previousSecret } };
   }
 
-  async load(sid: string): Promise<SessionSnapshot | null> {
+  async load(sid: string, presented?: string): Promise<SessionSnapshot | null> {
     this.tails.delete(sid); // a failed write of an earlier carrier must not fail the restored session
+    if (presented !== undefined) {
+      // Claimed under a connection id of its own until one attaches (`held`), which then claims it again.
+      const claim = await claimSession(this.redis, this.log, sid, presented, { nodeId: this.link.nodeId, cid: `restoring:${randomBytes(6).toString('base64url')}`, ttlMs: this.holdTtl });
+      if (claim.claimed && claim.previous && claim.previous.nodeId !== this.link.nodeId) void this.link.tell(claim.previous.nodeId, { t: 'release', sid, cid: claim.previous.cid });
+    }
     return loadSnapshot(this.log, sid);
   }
 

@@ -6,13 +6,18 @@ import type { Session } from '../../../src/server';
 import type { RedisAdapterOptions } from '../../../src/server/redis';
 import { redisAdapter } from '../../../src/server/redis';
 import { startServer, waitFor, WsClient, type TestServer } from '../helpers';
+import { readAfterScript, setOwnerScript } from '../../../src/server/redis/scripts';
+import { SessionLog } from '../../../src/server/redis/session-log';
 import { connectRedis } from './redis-client';
 import { useRedisPerFile } from './redis-per-file';
 
 const redis = useRedisPerFile();
 
-/** Called with each command and its reply before the caller sees the reply: a hook may hold it back. */
-type ReplyHook = (args: readonly string[], reply: unknown) => Promise<void> | void;
+/**
+ * Called with each command before it is sent (`reply` undefined) and with its reply before the caller sees it: a hook
+ * may hold either back.
+ */
+type ReplyHook = (args: readonly string[], reply?: unknown) => Promise<void> | void;
 
 /** Holds what other nodes tell this one (pub/sub) while `held` is set. */
 interface NodeMessageGate {
@@ -25,6 +30,7 @@ async function hookedClient(hook: ReplyHook, gate?: NodeMessageGate): Promise<No
   const real = await connectRedis(redis.url);
   return {
     async sendCommand(args) {
+      await hook(args);
       const reply = await real.sendCommand([...args]);
       await hook(args, reply);
       return reply;
@@ -55,9 +61,9 @@ describe('a session taken over while its holder writes', () => {
     let trimDuringRestore: (() => Promise<void>) | null = null;
     const a = await node();
     // B reads the state, then (held here) A trims: B's read of the frames then starts past the state's first id.
-    const b = await node(async (args) => {
+    const b = await node(async (args, reply) => {
       const trim = trimDuringRestore;
-      if (trim && args[0] === 'HMGET' && args[1]?.endsWith(':state')) {
+      if (trim && reply !== undefined && args[0] === 'HMGET' && args[1]?.endsWith(':state')) {
         trimDuringRestore = null;
         await trim();
       }
@@ -87,8 +93,8 @@ describe('a session taken over while its holder writes', () => {
     let holdWrites: Promise<void> | null = null;
     // A hears B's "let it go" only at the end: its copy is still there when the client comes back.
     const gate: NodeMessageGate = { held: true, queued: [] };
-    const a = await node(async (args) => {
-      if (holdWrites && args[0] === 'EVALSHA') await holdWrites;
+    const a = await node(async (args, reply) => {
+      if (holdWrites && reply !== undefined && args[0] === 'EVALSHA') await holdWrites;
     }, gate);
     const b = await node();
     const first = await WsClient.open(a.base);
@@ -114,5 +120,66 @@ describe('a session taken over while its holder writes', () => {
     // The session carries on here: the client's emit is accepted and acknowledged.
     back.send({ t: 'emit', seq: 1, e: 'noop' });
     expect(await back.frames.next((f) => f.t === 'ack' || f.t === 'close')).toMatchObject({ t: 'ack', n: 1 });
+  });
+
+  it('a node taking a session over reads its inbox only once its claim is in Redis: what was handed over just before is delivered', async () => {
+    // A's claim of the session is held before it is sent, until a stale holder's hand-over has reached the inbox.
+    let claimHeld: Promise<void> | null = null;
+    let inboxRead = false;
+    const a = await node(async (args, reply) => {
+      if (reply !== undefined) return;
+      if (args[0] === 'LRANGE' && args[1]?.endsWith(':inbox')) inboxRead = true;
+      if (claimHeld && args[0] === 'EVALSHA' && args[1] === setOwnerScript.sha) await claimHeld;
+    });
+    const b = await node();
+    const onB = await WsClient.open(b.base);
+    const w = await onB.welcome();
+    await b.close(); // a deploy: B lets its sessions go
+    let release!: () => void;
+    claimHeld = new Promise<void>((r) => (release = r));
+    const back = await WsClient.open(a.base, { sid: w.sid, secret: w.secret, last: 0 });
+    expect(await back.welcome()).toMatchObject({ resumed: true, sid: w.sid });
+    // A holder that has not heard of the takeover hands over what its app sent (no live node is woken for it).
+    await waitFor(() => inboxRead, 300, 'inbox read').catch(() => {}); // on the old code A read it before claiming
+    const handOver = await new SessionLog(redis.admin).push(w.sid, [JSON.stringify({ t: 'msg', e: 'tick', d: 'handed over' })], 100);
+    expect(handOver.outcome).toBe('ok');
+    release();
+    expect(await back.frames.next((f) => f.t === 'msg')).toMatchObject({ e: 'tick', d: 'handed over' });
+  });
+
+  it('a node taking a session over holds it before reading it: what the previous holder sends after that reaches the client, once each', async () => {
+    // Right after B has read the session, A (which still holds it, as far as it knows) numbers one more message.
+    let afterRead: (() => Promise<void>) | null = null;
+    const a = await node();
+    const b = await node(async (args, reply) => {
+      const then = afterRead;
+      if (then && reply !== undefined && args[0] === 'EVALSHA' && args[1] === readAfterScript.sha) {
+        afterRead = null;
+        await then();
+      }
+    });
+    const onA = await WsClient.open(a.base);
+    const w = await onA.welcome();
+    await waitFor(() => a.sessions.length === 1, 3000, 'session on A');
+    const onASession = a.sessions[0]!;
+    onASession.emit('tick', 1);
+    await onA.frames.next((f) => f.t === 'msg' && f.id === 1);
+    afterRead = async () => {
+      onASession.emit('tick', 2);
+      await onASession.durable();
+    };
+    const onB = await WsClient.open(b.base, { sid: w.sid, secret: w.secret, last: 1 });
+    expect(await onB.welcome()).toMatchObject({ resumed: true, sid: w.sid });
+    expect(afterRead).toBeNull(); // the hook ran: A wrote after B read
+    await waitFor(() => b.sessions.length === 1, 3000, 'session announced on B');
+    b.sessions[0]!.emit('tick', 3);
+    const next = async () => onB.frames.next((f) => f.t === 'msg' || f.t === 'close');
+    const frames = [await next(), await next()];
+    // Both once, numbered on from 1 by B (A's came through the inbox: emits of two processes have no order between them).
+    expect(frames.map((f) => f.t)).toEqual(['msg', 'msg']);
+    expect(frames.map((f) => (f as { id: number }).id)).toEqual([2, 3]);
+    expect(frames.map((f) => (f as { d: number }).d).sort()).toEqual([2, 3]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(onB.frames.all.filter((f) => f.t === 'msg' || f.t === 'close')).toHaveLength(2); // no repeat, no close
   });
 });
