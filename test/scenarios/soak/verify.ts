@@ -102,7 +102,9 @@ export function verify(input: VerifyInput): SoakReport {
 function verifyEmits(c: ClientSnapshot, runs: UpRun[], input: VerifyInput, report: SoakReport, found: WrongClient[]): void {
   const s = report.clientToServer;
   const ups = [...runs].sort((a, b) => a.at - b.at);
+  /** Each number's latest run (a repeat is judged against the run before it) and its first run. */
   const byN = new Map<number, UpRun>();
+  const firstRuns = new Map<number, UpRun>();
   const lastBySession = new Map<string, number>();
   let firstRepeat: UpRun | undefined;
   let firstOutOfOrder: UpRun | undefined;
@@ -118,6 +120,7 @@ function verifyEmits(c: ClientSnapshot, runs: UpRun[], input: VerifyInput, repor
       }
       continue;
     }
+    firstRuns.set(u.n, u);
     if (u.redelivered) s.redeliveredFirstRuns++;
     if (u.n <= (lastBySession.get(u.sid) ?? 0)) {
       s.outOfOrder++;
@@ -133,7 +136,7 @@ function verifyEmits(c: ClientSnapshot, runs: UpRun[], input: VerifyInput, repor
   if (firstOutOfOrder) found.push({ client: c.id, what: `emit ${firstOutOfOrder.n} ran out of order`, atMs: input.msOf(firstOutOfOrder.at) });
   if (missing.length > 0) {
     // When it went wrong: the run of the number just before the first missing one (none ran: unknown).
-    const before = byN.get(missing[0]! - 1);
+    const before = firstRuns.get(missing[0]! - 1);
     found.push({ client: c.id, what: `${missing.length} emits never ran (first ${missing[0]})`, atMs: before ? input.msOf(before.at) : null });
   }
 }
