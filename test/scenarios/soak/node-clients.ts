@@ -8,8 +8,10 @@ import type { Padder } from './padding';
 import type { ClientGroup, ClientSnapshot } from './types';
 
 const MIXES: TransportName[][] = [['websocket', 'sse', 'polling'], ['websocket', 'sse', 'polling'], ['sse', 'polling'], ['polling'], ['websocket']];
-/** Lifecycle events kept per client: enough to see the reconnects around a fault. */
-const RECENT = 12;
+/** Lifecycle events kept per client: enough to reach back to the start of a bounded run, so a failing run can show those around the moment it went wrong. */
+const KEPT_EVENTS = 400;
+/** Lifecycle events kept with a resync: the reconnects that led to it. */
+const TRAIL = 12;
 
 /**
  * `count` clients, each emitting a counter every `emitEveryMs` and a request every `requestEveryMs`. `startedAt`
@@ -44,7 +46,7 @@ export async function nodeClients(url: string, count: number, emitEveryMs = 50, 
     });
     const note = (what: string, detail: unknown): void => {
       snap.recent!.push(`${sinceStart()} ${what} ${JSON.stringify(detail)}`);
-      if (snap.recent!.length > RECENT) snap.recent!.shift();
+      if (snap.recent!.length > KEPT_EVENTS) snap.recent!.shift();
     };
     for (const what of ['state', 'transportFailed', 'reconnecting', 'fallback', 'resync', 'close'] as const) client.lifecycle.on(what, (e: unknown) => note(what, e));
     client.lifecycle.on('error', (e) => note('error', { code: e.code, message: e.message }));
@@ -58,7 +60,7 @@ export async function nodeClients(url: string, count: number, emitEveryMs = 50, 
       snap.lostSessions.push(e.previousSessionId);
       snap.resyncReasons.push(e.reason);
       snap.resent += e.resent;
-      snap.resyncTrails!.push({ atMs: sinceStart(), sid: e.previousSessionId, recent: [...snap.recent!] });
+      snap.resyncTrails!.push({ atMs: sinceStart(), sid: e.previousSessionId, recent: snap.recent!.slice(-TRAIL) });
     });
     return { snap, client };
   });

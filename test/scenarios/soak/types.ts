@@ -65,7 +65,7 @@ export interface ClientSnapshot {
   pending: number;
   switches: number;
   transports: TransportName[];
-  /** The client's last lifecycle events (ms since the soak started, event, detail); browser clients keep none. */
+  /** The client's lifecycle events, the last few hundred (`ms-since-the-start event detail`); browser clients keep none. */
   recent?: string[];
   /** Per resync: when (ms since the start), the session lost and the lifecycle events up to it. */
   resyncTrails?: { atMs: number; sid: string; recent: string[] }[];

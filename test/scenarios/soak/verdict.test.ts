@@ -98,7 +98,7 @@ describe('soak verdict', () => {
   it('shows where to look: the first client that went wrong, the timeline, its sessions, and its emits by node and time', () => {
     const runs = [run(1, 'n0', 100), run(2, 'n1', 150), run(2, 'n0', 3000, true)];
     const kills = [{ node: 'n1', at: ms(2000) }];
-    const c = client({ accepted: 4 });
+    const c = client({ accepted: 4, recent: ['10 state {"state":"open"}', '900 state {"state":"reconnecting"}', '5000 state {"state":"closed"}'] });
     const { report } = judge(runs, kills, 'cluster', c);
     report.timeline = ['300 tcp reset (all connections)', '2000 n1 killed'];
     report.firstWrong = whereToLook({ report, clients: [c], upByClient: new Map([['c0', runs]]), kills, traces: new Map([['s1', ['2100 n0 resume refused (gone)']]]), msOf: (us) => us / 1000 });
@@ -106,6 +106,9 @@ describe('soak verdict', () => {
     expect(text).toContain('seed 7: FAIL');
     expect(text).toContain('first client that went wrong: c0 at 150 ms');
     expect(text).toContain('2000 n1 killed');
+    // The client's events up to a second after it went wrong (at 150 ms), not its last ones.
+    expect(text).toContain('900 state {"state":"reconnecting"}');
+    expect(text).not.toContain('5000 state');
     expect(text).toContain('2100 n0 resume refused (gone)');
     expect(text).toContain('2 ran 2 times: n1 at 150 ms, n0 at 3000 ms (flagged redelivered)');
     expect(text).toContain('never ran: 3..4; 2 ran on n1 at 150 ms, n0 at 3000 ms (flagged redelivered); 5 ran on (not accepted)');

@@ -19,6 +19,15 @@ export interface WhereToLookInput {
 const SHOWN = 8;
 /** Server lines shown per session: the last ones, nearest to what went wrong. */
 const TRACE_LINES = 12;
+/** Lifecycle events shown: those up to a second after the client went wrong (the last ones when that time is unknown). */
+const EVENTS = 16;
+const EVENTS_AFTER_MS = 1000;
+
+/** The client's events around `atMs`: its recent list holds `ms event detail` lines. */
+function eventsAround(recent: string[], atMs: number | null): string[] {
+  const upTo = atMs === null ? recent : recent.filter((line) => Number(line.slice(0, line.indexOf(' '))) <= atMs + EVENTS_AFTER_MS);
+  return upTo.slice(-EVENTS);
+}
 
 const indent = (lines: string[], by = '    '): string[] => lines.map((l) => by + l);
 
@@ -30,11 +39,12 @@ export function whereToLook(input: WhereToLookInput): string[] {
   const c = byId.get(first.client)!;
   const lines = [
     `first client that went wrong: ${c.id}${first.atMs === null ? '' : ` at ${first.atMs} ms`}: ${first.what}`,
-    `  other clients that went wrong: ${report.wrong.slice(1).map((w) => w.client).join(', ') || 'none'}`,
+    `  other clients that went wrong: ${report.wrong.length - 1}`,
+    ...report.wrong.slice(1, 1 + SHOWN).map((w) => `    ${w.client}${w.atMs === null ? '' : ` at ${w.atMs} ms`}: ${w.what}`),
     '  fault timeline (ms since the start):',
     ...indent(report.timeline),
-    `  ${c.id} at the end: ${c.state} on ${c.transports.at(-1) ?? 'nothing'}, session ${c.sessionId}; its last lifecycle events (ms since the start):`,
-    ...indent(c.recent ?? ['(not recorded for browser clients)']),
+    `  ${c.id} at the end: ${c.state} on ${c.transports.at(-1) ?? 'nothing'}, session ${c.sessionId}; its lifecycle events up to ${first.atMs === null ? 'the end' : `${EVENTS_AFTER_MS} ms after it went wrong`} (ms since the start):`,
+    ...indent(c.recent ? eventsAround(c.recent, first.atMs) : ['(not recorded for browser clients)']),
   ];
   for (const t of c.resyncTrails ?? []) lines.push(`  resync at ${t.atMs} ms, session ${t.sid} lost; events up to it:`, ...indent(t.recent));
   const sids = new Set([...c.lostSessions, ...Object.keys(c.ticks), ...(input.upByClient.get(c.id) ?? []).map((u) => u.sid)]);
