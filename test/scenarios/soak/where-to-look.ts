@@ -63,7 +63,9 @@ function emitRuns(c: ClientSnapshot, input: WhereToLookInput): string[] {
   const runs = [...(input.upByClient.get(c.id) ?? [])].sort((a, b) => a.at - b.at);
   const byN = new Map<number, UpRun[]>();
   for (const u of runs) byN.set(u.n, [...(byN.get(u.n) ?? []), u]);
-  const show = (u: UpRun): string => `${u.node} at ${Math.round(input.msOf(u.at))} ms${u.redelivered ? ' (flagged redelivered)' : ''}`;
+  // Sessions are named only when the client's emits ran in more than one (after a resync).
+  const sessions = new Set(runs.map((u) => u.sid)).size;
+  const show = (u: UpRun): string => `${u.node} at ${Math.round(input.msOf(u.at))} ms${sessions > 1 ? ` in ${u.sid}` : ''}${u.redelivered ? ' (flagged redelivered)' : ''}`;
   const runsOf = (n: number): string => (byN.get(n) ?? []).map(show).join(', ') || 'never ran';
   const kills = input.kills.map((k) => `${k.node} at ${Math.round(input.msOf(k.at))} ms`).join(', ') || 'none';
   const lines = [`  emits of ${c.id} (accepted 1..${c.accepted}); node kills: ${kills}`];
