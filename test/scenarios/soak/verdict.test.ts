@@ -100,8 +100,11 @@ describe('soak verdict', () => {
     const kills = [{ node: 'n1', at: ms(2000) }];
     const c = client({ accepted: 4, recent: ['10 state {"state":"open"}', '900 state {"state":"reconnecting"}', '5000 state {"state":"closed"}'] });
     const { report } = judge(runs, kills, 'cluster', c);
+    // A second client resynced later: its resync is shown too, with what the servers said of its lost session.
+    const other = client({ id: 'c1', ticks: { s9: [1, 2, 3] }, sessionId: 's9', lostSessions: ['s8'], resyncReasons: ['unknown_session'], resyncTrails: [{ atMs: 2500, sid: 's8', recent: ['2490 reconnecting {}'] }] });
+    report.wrong.push({ client: 'c1', what: 'resync (unknown_session)', atMs: 2500 });
     report.timeline = ['300 tcp reset (all connections)', '2000 n1 killed'];
-    report.firstWrong = whereToLook({ report, clients: [c], upByClient: new Map([['c0', runs]]), kills, traces: new Map([['s1', ['2100 n0 resume refused (gone)']]]), msOf: (us) => us / 1000 });
+    report.firstWrong = whereToLook({ report, clients: [c, other], upByClient: new Map([['c0', runs]]), kills, traces: new Map([['s1', ['2100 n0 resume refused (gone)']], ['s8', ['2400 n2 session ended: grace period over']]]), msOf: (us) => us / 1000 });
     const text = formatReport(report);
     expect(text).toContain('seed 7: FAIL');
     expect(text).toContain('first client that went wrong: c0 at 150 ms');
@@ -110,6 +113,9 @@ describe('soak verdict', () => {
     expect(text).toContain('900 state {"state":"reconnecting"}');
     expect(text).not.toContain('5000 state');
     expect(text).toContain('2100 n0 resume refused (gone)');
+    expect(text).toContain('first client that resynced: c1');
+    expect(text).toContain('c1: resync at 2500 ms, session s8 lost');
+    expect(text).toContain('2400 n2 session ended: grace period over');
     expect(text).toContain('2 ran 2 times: n1 at 150 ms, n0 at 3000 ms (flagged redelivered)');
     expect(text).toContain('never ran: 3..4; 2 ran on n1 at 150 ms, n0 at 3000 ms (flagged redelivered); 5 ran on (not accepted)');
     expect(formatSummary([report])).toMatch(/^ *7 \| +1 \| +0 \| +1 \| +0 \| .*FAIL: 2 client→server emits lost$/m);

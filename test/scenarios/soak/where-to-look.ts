@@ -46,15 +46,25 @@ export function whereToLook(input: WhereToLookInput): string[] {
     `  ${c.id} at the end: ${c.state} on ${c.transports.at(-1) ?? 'nothing'}, session ${c.sessionId}; its lifecycle events up to ${first.atMs === null ? 'the end' : `${EVENTS_AFTER_MS} ms after it went wrong`} (ms since the start):`,
     ...indent(c.recent ? eventsAround(c.recent, first.atMs) : ['(not recorded for browser clients)']),
   ];
-  for (const t of c.resyncTrails ?? []) lines.push(`  resync at ${t.atMs} ms, session ${t.sid} lost; events up to it:`, ...indent(t.recent));
+  lines.push(...resyncsAndServers(c, input));
+  // Cluster resyncs are what the servers must explain: the first resynced client too, if the first wrong one was not.
+  const resynced = report.wrong.map((w) => byId.get(w.client)!).find((w) => w.lostSessions.length > 0);
+  if (report.mode === 'cluster' && resynced && resynced !== c) lines.push(`  first client that resynced: ${resynced.id}`, ...resyncsAndServers(resynced, input));
+  const emitsWrong = report.wrong.find((w) => /never ran|ran twice/.test(w.what));
+  if (emitsWrong) lines.push(...emitRuns(byId.get(emitsWrong.client)!, input));
+  return lines;
+}
+
+/** A client's resyncs with the events that led to each, and what the servers logged about each of its sessions. */
+function resyncsAndServers(c: ClientSnapshot, input: WhereToLookInput): string[] {
+  const lines: string[] = [];
+  for (const t of c.resyncTrails ?? []) lines.push(`  ${c.id}: resync at ${t.atMs} ms, session ${t.sid} lost; events up to it:`, ...indent(t.recent));
   const sids = new Set([...c.lostSessions, ...Object.keys(c.ticks), ...(input.upByClient.get(c.id) ?? []).map((u) => u.sid)]);
   if (c.sessionId) sids.add(c.sessionId);
   for (const sid of sids) {
     const said = input.traces.get(sid) ?? [];
-    lines.push(`  servers on session ${sid}: ${said.length === 0 ? 'nothing logged' : ''}`, ...indent(said.slice(-TRACE_LINES)));
+    lines.push(`  servers on session ${sid} (${c.id}): ${said.length === 0 ? 'nothing logged' : ''}`, ...indent(said.slice(-TRACE_LINES)));
   }
-  const emitsWrong = report.wrong.find((w) => /never ran|ran twice/.test(w.what));
-  if (emitsWrong) lines.push(...emitRuns(byId.get(emitsWrong.client)!, input));
   return lines;
 }
 
