@@ -1,4 +1,4 @@
-import type { ClientGroup, GroupSnapshot } from './soak';
+import type { ClientGroup, GroupSnapshot } from './types';
 import { launchBrowser, pageFaults, type BrowserName } from '../../support/browsers';
 
 /**

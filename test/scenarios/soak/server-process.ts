@@ -20,9 +20,9 @@ export type FromChild =
   /**
    * `redelivered`: this run's frame was left unfinished by a node that died or let go (cluster mode). `at`: when it
    * ran, µs of the system's monotonic clock (the same in every process): reports of several processes arrive in
-   * any order.
+   * any order. `node`: which process ran it (`SOAK_NODE`: n0, n1, ...; or its role).
    */
-  | { t: 'up'; sid: string; c: string; n: number; redelivered: boolean; at: number }
+  | { t: 'up'; sid: string; c: string; n: number; redelivered: boolean; at: number; node: string }
   /** A server debug line about one session (a refused resume, an ended session): the soak shows it beside a client that resynced. */
   | { t: 'trace'; node: string; message: string; sid: string; why?: string; at: number }
   | { t: 'stats'; sent: Record<string, number>; sessions: number; heapUsed: number; rss: number; padded: number; longestPad: number; warnings: Record<string, number> };
@@ -44,6 +44,7 @@ const http = createServer((req, res) => {
   res.writeHead(404).end();
 });
 const role = process.env.SOAK_ROLE ?? 'single';
+const node = process.env.SOAK_NODE ?? role;
 const maxMessageBytes = env('SOAK_MAX_MESSAGE_BYTES', 256 * 1024);
 const pad = padder(seededRandom(env('SOAK_SEED', 1)), maxMessageBytes, env('SOAK_BIG_SHARE', 0));
 const warnings: Record<string, number> = {};
@@ -61,12 +62,12 @@ const rt = createRealtimeServer({
   // Warnings are counted, not printed: the report says how often a connection was cut for not reading, and the like.
   logger: {
     debug: (message, meta) => {
-      if (typeof meta?.sid === 'string') send({ t: 'trace', node: process.env.SOAK_NODE ?? role, message, sid: meta.sid, ...(typeof meta.why === 'string' ? { why: meta.why } : {}), at: Date.now() });
+      if (typeof meta?.sid === 'string') send({ t: 'trace', node, message, sid: meta.sid, ...(typeof meta.why === 'string' ? { why: meta.why } : {}), at: Date.now() });
     },
     warn: (message) => void (warnings[message] = (warnings[message] ?? 0) + 1),
     error: (message, meta) => {
       warnings[message] = (warnings[message] ?? 0) + 1;
-      if (typeof meta?.sid === 'string') send({ t: 'trace', node: process.env.SOAK_NODE ?? role, message, sid: meta.sid, at: Date.now() });
+      if (typeof meta?.sid === 'string') send({ t: 'trace', node, message, sid: meta.sid, at: Date.now() });
     },
   },
 });
@@ -82,7 +83,7 @@ rt.on('connection', (session) => {
   }
   session.on('up', (data, _reply, frame) => {
     const d = data as { c: string; n: number };
-    send({ t: 'up', sid: session.id, c: d.c, n: d.n, redelivered: frame.redelivered, at: Number(process.hrtime.bigint() / 1000n) });
+    send({ t: 'up', sid: session.id, c: d.c, n: d.n, redelivered: frame.redelivered, at: Number(process.hrtime.bigint() / 1000n), node });
   });
   session.on('echo', (data, reply) => reply(data));
   session.on('disconnect', () => {
