@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { ClientFrame } from '../../protocol/frames';
 import type { Forwarded, PollReply } from '../adapter';
-import type { NodeLink } from './redis-journal';
+import type { NodeLink } from './node-link';
 import type { SessionLog } from './session-log';
 
 /** How long a node waits for the holder to take forwarded frames before the client is told to retry. */

@@ -9,7 +9,8 @@ import type { RedisCommands } from './redis-commands';
 import { busCount, busStream } from './keys';
 import { allScripts } from './scripts';
 import { StreamBus } from './stream-bus';
-import { RedisJournal, type NodeLink, type NodeMessage } from './redis-journal';
+import { RedisJournal } from './redis-journal';
+import type { NodeLink, NodeMessage } from './node-link';
 import { SessionLog } from './session-log';
 import { Forwarder } from './forwarder';
 
@@ -128,7 +129,14 @@ export async function redisAdapter(options: RedisAdapterOptions): Promise<Realti
           case 'ping':
             return;
           case 'release':
-            return events.release(m.sid, m.cid);
+            events.release(m.sid, m.cid);
+            if (m.from !== undefined && m.id !== undefined) {
+              const { from, id } = m;
+              void written.marksWritten(m.sid).then(() => link.tell(from, { t: 'released', id }));
+            }
+            return;
+          case 'released':
+            return written.released(m.id);
           case 'inbox':
             return events.inbox(m.sid);
           case 'sent':

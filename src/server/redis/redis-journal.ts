@@ -1,40 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import type { ClientFrame, SequencedFrame } from '../../protocol/frames';
-import type { AdapterEvents, AdapterSettings, PollReply } from '../adapter';
+import type { SequencedFrame } from '../../protocol/frames';
+import type { AdapterSettings } from '../adapter';
 import { SessionMovedError, type FrameTemplate, type RecordedFrame, type SessionJournal, type SessionSnapshot } from '../session-journal';
 import type { SessionSecrets } from '../session-secret';
 import type { RedisCommands } from './redis-commands';
 import { WriteGroup } from './write-group';
 import { SessionLog, type LoggedFrame } from './session-log';
 import { loadSnapshot } from './session-snapshot';
+import { Handovers } from './handovers';
+import type { NodeLink } from './node-link';
 import { claimSession } from './session-claim';
 import { DoneMarks, parseRecords } from './done-marks';
 
-
-/** What one process tells another: let a session go, number what waits in its inbox, relay a request. */
-export type NodeMessage =
-  | { t: 'release'; sid: string; cid: string }
-  | { t: 'inbox'; sid: string }
-  /** `secret`: what the client presented, for the holder to check (the store holds it already). */
-  | { t: 'send'; sid: string; secret: string; cid: string; frames: ClientFrame[]; from: string; id: number }
-  | { t: 'sent'; id: number; n: number | null }
-  | { t: 'poll'; sid: string; secret: string; cid: string; last: number | null; from: string; id: number }
-  | { t: 'unpoll'; from: string; id: number }
-  | { t: 'polled'; id: number; reply: PollReply | null }
-  /** Nothing to do: sent only to learn whether the node is still listening. */
-  | { t: 'ping' };
-
-/** How the journal reaches the other processes (pub/sub, in RedisAdapter). */
-export interface NodeLink {
-  /** This process's id, recorded as the owner of the sessions it holds. */
-  nodeId: string;
-  /**
-   * Sends `message` to process `nodeId` (this one included). Resolves whether that process is listening: Redis
-   * counts a publish's subscribers, and a dead process's subscription goes with its connection, so false means it
-   * is gone.
-   */
-  tell(nodeId: string, message: NodeMessage): Promise<boolean>;
-}
 
 /** Where a frame came from: the session itself, its inbox (leaves it when written), or the bus (read again by a next carrier). */
 type Origin = 'own' | 'inbox' | 'bus';
@@ -68,6 +45,8 @@ export class RedisJournal implements SessionJournal {
   private readonly writes: WriteGroup;
   /** Client frames whose handlers are done, written once what they sent is (see DoneMarks). */
   private readonly done: DoneMarks;
+  /** Sessions taken over from a live process: what it ran is marked done before unfinished frames are read here. */
+  private readonly handovers: Handovers;
 
   constructor(
     private readonly redis: RedisCommands,
@@ -76,6 +55,7 @@ export class RedisJournal implements SessionJournal {
     keyPrefix?: string,
   ) {
     this.log = new SessionLog(redis, keyPrefix === undefined ? {} : { keyPrefix });
+    this.handovers = new Handovers(link);
     this.writes = new WriteGroup(this.log, settings.replayLimits);
     this.done = new DoneMarks(this.log.clientFrames, (sid) => [this.tails.get(`handover:${sid}`)], (key, op) => this.write(key, op), (sid, err) => settings.logger.warn('marking client frames done failed: they may run again', { sid, err }));
     // A held session's keys live `2 × grace` and are renewed every `grace / 2`: a node that dies leaves them to
@@ -182,6 +162,7 @@ export class RedisJournal implements SessionJournal {
     this.writeFrames(sid);
     let records: { seq: number; text: string }[] = [];
     this.write(sid, async () => {
+      await this.handovers.settled(sid); // a live previous holder first marks done what it ran
       records = await this.log.clientFrames.unfinished(sid);
     });
     return this.tails.get(sid)!.then(() => parseRecords(records, (seq) => this.settings.logger.error('unreadable client frame record skipped', { sid, seq })));
@@ -217,7 +198,7 @@ export class RedisJournal implements SessionJournal {
       const r = await this.log.setOwner(sid, this.link.nodeId, cid, this.holdTtl);
       if (!r.ok) throw new Error('claiming the session: gone');
       // Another process held it: it lets its copy go (best effort; its writes are refused from now on anyway).
-      if (r.previous && r.previous.nodeId !== this.link.nodeId) void this.link.tell(r.previous.nodeId, { t: 'release', sid, cid: r.previous.cid });
+      if (r.previous) this.handovers.takeOver(sid, r.previous);
     });
   }
 
@@ -254,7 +235,7 @@ export class RedisJournal implements SessionJournal {
     if (presented !== undefined) {
       // Claimed under a connection id of its own until one attaches (`held`), which then claims it again.
       const claim = await claimSession(this.redis, this.log, sid, presented, { nodeId: this.link.nodeId, cid: `restoring:${randomBytes(6).toString('base64url')}`, ttlMs: this.holdTtl });
-      if (claim.claimed && claim.previous && claim.previous.nodeId !== this.link.nodeId) void this.link.tell(claim.previous.nodeId, { t: 'release', sid, cid: claim.previous.cid });
+      if (claim.claimed && claim.previous) this.handovers.takeOver(sid, claim.previous);
     }
     return loadSnapshot(this.log, sid);
   }
@@ -265,9 +246,22 @@ export class RedisJournal implements SessionJournal {
     await Promise.allSettled([...this.tails.values()]);
   }
 
+  /** Another process took `sid` over: resolves once what this one ran of it is marked done (see Handovers). */
+  async marksWritten(sid: string): Promise<void> {
+    await this.tails.get(sid)?.catch(() => {}); // acceptances whose handlers run once they are durable
+    await new Promise((resolve) => setImmediate(resolve)); // those handlers ran, their marks are queued
+    await this.tails.get(`done:${sid}`)?.catch(() => {});
+  }
+
+  /** The process that held a session this one took over has let it go (request `id`). */
+  released(id: number): void {
+    this.handovers.answered(id);
+  }
+
   /** Stops renewing and waits for every write issued so far (failed ones included). */
   async close(): Promise<void> {
     clearInterval(this.refresh);
+    this.handovers.close();
     // Writes may lead to more (a recorded frame runs its handler, whose reply is handed over): wait until none is left.
     for (let rounds = 0; rounds < 10; rounds++) {
       for (const sid of [...this.pending.keys()]) this.writeFrames(sid);

@@ -1,12 +1,14 @@
 // With the Redis adapter, two server instances in this process on a real redis-server: a client that moves its session
 // to another node while the node holding it is still writing must resume, never be told `unknown_session`. Each test
 // holds one Redis reply back to put the race exactly where the cluster soak met it.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Session } from '../../../src/server';
 import type { RedisAdapterOptions } from '../../../src/server/redis';
 import { redisAdapter } from '../../../src/server/redis';
 import { startServer, waitFor, WsClient, type TestServer } from '../helpers';
+import { doneScript } from '../../../src/server/redis/client-frame-scripts';
 import { readAfterScript, setOwnerScript } from '../../../src/server/redis/scripts';
+import { claimScript } from '../../../src/server/redis/session-claim';
 import { SessionLog } from '../../../src/server/redis/session-log';
 import { connectRedis } from './redis-client';
 import { useRedisPerFile } from './redis-per-file';
@@ -181,5 +183,35 @@ describe('a session taken over while its holder writes', () => {
     expect(frames.map((f) => (f as { d: number }).d).sort()).toEqual([2, 3]);
     await new Promise((r) => setTimeout(r, 200));
     expect(onB.frames.all.filter((f) => f.t === 'msg' || f.t === 'close')).toHaveLength(2); // no repeat, no close
+  });
+
+  it('a node taking a session over from a live one waits until what ran there is marked done: no emit runs twice', async () => {
+    // A's mark that emit 1 is done is held back until 200 ms after B has claimed the session.
+    let markHeld: Promise<void> | null = null;
+    let releaseMark!: () => void;
+    const runs: string[] = [];
+    const a = await node(async (args, reply) => {
+      if (reply === undefined && markHeld && args[0] === 'EVALSHA' && args[1] === doneScript.sha) await markHeld;
+    });
+    const b = await node(async (args, reply) => {
+      if (reply !== undefined && args[0] === 'EVALSHA' && args[1] === claimScript.sha) setTimeout(() => releaseMark(), 200);
+    });
+    for (const [name, s] of [['A', a], ['B', b]] as const) {
+      s.rt.on('connection', (session) => session.on('say', (d, _reply, frame) => void runs.push(`${name} ${String(d)}${frame.redelivered ? ' (redelivered)' : ''}`)));
+    }
+    markHeld = new Promise<void>((r) => (releaseMark = r));
+    onTestFinished(() => releaseMark()); // never left holding A's writes (its close waits for them)
+    const onA = await WsClient.open(a.base);
+    const w = await onA.welcome();
+    onA.send({ t: 'emit', seq: 1, e: 'say', d: 'hello' });
+    await onA.frames.next((f) => f.t === 'ack' && f.n === 1);
+    expect(runs).toEqual(['A hello']);
+    // The client comes back through B while A, still up, has not recorded that it ran emit 1.
+    const onB = await WsClient.open(b.base, { sid: w.sid, secret: w.secret, last: 0 });
+    expect(await onB.welcome()).toMatchObject({ resumed: true, ack: 1 });
+    onB.send({ t: 'emit', seq: 2, e: 'say', d: 'again' });
+    await onB.frames.next((f) => f.t === 'ack' && f.n === 2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(runs).toEqual(['A hello', 'B again']);
   });
 });
