@@ -110,6 +110,8 @@ export interface SoakReport {
     runTwice: number;
     /** Repeats flagged `redelivered` whose earlier run was on a node killed at most 1 s later (not a problem). */
     rerunAfterKill: number;
+    /** Of those, the longest time from the earlier run to its node's kill: the window a kill re-runs frames in. */
+    rerunAfterKillMaxGapMs: number;
     /** Runs flagged `redelivered` in all, and those of them with no earlier run (the killed node never ran it). */
     redelivered: number;
     redeliveredFirstRuns: number;

@@ -51,7 +51,7 @@ describe('soak verdict', () => {
   it('excuses a flagged re-run whose earlier run was on the node killed within 1 s after it', () => {
     const { report, problems } = judge([run(1, 'n0', 100), run(2, 'n1', 150), run(2, 'n0', 900, true), run(3, 'n0', 950)], [{ node: 'n1', at: ms(600) }]);
     expect(problems).toEqual([]);
-    expect(report.clientToServer).toMatchObject({ rerunAfterKill: 1, runTwice: 0, redelivered: 1, redeliveredFirstRuns: 0 });
+    expect(report.clientToServer).toMatchObject({ rerunAfterKill: 1, rerunAfterKillMaxGapMs: 450, runTwice: 0, redelivered: 1, redeliveredFirstRuns: 0 });
   });
 
   it('counts a flagged run with no earlier run, and no problem', () => {

@@ -27,7 +27,14 @@ const percentile = (sorted: number[], p: number): number => (sorted.length === 0
  * 1 s after it (before the run was recorded as done), and `later` ran after that kill.
  */
 export function killedMidRun(earlier: UpRun, later: UpRun, kills: NodeKill[]): boolean {
-  return later.redelivered && kills.some((k) => k.node === earlier.node && k.at >= earlier.at && k.at - earlier.at <= KILL_WINDOW_US && later.at >= k.at);
+  return killGapUs(earlier, later, kills) !== null;
+}
+
+/** How long after `earlier` ran its node was killed, when that kill explains the repeat `later` (µs); else null. */
+function killGapUs(earlier: UpRun, later: UpRun, kills: NodeKill[]): number | null {
+  if (!later.redelivered) return null;
+  const gaps = kills.filter((k) => k.node === earlier.node && k.at >= earlier.at && k.at - earlier.at <= KILL_WINDOW_US && later.at >= k.at).map((k) => k.at - earlier.at);
+  return gaps.length === 0 ? null : Math.min(...gaps);
 }
 
 export function verify(input: VerifyInput): SoakReport {
@@ -52,7 +59,7 @@ export function verify(input: VerifyInput): SoakReport {
     kills: input.kills.length,
     proxy: null,
     serverToClient: { sent: 0, delivered: 0, lost: 0, lostWithResync: 0, duplicated: 0, outOfOrder: 0 },
-    clientToServer: { accepted: 0, arrived: 0, lost: 0, runTwice: 0, rerunAfterKill: 0, redelivered: 0, redeliveredFirstRuns: 0, resentAfterResync: 0, outOfOrder: 0 },
+    clientToServer: { accepted: 0, arrived: 0, lost: 0, runTwice: 0, rerunAfterKill: 0, rerunAfterKillMaxGapMs: 0, redelivered: 0, redeliveredFirstRuns: 0, resentAfterResync: 0, outOfOrder: 0 },
     requests: { ...requests, unsettled: clients.reduce((n, c) => n + c.pending, 0) },
     resyncs: clients.reduce((n, c) => n + c.lostSessions.length, 0),
     resyncReasons,
@@ -113,8 +120,11 @@ function verifyEmits(c: ClientSnapshot, runs: UpRun[], input: VerifyInput, repor
     const earlier = byN.get(u.n);
     byN.set(u.n, u);
     if (earlier) {
-      if (killedMidRun(earlier, u, input.kills)) s.rerunAfterKill++;
-      else {
+      const gap = killGapUs(earlier, u, input.kills);
+      if (gap !== null) {
+        s.rerunAfterKill++;
+        s.rerunAfterKillMaxGapMs = Math.max(s.rerunAfterKillMaxGapMs, Math.ceil(gap / 1000));
+      } else {
         s.runTwice++;
         firstRepeat ??= u;
       }
