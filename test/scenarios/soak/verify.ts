@@ -6,8 +6,12 @@ import type { TransportName } from '../../../src/protocol/frames';
 import type { FromChild } from './server-process';
 import type { ClientSnapshot, GroupSnapshot, NodeKill, SoakMode, SoakReport, UpRun, WrongClient } from './types';
 
-/** How long before its node's kill a handler run may be and still be re-run, flagged, by the next node. */
-export const KILL_WINDOW_US = 1_000_000;
+/**
+ * How long before its node's kill a handler run may be and still be re-run, flagged, by the next node: the time its
+ * done mark takes to reach Redis. Measured here: 10 and 11 ms at most in two one-node runs with 1 and 2 such re-runs; the
+ * bound leaves room for a loaded machine.
+ */
+export const KILL_WINDOW_US = 250_000;
 
 export interface VerifyInput {
   seed: number;
