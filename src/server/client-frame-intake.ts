@@ -1,21 +1,14 @@
 import type { ClientFrame, EmitFrame, ReplyFrame, RequestFrame } from '../protocol/frames';
-import type { SessionJournal } from './session-journal';
+import type { SessionPartHost } from './session-hooks';
 import type { SessionOutbox } from './session-outbox';
-import type { EventHandler, Logger } from './types';
+import type { EventHandler } from './types';
 import { RESERVED } from './session-frames';
 import { runClientFrame } from './client-frame-run';
 import { warnPayloadChanges } from './payload-warnings';
 import { encodeWithin, replyError } from './message-size';
 
-/** What ClientFrameIntake needs of its session. */
-export interface IntakeHost {
-  readonly sid: string;
-  readonly logger: Logger;
-  /** The largest message the session sends (`maxMessageBytes`); absent: no limit. */
-  readonly maxMessageBytes?: number | undefined;
-  readonly journal?: SessionJournal | undefined;
-  /** Not `live` (ended, or let go): a frame recorded now has no handler here to run it. */
-  state(): 'live' | 'letGo' | 'ended';
+/** What ClientFrameIntake needs of its session (not `live`: a frame recorded now has no handler here to run it). */
+export interface IntakeHost extends SessionPartHost {
   /** Answers an `echo` on the connection it came on (unsequenced, not kept). */
   echo(n: number): void;
   handler(event: string): EventHandler | undefined;

@@ -20,3 +20,20 @@ export interface SessionHooks<S> {
    */
   caughtUp?(session: S): void;
 }
+
+/**
+ * Where a session stands. `live`: its frames are numbered, held and delivered, its client frames run. `letGo`:
+ * another process carries it on, so whatever still wants out (a running handler's reply) goes unnumbered to the
+ * journal for it, and nothing new runs here. `ended`: for good.
+ */
+export type SessionState = 'live' | 'letGo' | 'ended';
+
+/** What each part of a session (SessionOutbox, ClientFrameIntake) knows of the session it belongs to. */
+export interface SessionPartHost {
+  readonly sid: string;
+  readonly logger: Logger;
+  /** The largest message the session sends (`maxMessageBytes`); absent: no limit. */
+  readonly maxMessageBytes?: number | undefined;
+  readonly journal?: SessionJournal | undefined;
+  state(): SessionState;
+}

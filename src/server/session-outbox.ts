@@ -3,25 +3,15 @@ import { encodeFrame } from '../protocol/codec';
 import { encodeMessage } from './message-text';
 import type { PreparedMessage } from './prepared-message';
 import { ReplayBuffer } from './replay-buffer';
-import type { FrameTemplate, SessionJournal, SessionSnapshot } from './session-journal';
+import type { FrameTemplate, SessionSnapshot } from './session-journal';
+import type { SessionPartHost } from './session-hooks';
 import { parseInboxEntry } from './session-frames';
-import type { Logger } from './types';
 import { encoded } from './errors';
 import { warnPayloadChanges } from './payload-warnings';
 import { encodeWithin } from './message-size';
 
 /** What SessionOutbox needs of its session. */
-export interface OutboxHost {
-  readonly sid: string;
-  readonly logger: Logger;
-  /** The largest message the session sends (`maxMessageBytes`); absent: no limit. */
-  readonly maxMessageBytes?: number | undefined;
-  readonly journal?: SessionJournal | undefined;
-  /**
-   * `live`: frames are numbered, held and delivered. `letGo`: another process carries the session on, so whatever
-   * still wants out (a running handler's reply) goes unnumbered to the journal for it. `ended`: frames are dropped.
-   */
-  state(): 'live' | 'letGo' | 'ended';
+export interface OutboxHost extends SessionPartHost {
   /** A frame was just numbered and held: send it to the client (once durable, with a journal). */
   deliver(frame: SequencedFrame, text: string): void;
   /** The client acknowledged frames, or had every frame until one more was just added (SessionHooks.caughtUp). */

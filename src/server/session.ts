@@ -6,7 +6,7 @@ import type { Connection, DisconnectReason, EventHandler } from './types';
 import { Broadcaster } from './broadcaster';
 import { ClientFrameIntake } from './client-frame-intake';
 import { randomId } from './ids';
-import type { SessionHooks } from './session-hooks';
+import type { SessionHooks, SessionState } from './session-hooks';
 import { DurableGate } from './durable-gate';
 import { SessionHandlers } from './session-handlers';
 import { SessionOutbox } from './session-outbox';
@@ -58,7 +58,7 @@ export class Session {
     this.restored = snapshot !== undefined;
     this.id = snapshot?.id ?? randomId(16);
     const { logger, maxMessageBytes, journal } = hooks;
-    const state = (): 'live' | 'letGo' | 'ended' => (this.endedReason !== null ? 'ended' : this.released ? 'letGo' : 'live');
+    const state = (): SessionState => (this.endedReason !== null ? 'ended' : this.released ? 'letGo' : 'live');
     const shared = { sid: this.id, logger, maxMessageBytes, journal, state, caughtUp: () => hooks.caughtUp?.(this) };
     this.outbox = new SessionOutbox({ ...shared, deliver: (frame, text) => this.deliver(frame, text) }, limits, snapshot);
     this.gate = new DurableGate(this.id, hooks.journal, (err) => hooks.onJournalFailure?.(this, err));

@@ -80,30 +80,33 @@ describe('SessionRestore', () => {
     expect(loads).toBe(0);
   });
 
-  it('a copy whose secret was rotated elsewhere is dropped and the session restored from the journal', async () => {
+  /** A copy of a session held here, and a journal whose record of it has `secret` (the copy's own: undefined). */
+  function copyHere(secret?: string) {
     let stored: SessionSnapshot | null = null;
     const journal = recordingJournal({ load: async () => stored });
-    const { restore, store, log, newSession } = restoreWith(journal);
-    const stale = newSession();
-    store.set(stale);
-    stored = snapshotOf(stale.id, 'rotated-elsewhere');
-    const pending = restore.restore({ sid: stale.id, secret: 'rotated-elsewhere', last: 0 }, 'c');
-    await journal.settle(); // what the stale copy wrote is durable (or refused) first
-    expect(await pending).toBe(true);
-    expect(log).toEqual([`drop ${stale.id} replaced`, `adopt ${stale.id} c`]);
-    expect(store.get(stale.id)).not.toBe(stale);
+    const r = restoreWith(journal);
+    const local = r.newSession();
+    r.store.set(local);
+    stored = snapshotOf(local.id, secret ?? local.secret);
+    /** Resumes with `presented` once what the copy wrote is durable (or refused), as restore waits for. */
+    const resume = async (presented: string) => {
+      const pending = r.restore.restore({ sid: local.id, secret: presented, last: 0 }, 'c');
+      await journal.settle();
+      return pending;
+    };
+    return { ...r, local, resume };
+  }
+
+  it('a copy whose secret was rotated elsewhere is dropped and the session restored from the journal', async () => {
+    const { local, resume, log, store } = copyHere('rotated-elsewhere');
+    expect(await resume('rotated-elsewhere')).toBe(true);
+    expect(log).toEqual([`drop ${local.id} replaced`, `adopt ${local.id} c`]);
+    expect(store.get(local.id)).not.toBe(local);
   });
 
   it('a secret neither the copy here nor the journal knows is just wrong: the copy stays', async () => {
-    let stored: SessionSnapshot | null = null;
-    const journal = recordingJournal({ load: async () => stored });
-    const { restore, store, log, newSession } = restoreWith(journal);
-    const local = newSession();
-    store.set(local);
-    stored = snapshotOf(local.id, local.secret);
-    const pending = restore.restore({ sid: local.id, secret: 'wrong', last: 0 }, 'c');
-    await journal.settle();
-    expect(await pending).toBe(true);
+    const { local, resume, log, store } = copyHere();
+    expect(await resume('wrong')).toBe(true);
     expect(log).toEqual([]);
     expect(store.get(local.id)).toBe(local);
   });
