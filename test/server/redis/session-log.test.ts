@@ -257,7 +257,7 @@ describe('round trips', () => {
       counting.reset();
       await run();
       const warm = [...counting.commands];
-      rows.push(`${name.padEnd(24)} ${warm.length}  ${warm.join(' ').padEnd(8)}  first call after SCRIPT FLUSH: ${cold.join(' + ')}`);
+      rows.push(`${name.padEnd(28)} ${warm.length}  ${warm.join(' ').padEnd(8)}  first call after SCRIPT FLUSH: ${cold.join(' + ')}`);
       expect(warm).toHaveLength(1);
     }
     console.log(`Redis round trips per SessionLog operation (steady state):\n  ${rows.join('\n  ')}`);
