@@ -1,42 +1,39 @@
 import type { ClientFrame, TransportName, WelcomeFrame } from '../protocol/frames';
-import { targets, type Bus, type BusMessage, type BusTarget } from './bus';
+import type { Bus, BusMessage, BusTarget } from './bus';
 import type { ResolvedOptions } from './options';
 import { PreparedMessage } from './prepared-message';
 import { SessionBudget } from './session-budget';
 import { ResumeResolver, type HandshakeParams, type Resolution } from './resume-resolver';
 import { JoinRegistry } from './join-registry';
-import { SessionSecret } from './session-secret';
-import { randomId, Session } from './session';
+import { Session } from './session';
 import type { SessionStore } from './session-store';
 import { SessionMovedError, type SessionJournal, type SessionSnapshot } from './session-journal';
 import type { Connection } from './types';
+import { ClientQuota, type Refusal } from './client-quota';
+import { GraceTimers } from './grace-timers';
+import { InboxDrain } from './inbox-drain';
+import { SessionRestore } from './session-restore';
+import { deliverTo } from './bus-delivery';
+import { welcomeFrame } from './welcome-frame';
 
 export type { HandshakeParams, Resolution } from './resume-resolver';
-
-/** Refusal of a new session because its client holds too many (`maxSessionsPerClient`). */
-export interface Refusal {
-  message: string;
-  /** Seconds: the grace period, after which an abandoned session of this client has been freed. */
-  retryAfter: number;
-}
-
-/** Inbox entries numbered per batch: each batch is one append, durable before the next is read. */
-const INBOX_BATCH = 100;
+export type { Refusal } from './client-quota';
+export { newConnectionId } from './ids';
 
 /**
- * Creates, resumes and expires sessions. Owns the grace timers; the one place that knows the handshake rules of
- * protocol §3.
+ * Creates, resumes and expires sessions: the one place that knows the handshake rules of protocol §3, and the
+ * lifetime of a session here (grace period, memory budget, being let go to another process).
  */
 export class SessionManager {
-  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private readonly grace: GraceTimers;
   /** What a handshake resumes, or why not and what the old session accepted (it remembers sessions that ended). */
   private readonly resumes: ResumeResolver;
-  /** Sessions per client key (remote address); entries are removed at zero. */
-  private readonly perClient = new Map<string, number>();
-  /** Sessions whose inbox is being drained; true: more was announced meanwhile, drain again. */
-  private readonly draining = new Map<string, boolean>();
-  /** The client key each live session counts against. */
-  private readonly clientOf = new Map<string, string>();
+  /** Sessions per client key (remote address), under `maxSessionsPerClient`. */
+  private readonly quota: ClientQuota;
+  /** Events other processes queued for sessions held here. */
+  private readonly inbox: InboxDrain;
+  /** With a journal: sessions carried by another process (or a previous one) brought back here. */
+  private readonly restorer: SessionRestore | undefined;
   /** Restored sessions whose `connection` event has not fired yet (it fires once their handshake completes). */
   private readonly unannounced = new Set<string>();
   /** Sessions created here that their client's racing handshakes may still join. */
@@ -67,73 +64,39 @@ export class SessionManager {
       session.finish('expired');
       conn?.end({ t: 'close', code: 'session_ended' });
     });
+    this.grace = new GraceTimers(opts.sessionGraceMs);
+    this.quota = new ClientQuota(opts);
+    this.inbox = new InboxDrain(store, journal, (session, err) => this.letGo(session, err));
+    this.restorer = journal && this.newRestore(journal);
+  }
+
+  private newRestore(journal: SessionJournal): SessionRestore {
+    return new SessionRestore({
+      store: this.store,
+      journal,
+      bus: this.bus,
+      logger: this.opts.logger,
+      resumes: this.resumes,
+      adopt: (snapshot, client) => {
+        const session = this.create(snapshot.auth, client, snapshot);
+        this.unannounced.add(session.id);
+        this.connectionChanged(session, null); // waits for its resume under the grace timer, like any other
+        return session;
+      },
+      expire: (session) => {
+        this.unannounced.delete(session.id);
+        session.finish('expired');
+      },
+      drop: (session, code) => this.drop(session, code),
+    });
   }
 
   /**
    * With a journal, brings back a session this process does not hold (it was carried by a process that restarted
    * or died) before its handshake runs. `false`: the journal could not be read (the handshake should be retried).
    */
-  async restore(p: HandshakeParams, client: string | undefined, probe = false): Promise<boolean> {
-    if (!this.journal || p.sid === undefined) return true;
-    // A copy here that does not know the secret may be stale: another process rotated it since (it let this copy go,
-    // but that word may still be on its way). The journal decides; a secret it does not know either is just wrong.
-    const local = this.store.get(p.sid);
-    if (local && (p.secret === undefined || local.knowsSecret(p.secret))) {
-      // An overrun ends this copy and tells its client what it accepted: only once those acceptances are recorded.
-      // A write that failed meanwhile (another process took the session) let the copy go: the journal decides.
-      if (p.secret === undefined || local.canResumeFrom(p.last) || (await local.durable())) return true;
-    } else if (local) {
-      // Once what this copy wrote is durable (or refused), a journal that knows the secret has it from another writer.
-      await local.durable();
-    }
-    let snapshot: SessionSnapshot | null;
-    try {
-      // A resume takes the session over before reading it; a probe does not (the live connection keeps it until the
-      // probe's `upgrade`).
-      snapshot = await this.journal.load(p.sid, probe ? undefined : p.secret);
-    } catch (err) {
-      this.opts.logger.error('session store unreachable; handshake refused for now', { err });
-      return false;
-    }
-    if (!snapshot) return this.resumes.recall(p.sid).then(() => true);
-    const current = this.store.get(snapshot.id);
-    if (current) {
-      // Another handshake restored it meanwhile, or the copy here is right and the secret wrong.
-      if (current !== local || !new SessionSecret({ secret: snapshot.secret, previous: snapshot.previousSecret ?? null }).match(p.secret ?? '')) return true;
-      this.opts.logger.debug('copy of a session with a secret rotated elsewhere dropped; restored from the journal', { sid: snapshot.id });
-      this.drop(current, 'replaced');
-    }
-    const session = this.create(snapshot.auth, client ?? '', snapshot);
-    this.unannounced.add(session.id);
-    this.connectionChanged(session, null); // waits for its resume under the grace timer, like any other
-    return this.catchUp(session);
-  }
-
-  /**
-   * Hands a restored session the bus events published since it was last written (its previous carrier died or let
-   * it go meanwhile); live events wait until then. Events gone from the bus end the session: its client resyncs
-   * rather than miss them. False: the bus could not be read (the handshake should be retried).
-   */
-  private async catchUp(session: Session): Promise<boolean> {
-    const from = session.busPosition;
-    if (from === undefined || !this.bus.catchUp) return true;
-    session.catchingUp = true;
-    try {
-      const deliver = (target: BusTarget, message: BusMessage, position?: string) => this.deliverTo(session, target, new PreparedMessage(message.e, message.d), position);
-      const outcome = await this.bus.catchUp(from, deliver);
-      if (outcome === 'gap') {
-        this.opts.logger.error('events for a restored session are gone from the bus; session ended, its client resyncs', { sid: session.id });
-        this.unannounced.delete(session.id);
-        session.finish('expired');
-      }
-      return true;
-    } catch (err) {
-      this.opts.logger.error('bus unreadable while restoring a session; handshake refused for now', { sid: session.id, err });
-      this.drop(session, 'shutdown');
-      return false;
-    } finally {
-      session.catchingUp = false;
-    }
+  restore(p: HandshakeParams, client: string | undefined, probe = false): Promise<boolean> {
+    return this.restorer ? this.restorer.restore(p, client, probe) : Promise.resolve(true);
   }
 
   /**
@@ -151,28 +114,12 @@ export class SessionManager {
    */
   admit(p: HandshakeParams, auth: unknown, client: string | undefined): Refusal | null {
     if (this.resolve(p).ok || this.joins.find(p.join, auth)) return null;
-    if ((this.perClient.get(client ?? '') ?? 0) < this.opts.maxSessionsPerClient) return null;
-    this.opts.logger.warn('too many sessions for one client; handshake refused', { client, limit: this.opts.maxSessionsPerClient });
-    return {
-      message: `too many sessions for this client (limit ${this.opts.maxSessionsPerClient})`,
-      retryAfter: Math.max(1, Math.ceil(this.opts.sessionGraceMs / 1000)),
-    };
+    return this.quota.check(client);
   }
 
+  /** The `welcome` a handshake on connection `cid` is answered with. */
   welcome(session: Session, cid: string, resumed: boolean, extra: Partial<WelcomeFrame> = {}): WelcomeFrame {
-    return {
-      t: 'welcome',
-      sid: session.id,
-      secret: session.secret,
-      cid,
-      hb: this.opts.heartbeatMs,
-      resumed,
-      ack: session.accepted,
-      maxFrame: this.opts.maxMessageBytes,
-      echo: true,
-      head: session.lastFrameId,
-      ...extra,
-    };
+    return welcomeFrame(this.opts, session, cid, resumed, extra);
   }
 
   /**
@@ -228,10 +175,9 @@ export class SessionManager {
       const busPosition = session.busPosition === undefined ? {} : { busPosition: session.busPosition };
       this.journal?.created({ id: session.id, secret: session.secret, auth, ...busPosition });
     }
-    this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
-    this.clientOf.set(session.id, client);
+    this.quota.add(session.id, client);
     session.on('disconnect', () => {
-      this.releaseClient(session);
+      this.quota.release(session.id);
       this.joins.remove(session);
       this.forget(session);
     });
@@ -255,18 +201,8 @@ export class SessionManager {
     this.drop(session, 'shutdown');
   }
 
-  /** The session no longer counts against its client's `maxSessionsPerClient`. */
-  private releaseClient(session: Session): void {
-    const client = this.clientOf.get(session.id);
-    if (client === undefined) return;
-    this.clientOf.delete(session.id);
-    const n = (this.perClient.get(client) ?? 1) - 1;
-    if (n > 0) this.perClient.set(client, n);
-    else this.perClient.delete(client);
-  }
-
   private connectionChanged(session: Session, conn: Connection | null): void {
-    this.clearGrace(session.id);
+    this.grace.clear(session.id);
     if (conn === null) this.budget.setExtra(session, 0); // a polling connection's queue went with it
     else this.budget.heard(session);
     if (conn !== null) {
@@ -275,14 +211,7 @@ export class SessionManager {
       if (this.unannounced.delete(session.id)) this.events.onConnection(session);
       this.drain(session.id); // events queued while no process held it
     }
-    if (conn === null && !session.ended) {
-      const timer = setTimeout(() => {
-        this.graceTimers.delete(session.id);
-        this.expire(session);
-      }, this.opts.sessionGraceMs);
-      timer.unref?.();
-      this.graceTimers.set(session.id, timer);
-    }
+    if (conn === null && !session.ended) this.grace.start(session.id, () => this.expire(session));
     this.events.onTransport(session, conn?.transport ?? null);
   }
 
@@ -333,30 +262,7 @@ export class SessionManager {
 
   /** Numbers and sends what other processes queued for a session this process holds, one batch at a time. */
   drain(sid: string): void {
-    const session = this.store.get(sid);
-    const journal = this.journal;
-    if (!session || !journal || session.ended || session.lastCid === undefined) return;
-    if (this.draining.has(sid)) {
-      this.draining.set(sid, true); // again, once this batch is durable
-      return;
-    }
-    this.draining.set(sid, false);
-    void (async () => {
-      try {
-        for (;;) {
-          const texts = await journal.readInbox(sid, INBOX_BATCH);
-          if (session.ended || texts.length === 0) break;
-          session.deliverFromInbox(texts);
-          if (!(await session.durable())) break;
-          if (texts.length < INBOX_BATCH && !this.draining.get(sid)) break;
-          this.draining.set(sid, false);
-        }
-      } catch (err) {
-        this.letGo(session, err);
-      } finally {
-        this.draining.delete(sid);
-      }
-    })();
+    this.inbox.drain(sid);
   }
 
   /**
@@ -378,42 +284,24 @@ export class SessionManager {
     this.joins.remove(session);
     session.release(code);
     this.journal?.dropped?.(session.id);
-    this.clearGrace(session.id);
+    this.grace.clear(session.id);
     if (this.store.get(session.id) === session) this.store.delete(session.id);
     this.unannounced.delete(session.id);
-    this.releaseClient(session);
+    this.quota.release(session.id);
     this.budget.delete(session);
   }
 
   private forget(session: Session): void {
     this.budget.delete(session);
-    this.clearGrace(session.id);
+    this.grace.clear(session.id);
     if (this.store.get(session.id) === session) this.store.delete(session.id);
     this.resumes.remember(session);
-  }
-
-  private clearGrace(id: string): void {
-    const t = this.graceTimers.get(id);
-    if (t) clearTimeout(t);
-    this.graceTimers.delete(id);
   }
 
   /** Delivers a bus message to the local sessions it targets (those catching up get it from their catch-up). */
   deliver(target: BusTarget, message: BusMessage, position?: string): void {
     const prepared = new PreparedMessage(message.e, message.d);
-    for (const s of this.store.values()) if (!s.catchingUp) this.deliverTo(s, target, prepared, position);
-  }
-
-  /**
-   * With a position, each session takes each bus event once: one it already took (it was restored from a carrier
-   * that had read further than this process) is passed over, and the journal records how far it got.
-   */
-  private deliverTo(s: Session, target: BusTarget, message: PreparedMessage, position?: string): void {
-    if (position !== undefined) {
-      if (s.busPosition !== undefined && s.busPosition >= position) return;
-      s.busPosition = position;
-    }
-    if (targets(target, s)) s.emitPrepared(message);
+    for (const s of this.store.values()) if (!s.catchingUp) deliverTo(s, target, prepared, position);
   }
 
   /** The bus lost events before this process read them: every session here may lack some, so all are let go. */
@@ -436,14 +324,10 @@ export class SessionManager {
       s.connection?.end({ t: 'close', code: 'shutdown' });
       s.finish('server_close');
     }
-    for (const t of this.graceTimers.values()) clearTimeout(t);
-    this.graceTimers.clear();
+    this.grace.clearAll();
     this.resumes.clear();
-    this.perClient.clear();
-    this.clientOf.clear();
+    this.quota.clear();
     this.unannounced.clear();
     this.budget.clear();
   }
 }
-
-export const newConnectionId = (): string => randomId(12);

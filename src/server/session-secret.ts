@@ -20,7 +20,11 @@ export class SessionSecret {
   private previous: Buffer | null;
   private used = false;
 
-  constructor(from?: SessionSecrets) {
+  constructor(
+    from?: SessionSecrets,
+    /** Told of each use that a store of the session must record (`expected`: the current secret before it). */
+    private readonly written?: (expected: string, secrets: SessionSecrets) => void,
+  ) {
     this.current = Buffer.from(from?.secret ?? newSecret());
     this.previous = from?.previous ? Buffer.from(from.previous) : null;
   }
@@ -49,6 +53,7 @@ export class SessionSecret {
   use(presented: string, rotate: boolean): { changed: boolean; secrets: SessionSecrets } | null {
     const which = this.match(presented);
     if (which === null) return null;
+    const expected = this.current.toString();
     this.used = true;
     let changed = false;
     if (which === 'current' && rotate) {
@@ -59,6 +64,8 @@ export class SessionSecret {
       this.previous = null;
       changed = true;
     }
+    // A resume writes even when nothing changed: a store shared by processes must still agree before the welcome.
+    if (changed || rotate) this.written?.(expected, this.value);
     return { changed, secrets: this.value };
   }
 }

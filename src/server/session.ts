@@ -1,46 +1,21 @@
-import { randomBytes } from 'node:crypto';
-import type { ClientFrame, MessageFrame, ReplyFrame, SequencedFrame, TransportName } from '../protocol/frames';
-import { encodeFrame } from '../protocol/codec';
-import { encodeMessage } from './message-text';
-import type { BusMessage, BusTarget } from './bus';
+import type { ClientFrame, SequencedFrame, TransportName } from '../protocol/frames';
 import type { PreparedMessage } from './prepared-message';
-import { ReplayBuffer } from './replay-buffer';
 import { SessionSecret, type SessionSecrets } from './session-secret';
-import type { FrameTemplate, SessionJournal, SessionSnapshot } from './session-journal';
-import type { Connection, DisconnectReason, EventHandler, Logger } from './types';
+import type { SessionSnapshot } from './session-journal';
+import type { Connection, DisconnectReason, EventHandler } from './types';
 import { Broadcaster } from './broadcaster';
-import { parseInboxEntry, RESERVED } from './session-frames';
-import { runClientFrame } from './client-frame-run';
-import { encoded, RealtimeServerError } from './errors';
-import { warnPayloadChanges } from './payload-warnings';
-import { encodeWithin, replyError } from './message-size';
-
-export const randomId = (bytes = 16): string => randomBytes(bytes).toString('base64url');
+import { ClientFrameIntake } from './client-frame-intake';
+import { randomId } from './ids';
+import type { SessionHooks, SessionState } from './session-hooks';
+import { DurableGate } from './durable-gate';
+import { SessionHandlers } from './session-handlers';
+import { SessionOutbox } from './session-outbox';
 
 /**
  * What a session costs besides its replay buffer (its objects, maps, ids, its polling connection): measured about
  * 6.2 KB per session made by a polling handshake (heap after GC over 1,000), rounded up.
  */
 const SESSION_OVERHEAD = 8192;
-
-/** What a session needs from the server. */
-export interface SessionHooks {
-  publish(target: BusTarget, message: BusMessage): void;
-  /** The session's connection dropped (or was handed over): `conn` is null while it waits for a resume. */
-  onConnectionChange(session: Session, conn: Connection | null): void;
-  logger: Logger;
-  /** The largest message the session sends (`maxMessageBytes`); absent: no limit. */
-  maxMessageBytes?: number;
-  /** Where changes are written as they happen (with an adapter); absent: memory only. */
-  journal?: SessionJournal;
-  /** A journal write failed: the session cannot promise durability here any more. */
-  onJournalFailure?(session: Session, err: unknown): void;
-  /**
-   * The client acknowledged frames, or had every frame until one more was just sent: how long it has owed an ack
-   * counts from now (the session's memory budget lets those owing longest go first).
-   */
-  caughtUp?(session: Session): void;
-}
 
 /**
  * One client's session: survives dropped connections for the grace period and transport switches.
@@ -51,8 +26,6 @@ export class Session {
   readonly id: string;
   /** What `authenticate` returned for the handshake that created the session (`true` when there is no hook). */
   auth: unknown = true;
-  /** Highest client `seq` accepted. */
-  accepted = 0;
   /**
    * True when this process carries on a session written by another one (a restart, another node): the app's
    * `connection` handler runs again for it, and can tell by this flag.
@@ -62,53 +35,57 @@ export class Session {
   readonly rooms = new Set<string>();
   private readonly secrets: SessionSecret;
   private conn: Connection | null = null;
-  private nextId = 1;
-  private readonly buffer: ReplayBuffer;
-  private readonly handlers = new Map<string, EventHandler>();
-  private readonly disconnectListeners = new Set<(reason: DisconnectReason) => void>();
+  /** The frames sent to the client, numbered and held until acknowledged. */
+  private readonly outbox: SessionOutbox;
+  private readonly handlers = new SessionHandlers();
+  private readonly gate: DurableGate;
+  private readonly intake: ClientFrameIntake;
   private endedReason: DisconnectReason | null = null;
   /** Let go by this process without ending (its journal failed, or another process took it over). */
   private released = false;
-
-  /** Highest acknowledgement already written to the journal. */
-  private journaledAck = 0;
   /** The connection this process last held the session with (its claim on the session, with a journal). */
   lastCid: string | undefined;
   /** With a bus that has positions: the last bus event this session took (later ones only are delivered). */
   busPosition: string | undefined;
   /** Restored and being handed the bus events it missed: live ones wait until it has caught up. */
   catchingUp = false;
-  /** The journal's last answer to `durable`, and what waits for it (see afterDurable). */
-  private lastDurable: Promise<void> | undefined;
-  private durableGroup: (() => void)[] = [];
 
   constructor(
-    private readonly hooks: SessionHooks,
+    private readonly hooks: SessionHooks<Session>,
     limits: { maxMessages: number; maxBytes: number },
     snapshot?: SessionSnapshot,
   ) {
-    this.buffer = new ReplayBuffer(limits.maxMessages, limits.maxBytes);
     this.restored = snapshot !== undefined;
-    if (!snapshot) {
-      this.id = randomId(16);
-      this.secrets = new SessionSecret();
-      return;
-    }
-    this.id = snapshot.id;
-    this.secrets = new SessionSecret({ secret: snapshot.secret, previous: snapshot.previousSecret ?? null });
+    this.id = snapshot?.id ?? randomId(16);
+    const { logger, maxMessageBytes, journal } = hooks;
+    const state = (): SessionState => (this.endedReason !== null ? 'ended' : this.released ? 'letGo' : 'live');
+    const shared = { sid: this.id, logger, maxMessageBytes, journal, state, caughtUp: () => hooks.caughtUp?.(this) };
+    this.outbox = new SessionOutbox({ ...shared, deliver: (frame, text) => this.deliver(frame, text) }, limits, snapshot);
+    this.gate = new DurableGate(this.id, hooks.journal, (err) => hooks.onJournalFailure?.(this, err));
+    this.intake = new ClientFrameIntake({
+      ...shared,
+      echo: (n) => this.conn?.send({ t: 'echo', n }),
+      handler: (event) => this.handlers.handler(event),
+      outbox: this.outbox,
+      durable: () => this.durable(),
+      journalFailed: (err) => hooks.onJournalFailure?.(this, err),
+    }, snapshot?.accepted);
+    const stored = snapshot && { secret: snapshot.secret, previous: snapshot.previousSecret ?? null };
+    this.secrets = new SessionSecret(stored, (expected, secrets) => journal?.rekeyed(this.id, expected, secrets));
+    if (!snapshot) return;
     this.auth = snapshot.auth;
-    this.accepted = snapshot.accepted;
-    this.nextId = snapshot.lastId + 1;
-    for (const { frame, text } of snapshot.frames) this.buffer.push(frame, text);
-    this.buffer.ack(snapshot.floor);
-    this.journaledAck = snapshot.floor;
     for (const room of snapshot.rooms) this.rooms.add(room);
     this.busPosition = snapshot.busPosition;
   }
 
+  /** Highest client `seq` accepted. */
+  get accepted(): number {
+    return this.intake.accepted;
+  }
+
   /** Id of the last frame this session numbered (0: none yet). */
   get lastFrameId(): number {
-    return this.nextId - 1;
+    return this.outbox.next - 1;
   }
 
   /** The current resume secret; sent to the client in `welcome` only. */
@@ -141,7 +118,7 @@ export class Session {
 
   /** Held frames the client has not acknowledged. */
   get unacknowledged(): number {
-    return this.buffer.size;
+    return this.outbox.size;
   }
 
   get ended(): boolean {
@@ -163,7 +140,7 @@ export class Session {
    * the previous one. Comparisons take constant time.
    */
   checkSecret(presented: string): boolean {
-    return this.useSecret(presented, false);
+    return this.secrets.use(presented, false) !== null;
   }
 
   /**
@@ -171,16 +148,7 @@ export class Session {
    * carries it); the previous one changes nothing, since a racing resume's welcome may carry the current one already.
    */
   resumeWith(presented: string): boolean {
-    return this.useSecret(presented, true);
-  }
-
-  private useSecret(presented: string, resume: boolean): boolean {
-    const expected = this.secrets.value.secret;
-    const used = this.secrets.use(presented, resume);
-    if (!used) return false;
-    // A resume writes even when nothing changed: a store shared by processes must still agree before the welcome.
-    if (used.changed || resume) this.hooks.journal?.rekeyed(this.id, expected, used.secrets);
-    return true;
+    return this.secrets.use(presented, true) !== null;
   }
 
   // ---- application API -------------------------------------------------------
@@ -192,16 +160,8 @@ export class Session {
   on(event: 'disconnect', listener: (reason: DisconnectReason) => void): () => void;
   on(event: string, handler: EventHandler): () => void;
   on(event: string, handler: EventHandler | ((reason: DisconnectReason) => void)): () => void {
-    if (event === 'disconnect') {
-      const l = handler as (reason: DisconnectReason) => void;
-      this.disconnectListeners.add(l);
-      return () => this.disconnectListeners.delete(l);
-    }
-    const h = handler as EventHandler;
-    this.handlers.set(event, h);
-    return () => {
-      if (this.handlers.get(event) === h) this.handlers.delete(event);
-    };
+    if (event === 'disconnect') return this.handlers.onDisconnect(handler as (reason: DisconnectReason) => void);
+    return this.handlers.on(event, handler as EventHandler);
   }
 
   /**
@@ -209,20 +169,12 @@ export class Session {
    * data JSON cannot carry, `payload_too_large` over `maxMessageBytes`; nothing is sent then and no id is used.
    */
   emit(event: string, data?: unknown): void {
-    const frame: MessageFrame = data === undefined ? { t: 'msg', id: 0, e: event } : { t: 'msg', id: 0, e: event, d: data };
-    const { text, bytes } = encodeWithin(frame, this.nextId, this.hooks.maxMessageBytes, `the event "${event}"`, (f) => encodeMessage(f as MessageFrame));
-    // Ended or let go: sendSequenced drops or hands it over, unnumbered.
-    if (this.ended) return this.sendSequenced(frame);
-    warnPayloadChanges('emit', event, data);
-    this.sendSequenced(frame, text, bytes);
+    this.outbox.emit(event, data);
   }
 
   /** A fanned-out event, encoded once for every session it reaches. */
   emitPrepared(message: PreparedMessage): void {
-    // A copy let go hands nothing over from the bus: whoever carries the session next reads the bus itself.
-    if (this.ended) return;
-    const id = this.nextId;
-    this.sendSequenced(message.frame(id), message.text(id), message.bytes(id), message.template);
+    this.outbox.emitPrepared(message);
   }
 
   /** Sends to every other session. */
@@ -263,16 +215,9 @@ export class Session {
 
   // ---- used by the server ----------------------------------------------------
 
-  /** Frames the server holds with `id > last`, or null when some were dropped. Also acknowledges up to `last`. */
-  replayAfter(last: number): { frame: SequencedFrame; text: string }[] | null {
-    const frames = this.buffer.after(last);
-    if (frames) this.ack(last);
-    return frames;
-  }
-
   /** Can a resume with `last` be honoured? */
   canReplay(last: number): boolean {
-    return this.buffer.canReplay(last);
+    return this.outbox.canReplay(last);
   }
 
   /**
@@ -282,17 +227,17 @@ export class Session {
    * let go and restored), so only a process that carries the session alone can tell such a `last` is wrong.
    */
   canResumeFrom(last: number): boolean {
-    return (this.hooks.journal !== undefined || last <= this.lastFrameId) && this.buffer.canReplay(last);
+    return (this.hooks.journal !== undefined || last <= this.lastFrameId) && this.outbox.canReplay(last);
   }
 
   /** Memory the session holds for its client: its replay buffer and a fixed cost. */
   get retainedBytes(): number {
-    return SESSION_OVERHEAD + this.buffer.retained;
+    return SESSION_OVERHEAD + this.outbox.retained;
   }
 
   /** Told of every change of `retainedBytes` while set (the server sets it while the session waits for a resume). */
   set onRetainedChange(listener: ((delta: number) => void) | undefined) {
-    this.buffer.onRetainedChange = listener;
+    this.outbox.onRetainedChange = listener;
   }
 
   /**
@@ -303,7 +248,7 @@ export class Session {
     const old = this.conn;
     this.conn = conn;
     if (old && old !== conn) old.end({ t: 'close', code: 'replaced' });
-    const replay = this.replayAfter(last) ?? [];
+    const replay = this.outbox.after(last) ?? []; // acknowledges up to `last`
     this.afterDurable(() => {
       if (this.conn === conn) for (const { frame, text } of replay) conn.send(frame, text);
     });
@@ -311,7 +256,7 @@ export class Session {
     this.lastCid = conn.cid;
     this.hooks.journal?.held(this.id, conn.cid);
     this.hooks.onConnectionChange(this, conn);
-    if (first && this.restored) this.redeliver(); // announced now: its handlers are registered
+    if (first && this.restored) this.intake.redeliver(); // announced now: its handlers are registered
   }
 
   /** `conn` went away. Ignored unless it is the active connection. */
@@ -325,14 +270,7 @@ export class Session {
 
   /** A client acknowledged every server frame with `id <= id`. */
   ack(id: number): void {
-    const upTo = Math.min(id, this.nextId - 1);
-    const held = this.buffer.size;
-    this.buffer.ack(upTo);
-    if (this.buffer.size < held) this.hooks.caughtUp?.(this);
-    if (upTo > this.journaledAck) {
-      this.journaledAck = upTo;
-      this.hooks.journal?.acked(this.id, upTo);
-    }
+    this.outbox.ack(id);
   }
 
   /**
@@ -340,38 +278,12 @@ export class Session {
    * sees (a frame, an ack, a welcome) must never get ahead of what another process could carry on from.
    */
   afterDurable(send: () => void): void {
-    const journal = this.hooks.journal;
-    if (!journal) return send();
-    // The journal answers the same promise for everything written in one turn: one reaction per turn, not per frame.
-    const durable = journal.durable(this.id);
-    if (durable === this.lastDurable) {
-      this.durableGroup.push(send);
-      return;
-    }
-    const group = [send];
-    this.lastDurable = durable;
-    this.durableGroup = group;
-    durable.then(
-      () => {
-        for (const f of group) f();
-      },
-      (err: unknown) => this.hooks.onJournalFailure?.(this, err),
-    );
+    this.gate.after(send);
   }
 
   /** Resolves true once durable, false if the journal failed (the session is being let go then). */
   durable(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const journal = this.hooks.journal;
-      if (!journal) return resolve(true);
-      journal.durable(this.id).then(
-        () => resolve(true),
-        (err: unknown) => {
-          this.hooks.onJournalFailure?.(this, err);
-          resolve(false);
-        },
-      );
-    });
+    return this.gate.durable();
   }
 
   /**
@@ -380,50 +292,7 @@ export class Session {
    */
   receive(frame: ClientFrame): 'accepted' | 'duplicate' | 'gap' | 'other' {
     // A session ended or let go accepts nothing: a frame it recorded without a handler to run would be lost.
-    if (this.ended) return 'other';
-    if (frame.t === 'ack') {
-      this.ack(frame.id);
-      return 'other';
-    }
-    if (frame.t === 'echo') {
-      // Unsequenced and not kept: it measures the stream it travels on, so a replay would measure nothing.
-      this.conn?.send({ t: 'echo', n: frame.n });
-      return 'other';
-    }
-    if (frame.t !== 'emit' && frame.t !== 'req') return 'other';
-    if (frame.seq <= this.accepted) return 'duplicate';
-    if (frame.seq > this.accepted + 1) return 'gap';
-    this.accepted = frame.seq;
-    const journal = this.hooks.journal;
-    const run = (): void => this.run(frame.t === 'req', frame.seq, frame.e, frame.d);
-    if (!journal) {
-      run();
-      return 'accepted';
-    }
-    // Recorded first (with the frame, until its handler is done), run once that is durable: a session that moved to
-    // another process meanwhile has the record refused here, and one recorded already (by a process this copy lagged
-    // behind) is not run again. A process killed before the handler was done leaves the frame to the session's next
-    // holder (`redeliver`).
-    journal.accepted(this.id, frame.seq, { seq: frame.seq, t: frame.t, e: frame.e, ...(frame.d === undefined ? {} : { d: frame.d }) }).then(
-      (fresh) => {
-        if (fresh) run();
-      },
-      (err: unknown) => this.hooks.onJournalFailure?.(this, err),
-    );
-    return 'accepted';
-  }
-
-  /** Restored and announced here: runs what a previous holder recorded but did not finish, before any newer frame. */
-  private redeliver(): void {
-    const journal = this.hooks.journal;
-    if (!journal?.unfinished) return;
-    journal.unfinished(this.id).then(
-      (frames) => {
-        // Let go meanwhile: whoever holds the session next reads them itself.
-        for (const f of frames) if (!this.ended) this.run(f.t === 'req', f.seq, f.e, f.d, true);
-      },
-      (err: unknown) => this.hooks.onJournalFailure?.(this, err),
-    );
+    return this.ended ? 'other' : this.intake.receive(frame);
   }
 
   /**
@@ -436,9 +305,9 @@ export class Session {
     const conn = this.conn;
     this.conn = null;
     conn?.end({ t: 'close', code });
-    // Handlers stay: frames recorded before the release still run (their replies are handed over, see sendSequenced).
-    this.disconnectListeners.clear();
-    this.buffer.clear(); // whoever carries the session next replays from the journal
+    // Handlers stay: frames recorded before the release still run (their replies are handed over, see SessionOutbox.send).
+    this.handlers.dropListeners();
+    this.outbox.clear(); // whoever carries the session next replays from the journal
   }
 
   /**
@@ -446,16 +315,7 @@ export class Session {
    * tells the journal they came from the inbox, so they leave it exactly when they are durable here.
    */
   deliverFromInbox(texts: readonly string[]): void {
-    if (this.ended) return;
-    for (const text of texts) {
-      const frame = parseInboxEntry(text);
-      if (frame) this.sendSequenced(frame);
-      else {
-        this.hooks.logger.error('unreadable inbox entry skipped', { sid: this.id });
-        this.sendSequenced({ t: 'msg', id: 0, e: 'error', d: 'unreadable inbox entry' });
-      }
-    }
-    this.hooks.journal?.drained(this.id, texts.length);
+    this.outbox.fromInbox(texts);
   }
 
   /** Ends the session for good, once: fires `disconnect`. */
@@ -466,61 +326,17 @@ export class Session {
     this.conn = null;
     this.hooks.journal?.ended(this.id);
     if (conn) this.hooks.onConnectionChange(this, null);
-    for (const l of [...this.disconnectListeners]) {
-      try {
-        l(reason);
-      } catch (err) {
-        this.hooks.logger.error('disconnect listener threw', { sid: this.id, err });
-      }
-    }
-    this.handlers.clear();
-    this.disconnectListeners.clear();
+    this.handlers.disconnected(reason, this.hooks.logger, this.id);
     // A connection that outlives the session (a close frame waiting for a poll) must not keep its frames alive.
-    this.buffer.clear();
+    this.outbox.clear();
   }
 
-  private run(isRequest: boolean, seq: number, event: string, data: unknown, redelivered = false): void {
-    const handler = RESERVED.has(event) ? undefined : this.handlers.get(event);
-    const send = (frame: ReplyFrame): void => {
-      warnPayloadChanges('reply to', event, frame.d);
-      const { text, bytes } = encodeWithin(frame, this.nextId, this.hooks.maxMessageBytes, `the reply to "${event}"`);
-      this.sendSequenced(frame, text, bytes);
-    };
-    const refusal = (error: unknown): { code: string; message: string } => replyError(error, this.hooks.logger, { sid: this.id, event });
-    const done = (): void => this.handled(isRequest, seq);
-    runClientFrame({ sid: this.id, isRequest, seq, event, data, redelivered, handler, send, refusal, done, logger: this.hooks.logger });
-  }
-
-  /** A request is done once its reply is durable: if it never gets there, the next holder answers it again. */
-  private handled(isRequest: boolean, seq: number): void {
-    const mark = this.hooks.journal?.handled?.bind(this.hooks.journal, this.id, seq);
-    if (mark) void (isRequest ? this.durable().then((ok) => ok && mark()) : mark());
-  }
-
-  /**
-   * `text` and `bytes` when already encoded (then `frame.id` must be the next id). Encodes before numbering: a frame
-   * JSON cannot carry throws `unencodable` and uses no id (a used id with nothing sent would be a hole for the client).
-   */
-  private sendSequenced(frame: SequencedFrame, text?: string, bytes?: number, template?: FrameTemplate): void {
-    const handOver = this.released && this.endedReason === null;
-    if (this.ended && !handOver) return;
-    frame.id = this.nextId;
-    text ??= encoded(frame.t === 'reply' ? 'the reply' : 'the event data', () => encodeFrame(frame), frame.d);
-    if (handOver) {
-      // Let go: whatever still wants out (a reply of a handler that was running) goes to the next carrier.
-      frame.id = 0;
-      this.hooks.journal?.handOver(this.id, frame);
-      return;
-    }
-    this.nextId++;
-    this.buffer.push(frame, text, bytes);
-    if (this.buffer.size === 1) this.hooks.caughtUp?.(this); // up to date until now: its wait starts here
-    const journal = this.hooks.journal;
-    if (!journal) {
+  /** A frame was just numbered: it goes out on the connection that holds the session now, once durable. */
+  private deliver(frame: SequencedFrame, text: string): void {
+    if (!this.hooks.journal) {
       this.conn?.send(frame, text);
       return;
     }
-    journal.appended(this.id, frame, text, template);
     const conn = this.conn;
     // A connection that replaces this one gets the frame by replay.
     this.afterDurable(() => {

@@ -21,3 +21,21 @@ describe('SessionSecret', () => {
     expect(new SessionSecret({ secret: 'b', previous: 'a' }).match('a')).toBe('previous');
   });
 });
+
+describe('SessionSecret and its store', () => {
+  it('tells the store each use it must record: every resume (changed or not) and each retired previous secret', () => {
+    const written: [string, { secret: string; previous: string | null }][] = [];
+    const secret = new SessionSecret(undefined, (expected, secrets) => written.push([expected, secrets]));
+    const s0 = secret.value.secret;
+    expect(secret.use(s0, false)).toEqual({ changed: false, secrets: { secret: s0, previous: null } });
+    expect(written).toEqual([]); // nothing changed, not a resume
+    const s1 = secret.use(s0, true)!.secrets.secret;
+    expect(written).toEqual([[s0, { secret: s1, previous: s0 }]]);
+    secret.use(s0, true); // a resume with the previous one changes nothing, and is still written
+    expect(written.at(-1)).toEqual([s1, { secret: s1, previous: s0 }]);
+    secret.use(s1, false); // the client presents the new one: the previous one dies
+    expect(written.at(-1)).toEqual([s1, { secret: s1, previous: null }]);
+    secret.use('wrong', true);
+    expect(written).toHaveLength(3);
+  });
+});

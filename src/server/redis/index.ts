@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { AdapterSettings, RealtimeAdapter } from '../adapter';
 import type { RedisCommands } from './redis-commands';
 import { busCount, busStream } from './keys';
-import { allScripts } from './scripts';
+import { allScripts } from './all-scripts';
 import { StreamBus } from './stream-bus';
 import { RedisJournal } from './redis-journal';
 import type { NodeLink, NodeMessage } from './node-link';

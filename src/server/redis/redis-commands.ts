@@ -26,3 +26,15 @@ export function replyText(reply: unknown, what: string): string {
   if (reply instanceof Uint8Array) return Buffer.from(reply).toString('utf8');
   throw new TypeError(`${what}: expected a string reply, got ${typeof reply}`);
 }
+
+// Arguments are checked before they reach Redis: a script given a bad number would write nonsense atomically.
+
+export function positiveInt(value: number, name: string): string {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer: ${value}`);
+  return String(value);
+}
+
+export function nonNegativeInt(value: number, name: string): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer: ${value}`);
+  return String(value);
+}

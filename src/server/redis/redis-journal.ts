@@ -5,7 +5,8 @@ import { SessionMovedError, type FrameTemplate, type RecordedFrame, type Session
 import type { SessionSecrets } from '../session-secret';
 import type { RedisCommands } from './redis-commands';
 import { WriteGroup } from './write-group';
-import { SessionLog, type LoggedFrame } from './session-log';
+import { SessionLog } from './session-log';
+import type { LoggedFrame } from './replay-log';
 import { loadSnapshot } from './session-snapshot';
 import { Handovers } from './handovers';
 import type { NodeLink } from './node-link';
@@ -56,7 +57,7 @@ export class RedisJournal implements SessionJournal {
   ) {
     this.log = new SessionLog(redis, keyPrefix === undefined ? {} : { keyPrefix });
     this.handovers = new Handovers(link);
-    this.writes = new WriteGroup(this.log, settings.replayLimits);
+    this.writes = new WriteGroup(this.log.replay, settings.replayLimits);
     this.done = new DoneMarks(this.log.clientFrames, (sid) => [this.tails.get(`handover:${sid}`)], (key, op) => this.write(key, op), (sid, err) => settings.logger.warn('marking client frames done failed: they may run again', { sid, err }));
     // A held session's keys live `2 × grace` and are renewed every `grace / 2`: a node that dies leaves them to
     // expire like a session nobody resumed.

@@ -26,7 +26,7 @@ export async function loadSnapshot(log: SessionLog, sid: string): Promise<Sessio
 async function readFrames(log: SessionLog, sid: string, last: number, nextId: number): Promise<SessionSnapshot['frames'] | 'trimmed'> {
   const frames: SessionSnapshot['frames'] = [];
   while (last < nextId) {
-    const page = await log.readAfter(sid, last, RESTORE_PAGE);
+    const page = await log.replay.readAfter(sid, last, RESTORE_PAGE);
     if (!page || page.overrun) return 'trimmed';
     if (page.frames.length === 0) break;
     for (const f of page.frames) frames.push({ frame: JSON.parse(f.text) as SequencedFrame, text: f.text });

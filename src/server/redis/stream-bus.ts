@@ -3,7 +3,7 @@ import type { Logger } from '../types';
 import { encoded } from '../errors';
 import { decodePosition, encodePosition, type BusPosition } from './bus-position';
 import { replyArray, replyInt, replyText, type RedisCommands } from './redis-commands';
-import { busHeadScript, publishScript } from './scripts';
+import { busHeadScript, publishScript } from './bus-scripts';
 
 /** Entries one read brings back at most, and one publish script adds at most (both stay bounded). */
 const BATCH = 500;

@@ -1,4 +1,4 @@
-import type { AppendNumberedResult, ReplayLimits, SessionLog, SessionWrite, SessionWriteResult } from './session-log';
+import type { AppendNumberedResult, ReplayLimits, ReplayLog, SessionWrite, SessionWriteResult } from './replay-log';
 
 /** Writes per script call at most: a node holding many sessions still sends bounded commands. */
 const MAX_WRITES = 500;
@@ -13,7 +13,7 @@ export class WriteGroup {
   private queued: { write: SessionWrite; resolve: (r: SessionWriteResult) => void; reject: (err: unknown) => void }[] = [];
 
   constructor(
-    private readonly log: SessionLog,
+    private readonly log: ReplayLog,
     private readonly limits: ReplayLimits,
   ) {}
 

@@ -2,6 +2,7 @@
 // bounded in count and bytes, and goes with the session.
 import { describe, expect, it } from 'vitest';
 import { SessionLog } from '../../../src/server/redis/session-log';
+import { connectRedis } from './redis-client';
 import { useRedisPerFile } from './redis-per-file';
 
 const redis = useRedisPerFile();
@@ -59,5 +60,33 @@ describe('client frame records', () => {
     await log.end(sid, 'ended');
     expect(await log.clientFrames.unfinished(sid)).toEqual([]);
     expect((await log.clientFrames.accept(sid, 2, undefined, { text: text('b', 2), limits: WIDE })).outcome).toBe('gone');
+  });
+});
+
+describe('accept', () => {
+  it('accepts the next seq only: duplicate below, gap above', async () => {
+    const log = new SessionLog(redis.admin);
+    const sid = await newSession(log);
+    expect(await log.clientFrames.accept(sid, 1)).toEqual({ outcome: 'accepted', accepted: 1 });
+    expect(await log.clientFrames.accept(sid, 1)).toEqual({ outcome: 'duplicate', accepted: 1 });
+    expect(await log.clientFrames.accept(sid, 3)).toEqual({ outcome: 'gap', accepted: 1 });
+    expect(await log.clientFrames.accept(sid, 2)).toEqual({ outcome: 'accepted', accepted: 2 });
+    expect((await log.load(sid))?.accepted).toBe(2);
+    expect(await log.clientFrames.accept('ghost', 1)).toEqual({ outcome: 'gone', accepted: 0 });
+    await log.end(sid, 'ended');
+    expect((await log.clientFrames.accept(sid, 3)).outcome).toBe('gone');
+  });
+
+  it('of many parallel accepts of one seq from two clients, exactly one is accepted', async () => {
+    const log = new SessionLog(redis.admin);
+    const log2 = new SessionLog(await connectRedis(redis.url));
+    const sid = await newSession(log);
+    for (let seq = 1; seq <= 20; seq++) {
+      const results = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? log : log2).clientFrames.accept(sid, seq)));
+      const outcomes = results.map((r) => r.outcome);
+      expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(15);
+    }
+    expect((await log.load(sid))?.accepted).toBe(20);
   });
 });
