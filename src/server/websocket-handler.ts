@@ -39,7 +39,7 @@ class WsConnection implements Connection {
   constructor(
     readonly ws: WebSocket,
     private readonly opts: ResolvedOptions,
-    private readonly socket?: Duplex,
+    socket?: Duplex,
   ) {
     ws.on('pong', () => {
       this.alive = true;

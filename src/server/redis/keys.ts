@@ -9,7 +9,7 @@ export interface SessionKeys {
   readonly out: string;
   /** SET of the session's rooms. */
   readonly rooms: string;
-  /** LIST of events other nodes sent the session, not numbered yet: its owner numbers them (SessionInbox). */
+  /** LIST of events other nodes sent the session, not numbered yet: its owner numbers them (inbox-drain.ts). */
   readonly inbox: string;
   /** HASH client seq → the client frame recorded with its acceptance, until its handler is done (redelivery). */
   readonly pending: string;
