@@ -6,19 +6,9 @@ import { MODES } from './mode/modes';
 import type { EventSourceConstructor, FetchFn, WebSocketConstructor } from '../transports/environment';
 import type { PlainEndpoints } from '../plain/plain';
 import type { PersistStore } from './persistence';
+import type { AuthCredentials, Logger } from './types';
 
-/** What the `auth` provider returns; called before every connection attempt. */
-export interface AuthCredentials {
-  /** Sent as the `access_token` query parameter (WebSocket and native EventSource cannot send headers). */
-  token?: string;
-  /** Sent as request headers where the transport can (fetch, the EventSource polyfill). */
-  headers?: Record<string, string>;
-  /** Who the credential belongs to; with `persist`, what a page kept is resumed only for the same user. */
-  user?: string;
-}
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type Logger = (level: LogLevel, message: string, details?: Record<string, unknown>) => void;
+export type { AuthCredentials, Logger, LogLevel } from './types';
 
 export type { WebSocketConstructor, EventSourceConstructor, FetchFn } from '../transports/environment';
 

@@ -3,7 +3,7 @@ import type { AttemptWindow } from './attempt-window';
 import { canCarry, closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
 import type { TypedEmitter } from './emitter';
 import type { LifecycleEvents } from './lifecycle';
-import type { AuthCredentials } from './options';
+import type { AuthCredentials } from './types';
 
 /** What the race needs of the connector that runs it. */
 export interface RaceHost {

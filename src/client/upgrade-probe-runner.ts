@@ -1,14 +1,14 @@
 import type { ServerFrame, TransportName, WelcomeFrame } from '../protocol/frames';
 import type { TransportFailure } from '../transports/transport';
 import { canCarry, closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
-import type { AuthCredentials } from './options';
-import type { ProbeGate, UpgradeProbe, UpgradeProbeSettings } from './upgrade-probe';
+import type { AuthCredentials } from './types';
+import type { ProbeGate, ProbeRunner, UpgradeProbeSettings } from './upgrade-probe-types';
 
 /**
  * The probe itself, loaded on first need (upgrade-probe.ts): tries WebSocket now and then, backing off after each
  * failed try; when one opens with a probe welcome for the same session, the session moves over to it.
  */
-export function createProbeRunner(connection: ConnectionSettings, settings: UpgradeProbeSettings, gate: ProbeGate): UpgradeProbe & { schedule(elapsedMs?: number): void } {
+export function createProbeRunner(connection: ConnectionSettings, settings: UpgradeProbeSettings, gate: ProbeGate): ProbeRunner {
   // State in closures rather than fields: the minifier shortens these names, it cannot shorten properties.
   const { scheduler } = connection;
   const { firstDelayMs: base, connector, session, life } = settings;
