@@ -2,7 +2,7 @@ import type { MessageFrame, OutboundFrame, ReplyFrame, TransportName, WelcomeFra
 import type { TransportFailure } from '../../transports/transport';
 import { TypedEmitter } from '../emitter';
 import type { RealtimeError } from '../errors';
-import type { ClientState, LifecycleEvents } from '../lifecycle';
+import type { LifecycleEvents } from '../lifecycle';
 import { PROTOCOL_MODE } from '../mode/protocol-mode';
 import type { ResolvedOptions } from '../options';
 import type { OutboxEntry } from '../outbox';
@@ -36,7 +36,11 @@ export interface LeaderConnectionHost {
  */
 export class LeaderConnection {
   readonly life = new TypedEmitter<LifecycleEvents>();
-  private readonly core: SessionCore;
+  /**
+   * The connection itself: its state, transport and session; `shutdown` stops it without ending the session (the
+   * server keeps it for its grace period, and the next leader resumes it).
+   */
+  readonly core: SessionCore;
   /** Entries numbered already (a resend after a reconnect is not news to the tabs). */
   private readonly sentOnce = new WeakSet<OutboxEntry>();
   /** What the welcome being handled lost (a refused resume), for `opened`. */
@@ -77,42 +81,16 @@ export class LeaderConnection {
         dropped: (failure) => host.dropped(failure),
         moved: (transport, welcome) => host.moved(transport, welcome),
         stopped: (error) => {
-          this.close(error.message);
+          this.core.shutdown({ reason: error.message });
           host.stopped(error);
         },
       },
     );
   }
 
-  get state(): ClientState {
-    return this.core.state;
-  }
-
-  get transport(): TransportName | null {
-    return this.core.transport;
-  }
-
-  get maxFrame(): number {
-    return this.core.session.maxFrame;
-  }
-
-  /** Timers still scheduled (zero after close). */
-  get pendingTimers(): number {
-    return this.core.pendingTimers;
-  }
-
-  connect(): void {
-    this.core.start();
-  }
-
   /** Queues a tab's emit or request for the connection; it goes out at once when the connection is open. */
   add(frame: OutboundFrame): OutboxEntry {
     return this.core.outbox.add(frame.t, frame.e, frame.d);
-  }
-
-  /** Takes back an entry not sent yet (after a new session, its tab sends it again). */
-  remove(entry: OutboxEntry): boolean {
-    return this.core.outbox.remove(entry);
   }
 
   /** Sends what the outbox holds that was not sent yet. */
@@ -133,14 +111,6 @@ export class LeaderConnection {
     const ready = this.unheard.filter((e) => this.number(e) <= n && this.core.outbox.has(e));
     if (ready.length > 0 && !this.core.send(ready.map((entry) => this.numbered(entry)))) return;
     this.unheard = this.unheard.filter((e) => this.number(e) > n);
-  }
-
-  /**
-   * Stops the connection without ending the session (the server keeps it for its grace period, and the next leader
-   * resumes it). Releases every timer.
-   */
-  close(reason = 'the tab stopped leading'): void {
-    this.core.shutdown({ reason });
   }
 
   /** An entry's number in the session. */
