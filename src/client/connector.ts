@@ -1,74 +1,27 @@
-import type { AckFrame, CloseFrame, MessageFrame, ReplyFrame, ServerFrame, TransportName, WelcomeFrame } from '../protocol/frames';
+import type { ServerFrame, TransportName, WelcomeFrame } from '../protocol/frames';
 import type { TransportFailure } from '../transports/transport';
 import { createAttemptWindow } from './attempt-window';
-import { isOnline, watchBrowserSignals } from './browser-signals';
-import { canCarry, closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
+import { prepareAttempt, openAttempt } from './attempt';
+import { closeConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
 import type { TypedEmitter } from './emitter';
 import { RealtimeError } from './errors';
-import { classifyFailure, errorFrameFailure } from './failure-policy';
 import { FallbackWalk } from './fallback-walk';
-import type { ClientState, LifecycleEvents, TransportReason } from './lifecycle';
+import { checkFrame } from './frame-check';
+import type { LifecycleEvents } from './lifecycle';
 import { createLiveness } from './liveness';
-import type { ResolvedOptions } from './options';
+import { createPageSignals } from './page-signals';
 import type { AuthCredentials } from './types';
 import { createRace } from './race';
+import { judgeFailure, planRetry } from './retry-plan';
 import { recallTransport, rememberTransport } from './transport-memory';
+import type { Connector, ConnectorHost, ConnectorOptions } from './connector-types';
 import type { WelcomeHold } from './welcome-hold';
 
-/** The frames of an open connection that concern the session, not the connection. */
-export type SessionFrame = MessageFrame | ReplyFrame | AckFrame | CloseFrame;
-
-/** What the connector asks of the client it connects. */
-export interface ConnectorHost {
-  readonly state: ClientState;
-  setState(state: ClientState): void;
-  /** A welcome arrived on the active connection: take the session it names. */
-  welcomed(welcome: WelcomeFrame): void;
-  /** The active connection is open (after `welcomed`); `reason` is why this transport is the one. */
-  opened(conn: Connection, welcome: WelcomeFrame, reason: TransportReason): void;
-  received(conn: Connection, frame: SessionFrame): void;
-  /** The active connection is gone: stop what ran on it. */
-  lost(conn: Connection, failure: TransportFailure): void;
-  /** Retrying cannot help: the client closes with `error`. */
-  stop(error: RealtimeError): void;
-  /** What must finish before a handshake with `creds` (restoring a persisted session), or null when nothing must. */
-  prepare(creds: AuthCredentials): Promise<void> | null;
-}
-
-/** The options the connector works from, picked once from the resolved ones. */
-export type ConnectorOptions = Pick<
-  ResolvedOptions,
-  'transports' | 'retriesPerTransport' | 'raceAfterMs' | 'auth' | 'storage' | 'rememberTransportMs' | 'logger' | 'debug'
->;
-
 /**
- * Gets the client a working connection and keeps it: an attempt with fresh credentials (and, when it has not welcomed
- * within its head start, the next transports started alongside it: the first to welcome is kept), the fallback walk
- * and backoff after a failure, the failure policy (stop, refresh the credential, wait as told), retries held while
- * the browser is offline, and the liveness of the open connection.
+ * The attempt loop (connector-types.ts, `Connector`): opens attempts (attempt.ts) with racers alongside (race.ts),
+ * checks what arrives (frame-check.ts), and after a failure plans the next attempt (retry-plan.ts) and schedules it,
+ * following the page (page-signals.ts).
  */
-export interface Connector {
-  /** The connection in use (opening or open), or null between attempts. */
-  readonly active: Connection | null;
-  /** Which attempt is current: async work started under another number is stale. */
-  readonly attempt: number;
-  /** Where its connections report (a probe that became the active connection reports here too). */
-  readonly handlers: ConnectionHandlers;
-  credentials(): Promise<AuthCredentials>;
-  /** Starts connecting from the remembered transport, or the first. */
-  start(): void;
-  /** Stops everything: the active connection, the pending retry, the page listeners. */
-  stop(): void;
-  /** Remembers `name` for this URL (or forgets, when it is the first choice), for the next page load. */
-  remember(name: TransportName): void;
-  /** Watches the open connection's silence from now on. */
-  watchLiveness(): void;
-  /** An upgrade probe took the session over: it is the active connection now, the old one is closed. */
-  replaceWith(probe: Connection): void;
-  /** The active connection failed or dropped: decide, from the failure, whether and when to try again, and where. */
-  fail(conn: Connection, failure: TransportFailure, immediate?: boolean): void;
-}
-
 export function createConnector(
   settings: ConnectionSettings,
   options: ConnectorOptions,
@@ -90,12 +43,8 @@ export function createConnector(
   let attempts = 0;
   let retriesSinceOpen = 0;
   let authRefreshed = false;
-  let waitingForOnline = false;
-  /** In the back/forward cache: connections closed, to be reopened when the page is shown again. */
-  let cached = false;
   let everOpened = false;
   let cancelRetry: (() => void) | null = null;
-  let unwatchBrowser = (): void => {};
   /** Why each transport failed since the walk last began, for the one `transport_failed` error per failed walk. */
   let walkFailures: string[] = [];
   const handlers: ConnectionHandlers = { frame: onFrame, failure: (conn, failure) => fail(conn, failure) };
@@ -135,81 +84,59 @@ export function createConnector(
     // it is the retries that wait for `online` (retry).
     const attempt = ++attempts;
     const name = transports[walk.index]!;
-    let creds: AuthCredentials;
-    try {
-      creds = await credentials();
-    } catch (cause) {
-      if (superseded(attempt)) return;
-      life.emit('error', new RealtimeError('unauthorized', 'the auth provider failed; retrying', { cause }));
-      retry(walk.pause(), 'auth provider failed');
-      return;
-    }
-    if (superseded(attempt)) return; // closed or superseded during the await
-    if (!canCarry(name, creds) && walk.index < transports.length - 1) {
-      // Trying would only be refused (401), and the refusal would end the client: move on to a transport that can.
-      const reason = `${name} cannot send the credential (auth returned headers and no token)`;
-      logger('warn', `${reason}; skipped`);
-      walkFailures.push(reason);
-      const step = walk.unusable();
-      retry(step.delayMs, reason, step.kind === 'next' ? name : undefined);
-      return;
-    }
-    const restoring = host.prepare(creds);
-    if (restoring) {
-      await restoring;
-      if (superseded(attempt)) return;
-    }
-    const loading = mode.prepare(name);
-    if (loading) {
-      try {
-        await loading;
-      } catch (cause) {
-        if (superseded(attempt)) return;
-        // The chunk did not download (the network that failed WebSocket may be failing everything): try again later.
-        logger('warn', `could not load the ${name} transport`, { error: cause });
-        retry(walk.pause(), `could not load the ${name} transport`);
+    const step = await prepareAttempt(settings, name, {
+      credentials,
+      stale: () => superseded(attempt),
+      openUnusable: () => walk.index === transports.length - 1,
+      before: (creds) => host.prepare(creds),
+    });
+    switch (step.kind) {
+      case 'stale':
         return;
+      case 'auth_failed':
+        life.emit('error', new RealtimeError('unauthorized', 'the auth provider failed; retrying', { cause: step.cause }));
+        return retry(walk.pause(), 'auth provider failed');
+      case 'unusable': {
+        // Trying would only be refused (401), and the refusal would end the client: move on to a transport that can.
+        const reason = `${name} cannot send the credential (auth returned headers and no token)`;
+        logger('warn', `${reason}; skipped`);
+        walkFailures.push(reason);
+        const next = walk.unusable();
+        return retry(next.delayMs, reason, next.kind === 'next' ? name : undefined);
       }
-      if (superseded(attempt)) return;
+      case 'load_failed':
+        // The chunk did not download (the network that failed WebSocket may be failing everything): try again later.
+        logger('warn', `could not load the ${name} transport`, { error: step.cause });
+        return retry(walk.pause(), `could not load the ${name} transport`);
     }
-    attemptWindow.started(scheduler.now());
-    active = openConnection(settings, name, mode.handshake(creds, false), creds, handlers);
+    active = openAttempt(settings, name, step.creds, handlers, attemptWindow);
     race.begin(walk.index);
   }
 
   function onFrame(conn: Connection, frame: ServerFrame): void {
     if (hold?.holds(conn)) return hold.frame(conn, frame);
+    const verdict = checkFrame(conn.opened, frame);
     if (conn !== active) {
       if (!racers.includes(conn)) return; // a replaced transport's late callback
-      if (frame.t !== 'welcome') return fail(conn, frame.t === 'error' ? errorFrameFailure(frame) : { kind: 'protocol', message: `expected a welcome frame, got "${frame.t}"` });
+      if (verdict.kind === 'fail') return fail(conn, verdict.failure);
     }
-    if (frame.t === 'welcome' && !conn.opened && racers.length > 0 && hold) {
+    if (verdict.kind === 'welcome' && racers.length > 0 && hold) {
       // Contested: the first welcome wins, unless its connection ends in the same turn (welcome-hold.ts).
       conn.cancelOpenTimer();
-      return hold.hold(conn, frame);
+      return hold.hold(conn, verdict.welcome);
     }
     if (frame.t === 'close' && frame.code === 'replaced' && staleWin(conn)) return;
     liveness.heard();
     if (options.debug) logger('debug', `${conn.name} ← ${frame.t}`);
-    if (!conn.opened) {
-      if (frame.t === 'welcome') return open(conn, frame);
-      if (frame.t === 'error') return fail(conn, errorFrameFailure(frame));
-      return fail(conn, { kind: 'protocol', message: `expected a welcome frame, got "${frame.t}"` });
-    }
-    switch (frame.t) {
-      case 'msg':
-      case 'reply':
-      case 'ack':
-      case 'close':
-        return host.received(conn, frame);
-      case 'ping':
-        return;
-      case 'error':
-        if (frame.status !== undefined && frame.status !== 400 && frame.status !== 413) return fail(conn, errorFrameFailure(frame));
-        life.emit('error', new RealtimeError('protocol', `server reported ${frame.code}: ${frame.message}`, { status: frame.status }));
-        return;
+    switch (verdict.kind) {
       case 'welcome':
-        return fail(conn, { kind: 'protocol', message: 'second welcome frame on one connection' });
+        return open(conn, verdict.welcome);
+      case 'session':
+        return host.received(conn, verdict.frame);
+      case 'fail':
+        return fail(conn, verdict.failure);
+      case 'report':
+        return life.emit('error', verdict.error);
     }
   }
 
@@ -261,9 +188,7 @@ export function createConnector(
     if (host.state === 'closed') return; // a listener closed the client
     if (conn.opened) host.setState('reconnecting');
 
-    const httpTransportNext = conn.name === 'websocket' && !conn.opened && walk.index < transports.length - 1;
-    let decision = classifyFailure(failure, auth !== undefined && !authRefreshed, httpTransportNext);
-    if (mode.refusalMeansUnavailable && !conn.opened && decision.action === 'stop' && decision.error.code === 'rejected') decision = { action: 'retry' };
+    const decision = judgeFailure(conn, failure, walk, transports, mode, auth !== undefined && !authRefreshed);
     if (racers.length > 0 && decision.action !== 'stop') {
       // Attempts started alongside it go on: the oldest leads now, as the walk's next step would have.
       walkFailures.push(`${conn.name}: ${failure.message}`);
@@ -272,36 +197,16 @@ export function createConnector(
       walk.raced(transports.indexOf(active.name));
       return;
     }
-    switch (decision.action) {
-      case 'stop':
-        return host.stop(decision.error);
-      case 'refresh_auth':
-        authRefreshed = true;
-        return retry(0, 'refreshing the credential');
-      case 'wait':
-        return retry(decision.delayMs, `server asked to retry after ${decision.delayMs} ms`);
-    }
-    if (immediate) {
-      if (conn.opened) walk.reason = 'connect';
-      return retry(0, failure.message);
-    }
-    const step = failure.kind === 'buffered' ? walk.buffered() : walk.failed(conn.opened, conn.silent);
-    walkFailures.push(`${conn.name}: ${failure.message}`);
-    if (step.kind === 'round') {
+    const plan = planRetry(decision, conn, failure, immediate, walk, mode);
+    if (plan.kind === 'stop') return host.stop(plan.error);
+    if (plan.refreshAuth) authRefreshed = true;
+    if (plan.walked) walkFailures.push(`${conn.name}: ${failure.message}`);
+    if (plan.round) {
       // Every transport failed: said once per walk (the steps of a walk are not errors of their own).
-      life.emit('error', new RealtimeError('transport_failed', `every transport failed (${walkFailures.join('; ')}); retrying in ${step.delayMs} ms`));
+      life.emit('error', new RealtimeError('transport_failed', `every transport failed (${walkFailures.join('; ')}); retrying in ${plan.delayMs} ms`));
       walkFailures = [];
     }
-    switch (step.kind) {
-      case 'reopen':
-        return retry(mode.reopenDelayMs(conn.name) ?? step.delayMs, failure.message);
-      case 'retry':
-        return retry(step.delayMs, failure.message);
-      case 'next':
-        return retry(0, `${conn.name} failed: ${failure.message}`, conn.name);
-      case 'round':
-        return retry(step.delayMs, `every transport failed; last: ${failure.message}`);
-    }
+    retry(plan.delayMs, plan.reason, plan.from);
   }
 
   /** Closes a failed connection and says so (log, `transportFailed`). */
@@ -329,45 +234,29 @@ export function createConnector(
     const to = transports[walk.index]!;
     if (from !== undefined) life.emit('fallback', { from, to, reason });
     else life.emit('reconnecting', { attempt: ++retriesSinceOpen, delayMs, transport: to, reason });
-    if (!isOnline()) {
-      waitingForOnline = true;
-      return;
-    }
+    if (page.holdWhileOffline()) return;
     cancelRetry = scheduler.schedule(() => {
       cancelRetry = null;
       void connect();
     }, delayMs);
   }
 
-  const browser = {
-    online(): void {
-      if ((!waitingForOnline && cancelRetry === null) || !connecting()) return;
-      waitingForOnline = false;
-      void connect();
-    },
-    offline(): void {
-      if (!connecting() || active) return; // an attempt in flight fails on its own; its retry then waits for `online`
-      stopRetry();
-      waitingForOnline = true;
-    },
-    /**
-     * Back from the background or from a freeze: a connection silent for longer than its limit is dead, however the
-     * timers ran. Judged one turn later, once what arrived while the page was frozen (still queued now) is handled.
-     */
-    visible(): void {
+  const page = createPageSignals({
+    connecting,
+    open: () => host.state === 'open',
+    inFlight: () => active !== null,
+    retryPending: () => cancelRetry !== null,
+    cancelRetry: stopRetry,
+    connectNow: () => void connect(),
+    checkSilence() {
+      // Judged one turn later, once what arrived while the page was frozen (still queued now) is handled.
       scheduler.schedule(() => {
         const conn = active;
         const overdue = conn?.opened ? liveness.overdue() : null;
         if (conn && overdue) fail(conn, { kind: 'network', message: `silent for ${overdue.silentMs} ms while the page was hidden` }, true);
       }, 0);
     },
-    /**
-     * Into the back/forward cache: every connection closed cleanly (an open socket or a pending fetch keeps a page
-     * out of the cache, or gets it evicted), the session and the outbox kept for the way back.
-     */
-    cached(): void {
-      if (!connecting() && host.state !== 'open') return;
-      cached = true;
+    park() {
       attempts++; // an auth call or a chunk still loading starts nothing
       stopRetry();
       dropRacers();
@@ -382,12 +271,8 @@ export function createConnector(
         host.setState('reconnecting');
       }
     },
-    restored(): void {
-      if (!cached) return;
-      cached = false;
-      retry(0, 'the page came back from the back/forward cache');
-    },
-  };
+    unpark: () => retry(0, 'the page came back from the back/forward cache'),
+  });
 
   return {
     get active() {
@@ -399,7 +284,7 @@ export function createConnector(
     handlers,
     credentials,
     start() {
-      unwatchBrowser = watchBrowserSignals(browser);
+      page.watch();
       const remembered = recallTransport(storage, endpoint, scheduler.now());
       walk.start(remembered ? transports.indexOf(remembered) : -1);
       authRefreshed = false;
@@ -415,10 +300,7 @@ export function createConnector(
       dropRacers();
       stopRetry();
       liveness.stop();
-      unwatchBrowser();
-      unwatchBrowser = () => {};
-      waitingForOnline = false;
-      cached = false;
+      page.stop();
     },
     remember(name) {
       rememberTransport(storage, endpoint, name, name === transports[0], options.rememberTransportMs, scheduler.now());

@@ -2,7 +2,9 @@ import type { ClientFrame, MessageFrame, OutboundFrame, ReplyFrame, TransportNam
 import type { TransportEnvironment } from '../transports/environment';
 import type { TransportFailure } from '../transports/transport';
 import type { Connection, ConnectionSettings } from './connection';
-import { createConnector, type Connector, type SessionFrame } from './connector';
+import { createConnector } from './connector';
+import type { Connector } from './connector-types';
+import type { SessionFrame } from './frame-check';
 import type { TypedEmitter } from './emitter';
 import type { RealtimeError } from './errors';
 import type { ClientState, LifecycleEvents, TransportReason } from './lifecycle';

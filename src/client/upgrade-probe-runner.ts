@@ -1,4 +1,4 @@
-import type { ServerFrame, TransportName, WelcomeFrame } from '../protocol/frames';
+import type { ServerFrame } from '../protocol/frames';
 import type { TransportFailure } from '../transports/transport';
 import { canCarry, closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
 import type { AuthCredentials } from './types';

@@ -1,6 +1,6 @@
 import type { TransportName, WelcomeFrame } from '../protocol/frames';
 import type { Connection } from './connection';
-import type { Connector } from './connector';
+import type { Connector } from './connector-types';
 import type { TypedEmitter } from './emitter';
 import type { LifecycleEvents } from './lifecycle';
 import type { ClientSession } from './session';
