@@ -1,7 +1,7 @@
 import type { ServerFrame } from '../protocol/frames';
 import type { TransportFailure } from '../transports/transport';
-import { canCarry, closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
-import type { AuthCredentials } from './types';
+import { prepareAttempt } from './attempt';
+import { closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
 import type { ProbeGate, ProbeRunner, UpgradeProbeSettings } from './upgrade-probe-types';
 
 /**
@@ -39,16 +39,15 @@ export function createProbeRunner(connection: ConnectionSettings, settings: Upgr
 
   async function start(): Promise<void> {
     const attempt = connector.attempt;
-    let creds: AuthCredentials;
-    try {
-      creds = await connector.credentials();
-    } catch {
-      return schedule();
-    }
-    if (attempt !== connector.attempt || !connector.active?.opened || probe) return;
-    if (!canCarry('websocket', creds)) return; // it would be refused: the session stays where it is
+    const step = await prepareAttempt(connection, 'websocket', {
+      credentials: connector.credentials,
+      stale: () => attempt !== connector.attempt || !connector.active?.opened || probe !== null,
+      openUnusable: () => false,
+    });
+    if (step.kind === 'auth_failed') return schedule();
+    if (step.kind !== 'ready') return; // `unusable`: it would be refused, and the session stays where it is
     // Assigned before the transport can report anything, so its callbacks already see it as the probe.
-    probe = openConnection(connection, 'websocket', connection.mode.handshake(creds, true), creds, handlers);
+    probe = openConnection(connection, 'websocket', connection.mode.handshake(step.creds, true), step.creds, handlers);
   }
 
   function onFrame(conn: Connection, frame: ServerFrame): void {
