@@ -49,7 +49,7 @@ export class LeaderConnection {
    * The session's client frame numbering before this leader: the outbox numbers from 1, the server sees that plus
    * `seqBase` (0 again once the server starts a new session).
    */
-  seqBase: number;
+  private seqBase: number;
   /** Nothing is sent while held (the leader found numbers it does not know the frames of, and starts over). */
   private held = false;
   /**
