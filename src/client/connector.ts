@@ -5,22 +5,22 @@ import { prepareAttempt, openAttempt } from './attempt';
 import { closeConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
 import type { TypedEmitter } from './emitter';
 import { RealtimeError } from './errors';
+import { classifyFailure } from './failure-policy';
 import { FallbackWalk } from './fallback-walk';
-import { checkFrame } from './frame-check';
+import { frameProblem, type SessionFrame } from './frame-check';
 import type { LifecycleEvents } from './lifecycle';
 import { createLiveness } from './liveness';
 import { createPageSignals } from './page-signals';
 import type { AuthCredentials } from './types';
 import { createRace } from './race';
-import { judgeFailure, planRetry } from './retry-plan';
 import { recallTransport, rememberTransport } from './transport-memory';
 import type { Connector, ConnectorHost, ConnectorOptions } from './connector-types';
 import type { WelcomeHold } from './welcome-hold';
 
 /**
  * The attempt loop (connector-types.ts, `Connector`): opens attempts (attempt.ts) with racers alongside (race.ts),
- * checks what arrives (frame-check.ts), and after a failure plans the next attempt (retry-plan.ts) and schedules it,
- * following the page (page-signals.ts).
+ * checks what arrives (frame-check.ts), and after a failure decides (failure-policy.ts, then the fallback walk) whether
+ * and when to try again, and where, following the page (page-signals.ts).
  */
 export function createConnector(
   settings: ConnectionSettings,
@@ -115,29 +115,23 @@ export function createConnector(
 
   function onFrame(conn: Connection, frame: ServerFrame): void {
     if (hold?.holds(conn)) return hold.frame(conn, frame);
-    const verdict = checkFrame(conn.opened, frame);
+    const problem = frameProblem(conn.opened, frame);
     if (conn !== active) {
       if (!racers.includes(conn)) return; // a replaced transport's late callback
-      if (verdict.kind === 'fail') return fail(conn, verdict.failure);
+      if (problem) return fail(conn, problem as TransportFailure); // not open yet: every problem is a failure
     }
-    if (verdict.kind === 'welcome' && racers.length > 0 && hold) {
+    if (frame.t === 'welcome' && !conn.opened && racers.length > 0 && hold) {
       // Contested: the first welcome wins, unless its connection ends in the same turn (welcome-hold.ts).
       conn.cancelOpenTimer();
-      return hold.hold(conn, verdict.welcome);
+      return hold.hold(conn, frame);
     }
     if (frame.t === 'close' && frame.code === 'replaced' && staleWin(conn)) return;
     liveness.heard();
     if (options.debug) logger('debug', `${conn.name} ← ${frame.t}`);
-    switch (verdict.kind) {
-      case 'welcome':
-        return open(conn, verdict.welcome);
-      case 'session':
-        return host.received(conn, verdict.frame);
-      case 'fail':
-        return fail(conn, verdict.failure);
-      case 'report':
-        return life.emit('error', verdict.error);
-    }
+    if (problem instanceof RealtimeError) return life.emit('error', problem);
+    if (problem) return fail(conn, problem);
+    if (frame.t === 'welcome') return open(conn, frame);
+    if (frame.t !== 'ping' && frame.t !== 'echo') host.received(conn, frame as SessionFrame); // an error frame returned above
   }
 
   /** A contested welcome passed its hold: its connection leads from now on, and every other attempt stops. */
@@ -188,7 +182,10 @@ export function createConnector(
     if (host.state === 'closed') return; // a listener closed the client
     if (conn.opened) host.setState('reconnecting');
 
-    const decision = judgeFailure(conn, failure, walk, transports, mode, auth !== undefined && !authRefreshed);
+    const httpTransportNext = conn.name === 'websocket' && !conn.opened && walk.index < transports.length - 1;
+    let decision = classifyFailure(failure, auth !== undefined && !authRefreshed, httpTransportNext);
+    // A plain server that refuses a transport it has no route for does not offer it: the walk moves on.
+    if (mode.refusalMeansUnavailable && !conn.opened && decision.action === 'stop' && decision.error.code === 'rejected') decision = { action: 'retry' };
     if (racers.length > 0 && decision.action !== 'stop') {
       // Attempts started alongside it go on: the oldest leads now, as the walk's next step would have.
       walkFailures.push(`${conn.name}: ${failure.message}`);
@@ -197,16 +194,36 @@ export function createConnector(
       walk.raced(transports.indexOf(active.name));
       return;
     }
-    const plan = planRetry(decision, conn, failure, immediate, walk, mode);
-    if (plan.kind === 'stop') return host.stop(plan.error);
-    if (plan.refreshAuth) authRefreshed = true;
-    if (plan.walked) walkFailures.push(`${conn.name}: ${failure.message}`);
-    if (plan.round) {
+    switch (decision.action) {
+      case 'stop':
+        return host.stop(decision.error);
+      case 'refresh_auth':
+        authRefreshed = true;
+        return retry(0, 'refreshing the credential');
+      case 'wait':
+        return retry(decision.delayMs, `server asked to retry after ${decision.delayMs} ms`);
+    }
+    if (immediate) {
+      if (conn.opened) walk.reason = 'connect';
+      return retry(0, failure.message);
+    }
+    const step = failure.kind === 'buffered' ? walk.buffered() : walk.failed(conn.opened, conn.silent);
+    walkFailures.push(`${conn.name}: ${failure.message}`);
+    if (step.kind === 'round') {
       // Every transport failed: said once per walk (the steps of a walk are not errors of their own).
-      life.emit('error', new RealtimeError('transport_failed', `every transport failed (${walkFailures.join('; ')}); retrying in ${plan.delayMs} ms`));
+      life.emit('error', new RealtimeError('transport_failed', `every transport failed (${walkFailures.join('; ')}); retrying in ${step.delayMs} ms`));
       walkFailures = [];
     }
-    retry(plan.delayMs, plan.reason, plan.from);
+    switch (step.kind) {
+      case 'reopen':
+        return retry(mode.reopenDelayMs(conn.name) ?? step.delayMs, failure.message);
+      case 'retry':
+        return retry(step.delayMs, failure.message);
+      case 'next':
+        return retry(0, `${conn.name} failed: ${failure.message}`, conn.name);
+      case 'round':
+        return retry(step.delayMs, `every transport failed; last: ${failure.message}`);
+    }
   }
 
   /** Closes a failed connection and says so (log, `transportFailed`). */

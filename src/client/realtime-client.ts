@@ -1,4 +1,4 @@
-import type { MessageFrame, OutboundFrame, ReplyFrame, TransportName, WelcomeFrame } from '../protocol/frames';
+import type { TransportName } from '../protocol/frames';
 import { MAX_FRAME_DEPTH, nestedDeeperThan, utf8Length } from '../protocol/codec';
 import { encodePayload } from './encode-payload';
 import { TypedEmitter, type EventMap } from './emitter';
@@ -11,8 +11,7 @@ import type { OutboxEntry } from './outbox';
 import type { PersistedSession } from './persist-session';
 import type { PersistStore } from './persistence';
 import { createPendingRequests, type PendingRequests } from './requests';
-import type { LostSession } from './session';
-import { SessionCore } from './session-core';
+import { createSessionCore, type SessionCore } from './session-core';
 import type { ShareMode } from './share/share-mode';
 import { LifecycleEmitter } from './unheard-errors';
 import { normaliseUrl } from './url';
@@ -57,39 +56,67 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     const opts = given.share ? overrideOptions(given, share!.overrides) : given;
     const endpoint = normaliseUrl(url);
     const onListenerError = (error: unknown, event: string): void => opts.logger('error', `listener for "${event}" threw`, { error });
-    this.app = new TypedEmitter<ServerEvents>(onListenerError);
-    this.life = new LifecycleEmitter(onListenerError, options.logger);
-    this.lifecycle = this.life;
+    const app = new TypedEmitter<ServerEvents>(onListenerError);
+    const life = new LifecycleEmitter(onListenerError, options.logger);
+    const self = this; // for the owner's methods, which keep their own `this`
+    this.app = app;
+    this.life = life;
+    this.lifecycle = life;
     this.requestTimeoutMs = opts.requestTimeoutMs;
     const storageFailed = (error: unknown): void =>
-      this.life.emit('error', new RealtimeError('storage_failed', 'persist failed; going on in memory', { cause: error }));
+      life.emit('error', new RealtimeError('storage_failed', 'persist failed; going on in memory', { cause: error }));
     const { persist } = opts;
     /** With `persist`: takes back what an earlier page kept for a user (once, before the first handshake). */
     const restore = (user: string): Promise<void> =>
       import('./persist-session')
         .then((m) => {
           const store = persist as true | PersistStore;
-          return m.persistSession({ store, endpoint, storage: opts.storage, resume: opts.resume, session: this.core.session, outbox: this.core.outbox, failed: storageFailed }, user);
+          return m.persistSession({ store, endpoint, storage: opts.storage, resume: opts.resume, session: core.session, outbox: core.outbox, failed: storageFailed }, user);
         })
         .then((p) => void (this.persisted = p), storageFailed);
-    this.core = new SessionCore(
+    const core = createSessionCore(
       {
         endpoint,
         options: opts,
-        life: this.life,
-        mode: (settings) => (given.share ? share!.create(settings, given, this.life) : MODES[opts.protocol].create(settings)),
+        life,
+        mode: (settings) => (given.share ? share!.create(settings, given, life) : MODES[opts.protocol].create(settings)),
         changed: () => this.persisted?.changed(),
       },
       {
-        welcomed: (welcome, lost) => this.welcomed(welcome, lost),
-        delivered: (frame) => this.delivered(frame),
-        outgoing: (all) => this.outgoing(all),
-        stopped: (error) => this.core.shutdown({ reason: error.message, error }),
-        closing: (detail) => this.requests.rejectAll(detail.error ?? new RealtimeError('closed', 'the client was closed')),
+        /** Takes the session from a welcome; a refused resume becomes a `resync` event, never a silent gap. */
+        welcomed(welcome, lost) {
+          if (lost) {
+            const resent = core.outbox.renumber(lost.accepted); // first: a request the old session ran fails, not re-runs
+            requests.sessionLost();
+            life.emit('resync', { reason: lost.reason, previousSessionId: lost.previousSessionId, sessionId: welcome.sid, resent });
+          }
+          // After a reload with `resume: 'skip'`: what the server sent while the page was away counts as seen.
+          const kept = self.persisted;
+          if (kept?.skip && welcome.resumed && welcome.head !== undefined) core.session.skipTo(welcome.head);
+          if (kept) kept.skip = false;
+        },
+        delivered(frame) {
+          if (frame.t === 'msg') app.emit(frame.e as keyof ServerEvents, frame.d as ServerEvents[keyof ServerEvents]);
+          else requests.answer(frame);
+        },
+        /** Everything unacknowledged right after a (re)open, else only new frames; expired ones are said. */
+        outgoing(all) {
+          const { frames, expired } = core.outbox.take(core.scheduler.now(), all);
+          for (const entry of expired) {
+            const error = new RealtimeError('expired', `"${entry.frame.e}" expired before it could be sent`);
+            if (!requests.expired(entry, error)) life.emit('error', error);
+          }
+          requests.sent(frames);
+          return frames.map((entry) => entry.frame);
+        },
+        stopped: (error) => core.shutdown({ reason: error.message, error }),
+        closing: (detail) => requests.rejectAll(detail.error ?? new RealtimeError('closed', 'the client was closed')),
         prepare: persist ? (creds) => (this.persisting ??= restore(creds.user ?? '')) : undefined,
       },
     );
-    this.requests = createPendingRequests(this.core.scheduler, this.core.outbox);
+    const requests = createPendingRequests(core.scheduler, core.outbox);
+    this.core = core;
+    this.requests = requests;
     // On the next microtask, so that listeners added right after construction hear the first `state` change.
     if (opts.autoConnect) queueMicrotask(() => this.core.state === 'idle' && this.connect());
   }
@@ -194,36 +221,5 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     const limit = this.core.session.maxFrame;
     if (size > limit) throw new RealtimeError('payload_too_large', `payload of "${event}" is ${size} bytes; the server accepts ${limit}`);
     return this.core.outbox.add(kind, event, data, ttlMs === undefined ? undefined : this.core.scheduler.now() + ttlMs, size);
-  }
-
-  /** What goes out now: everything unacknowledged right after a (re)open, else only new frames; expired ones are said. */
-  private outgoing(all: boolean): OutboundFrame[] {
-    const { frames, expired } = this.core.outbox.take(this.core.scheduler.now(), all);
-    for (const entry of expired) {
-      const error = new RealtimeError('expired', `"${entry.frame.e}" expired before it could be sent`);
-      if (!this.requests.expired(entry, error)) this.life.emit('error', error);
-    }
-    this.requests.sent(frames);
-    return frames.map((entry) => entry.frame);
-  }
-
-  // ---- what the session core reports ------------------------------------------------
-
-  /** Takes the session from a welcome; a refused resume becomes a `resync` event, never a silent gap. */
-  private welcomed(welcome: WelcomeFrame, lost: LostSession | null): void {
-    if (lost) {
-      const resent = this.core.outbox.renumber(lost.accepted); // first: a request the old session ran fails, not re-runs
-      this.requests.sessionLost();
-      this.life.emit('resync', { reason: lost.reason, previousSessionId: lost.previousSessionId, sessionId: welcome.sid, resent });
-    }
-    // After a reload with `resume: 'skip'`: what the server sent while the page was away counts as seen.
-    const kept = this.persisted;
-    if (kept?.skip && welcome.resumed && welcome.head !== undefined) this.core.session.skipTo(welcome.head);
-    if (kept) kept.skip = false;
-  }
-
-  private delivered(frame: MessageFrame | ReplyFrame): void {
-    if (frame.t === 'msg') this.app.emit(frame.e as keyof ServerEvents, frame.d as ServerEvents[keyof ServerEvents]);
-    else this.requests.answer(frame);
   }
 }

@@ -64,192 +64,194 @@ export interface SessionCoreSettings {
  * server), the state and the shutdown. Its owner says what the frames mean (SessionOwner): the client hands them to the
  * app, the leading tab to every tab.
  */
-export class SessionCore {
+export interface SessionCore {
   readonly scheduler: BackoffScheduler;
   readonly session: ClientSession;
   readonly outbox: Outbox;
   readonly mode: ClientMode;
-  private readonly connector: Connector;
-  private readonly probe: UpgradeProbe;
-  private readonly life: TypedEmitter<LifecycleEvents>;
-  private readonly debug: boolean;
-  private readonly log: ResolvedOptions['logger'];
-  private _state: ClientState = 'idle';
-  private _transport: TransportName | null = null;
-
-  constructor(settings: SessionCoreSettings, private readonly owner: SessionOwner) {
-    const { options: opts, endpoint, life } = settings;
-    this.life = life;
-    this.debug = opts.debug;
-    this.log = opts.logger;
-    this.scheduler = new BackoffScheduler(opts.backoff, opts.clock, opts.random);
-    this.outbox = new Outbox({ maxCount: opts.maxQueuedMessages, maxBytes: opts.maxQueuedBytes }, settings.changed);
-    this.session = createClientSession(this.scheduler, (id) => this.send([{ t: 'ack', id }]), settings.changed);
-    if (settings.from) this.session.restore(settings.from);
-    this.mode = settings.mode({ endpoint, endpoints: opts.endpoints, session: this.session, heartbeatTolerance: opts.heartbeatTolerance });
-    const environment: TransportEnvironment = {};
-    if (opts.WebSocket) environment.WebSocket = opts.WebSocket;
-    if (opts.EventSource) environment.EventSource = opts.EventSource;
-    if (opts.fetch) environment.fetch = opts.fetch;
-    const connection: ConnectionSettings = {
-      mode: this.mode,
-      environment,
-      scheduler: this.scheduler,
-      transports: opts.transports,
-      openTimeoutMs: opts.openTimeoutMs,
-      withCredentials: opts.withCredentials,
-      logger: opts.logger,
-    };
-    const state = (): ClientState => this._state;
-    this.connector = createConnector(connection, opts, endpoint, life, {
-      get state() {
-        return state();
-      },
-      setState: (s) => this.setState(s),
-      welcomed: (welcome) => this.welcomed(welcome),
-      opened: (conn, welcome, reason) => this.opened(conn, welcome, reason),
-      received: (conn, frame) => this.received(conn, frame),
-      lost: (conn, failure) => this.lost(conn, failure),
-      stop: (error) => owner.stopped(error),
-      prepare: (creds) => owner.prepare?.(creds) ?? null,
-    });
-    this.probe = createUpgradeProbe(connection, {
-      firstDelayMs: opts.upgradeProbeMs,
-      connector: this.connector,
-      session: this.session,
-      life,
-      current: () => this._transport,
-      moved: (probe, welcome) => this.upgraded(probe, welcome),
-    });
-  }
-
-  get state(): ClientState {
-    return this._state;
-  }
-
-  get transport(): TransportName | null {
-    return this._transport;
-  }
-
+  readonly state: ClientState;
+  readonly transport: TransportName | null;
   /** Timers still scheduled; zero after `shutdown()`. */
-  get pendingTimers(): number {
-    return this.scheduler.pending;
-  }
-
+  readonly pendingTimers: number;
   /** Starts connecting (again), from the remembered transport or the first. */
-  start(): void {
-    this.connector.start();
-  }
-
+  start(): void;
   /** Transmits what the owner takes from the outbox (`outgoing`), on the active open connection. */
-  flush(all: boolean): void {
-    const conn = this.connector.active;
+  flush(all: boolean): void;
+  /** Sends `frames` on the active open connection as they are; false when there is none. */
+  send(frames: readonly ClientFrame[]): boolean;
+  /** Stops everything (every timer, socket and page listener) and says why (`close`, and `error` when given). */
+  shutdown(detail: { reason: string; error?: RealtimeError }): void;
+}
+
+export function createSessionCore(settings: SessionCoreSettings, owner: SessionOwner): SessionCore {
+  // State in closures rather than fields: the minifier shortens these names, it cannot shorten properties.
+  const { options: opts, endpoint, life } = settings;
+  const scheduler = new BackoffScheduler(opts.backoff, opts.clock, opts.random);
+  const outbox = new Outbox({ maxCount: opts.maxQueuedMessages, maxBytes: opts.maxQueuedBytes }, settings.changed);
+  const session = createClientSession(scheduler, (id) => send([{ t: 'ack', id }]), settings.changed);
+  if (settings.from) session.restore(settings.from);
+  const mode = settings.mode({ endpoint, endpoints: opts.endpoints, session, heartbeatTolerance: opts.heartbeatTolerance });
+  const environment: TransportEnvironment = {};
+  if (opts.WebSocket) environment.WebSocket = opts.WebSocket;
+  if (opts.EventSource) environment.EventSource = opts.EventSource;
+  if (opts.fetch) environment.fetch = opts.fetch;
+  const connection: ConnectionSettings = {
+    mode,
+    environment,
+    scheduler,
+    transports: opts.transports,
+    openTimeoutMs: opts.openTimeoutMs,
+    withCredentials: opts.withCredentials,
+    logger: opts.logger,
+  };
+  let state: ClientState = 'idle';
+  let transport: TransportName | null = null;
+
+  const connector: Connector = createConnector(connection, opts, endpoint, life, {
+    get state() {
+      return state;
+    },
+    setState,
+    welcomed,
+    opened,
+    received,
+    lost,
+    stop: (error) => owner.stopped(error),
+    prepare: (creds) => owner.prepare?.(creds) ?? null,
+  });
+  const probe: UpgradeProbe = createUpgradeProbe(connection, {
+    firstDelayMs: opts.upgradeProbeMs,
+    connector,
+    session,
+    life,
+    current: () => transport,
+    moved: upgraded,
+  });
+
+  function flush(all: boolean): void {
+    const conn = connector.active;
     if (!conn?.opened) return;
-    const frames = this.owner.outgoing(all);
+    const frames = owner.outgoing(all);
     if (frames.length === 0) return;
-    if (this.debug) this.log('debug', `${conn.name} → ${frames.map((f) => f.t).join(' ')}`);
+    if (opts.debug) opts.logger('debug', `${conn.name} → ${frames.map((f) => f.t).join(' ')}`);
     conn.transport.send(frames);
   }
 
-  /** Sends `frames` on the active open connection as they are; false when there is none. */
-  send(frames: readonly ClientFrame[]): boolean {
-    const conn = this.connector.active;
+  function send(frames: readonly ClientFrame[]): boolean {
+    const conn = connector.active;
     if (!conn?.opened) return false;
     conn.transport.send(frames);
     return true;
   }
 
-  /** Stops everything (every timer, socket and page listener) and says why (`close`, and `error` when given). */
-  shutdown(detail: { reason: string; error?: RealtimeError }): void {
-    if (this._state === 'closed') return;
-    this.connector.stop();
-    this.probe.stop();
-    this.scheduler.dispose(); // every timer: retries, open timeouts, heartbeats, polls, acks, request timeouts
-    this.session.stopAckTimer();
-    this.owner.closing?.(detail);
-    this._transport = null;
-    this.setState('closed');
-    if (detail.error) this.life.emit('error', detail.error);
-    this.life.emit('close', detail);
-  }
-
   /** Takes the session from a welcome; what the server accepted of the outbox goes. */
-  private welcomed(welcome: WelcomeFrame): void {
-    this.owner.welcomed(welcome, this.session.adopt(welcome));
-    this.ack(welcome.ack);
+  function welcomed(welcome: WelcomeFrame): void {
+    owner.welcomed(welcome, session.adopt(welcome));
+    ack(welcome.ack);
   }
 
-  private opened(conn: Connection, welcome: WelcomeFrame, reason: TransportReason): void {
+  function opened(conn: Connection, welcome: WelcomeFrame, reason: TransportReason): void {
     // The transport's own name: a shared tab's link names the transport the leading tab is on.
     const name = conn.transport.name;
-    this.switchTransport(name, reason);
-    this.setState('open');
-    this.life.emit('open', { transport: name, sessionId: welcome.sid, resumed: welcome.resumed });
-    this.owner.opened?.(name, welcome);
-    if (this._state !== 'open') return; // a listener closed it: nothing may be scheduled after that
-    this.flush(true);
-    this.connector.watchLiveness();
-    this.probe.schedule();
+    switchTransport(name, reason);
+    setState('open');
+    life.emit('open', { transport: name, sessionId: welcome.sid, resumed: welcome.resumed });
+    owner.opened?.(name, welcome);
+    if (state !== 'open') return; // a listener closed it: nothing may be scheduled after that
+    flush(true);
+    connector.watchLiveness();
+    probe.schedule();
   }
 
-  private received(conn: Connection, frame: SessionFrame): void {
+  function received(conn: Connection, frame: SessionFrame): void {
     switch (frame.t) {
       case 'msg':
       case 'reply':
-        return this.deliver(conn, frame);
+        return deliver(conn, frame);
       case 'ack':
-        return this.ack(frame.n);
+        return ack(frame.n);
       case 'close':
-        if (frame.code === 'session_ended') this.session.markEnded();
-        return this.connector.fail(conn, { kind: 'network', message: `server closed the connection (${frame.code})` });
+        if (frame.code === 'session_ended') session.markEnded();
+        return connector.fail(conn, { kind: 'network', message: `server closed the connection (${frame.code})` });
     }
   }
 
-  private deliver(conn: Connection, frame: MessageFrame | ReplyFrame): void {
-    const place = this.session.place(frame);
+  function deliver(conn: Connection, frame: MessageFrame | ReplyFrame): void {
+    const place = session.place(frame);
     if (place === 'seen') return; // replay overlap: already handed over
     if (place === 'gap') {
-      return this.connector.fail(conn, { kind: 'protocol', message: `frame ${frame.id} arrived after ${this.session.lastDelivered}: resuming to fill the gap` });
+      return connector.fail(conn, { kind: 'protocol', message: `frame ${frame.id} arrived after ${session.lastDelivered}: resuming to fill the gap` });
     }
-    this.owner.delivered(frame);
-    if (this.connector.active === conn) this.session.delivered();
+    owner.delivered(frame);
+    if (connector.active === conn) session.delivered();
   }
 
   /** The server accepted every client frame up to `n`, in the session's numbering. */
-  private ack(n: number): void {
-    this.outbox.ack(n - (this.owner.seqBase ?? 0));
-    this.owner.acked?.(n);
+  function ack(n: number): void {
+    outbox.ack(n - (owner.seqBase ?? 0));
+    owner.acked?.(n);
   }
 
-  private lost(conn: Connection, failure: TransportFailure): void {
-    this.session.stopAckTimer();
-    this.probe.stop();
-    if (conn.name === 'websocket' && failure.code === 'origin_rejected') this.probe.originRefused();
-    if (conn.opened) this.owner.dropped?.(failure); // an attempt that never opened changes nothing for the owner
+  function lost(conn: Connection, failure: TransportFailure): void {
+    session.stopAckTimer();
+    probe.stop();
+    if (conn.name === 'websocket' && failure.code === 'origin_rejected') probe.originRefused();
+    if (conn.opened) owner.dropped?.(failure); // an attempt that never opened changes nothing for the owner
   }
 
   /** The upgrade probe opened: the session continues on it. */
-  private upgraded(probe: Connection, welcome: WelcomeFrame): void {
-    this.connector.replaceWith(probe);
-    this.session.moved(welcome);
-    this.ack(welcome.ack);
-    this.switchTransport(probe.name, 'upgrade');
-    this.flush(true);
-    this.connector.watchLiveness();
-    this.owner.moved?.(probe.name, welcome);
+  function upgraded(conn: Connection, welcome: WelcomeFrame): void {
+    connector.replaceWith(conn);
+    session.moved(welcome);
+    ack(welcome.ack);
+    switchTransport(conn.name, 'upgrade');
+    flush(true);
+    connector.watchLiveness();
+    owner.moved?.(conn.name, welcome);
   }
 
-  private switchTransport(name: TransportName, reason: TransportReason): void {
-    const previous = this._transport;
-    this._transport = name;
-    this.connector.remember(name);
-    if (previous !== name) this.life.emit('transport', { transport: name, previous, reason });
+  function switchTransport(name: TransportName, reason: TransportReason): void {
+    const previous = transport;
+    transport = name;
+    connector.remember(name);
+    if (previous !== name) life.emit('transport', { transport: name, previous, reason });
   }
 
-  private setState(state: ClientState): void {
-    const previous = this._state;
-    if (previous === state) return;
-    this._state = state;
-    this.life.emit('state', { state, previous });
+  function setState(next: ClientState): void {
+    const previous = state;
+    if (previous === next) return;
+    state = next;
+    life.emit('state', { state: next, previous });
   }
+
+  return {
+    scheduler,
+    session,
+    outbox,
+    mode,
+    get state() {
+      return state;
+    },
+    get transport() {
+      return transport;
+    },
+    get pendingTimers() {
+      return scheduler.pending;
+    },
+    start: () => connector.start(),
+    flush,
+    send,
+    shutdown(detail) {
+      if (state === 'closed') return;
+      connector.stop();
+      probe.stop();
+      scheduler.dispose(); // every timer: retries, open timeouts, heartbeats, polls, acks, request timeouts
+      session.stopAckTimer();
+      owner.closing?.(detail);
+      transport = null;
+      setState('closed');
+      if (detail.error) life.emit('error', detail.error);
+      life.emit('close', detail);
+    },
+  };
 }

@@ -8,7 +8,7 @@ import type { ClientMode, ModeSettings } from '../../src/client/mode/mode';
 import { resolveOptions } from '../../src/client/options';
 import type { Clock } from '../../src/client/scheduler';
 import type { SessionPoint } from '../../src/client/session';
-import { SessionCore, type SessionOwner } from '../../src/client/session-core';
+import { createSessionCore, type SessionCore, type SessionOwner } from '../../src/client/session-core';
 
 /** Timers that run only when the test says. */
 function manualClock(): Clock & { runAll(): void; armed(): number } {
@@ -81,7 +81,7 @@ function makeCore(owner: Partial<SessionOwner> = {}, from: SessionPoint | null =
   for (const e of ['state', 'transport', 'open', 'close', 'error'] as const) life.on(e, (p) => events.push(`${e} ${JSON.stringify(p)}`));
   const told: string[] = [];
   const options = resolveOptions({ clock, transports: ['websocket'], autoConnect: false, storage: null, raceAfterMs: 0, upgradeProbeMs: 0, random: () => 0 });
-  const core = new SessionCore(
+  const core = createSessionCore(
     { endpoint: 'http://x.test/rt', options, life, mode: fakeMode(links), from },
     {
       welcomed: (w, lost) => told.push(`welcomed ${w.sid} lost=${lost?.previousSessionId ?? 'none'}`),

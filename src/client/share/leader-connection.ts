@@ -7,7 +7,7 @@ import { PROTOCOL_MODE } from '../mode/protocol-mode';
 import type { ResolvedOptions } from '../options';
 import type { OutboxEntry } from '../outbox';
 import type { LostSession } from '../session';
-import { SessionCore } from '../session-core';
+import { createSessionCore, type SessionCore } from '../session-core';
 import type { LeaderSeed } from './replica';
 
 /** What the leading tab's connection reports to the leader. */
@@ -64,7 +64,7 @@ export class LeaderConnection {
     this.notedUpTo = known;
     this.seqBase = seed.seqBase;
     const self = this; // for the getter: the core shifts the server's acknowledgements by the numbering before this leader
-    this.core = new SessionCore(
+    this.core = createSessionCore(
       { endpoint: url, options: opts, life: this.life, mode: (settings) => PROTOCOL_MODE.create(settings), from: seed.session },
       {
         get seqBase() {
