@@ -44,16 +44,11 @@ export function createConnector(
   let retriesSinceOpen = 0;
   let authRefreshed = false;
   let everOpened = false;
-  let cancelRetry: (() => void) | null = null;
   /** Why each transport failed since the walk last began, for the one `transport_failed` error per failed walk. */
   let walkFailures: string[] = [];
   const handlers: ConnectionHandlers = { frame: onFrame, failure: (conn, failure) => fail(conn, failure) };
 
   const credentials = async (): Promise<AuthCredentials> => (auth ? await auth() : {});
-  const stopRetry = (): void => {
-    cancelRetry?.();
-    cancelRetry = null;
-  };
   /** True when the client was closed or another attempt started while this one awaited something. */
   const superseded = (attempt: number): boolean => attempt !== attempts || host.state === 'closed';
   const race = createRace(settings, options.raceAfterMs, attemptWindow, life, handlers, {
@@ -79,37 +74,37 @@ export function createConnector(
   const connecting = (): boolean => host.state === 'connecting' || host.state === 'reconnecting';
 
   async function connect(): Promise<void> {
-    stopRetry();
+    page.cancelRetry();
     // No online check here: an attempt is always worth one try (browsers can report offline wrongly at start-up);
     // it is the retries that wait for `online` (retry).
     const attempt = ++attempts;
     const name = transports[walk.index]!;
-    const step = await prepareAttempt(settings, name, {
+    const creds = await prepareAttempt(settings, name, {
       credentials,
       stale: () => superseded(attempt),
-      openUnusable: () => walk.index === transports.length - 1,
-      before: (creds) => host.prepare(creds),
-    });
-    switch (step.kind) {
-      case 'stale':
-        return;
-      case 'auth_failed':
-        life.emit('error', new RealtimeError('unauthorized', 'the auth provider failed; retrying', { cause: step.cause }));
-        return retry(walk.pause(), 'auth provider failed');
-      case 'unusable': {
+      before: (c) => host.prepare(c),
+      unusable() {
+        if (walk.index === transports.length - 1) return true; // the last one: its refusal is the answer
         // Trying would only be refused (401), and the refusal would end the client: move on to a transport that can.
         const reason = `${name} cannot send the credential (auth returned headers and no token)`;
         logger('warn', `${reason}; skipped`);
         walkFailures.push(reason);
         const next = walk.unusable();
-        return retry(next.delayMs, reason, next.kind === 'next' ? name : undefined);
-      }
-      case 'load_failed':
+        retry(next.delayMs, reason, next.kind === 'next' ? name : undefined);
+        return false;
+      },
+      authFailed(cause) {
+        life.emit('error', new RealtimeError('unauthorized', 'the auth provider failed; retrying', { cause }));
+        retry(walk.pause(), 'auth provider failed');
+      },
+      loadFailed(cause) {
         // The chunk did not download (the network that failed WebSocket may be failing everything): try again later.
-        logger('warn', `could not load the ${name} transport`, { error: step.cause });
-        return retry(walk.pause(), `could not load the ${name} transport`);
-    }
-    active = openAttempt(settings, name, step.creds, handlers, attemptWindow);
+        logger('warn', `could not load the ${name} transport`, { error: cause });
+        retry(walk.pause(), `could not load the ${name} transport`);
+      },
+    });
+    if (!creds) return;
+    active = openAttempt(settings, name, creds, handlers, attemptWindow);
     race.begin(walk.index);
   }
 
@@ -245,37 +240,27 @@ export function createConnector(
    * that transport (a `fallback`, not a retry).
    */
   function retry(asked: number, reason: string, from?: TransportName): void {
-    stopRetry();
+    page.cancelRetry();
     if (host.state === 'closed') return;
     const delayMs = Math.max(asked, attemptWindow.wait(scheduler.now()));
     const to = transports[walk.index]!;
     if (from !== undefined) life.emit('fallback', { from, to, reason });
     else life.emit('reconnecting', { attempt: ++retriesSinceOpen, delayMs, transport: to, reason });
-    if (page.holdWhileOffline()) return;
-    cancelRetry = scheduler.schedule(() => {
-      cancelRetry = null;
-      void connect();
-    }, delayMs);
+    page.retryIn(delayMs);
   }
 
-  const page = createPageSignals({
+  const page = createPageSignals(scheduler, {
     connecting,
     open: () => host.state === 'open',
     inFlight: () => active !== null,
-    retryPending: () => cancelRetry !== null,
-    cancelRetry: stopRetry,
-    connectNow: () => void connect(),
+    connect: () => void connect(),
     checkSilence() {
-      // Judged one turn later, once what arrived while the page was frozen (still queued now) is handled.
-      scheduler.schedule(() => {
-        const conn = active;
-        const overdue = conn?.opened ? liveness.overdue() : null;
-        if (conn && overdue) fail(conn, { kind: 'network', message: `silent for ${overdue.silentMs} ms while the page was hidden` }, true);
-      }, 0);
+      const conn = active;
+      const overdue = conn?.opened ? liveness.overdue() : null;
+      if (conn && overdue) fail(conn, { kind: 'network', message: `silent for ${overdue.silentMs} ms while the page was hidden` }, true);
     },
     park() {
       attempts++; // an auth call or a chunk still loading starts nothing
-      stopRetry();
       dropRacers();
       liveness.stop();
       const conn = active;
@@ -315,7 +300,6 @@ export function createConnector(
       active = null;
       conn?.transport.close();
       dropRacers();
-      stopRetry();
       liveness.stop();
       page.stop();
     },

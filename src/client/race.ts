@@ -79,14 +79,22 @@ export function createRace(
     // Stale: a new attempt began, one opened, or another call got here first.
     const stale = (): boolean => host.superseded(attempt) || !host.active || host.active.opened || nextRace !== index;
     if (name === undefined || stale()) return;
-    const step = await prepareAttempt(settings, name, { credentials: host.credentials, stale, openUnusable: () => false, before: host.loadHold });
-    // Trouble with credentials or loading: the walk meets the same on its own, and reports it there.
-    if (step.kind !== 'ready' && step.kind !== 'unusable') return;
+    // Trouble with credentials or loading ends it quietly: the walk meets the same on its own, and reports it there.
+    const creds = await prepareAttempt(settings, name, {
+      credentials: host.credentials,
+      stale,
+      before: host.loadHold,
+      unusable: () => {
+        nextRace++;
+        arm(); // the walk would only skip it
+        return false;
+      },
+    });
+    if (!creds) return;
     nextRace++;
-    if (step.kind === 'unusable') return arm(); // the walk would only skip it
     const from = (racers.at(-1) ?? host.active)!.name;
     life.emit('fallback', { from, to: name, reason: `${from} has not answered in ${raceAfterMs} ms; ${name} starts alongside it` });
-    racers.push(openAttempt(settings, name, step.creds, handlers, attemptWindow));
+    racers.push(openAttempt(settings, name, creds, handlers, attemptWindow));
     arm();
   }
 

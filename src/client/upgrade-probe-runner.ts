@@ -39,15 +39,14 @@ export function createProbeRunner(connection: ConnectionSettings, settings: Upgr
 
   async function start(): Promise<void> {
     const attempt = connector.attempt;
-    const step = await prepareAttempt(connection, 'websocket', {
+    const creds = await prepareAttempt(connection, 'websocket', {
       credentials: connector.credentials,
       stale: () => attempt !== connector.attempt || !connector.active?.opened || probe !== null,
-      openUnusable: () => false,
+      unusable: () => false, // it would be refused: the session stays where it is
+      authFailed: () => schedule(),
     });
-    if (step.kind === 'auth_failed') return schedule();
-    if (step.kind !== 'ready') return; // `unusable`: it would be refused, and the session stays where it is
     // Assigned before the transport can report anything, so its callbacks already see it as the probe.
-    probe = openConnection(connection, 'websocket', connection.mode.handshake(step.creds, true), step.creds, handlers);
+    if (creds) probe = openConnection(connection, 'websocket', connection.mode.handshake(creds, true), creds, handlers);
   }
 
   function onFrame(conn: Connection, frame: ServerFrame): void {

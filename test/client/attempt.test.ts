@@ -24,28 +24,44 @@ function settings(prepare: (name: TransportName) => Promise<void> | null = () =>
   return { mode, environment: {}, scheduler, transports: ['websocket', 'sse', 'polling'], openTimeoutMs: { websocket: 1, sse: 1, polling: 1 }, withCredentials: false, logger: () => {} };
 }
 
-const steps = (over: Partial<AttemptSteps> = {}): AttemptSteps => ({
-  credentials: async () => ({ token: 't' }),
-  stale: () => false,
-  openUnusable: () => false,
-  ...over,
-});
+/** Steps that record what the pipeline said; `unusable` passes the transport by unless told to open it. */
+function steps(over: Partial<AttemptSteps> = {}, openUnusable = false) {
+  const said: string[] = [];
+  const s: AttemptSteps = {
+    credentials: async () => ({ token: 't' }),
+    stale: () => false,
+    unusable: () => (said.push('unusable'), openUnusable),
+    authFailed: (cause) => said.push(`auth failed: ${(cause as Error).message}`),
+    loadFailed: (cause) => said.push(`load failed: ${(cause as Error).message}`),
+    ...over,
+  };
+  return Object.assign(s, { said });
+}
 
 describe('prepareAttempt: the steps before any connection attempt', () => {
-  it('gets fresh credentials and is ready with them when nothing must load', async () => {
-    expect(await prepareAttempt(settings(), 'websocket', steps())).toEqual({ kind: 'ready', creds: { token: 't' } });
+  it('gets fresh credentials and resolves with them when nothing must load', async () => {
+    const s = steps();
+    expect(await prepareAttempt(settings(), 'websocket', s)).toEqual({ token: 't' });
+    expect(s.said).toEqual([]);
   });
 
-  it('an auth provider that throws is said as such, with its cause', async () => {
-    const cause = new Error('down');
-    expect(await prepareAttempt(settings(), 'sse', steps({ credentials: () => Promise.reject(cause) }))).toEqual({ kind: 'auth_failed', cause });
+  it('an auth provider that throws is said, with its cause, and nothing opens', async () => {
+    const s = steps({ credentials: () => Promise.reject(new Error('down')) });
+    expect(await prepareAttempt(settings(), 'sse', s)).toBeNull();
+    expect(s.said).toEqual(['auth failed: down']);
   });
 
-  it('a WebSocket cannot present headers: skipped, unless it is the last transport (its refusal is the answer then)', async () => {
-    const headersOnly = steps({ credentials: async () => ({ headers: { authorization: 'Bearer x' } }) });
-    expect(await prepareAttempt(settings(), 'websocket', headersOnly)).toEqual({ kind: 'unusable' });
-    expect(await prepareAttempt(settings(), 'sse', headersOnly)).toMatchObject({ kind: 'ready' });
-    expect(await prepareAttempt(settings(), 'websocket', { ...headersOnly, openUnusable: () => true })).toMatchObject({ kind: 'ready' });
+  it('a WebSocket cannot present headers: its owner decides (pass it by, or open the last one: its refusal is the answer)', async () => {
+    const headersOnly = { credentials: async () => ({ headers: { authorization: 'Bearer x' } }) };
+    const passBy = steps(headersOnly);
+    expect(await prepareAttempt(settings(), 'websocket', passBy)).toBeNull();
+    expect(passBy.said).toEqual(['unusable']);
+    const http = steps(headersOnly);
+    expect(await prepareAttempt(settings(), 'sse', http)).toEqual({ headers: { authorization: 'Bearer x' } });
+    expect(http.said).toEqual([]);
+    const last = steps(headersOnly, true);
+    expect(await prepareAttempt(settings(), 'websocket', last)).toEqual({ headers: { authorization: 'Bearer x' } });
+    expect(last.said).toEqual(['unusable']);
   });
 
   it('waits for the transport code and what its owner must finish (a persisted session) alike, started together', async () => {
@@ -65,27 +81,28 @@ describe('prepareAttempt: the steps before any connection attempt', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(settled).toBe(false); // the handshake must not be made before the session is restored
     restore();
-    expect(await result).toMatchObject({ kind: 'ready' });
+    expect(await result).toEqual({ token: 't' });
   });
 
-  it('code that did not download is said, with its cause', async () => {
-    const cause = new Error('ChunkLoadError');
-    expect(await prepareAttempt(settings(() => Promise.reject(cause)), 'sse', steps())).toEqual({ kind: 'load_failed', cause });
+  it('code that did not download is said, with its cause, and nothing opens', async () => {
+    const s = steps();
+    expect(await prepareAttempt(settings(() => Promise.reject(new Error('ChunkLoadError'))), 'sse', s)).toBeNull();
+    expect(s.said).toEqual(['load failed: ChunkLoadError']);
   });
 
-  it('after every await, an attempt that no longer counts stops quietly (even when that await failed)', async () => {
+  it('after every await, an attempt that no longer counts ends quietly (even when that await failed)', async () => {
     let stale = false;
-    const staleAfterAuth = steps({ credentials: async () => ((stale = true), { token: 't' }), stale: () => stale });
-    expect(await prepareAttempt(settings(), 'sse', staleAfterAuth)).toEqual({ kind: 'stale' });
-    stale = false;
-    const failingAuth = steps({ credentials: async () => ((stale = true), Promise.reject(new Error('x'))), stale: () => stale });
-    expect(await prepareAttempt(settings(), 'sse', failingAuth)).toEqual({ kind: 'stale' });
-    stale = false;
-    const staleWhileLoading = settings(() => ((stale = true), Promise.resolve()));
-    expect(await prepareAttempt(staleWhileLoading, 'sse', steps({ stale: () => stale }))).toEqual({ kind: 'stale' });
-    stale = false;
-    const failedWhileStale = settings(() => ((stale = true), Promise.reject(new Error('x'))));
-    expect(await prepareAttempt(failedWhileStale, 'sse', steps({ stale: () => stale }))).toEqual({ kind: 'stale' });
+    const cases: [ReturnType<typeof steps>, ConnectionSettings][] = [
+      [steps({ credentials: async () => ((stale = true), { token: 't' }), stale: () => stale }), settings()],
+      [steps({ credentials: async () => ((stale = true), Promise.reject(new Error('x'))), stale: () => stale }), settings()],
+      [steps({ stale: () => stale }), settings(() => ((stale = true), Promise.resolve()))],
+      [steps({ stale: () => stale }), settings(() => ((stale = true), Promise.reject(new Error('x'))))],
+    ];
+    for (const [s, conn] of cases) {
+      stale = false;
+      expect(await prepareAttempt(conn, 'sse', s)).toBeNull();
+      expect(s.said).toEqual([]);
+    }
   });
 });
 

@@ -1,23 +1,36 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPageSignals, type PageSignals, type PageSignalsHost } from '../../src/client/page-signals';
+import { BackoffScheduler, type Clock } from '../../src/client/scheduler';
+
+/** Timers that run only when the test says. */
+function manualClock(): Clock & { run(): void } {
+  const timers = new Map<number, () => void>();
+  let next = 1;
+  return {
+    setTimeout(callback) {
+      timers.set(next, callback);
+      return next++;
+    },
+    clearTimeout: (handle) => void timers.delete(handle as number),
+    now: () => 0,
+    run() {
+      for (const [id, callback] of [...timers]) if (timers.delete(id)) callback();
+    },
+  };
+}
 
 type State = 'connecting' | 'open' | 'idle';
 
-/** A stand-in connector: what the page signals ask and what they made it do. */
-function host(initial: { state?: State; inFlight?: boolean; retryPending?: boolean } = {}) {
+/** A stand-in connector: what the page signals ask, and what they made it do. */
+function host(initial: { state?: State; inFlight?: boolean } = {}) {
   const did: string[] = [];
-  const h = { state: initial.state ?? 'connecting', inFlight: initial.inFlight ?? false, retryPending: initial.retryPending ?? false };
+  const h = { state: initial.state ?? 'connecting', inFlight: initial.inFlight ?? false };
   const api: PageSignalsHost = {
     connecting: () => h.state === 'connecting',
     open: () => h.state === 'open',
     inFlight: () => h.inFlight,
-    retryPending: () => h.retryPending,
-    cancelRetry: () => {
-      h.retryPending = false;
-      did.push('cancelRetry');
-    },
-    connectNow: () => did.push('connectNow'),
+    connect: () => did.push('connect'),
     checkSilence: () => did.push('checkSilence'),
     park: () => did.push('park'),
     unpark: () => did.push('unpark'),
@@ -26,8 +39,10 @@ function host(initial: { state?: State; inFlight?: boolean; retryPending?: boole
 }
 
 const watching: PageSignals[] = [];
+const clock = manualClock();
+const scheduler = new BackoffScheduler({ initialMs: 1, maxMs: 1, factor: 1, jitter: 0 }, clock);
 function watch(api: PageSignalsHost): PageSignals {
-  const page = createPageSignals(api);
+  const page = createPageSignals(scheduler, api);
   page.watch();
   watching.push(page);
   return page;
@@ -40,61 +55,85 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-describe('page signals: how the connector follows the page', () => {
+describe('page signals: when the next attempt starts, as the page allows', () => {
+  it('a retry starts when its delay is over; cancelled, it does not', () => {
+    const { did, api } = host();
+    const page = watch(api);
+    page.retryIn(100);
+    clock.run();
+    expect(did).toEqual(['connect']);
+    page.retryIn(100);
+    page.cancelRetry();
+    clock.run();
+    expect(did).toEqual(['connect']);
+  });
+
   it('offline between attempts: the pending retry is held until online, which connects at once', () => {
-    const { did, api } = host({ retryPending: true });
-    watch(api);
+    const { did, api } = host();
+    const page = watch(api);
+    page.retryIn(100);
     window.dispatchEvent(new Event('offline'));
-    expect(did).toEqual(['cancelRetry']);
+    clock.run();
+    expect(did).toEqual([]);
     window.dispatchEvent(new Event('online'));
-    expect(did).toEqual(['cancelRetry', 'connectNow']);
+    expect(did).toEqual(['connect']);
+  });
+
+  it('a retry asked while the browser says it is offline waits for online', () => {
+    const { did, api } = host();
+    const page = watch(api);
+    setOnline(false);
+    page.retryIn(100);
+    clock.run();
+    expect(did).toEqual([]);
+    window.dispatchEvent(new Event('online'));
+    expect(did).toEqual(['connect']);
   });
 
   it('offline while an attempt is in flight changes nothing: it fails on its own, and its retry waits then', () => {
     const { h, did, api } = host({ inFlight: true });
     const page = watch(api);
     window.dispatchEvent(new Event('offline'));
-    expect(did).toEqual([]);
     setOnline(false);
     h.inFlight = false;
-    expect(page.holdWhileOffline()).toBe(true); // the retry after its failure
+    page.retryIn(100); // the retry after its failure
+    clock.run();
+    expect(did).toEqual([]);
     window.dispatchEvent(new Event('online'));
-    expect(did).toEqual(['connectNow']);
-  });
-
-  it('a retry is held only while the browser says it is offline', () => {
-    const { api } = host();
-    const page = watch(api);
-    expect(page.holdWhileOffline()).toBe(false);
-    setOnline(false);
-    expect(page.holdWhileOffline()).toBe(true);
+    expect(did).toEqual(['connect']);
   });
 
   it('online does nothing with no retry waiting, or when not connecting', () => {
-    const idle = host({ state: 'open', retryPending: true });
-    watch(idle.api);
-    window.dispatchEvent(new Event('online'));
-    expect(idle.did).toEqual([]);
-    watching.splice(0).forEach((page) => page.stop());
     const quiet = host();
     watch(quiet.api);
     window.dispatchEvent(new Event('online'));
     expect(quiet.did).toEqual([]);
+    watching.splice(0).forEach((page) => page.stop());
+    const open = host({ state: 'open' });
+    const page = watch(open.api);
+    page.retryIn(100);
+    window.dispatchEvent(new Event('online'));
+    expect(open.did).toEqual([]);
+    page.cancelRetry();
   });
 
-  it('back from the background or a freeze: the connection is checked', () => {
+  it('back from the background or a freeze: the connection is checked one turn later', () => {
     const { did, api } = host({ state: 'open' });
     watch(api);
     document.dispatchEvent(new Event('resume'));
+    expect(did).toEqual([]);
+    clock.run();
     expect(did).toEqual(['checkSilence']);
   });
 
-  it('into the back/forward cache and back: let go, then connect again at once; not when idle', () => {
-    const { h, did, api } = host({ state: 'open' });
-    watch(api);
+  it('into the back/forward cache and back: let go (the retry too), then connect again at once; not when idle', () => {
+    const { h, did, api } = host({ state: 'connecting' });
+    const page = watch(api);
     window.dispatchEvent(pageEvent('pageshow', true)); // not parked: nothing to take up again
     expect(did).toEqual([]);
+    page.retryIn(100);
     window.dispatchEvent(pageEvent('pagehide', true));
+    clock.run();
     window.dispatchEvent(pageEvent('pageshow', true));
     window.dispatchEvent(pageEvent('pageshow', true));
     expect(did).toEqual(['park', 'unpark']);
@@ -103,16 +142,19 @@ describe('page signals: how the connector follows the page', () => {
     expect(did).toEqual(['park', 'unpark']);
   });
 
-  it('stop removes its listeners and forgets what it waited for', () => {
+  it('stop cancels the retry, removes its listeners and forgets what it waited for', () => {
     const { did, api } = host({ state: 'open' });
     const page = watch(api);
     window.dispatchEvent(pageEvent('pagehide', true));
+    page.retryIn(100);
     page.stop();
+    clock.run();
     page.watch();
     window.dispatchEvent(pageEvent('pageshow', true)); // the parked page was forgotten with stop()
     page.stop();
     window.dispatchEvent(new Event('offline'));
     document.dispatchEvent(new Event('resume'));
+    clock.run();
     expect(did).toEqual(['park']);
   });
 });
