@@ -6,7 +6,7 @@ import { RealtimeError } from './errors';
 import { invalid } from './option-checks';
 import type { LifecycleEvents, ClientState, Subscribable } from './lifecycle';
 import { MODES } from './mode/modes';
-import { overrideOptions, resolveOptions, type ClientOptions } from './options';
+import { resolveOptions, type ClientOptions } from './options';
 import type { OutboxEntry } from './outbox';
 import type { PersistedSession } from './persist-session';
 import type { PersistStore } from './persistence';
@@ -53,7 +53,7 @@ export class RealtimeClient<ServerEvents extends object = EventMap, ClientEvents
     // With `share`, the connection is the leading tab's (src/client/share, in its own entry so others do not pay);
     // this tab's own client talks to it with settings of its own.
     if (given.share && !share) throw invalid('option share needs the RealtimeClient of realtime-fallback/share');
-    const opts = given.share ? overrideOptions(given, share!.overrides) : given;
+    const opts = given.share ? share!.linkOptions(given) : given;
     const endpoint = normaliseUrl(url);
     const onListenerError = (error: unknown, event: string): void => opts.logger('error', `listener for "${event}" threw`, { error });
     const app = new TypedEmitter<ServerEvents>(onListenerError);

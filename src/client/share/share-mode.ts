@@ -1,14 +1,16 @@
 import type { TypedEmitter } from '../emitter';
 import type { LifecycleEvents } from '../lifecycle';
 import type { ClientMode, ModeSettings } from '../mode/mode';
-import type { OptionOverrides, ResolvedOptions } from '../options';
+import { overrideOptions, type OptionOverrides, type ResolvedOptions } from '../options';
 import type { SharePlatform } from './tab-share';
 import { createViewMode } from './view-mode';
 
 /** The mode of a client created with `share` (see shared-client.ts), and the settings it needs of the client. */
 export interface ShareMode {
-  /** What this tab's own client uses instead of the options given (resolved into its options once, as data). */
+  /** What this tab's own client uses instead of the options given, as data. */
   readonly overrides: OptionOverrides;
+  /** The options of this tab's own client: the ones given with `overrides`, in a new frozen object (options.ts). */
+  linkOptions(given: ResolvedOptions): ResolvedOptions;
   /** `leading`: the options as given, which the leading tab's connection uses. */
   create(settings: ModeSettings, leading: ResolvedOptions, life: TypedEmitter<LifecycleEvents>): ClientMode;
 }
@@ -31,6 +33,9 @@ export function shareModeOn(platform?: () => SharePlatform): ShareMode {
       openTimeoutMs: { websocket: 30_000, sse: 30_000, polling: 30_000 },
       // No `auth`: only the leader's connection presents credentials (and asks again after a refusal).
       auth: undefined,
+    },
+    linkOptions(given) {
+      return overrideOptions(given, this.overrides);
     },
     create: (settings, leading, life) => createViewMode(settings, leading, life, platform?.()),
   };

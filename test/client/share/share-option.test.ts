@@ -53,6 +53,7 @@ describe('a sharing tab: settings as data', () => {
     let authCalls = 0;
     const mode: ShareMode = {
       overrides: share.overrides,
+      linkOptions: (given) => share.linkOptions(given),
       create: (_settings, given) => {
         leading = given;
         return {
