@@ -1,5 +1,4 @@
 import type { ClientFrame, MessageFrame, OutboundFrame, ReplyFrame, TransportName, WelcomeFrame } from '../protocol/frames';
-import type { TransportEnvironment } from '../transports/environment';
 import type { TransportFailure } from '../transports/transport';
 import type { Connection, ConnectionSettings } from './connection';
 import { createConnector } from './connector';
@@ -91,13 +90,10 @@ export function createSessionCore(settings: SessionCoreSettings, owner: SessionO
   const session = createClientSession(scheduler, (id) => send([{ t: 'ack', id }]), settings.changed);
   if (settings.from) session.restore(settings.from);
   const mode = settings.mode({ endpoint, endpoints: opts.endpoints, session, heartbeatTolerance: opts.heartbeatTolerance });
-  const environment: TransportEnvironment = {};
-  if (opts.WebSocket) environment.WebSocket = opts.WebSocket;
-  if (opts.EventSource) environment.EventSource = opts.EventSource;
-  if (opts.fetch) environment.fetch = opts.fetch;
   const connection: ConnectionSettings = {
     mode,
-    environment,
+    // Each falls back to the platform's where it is undefined (transports/environment.ts).
+    environment: { WebSocket: opts.WebSocket, EventSource: opts.EventSource, fetch: opts.fetch },
     scheduler,
     transports: opts.transports,
     openTimeoutMs: opts.openTimeoutMs,
