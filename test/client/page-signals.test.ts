@@ -1,24 +1,9 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPageSignals, type PageSignals, type PageSignalsHost } from '../../src/client/page-signals';
-import { BackoffScheduler, type Clock } from '../../src/client/scheduler';
+import { BackoffScheduler } from '../../src/client/scheduler';
+import { steppedClock } from './stepped-clock';
 
-/** Timers that run only when the test says. */
-function manualClock(): Clock & { run(): void } {
-  const timers = new Map<number, () => void>();
-  let next = 1;
-  return {
-    setTimeout(callback) {
-      timers.set(next, callback);
-      return next++;
-    },
-    clearTimeout: (handle) => void timers.delete(handle as number),
-    now: () => 0,
-    run() {
-      for (const [id, callback] of [...timers]) if (timers.delete(id)) callback();
-    },
-  };
-}
 
 type State = 'connecting' | 'open' | 'idle';
 
@@ -39,7 +24,7 @@ function host(initial: { state?: State; inFlight?: boolean } = {}) {
 }
 
 const watching: PageSignals[] = [];
-const clock = manualClock();
+const clock = steppedClock();
 const scheduler = new BackoffScheduler({ initialMs: 1, maxMs: 1, factor: 1, jitter: 0 }, clock);
 function watch(api: PageSignalsHost): PageSignals {
   const page = createPageSignals(scheduler, api);
@@ -60,11 +45,11 @@ describe('page signals: when the next attempt starts, as the page allows', () =>
     const { did, api } = host();
     const page = watch(api);
     page.retryIn(100);
-    clock.run();
+    clock.runAll();
     expect(did).toEqual(['connect']);
     page.retryIn(100);
     page.cancelRetry();
-    clock.run();
+    clock.runAll();
     expect(did).toEqual(['connect']);
   });
 
@@ -73,7 +58,7 @@ describe('page signals: when the next attempt starts, as the page allows', () =>
     const page = watch(api);
     page.retryIn(100);
     window.dispatchEvent(new Event('offline'));
-    clock.run();
+    clock.runAll();
     expect(did).toEqual([]);
     window.dispatchEvent(new Event('online'));
     expect(did).toEqual(['connect']);
@@ -84,7 +69,7 @@ describe('page signals: when the next attempt starts, as the page allows', () =>
     const page = watch(api);
     setOnline(false);
     page.retryIn(100);
-    clock.run();
+    clock.runAll();
     expect(did).toEqual([]);
     window.dispatchEvent(new Event('online'));
     expect(did).toEqual(['connect']);
@@ -97,7 +82,7 @@ describe('page signals: when the next attempt starts, as the page allows', () =>
     setOnline(false);
     h.inFlight = false;
     page.retryIn(100); // the retry after its failure
-    clock.run();
+    clock.runAll();
     expect(did).toEqual([]);
     window.dispatchEvent(new Event('online'));
     expect(did).toEqual(['connect']);
@@ -122,7 +107,7 @@ describe('page signals: when the next attempt starts, as the page allows', () =>
     watch(api);
     document.dispatchEvent(new Event('resume'));
     expect(did).toEqual([]);
-    clock.run();
+    clock.runAll();
     expect(did).toEqual(['checkSilence']);
   });
 
@@ -133,7 +118,7 @@ describe('page signals: when the next attempt starts, as the page allows', () =>
     expect(did).toEqual([]);
     page.retryIn(100);
     window.dispatchEvent(pageEvent('pagehide', true));
-    clock.run();
+    clock.runAll();
     window.dispatchEvent(pageEvent('pageshow', true));
     window.dispatchEvent(pageEvent('pageshow', true));
     expect(did).toEqual(['park', 'unpark']);
@@ -148,13 +133,13 @@ describe('page signals: when the next attempt starts, as the page allows', () =>
     window.dispatchEvent(pageEvent('pagehide', true));
     page.retryIn(100);
     page.stop();
-    clock.run();
+    clock.runAll();
     page.watch();
     window.dispatchEvent(pageEvent('pageshow', true)); // the parked page was forgotten with stop()
     page.stop();
     window.dispatchEvent(new Event('offline'));
     document.dispatchEvent(new Event('resume'));
-    clock.run();
+    clock.runAll();
     expect(did).toEqual(['park']);
   });
 });

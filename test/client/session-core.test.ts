@@ -6,27 +6,10 @@ import type { RealtimeError } from '../../src/client/errors';
 import type { LifecycleEvents } from '../../src/client/lifecycle';
 import type { ClientMode, ModeSettings } from '../../src/client/mode/mode';
 import { resolveOptions } from '../../src/client/options';
-import type { Clock } from '../../src/client/scheduler';
 import type { SessionPoint } from '../../src/client/session';
+import { steppedClock } from './stepped-clock';
 import { createSessionCore, type SessionCore, type SessionOwner } from '../../src/client/session-core';
 
-/** Timers that run only when the test says. */
-function manualClock(): Clock & { runAll(): void; armed(): number } {
-  const timers = new Map<number, () => void>();
-  let next = 1;
-  return {
-    setTimeout(callback) {
-      timers.set(next, callback);
-      return next++;
-    },
-    clearTimeout: (handle) => void timers.delete(handle as number),
-    now: () => 0,
-    runAll() {
-      for (const [id, callback] of [...timers]) if (timers.delete(id)) callback();
-    },
-    armed: () => timers.size,
-  };
-}
 
 /** One fake transport per attempt: what it was opened with, what it sent, and a way to speak for the server. */
 interface FakeLink {
@@ -74,7 +57,7 @@ const cores: SessionCore[] = [];
 afterEach(() => cores.splice(0).forEach((core) => core.shutdown({ reason: 'test over' })));
 
 function makeCore(owner: Partial<SessionOwner> = {}, from: SessionPoint | null = null) {
-  const clock = manualClock();
+  const clock = steppedClock();
   const links: FakeLink[] = [];
   const life = new TypedEmitter<LifecycleEvents>();
   const events: string[] = [];
