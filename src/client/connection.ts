@@ -2,7 +2,7 @@ import type { ServerFrame, TransportName } from '../protocol/frames';
 import type { Transport, TransportFailure } from '../transports/transport';
 import type { TransportEnvironment } from '../transports/environment';
 import type { ClientMode, Handshake } from './mode/mode';
-import type { AuthCredentials, Logger } from './options';
+import type { AuthCredentials, Logger } from './types';
 import type { BackoffScheduler } from './scheduler';
 
 /** One connection attempt: a transport plus what the client knows about it. */

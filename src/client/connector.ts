@@ -1,73 +1,27 @@
-import type { AckFrame, CloseFrame, MessageFrame, ReplyFrame, ServerFrame, TransportName, WelcomeFrame } from '../protocol/frames';
+import type { ServerFrame, TransportName, WelcomeFrame } from '../protocol/frames';
 import type { TransportFailure } from '../transports/transport';
 import { createAttemptWindow } from './attempt-window';
-import { isOnline, watchBrowserSignals } from './browser-signals';
-import { canCarry, closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
+import { prepareAttempt, openAttempt } from './attempt';
+import { closeConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
 import type { TypedEmitter } from './emitter';
 import { RealtimeError } from './errors';
-import { classifyFailure, errorFrameFailure } from './failure-policy';
+import { classifyFailure } from './failure-policy';
 import { FallbackWalk } from './fallback-walk';
-import type { ClientState, LifecycleEvents, TransportReason } from './lifecycle';
+import { frameProblem, type SessionFrame } from './frame-check';
+import type { LifecycleEvents } from './lifecycle';
 import { createLiveness } from './liveness';
-import type { AuthCredentials, ResolvedOptions } from './options';
+import { createPageSignals } from './page-signals';
+import type { AuthCredentials } from './types';
 import { createRace } from './race';
 import { recallTransport, rememberTransport } from './transport-memory';
+import type { Connector, ConnectorHost, ConnectorOptions } from './connector-types';
 import type { WelcomeHold } from './welcome-hold';
 
-/** The frames of an open connection that concern the session, not the connection. */
-export type SessionFrame = MessageFrame | ReplyFrame | AckFrame | CloseFrame;
-
-/** What the connector asks of the client it connects. */
-export interface ConnectorHost {
-  readonly state: ClientState;
-  setState(state: ClientState): void;
-  /** A welcome arrived on the active connection: take the session it names. */
-  welcomed(welcome: WelcomeFrame): void;
-  /** The active connection is open (after `welcomed`); `reason` is why this transport is the one. */
-  opened(conn: Connection, welcome: WelcomeFrame, reason: TransportReason): void;
-  received(conn: Connection, frame: SessionFrame): void;
-  /** The active connection is gone: stop what ran on it. */
-  lost(conn: Connection, failure: TransportFailure): void;
-  /** Retrying cannot help: the client closes with `error`. */
-  stop(error: RealtimeError): void;
-  /** What must finish before a handshake with `creds` (restoring a persisted session), or null when nothing must. */
-  prepare(creds: AuthCredentials): Promise<void> | null;
-}
-
-/** The options the connector works from, picked once from the resolved ones. */
-export type ConnectorOptions = Pick<
-  ResolvedOptions,
-  'transports' | 'retriesPerTransport' | 'raceAfterMs' | 'auth' | 'storage' | 'rememberTransportMs' | 'logger' | 'debug'
->;
-
 /**
- * Gets the client a working connection and keeps it: an attempt with fresh credentials (and, when it has not welcomed
- * within its head start, the next transports started alongside it: the first to welcome is kept), the fallback walk
- * and backoff after a failure, the failure policy (stop, refresh the credential, wait as told), retries held while
- * the browser is offline, and the liveness of the open connection.
+ * The attempt loop (connector-types.ts, `Connector`): opens attempts (attempt.ts) with racers alongside (race.ts),
+ * checks what arrives (frame-check.ts), and after a failure decides (failure-policy.ts, then the fallback walk) whether
+ * and when to try again, and where, following the page (page-signals.ts).
  */
-export interface Connector {
-  /** The connection in use (opening or open), or null between attempts. */
-  readonly active: Connection | null;
-  /** Which attempt is current: async work started under another number is stale. */
-  readonly attempt: number;
-  /** Where its connections report (a probe that became the active connection reports here too). */
-  readonly handlers: ConnectionHandlers;
-  credentials(): Promise<AuthCredentials>;
-  /** Starts connecting from the remembered transport, or the first. */
-  start(): void;
-  /** Stops everything: the active connection, the pending retry, the page listeners. */
-  stop(): void;
-  /** Remembers `name` for this URL (or forgets, when it is the first choice), for the next page load. */
-  remember(name: TransportName): void;
-  /** Watches the open connection's silence from now on. */
-  watchLiveness(): void;
-  /** An upgrade probe took the session over: it is the active connection now, the old one is closed. */
-  replaceWith(probe: Connection): void;
-  /** The active connection failed or dropped: decide, from the failure, whether and when to try again, and where. */
-  fail(conn: Connection, failure: TransportFailure, immediate?: boolean): void;
-}
-
 export function createConnector(
   settings: ConnectionSettings,
   options: ConnectorOptions,
@@ -89,21 +43,12 @@ export function createConnector(
   let attempts = 0;
   let retriesSinceOpen = 0;
   let authRefreshed = false;
-  let waitingForOnline = false;
-  /** In the back/forward cache: connections closed, to be reopened when the page is shown again. */
-  let cached = false;
   let everOpened = false;
-  let cancelRetry: (() => void) | null = null;
-  let unwatchBrowser = (): void => {};
   /** Why each transport failed since the walk last began, for the one `transport_failed` error per failed walk. */
   let walkFailures: string[] = [];
   const handlers: ConnectionHandlers = { frame: onFrame, failure: (conn, failure) => fail(conn, failure) };
 
   const credentials = async (): Promise<AuthCredentials> => (auth ? await auth() : {});
-  const stopRetry = (): void => {
-    cancelRetry?.();
-    cancelRetry = null;
-  };
   /** True when the client was closed or another attempt started while this one awaited something. */
   const superseded = (attempt: number): boolean => attempt !== attempts || host.state === 'closed';
   const race = createRace(settings, options.raceAfterMs, attemptWindow, life, handlers, {
@@ -129,58 +74,46 @@ export function createConnector(
   const connecting = (): boolean => host.state === 'connecting' || host.state === 'reconnecting';
 
   async function connect(): Promise<void> {
-    stopRetry();
+    page.cancelRetry();
     // No online check here: an attempt is always worth one try (browsers can report offline wrongly at start-up);
     // it is the retries that wait for `online` (retry).
     const attempt = ++attempts;
     const name = transports[walk.index]!;
-    let creds: AuthCredentials;
-    try {
-      creds = await credentials();
-    } catch (cause) {
-      if (superseded(attempt)) return;
-      life.emit('error', new RealtimeError('unauthorized', 'the auth provider failed; retrying', { cause }));
-      retry(walk.pause(), 'auth provider failed');
-      return;
-    }
-    if (superseded(attempt)) return; // closed or superseded during the await
-    if (!canCarry(name, creds) && walk.index < transports.length - 1) {
-      // Trying would only be refused (401), and the refusal would end the client: move on to a transport that can.
-      const reason = `${name} cannot send the credential (auth returned headers and no token)`;
-      logger('warn', `${reason}; skipped`);
-      walkFailures.push(reason);
-      const step = walk.unusable();
-      retry(step.delayMs, reason, step.kind === 'next' ? name : undefined);
-      return;
-    }
-    const restoring = host.prepare(creds);
-    if (restoring) {
-      await restoring;
-      if (superseded(attempt)) return;
-    }
-    const loading = mode.prepare(name);
-    if (loading) {
-      try {
-        await loading;
-      } catch (cause) {
-        if (superseded(attempt)) return;
+    const creds = await prepareAttempt(settings, name, {
+      credentials,
+      stale: () => superseded(attempt),
+      before: (c) => host.prepare(c),
+      unusable() {
+        if (walk.index === transports.length - 1) return true; // the last one: its refusal is the answer
+        // Trying would only be refused (401), and the refusal would end the client: move on to a transport that can.
+        const reason = `${name} cannot send the credential (auth returned headers and no token)`;
+        logger('warn', `${reason}; skipped`);
+        walkFailures.push(reason);
+        const next = walk.unusable();
+        retry(next.delayMs, reason, next.kind === 'next' ? name : undefined);
+        return false;
+      },
+      authFailed(cause) {
+        life.emit('error', new RealtimeError('unauthorized', 'the auth provider failed; retrying', { cause }));
+        retry(walk.pause(), 'auth provider failed');
+      },
+      loadFailed(cause) {
         // The chunk did not download (the network that failed WebSocket may be failing everything): try again later.
         logger('warn', `could not load the ${name} transport`, { error: cause });
         retry(walk.pause(), `could not load the ${name} transport`);
-        return;
-      }
-      if (superseded(attempt)) return;
-    }
-    attemptWindow.started(scheduler.now());
-    active = openConnection(settings, name, mode.handshake(creds, false), creds, handlers);
+      },
+    });
+    if (!creds) return;
+    active = openAttempt(settings, name, creds, handlers, attemptWindow);
     race.begin(walk.index);
   }
 
   function onFrame(conn: Connection, frame: ServerFrame): void {
     if (hold?.holds(conn)) return hold.frame(conn, frame);
+    const problem = frameProblem(conn.opened, frame);
     if (conn !== active) {
       if (!racers.includes(conn)) return; // a replaced transport's late callback
-      if (frame.t !== 'welcome') return fail(conn, frame.t === 'error' ? errorFrameFailure(frame) : { kind: 'protocol', message: `expected a welcome frame, got "${frame.t}"` });
+      if (problem) return fail(conn, problem as TransportFailure); // not open yet: every problem is a failure
     }
     if (frame.t === 'welcome' && !conn.opened && racers.length > 0 && hold) {
       // Contested: the first welcome wins, unless its connection ends in the same turn (welcome-hold.ts).
@@ -190,26 +123,10 @@ export function createConnector(
     if (frame.t === 'close' && frame.code === 'replaced' && staleWin(conn)) return;
     liveness.heard();
     if (options.debug) logger('debug', `${conn.name} ← ${frame.t}`);
-    if (!conn.opened) {
-      if (frame.t === 'welcome') return open(conn, frame);
-      if (frame.t === 'error') return fail(conn, errorFrameFailure(frame));
-      return fail(conn, { kind: 'protocol', message: `expected a welcome frame, got "${frame.t}"` });
-    }
-    switch (frame.t) {
-      case 'msg':
-      case 'reply':
-      case 'ack':
-      case 'close':
-        return host.received(conn, frame);
-      case 'ping':
-        return;
-      case 'error':
-        if (frame.status !== undefined && frame.status !== 400 && frame.status !== 413) return fail(conn, errorFrameFailure(frame));
-        life.emit('error', new RealtimeError('protocol', `server reported ${frame.code}: ${frame.message}`, { status: frame.status }));
-        return;
-      case 'welcome':
-        return fail(conn, { kind: 'protocol', message: 'second welcome frame on one connection' });
-    }
+    if (problem instanceof RealtimeError) return life.emit('error', problem);
+    if (problem) return fail(conn, problem);
+    if (frame.t === 'welcome') return open(conn, frame);
+    if (frame.t !== 'ping' && frame.t !== 'echo') host.received(conn, frame as SessionFrame); // an error frame returned above
   }
 
   /** A contested welcome passed its hold: its connection leads from now on, and every other attempt stops. */
@@ -262,6 +179,7 @@ export function createConnector(
 
     const httpTransportNext = conn.name === 'websocket' && !conn.opened && walk.index < transports.length - 1;
     let decision = classifyFailure(failure, auth !== undefined && !authRefreshed, httpTransportNext);
+    // A plain server that refuses a transport it has no route for does not offer it: the walk moves on.
     if (mode.refusalMeansUnavailable && !conn.opened && decision.action === 'stop' && decision.error.code === 'rejected') decision = { action: 'retry' };
     if (racers.length > 0 && decision.action !== 'stop') {
       // Attempts started alongside it go on: the oldest leads now, as the walk's next step would have.
@@ -322,53 +240,27 @@ export function createConnector(
    * that transport (a `fallback`, not a retry).
    */
   function retry(asked: number, reason: string, from?: TransportName): void {
-    stopRetry();
+    page.cancelRetry();
     if (host.state === 'closed') return;
     const delayMs = Math.max(asked, attemptWindow.wait(scheduler.now()));
     const to = transports[walk.index]!;
     if (from !== undefined) life.emit('fallback', { from, to, reason });
     else life.emit('reconnecting', { attempt: ++retriesSinceOpen, delayMs, transport: to, reason });
-    if (!isOnline()) {
-      waitingForOnline = true;
-      return;
-    }
-    cancelRetry = scheduler.schedule(() => {
-      cancelRetry = null;
-      void connect();
-    }, delayMs);
+    page.retryIn(delayMs);
   }
 
-  const browser = {
-    online(): void {
-      if ((!waitingForOnline && cancelRetry === null) || !connecting()) return;
-      waitingForOnline = false;
-      void connect();
+  const page = createPageSignals(scheduler, {
+    connecting,
+    open: () => host.state === 'open',
+    inFlight: () => active !== null,
+    connect: () => void connect(),
+    checkSilence() {
+      const conn = active;
+      const overdue = conn?.opened ? liveness.overdue() : null;
+      if (conn && overdue) fail(conn, { kind: 'network', message: `silent for ${overdue.silentMs} ms while the page was hidden` }, true);
     },
-    offline(): void {
-      if (!connecting() || active) return; // an attempt in flight fails on its own; its retry then waits for `online`
-      stopRetry();
-      waitingForOnline = true;
-    },
-    /**
-     * Back from the background or from a freeze: a connection silent for longer than its limit is dead, however the
-     * timers ran. Judged one turn later, once what arrived while the page was frozen (still queued now) is handled.
-     */
-    visible(): void {
-      scheduler.schedule(() => {
-        const conn = active;
-        const overdue = conn?.opened ? liveness.overdue() : null;
-        if (conn && overdue) fail(conn, { kind: 'network', message: `silent for ${overdue.silentMs} ms while the page was hidden` }, true);
-      }, 0);
-    },
-    /**
-     * Into the back/forward cache: every connection closed cleanly (an open socket or a pending fetch keeps a page
-     * out of the cache, or gets it evicted), the session and the outbox kept for the way back.
-     */
-    cached(): void {
-      if (!connecting() && host.state !== 'open') return;
-      cached = true;
+    park() {
       attempts++; // an auth call or a chunk still loading starts nothing
-      stopRetry();
       dropRacers();
       liveness.stop();
       const conn = active;
@@ -381,12 +273,8 @@ export function createConnector(
         host.setState('reconnecting');
       }
     },
-    restored(): void {
-      if (!cached) return;
-      cached = false;
-      retry(0, 'the page came back from the back/forward cache');
-    },
-  };
+    unpark: () => retry(0, 'the page came back from the back/forward cache'),
+  });
 
   return {
     get active() {
@@ -398,7 +286,7 @@ export function createConnector(
     handlers,
     credentials,
     start() {
-      unwatchBrowser = watchBrowserSignals(browser);
+      page.watch();
       const remembered = recallTransport(storage, endpoint, scheduler.now());
       walk.start(remembered ? transports.indexOf(remembered) : -1);
       authRefreshed = false;
@@ -412,12 +300,8 @@ export function createConnector(
       active = null;
       conn?.transport.close();
       dropRacers();
-      stopRetry();
       liveness.stop();
-      unwatchBrowser();
-      unwatchBrowser = () => {};
-      waitingForOnline = false;
-      cached = false;
+      page.stop();
     },
     remember(name) {
       rememberTransport(storage, endpoint, name, name === transports[0], options.rememberTransportMs, scheduler.now());

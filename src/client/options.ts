@@ -6,19 +6,9 @@ import { MODES } from './mode/modes';
 import type { EventSourceConstructor, FetchFn, WebSocketConstructor } from '../transports/environment';
 import type { PlainEndpoints } from '../plain/plain';
 import type { PersistStore } from './persistence';
+import type { AuthCredentials, Logger } from './types';
 
-/** What the `auth` provider returns; called before every connection attempt. */
-export interface AuthCredentials {
-  /** Sent as the `access_token` query parameter (WebSocket and native EventSource cannot send headers). */
-  token?: string;
-  /** Sent as request headers where the transport can (fetch, the EventSource polyfill). */
-  headers?: Record<string, string>;
-  /** Who the credential belongs to; with `persist`, what a page kept is resumed only for the same user. */
-  user?: string;
-}
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type Logger = (level: LogLevel, message: string, details?: Record<string, unknown>) => void;
+export type { AuthCredentials, Logger, LogLevel } from './types';
 
 export type { WebSocketConstructor, EventSourceConstructor, FetchFn } from '../transports/environment';
 
@@ -100,35 +90,42 @@ export interface ClientOptions {
   share?: boolean | string;
 }
 
+/** The options resolved: every default filled in, frozen (nothing changes them once made; see `overrideOptions`). */
 export interface ResolvedOptions {
-  protocol: 'realtime-fallback' | 'plain';
-  endpoints: PlainEndpoints;
-  transports: TransportName[];
-  autoConnect: boolean;
-  openTimeoutMs: Record<TransportName, number>;
-  raceAfterMs: number;
-  backoff: BackoffPolicy;
-  retriesPerTransport: number;
-  heartbeatTolerance: number;
-  maxQueuedMessages: number;
-  maxQueuedBytes: number;
-  requestTimeoutMs: number;
-  auth: (() => AuthCredentials | Promise<AuthCredentials>) | undefined;
-  withCredentials: boolean;
-  rememberTransportMs: number;
-  upgradeProbeMs: number;
-  WebSocket: WebSocketConstructor | undefined;
-  EventSource: EventSourceConstructor | undefined;
-  fetch: FetchFn | undefined;
-  storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
-  logger: Logger;
-  debug: boolean;
-  persist: false | true | PersistStore;
-  resume: 'replay' | 'skip';
-  clock: Clock | undefined;
-  random: () => number;
-  share: boolean | string;
+  readonly protocol: 'realtime-fallback' | 'plain';
+  readonly endpoints: Readonly<PlainEndpoints>;
+  readonly transports: readonly TransportName[];
+  readonly autoConnect: boolean;
+  readonly openTimeoutMs: Readonly<Record<TransportName, number>>;
+  readonly raceAfterMs: number;
+  readonly backoff: Readonly<BackoffPolicy>;
+  readonly retriesPerTransport: number;
+  readonly heartbeatTolerance: number;
+  readonly maxQueuedMessages: number;
+  readonly maxQueuedBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly auth: (() => AuthCredentials | Promise<AuthCredentials>) | undefined;
+  readonly withCredentials: boolean;
+  readonly rememberTransportMs: number;
+  readonly upgradeProbeMs: number;
+  readonly WebSocket: WebSocketConstructor | undefined;
+  readonly EventSource: EventSourceConstructor | undefined;
+  readonly fetch: FetchFn | undefined;
+  readonly storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
+  readonly logger: Logger;
+  readonly debug: boolean;
+  readonly persist: false | true | PersistStore;
+  readonly resume: 'replay' | 'skip';
+  readonly clock: Clock | undefined;
+  readonly random: () => number;
+  readonly share: boolean | string;
 }
+
+/**
+ * Settings a feature uses instead of the ones given, as data: the `share` option's own link to the leading tab, for
+ * one (share/share-mode.ts). `backoff` is merged field by field.
+ */
+export type OptionOverrides = Partial<Omit<ResolvedOptions, 'backoff'>> & { backoff?: Partial<BackoffPolicy> };
 
 /** The defaults, in one place. */
 export const DEFAULTS = {
@@ -254,14 +251,14 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   const resume = options.resume ?? DEFAULTS.resume;
   if (resume !== 'replay' && resume !== 'skip') throw invalid("option resume must be 'replay' or 'skip'");
 
-  return {
+  return Object.freeze({
     protocol,
-    endpoints: { ...endpoints },
-    transports: [...transports],
+    endpoints: Object.freeze({ ...endpoints }),
+    transports: Object.freeze([...transports]),
     autoConnect: options.autoConnect ?? DEFAULTS.autoConnect,
-    openTimeoutMs: timeouts,
+    openTimeoutMs: Object.freeze(timeouts),
     raceAfterMs: nonNegative('raceAfterMs', options.raceAfterMs ?? DEFAULTS.raceAfterMs),
-    backoff,
+    backoff: Object.freeze(backoff),
     retriesPerTransport: nonNegative('retriesPerTransport', options.retriesPerTransport ?? DEFAULTS.retriesPerTransport),
     heartbeatTolerance: tolerance,
     maxQueuedMessages: nonNegative('maxQueuedMessages', options.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages),
@@ -282,5 +279,10 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     clock: options.clock,
     random: options.random ?? Math.random,
     share,
-  };
+  });
+}
+
+/** `resolved` with `overrides` in a new frozen object (both were checked already: they are ours, not the caller's). */
+export function overrideOptions(resolved: ResolvedOptions, overrides: OptionOverrides): ResolvedOptions {
+  return Object.freeze({ ...resolved, ...overrides, backoff: Object.freeze({ ...resolved.backoff, ...overrides.backoff }) });
 }

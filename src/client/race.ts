@@ -1,9 +1,10 @@
 import type { TransportName } from '../protocol/frames';
 import type { AttemptWindow } from './attempt-window';
-import { canCarry, closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
+import { openAttempt, prepareAttempt } from './attempt';
+import { closeConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
 import type { TypedEmitter } from './emitter';
 import type { LifecycleEvents } from './lifecycle';
-import type { AuthCredentials } from './options';
+import type { AuthCredentials } from './types';
 
 /** What the race needs of the connector that runs it. */
 export interface RaceHost {
@@ -46,7 +47,7 @@ export function createRace(
   handlers: ConnectionHandlers,
   host: RaceHost,
 ): Race {
-  const { scheduler, mode, transports } = settings;
+  const { scheduler, transports } = settings;
   const racers: Connection[] = [];
   /** Index of the transport the next racer would start on. */
   let nextRace = 0;
@@ -78,23 +79,22 @@ export function createRace(
     // Stale: a new attempt began, one opened, or another call got here first.
     const stale = (): boolean => host.superseded(attempt) || !host.active || host.active.opened || nextRace !== index;
     if (name === undefined || stale()) return;
-    let creds: AuthCredentials;
-    let usable: boolean;
-    try {
-      creds = await host.credentials();
-      if (stale()) return;
-      usable = canCarry(name, creds);
-      if (usable) await Promise.all([mode.prepare(name), host.loadHold()]);
-    } catch {
-      return; // the walk meets the same trouble on its own, and reports it there
-    }
-    if (stale()) return;
+    // Trouble with credentials or loading ends it quietly: the walk meets the same on its own, and reports it there.
+    const creds = await prepareAttempt(settings, name, {
+      credentials: host.credentials,
+      stale,
+      before: host.loadHold,
+      unusable: () => {
+        nextRace++;
+        arm(); // the walk would only skip it
+        return false;
+      },
+    });
+    if (!creds) return;
     nextRace++;
-    if (!usable) return arm(); // the walk would only skip it
     const from = (racers.at(-1) ?? host.active)!.name;
     life.emit('fallback', { from, to: name, reason: `${from} has not answered in ${raceAfterMs} ms; ${name} starts alongside it` });
-    attemptWindow.started(scheduler.now());
-    racers.push(openConnection(settings, name, mode.handshake(creds, false), creds, handlers));
+    racers.push(openAttempt(settings, name, creds, handlers, attemptWindow));
     arm();
   }
 

@@ -15,6 +15,13 @@ export interface LostSession {
   accepted?: number;
 }
 
+/** Where a session stands: its id, its secret, and the id of the last frame handed over. */
+export interface SessionPoint {
+  sid: string;
+  secret: string;
+  last: number;
+}
+
 /**
  * The server session as the client knows it (protocol mode): its id and secret, the server's limits, the last frame
  * handed to the app (inbound order and duplicates), and the acknowledgements owed for what arrived.
@@ -30,7 +37,7 @@ export interface ClientSession {
    * What resumes this session: null before the first welcome. After it ended the next handshake still names it: the
    * server cannot resume it, but tells what it accepted (`prevAck`), so nothing it ran is sent again.
    */
-  resumePoint(): { sid: string; secret: string; last: number } | null;
+  resumePoint(): SessionPoint | null;
   /** The server said the session is over (`close{session_ended}`): the next welcome starts a new one (`resync`). */
   markEnded(): void;
   /** Takes the session from a welcome; returns what was lost when it did not resume the one the client had. */
@@ -43,8 +50,8 @@ export interface ClientSession {
   delivered(): void;
   /** Cancels the pending ack (the connection it was for is gone); what is owed stays owed. */
   stopAckTimer(): void;
-  /** Takes a session an earlier page of this tab kept (persist), unless this page has one already. */
-  restore(point: { sid: string; secret: string; last: number }): void;
+  /** Takes a session an earlier page of this tab kept (persist), or another tab ran, unless it has one already. */
+  restore(point: SessionPoint): void;
   /** Takes every frame up to `id` as delivered (`resume: 'skip'` after a reload), and acknowledges it. */
   skipTo(id: number): void;
   /** Drops the session (`forget()`, a logout): the next handshake starts a new one. */

@@ -1,7 +1,7 @@
 import type { RealtimeError, RealtimeErrorCode } from './errors';
 import { TypedEmitter } from './emitter';
 import type { LifecycleEvents } from './lifecycle';
-import type { Logger } from './options';
+import type { Logger } from './types';
 
 /**
  * The client's lifecycle emitter. An `error` that no `error` listener hears is reported the way an unhandled promise

@@ -1,14 +1,14 @@
-import type { ServerFrame, TransportName, WelcomeFrame } from '../protocol/frames';
+import type { ServerFrame } from '../protocol/frames';
 import type { TransportFailure } from '../transports/transport';
-import { canCarry, closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
-import type { AuthCredentials } from './options';
-import type { ProbeGate, UpgradeProbe, UpgradeProbeSettings } from './upgrade-probe';
+import { prepareAttempt } from './attempt';
+import { closeConnection, openConnection, type Connection, type ConnectionHandlers, type ConnectionSettings } from './connection';
+import type { ProbeGate, ProbeRunner, UpgradeProbeSettings } from './upgrade-probe-types';
 
 /**
  * The probe itself, loaded on first need (upgrade-probe.ts): tries WebSocket now and then, backing off after each
  * failed try; when one opens with a probe welcome for the same session, the session moves over to it.
  */
-export function createProbeRunner(connection: ConnectionSettings, settings: UpgradeProbeSettings, gate: ProbeGate): UpgradeProbe & { schedule(elapsedMs?: number): void } {
+export function createProbeRunner(connection: ConnectionSettings, settings: UpgradeProbeSettings, gate: ProbeGate): ProbeRunner {
   // State in closures rather than fields: the minifier shortens these names, it cannot shorten properties.
   const { scheduler } = connection;
   const { firstDelayMs: base, connector, session, life } = settings;
@@ -39,16 +39,14 @@ export function createProbeRunner(connection: ConnectionSettings, settings: Upgr
 
   async function start(): Promise<void> {
     const attempt = connector.attempt;
-    let creds: AuthCredentials;
-    try {
-      creds = await connector.credentials();
-    } catch {
-      return schedule();
-    }
-    if (attempt !== connector.attempt || !connector.active?.opened || probe) return;
-    if (!canCarry('websocket', creds)) return; // it would be refused: the session stays where it is
+    const creds = await prepareAttempt(connection, 'websocket', {
+      credentials: connector.credentials,
+      stale: () => attempt !== connector.attempt || !connector.active?.opened || probe !== null,
+      unusable: () => false, // it would be refused: the session stays where it is
+      authFailed: () => schedule(),
+    });
     // Assigned before the transport can report anything, so its callbacks already see it as the probe.
-    probe = openConnection(connection, 'websocket', connection.mode.handshake(creds, true), creds, handlers);
+    if (creds) probe = openConnection(connection, 'websocket', connection.mode.handshake(creds, true), creds, handlers);
   }
 
   function onFrame(conn: Connection, frame: ServerFrame): void {

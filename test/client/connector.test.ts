@@ -5,7 +5,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Transport } from '../../src/transports/transport';
 import type { ClientMode } from '../../src/client/mode/mode';
-import { createConnector, type ConnectorHost } from '../../src/client/connector';
+import { createConnector } from '../../src/client/connector';
+import type { ConnectorHost } from '../../src/client/connector-types';
 import { TypedEmitter } from '../../src/client/emitter';
 import type { ClientState, LifecycleEvents } from '../../src/client/lifecycle';
 import { BackoffScheduler } from '../../src/client/scheduler';

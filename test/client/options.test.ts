@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULTS, resolveOptions, type ClientOptions } from '../../src/client/options';
+import { DEFAULTS, overrideOptions, resolveOptions, type ClientOptions } from '../../src/client/options';
 import { RealtimeError } from '../../src/client/errors';
 import type { TransportName } from '../../src/protocol/frames';
 
@@ -54,11 +54,13 @@ describe('resolveOptions defaults', () => {
     expect(() => r.logger('error', 'silent by default')).not.toThrow();
   });
 
-  it('hands out fresh objects, never DEFAULTS itself', () => {
+  it('hands out fresh frozen objects, never DEFAULTS itself: nothing changes them once made', () => {
     const a = resolveOptions();
-    a.transports.pop();
-    a.backoff.initialMs = 1;
-    a.openTimeoutMs.sse = 1;
+    expect(a.transports).not.toBe(DEFAULTS.transports);
+    expect(() => (a.transports as TransportName[]).pop()).toThrow(TypeError);
+    expect(() => ((a.backoff as { initialMs: number }).initialMs = 1)).toThrow(TypeError);
+    expect(() => ((a.openTimeoutMs as { sse: number }).sse = 1)).toThrow(TypeError);
+    expect(() => ((a as { raceAfterMs: number }).raceAfterMs = 1)).toThrow(TypeError);
     expect(DEFAULTS.transports).toEqual(['websocket', 'sse', 'polling']);
     expect(DEFAULTS.backoff.initialMs).toBe(500);
     expect(DEFAULTS.openTimeoutMs.sse).toBe(5000);
@@ -148,8 +150,21 @@ describe('resolveOptions with caller values', () => {
     expect(r.transports).not.toBe(options.transports);
     expect(r.backoff).not.toBe(options.backoff);
     expect(r.openTimeoutMs).not.toBe(options.openTimeoutMs);
-    r.transports.push('websocket');
+    expect(() => (r.transports as TransportName[]).push('websocket')).toThrow(TypeError);
     expect(options.transports).toEqual(['sse', 'polling']);
+  });
+
+  it('overrides are data resolved into a new frozen object; the options they start from stay as they were', () => {
+    const given = resolveOptions({ backoff: { maxMs: 1000 }, raceAfterMs: 300 });
+    const linked = overrideOptions(given, { backoff: { initialMs: 25 }, raceAfterMs: 0, transports: ['websocket'] });
+    expect(linked).not.toBe(given);
+    expect(Object.isFrozen(linked) && Object.isFrozen(linked.backoff)).toBe(true);
+    expect(linked.backoff).toEqual({ initialMs: 25, maxMs: 1000, factor: 2, jitter: 0.5 });
+    expect(linked.raceAfterMs).toBe(0);
+    expect(linked.transports).toEqual(['websocket']);
+    expect(given.backoff.initialMs).toBe(500);
+    expect(given.raceAfterMs).toBe(300);
+    expect(given.transports).toEqual(['websocket', 'sse', 'polling']);
   });
 
   // Regression: a spread merge let an explicit `undefined` (allowed by Partial<>) replace the default.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BackoffScheduler, type Clock } from '../../src/client/scheduler';
-import { createClientSession } from '../../src/client/session';
+import { createClientSession, type ClientSession, type SessionPoint } from '../../src/client/session';
+import type { WelcomeFrame } from '../../src/protocol/frames';
 
 /** Timers that fire only when the test says; counts every one armed. */
 function manualClock(): Clock & { armed: number; fire(): void; time: number } {
@@ -87,5 +88,48 @@ describe('client session after a refused resume', () => {
     const lost = session.adopt({ ...welcome, sid: 't', secret: 'second', resumeFailed: 'expired', prevAck: 2 });
     expect(lost).toEqual({ previousSessionId: 's', reason: 'session_ended', accepted: 2 });
     expect(session.resumePoint()).toEqual({ sid: 't', secret: 'second', last: 0 });
+  });
+});
+
+// A leading tab resumes the session another tab ran, from where that tab left it (share/leader-connection.ts).
+describe('client session restored from where another tab left it', () => {
+  const stillClock: Clock = { setTimeout: () => 0, clearTimeout: () => {}, now: () => 0 };
+  const welcome = (w: Partial<WelcomeFrame>): WelcomeFrame => ({ t: 'welcome', sid: 's1', secret: 'x', cid: 'c', hb: 1000, resumed: true, ack: 0, maxFrame: 1 << 20, ...w });
+  const msg = (id: number) => ({ t: 'msg' as const, id, e: 'tick' });
+  const restored = (sendAck: (id: number) => boolean, from: SessionPoint): ClientSession => {
+    const s = createClientSession(new BackoffScheduler({ initialMs: 1, maxMs: 1, factor: 1, jitter: 0 }, stillClock), sendAck);
+    s.restore(from);
+    return s;
+  };
+
+  it('resumes from where that tab left it and counts on from there, in and out', () => {
+    const acks: number[] = [];
+    const s = restored((id) => (acks.push(id), true), { sid: 's1', secret: 'x', last: 10 });
+    expect(s.resumePoint()).toEqual({ sid: 's1', secret: 'x', last: 10 });
+    expect(s.id).toBe('s1');
+    expect(s.adopt(welcome({ resumed: true }))).toBeNull();
+    expect(s.place(msg(10))).toBe('seen');
+    expect(s.place(msg(11))).toBe('next');
+    expect(s.place(msg(13))).toBe('gap');
+    expect(s.lastDelivered).toBe(11);
+    expect(s.resumePoint()).toEqual({ sid: 's1', secret: 'x', last: 11 });
+    for (let id = 12; id <= 42; id++) {
+      expect(s.place(msg(id))).toBe('next');
+      s.delivered();
+    }
+    s.delivered(); // the 32nd delivered frame: acknowledged at once, in the server's numbering
+    expect(acks).toEqual([42]);
+  });
+
+  it('a resume the server refuses is a lost session, and the new one counts from 1', () => {
+    const s = restored(() => true, { sid: 's1', secret: 'x', last: 10 });
+    expect(s.adopt(welcome({ sid: 's2', resumed: false, resumeFailed: 'expired' }))).toEqual({ previousSessionId: 's1', reason: 'expired' });
+    expect(s.place(msg(1))).toBe('next');
+    expect(s.resumePoint()).toEqual({ sid: 's2', secret: 'x', last: 1 });
+  });
+
+  it('what the server says the old session accepted is kept for the resync', () => {
+    const s = restored(() => true, { sid: 's1', secret: 'x', last: 10 });
+    expect(s.adopt(welcome({ sid: 's2', resumed: false, resumeFailed: 'unknown_session', prevAck: 7 }))).toEqual({ previousSessionId: 's1', reason: 'unknown_session', accepted: 7 });
   });
 });

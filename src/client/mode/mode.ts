@@ -3,7 +3,7 @@ import type { TransportName } from '../../protocol/frames';
 import type { PlainEndpoints } from '../../plain/plain';
 import type { Transport, TransportConnectParams } from '../../transports/transport';
 import type { TransportEnvironment } from '../../transports/environment';
-import type { AuthCredentials } from '../options';
+import type { AuthCredentials } from '../types';
 import type { ClientSession } from '../session';
 
 /**

@@ -3,7 +3,7 @@ import { newPlainState, plainTransports, type PlainEndpoints } from '../../plain
 import type { Transport, TransportConnectParams } from '../../transports/transport';
 import type { TransportEnvironment } from '../../transports/environment';
 import { invalid, nonNegative } from '../option-checks';
-import type { AuthCredentials } from '../options';
+import type { AuthCredentials } from '../types';
 import type { ClientMode, Handshake, ModeKind } from './mode';
 
 type PlainTransportFactory = typeof import('../../plain/create').createPlainTransport;

@@ -3,7 +3,7 @@ import { PROTOCOL_VERSION, QUERY, TRANSPORT_NAMES, type TransportName } from '..
 import { createTransport, loadTransport } from '../../transports/create';
 import type { Transport, TransportConnectParams } from '../../transports/transport';
 import type { TransportEnvironment } from '../../transports/environment';
-import type { AuthCredentials } from '../options';
+import type { AuthCredentials } from '../types';
 import type { ClientSession } from '../session';
 import type { ClientMode, Handshake, ModeKind } from './mode';
 

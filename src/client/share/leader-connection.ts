@@ -1,18 +1,13 @@
 import type { MessageFrame, OutboundFrame, ReplyFrame, TransportName, WelcomeFrame } from '../../protocol/frames';
-import type { TransportEnvironment } from '../../transports/environment';
 import type { TransportFailure } from '../../transports/transport';
-import type { Connection, ConnectionSettings } from '../connection';
-import { createConnector, type Connector, type ConnectorHost, type SessionFrame } from '../connector';
 import { TypedEmitter } from '../emitter';
 import type { RealtimeError } from '../errors';
-import type { ClientState, LifecycleEvents, TransportReason } from '../lifecycle';
+import type { LifecycleEvents } from '../lifecycle';
 import { PROTOCOL_MODE } from '../mode/protocol-mode';
 import type { ResolvedOptions } from '../options';
-import { Outbox, type OutboxEntry } from '../outbox';
-import { BackoffScheduler } from '../scheduler';
-import type { ClientSession, LostSession } from '../session';
-import { continueSession } from './continued-session';
-import { createUpgradeProbe, type UpgradeProbe } from '../upgrade-probe';
+import type { OutboxEntry } from '../outbox';
+import type { LostSession } from '../session';
+import { createSessionCore, type SessionCore } from '../session-core';
 import type { LeaderSeed } from './replica';
 
 /** What the leading tab's connection reports to the leader. */
@@ -34,19 +29,18 @@ export interface LeaderConnectionHost {
 }
 
 /**
- * The one real connection of a group of sharing tabs, in the leading tab: the client's connector, session, outbox
- * and upgrade probe, wired as `RealtimeClient` wires them, minus the app-facing half (the leader routes frames to
- * tabs instead). It starts from a seed: the session another tab ran and the frames it had not seen acknowledged.
+ * The one real connection of a group of sharing tabs, in the leading tab: the session core (session-core.ts) the
+ * client uses, plus what only a leader does: it numbers frames on from the session's numbering before it, holds each
+ * until the tabs have heard of its number, and tells the leader what was numbered. It starts from a seed: the session
+ * another tab ran and the frames it had not seen acknowledged.
  */
 export class LeaderConnection {
   readonly life = new TypedEmitter<LifecycleEvents>();
-  private readonly scheduler: BackoffScheduler;
-  private readonly session: ClientSession;
-  private readonly outbox: Outbox;
-  private readonly connector: Connector;
-  private readonly probe: UpgradeProbe;
-  private _state: ClientState = 'idle';
-  private _transport: TransportName | null = null;
+  /**
+   * The connection itself: its state, transport and session; `shutdown` stops it without ending the session (the
+   * server keeps it for its grace period, and the next leader resumes it).
+   */
+  readonly core: SessionCore;
   /** Entries numbered already (a resend after a reconnect is not news to the tabs). */
   private readonly sentOnce = new WeakSet<OutboxEntry>();
   /** What the welcome being handled lost (a refused resume), for `opened`. */
@@ -66,102 +60,42 @@ export class LeaderConnection {
   private unheard: OutboxEntry[] = [];
 
   /** `known`: the highest number every tab knew of before this leader (the seed's frames are among them). */
-  constructor(url: string, opts: ResolvedOptions, seed: LeaderSeed, known: number, private readonly host: LeaderConnectionHost) {
+  constructor(url: string, opts: ResolvedOptions, seed: LeaderSeed, known: number, host: LeaderConnectionHost) {
     this.notedUpTo = known;
-    this.scheduler = new BackoffScheduler(opts.backoff, opts.clock, opts.random);
-    this.session = continueSession(this.scheduler, (id) => this.sendAck(id), seed.session);
-    this.outbox = new Outbox({ maxCount: opts.maxQueuedMessages, maxBytes: opts.maxQueuedBytes });
     this.seqBase = seed.seqBase;
-    const mode = PROTOCOL_MODE.create({ endpoint: url, endpoints: {}, session: this.session, heartbeatTolerance: opts.heartbeatTolerance });
-    const environment: TransportEnvironment = {};
-    if (opts.WebSocket) environment.WebSocket = opts.WebSocket;
-    if (opts.EventSource) environment.EventSource = opts.EventSource;
-    if (opts.fetch) environment.fetch = opts.fetch;
-    const settings: ConnectionSettings = {
-      mode,
-      environment,
-      scheduler: this.scheduler,
-      transports: opts.transports,
-      openTimeoutMs: opts.openTimeoutMs,
-      withCredentials: opts.withCredentials,
-      logger: opts.logger,
-    };
-    const self = this;
-    // Not a literal in the call: members the connector's host interface gains later (main adds `prepare`) are here
-    // already, and a literal would be refused for naming one it does not have yet.
-    const connectorHost: ConnectorHost & { prepare(): null } = {
-      get state() {
-        return self._state;
+    const self = this; // for the getter: the core shifts the server's acknowledgements by the numbering before this leader
+    this.core = createSessionCore(
+      { endpoint: url, options: opts, life: this.life, mode: (settings) => PROTOCOL_MODE.create(settings), from: seed.session },
+      {
+        get seqBase() {
+          return self.seqBase;
+        },
+        welcomed: (_welcome, lost) => this.welcomed(lost),
+        opened: (transport, welcome) => {
+          host.opened(transport, welcome, this.lostSession);
+          this.lostSession = null;
+        },
+        delivered: (frame) => host.delivered(frame),
+        acked: (n) => host.acked(n),
+        outgoing: (all) => this.outgoing(all, host),
+        dropped: (failure) => host.dropped(failure),
+        moved: (transport, welcome) => host.moved(transport, welcome),
+        stopped: (error) => {
+          this.core.shutdown({ reason: error.message });
+          host.stopped(error);
+        },
       },
-      setState: (state) => this.setState(state),
-      welcomed: (welcome) => this.welcomed(welcome),
-      opened: (conn, welcome, reason) => this.opened(conn, welcome, reason),
-      received: (conn, frame) => this.received(conn, frame),
-      lost: (conn, failure) => {
-        this.session.stopAckTimer();
-        this.probe.stop();
-        if (conn.opened) this.host.dropped(failure); // an attempt that never opened changes nothing for the tabs
-      },
-      stop: (error) => {
-        this.close(error.message);
-        this.host.stopped(error);
-      },
-      /** Nothing to restore before a handshake: the session is the one another tab left. */
-      prepare: () => null,
-    };
-    this.connector = createConnector(settings, opts, url, this.life, connectorHost);
-    this.probe = createUpgradeProbe(settings, {
-      firstDelayMs: opts.upgradeProbeMs,
-      connector: this.connector,
-      session: this.session,
-      life: this.life,
-      current: () => this._transport,
-      moved: (probe, welcome) => {
-        this.connector.replaceWith(probe);
-        this.session.moved(welcome);
-        this.ackUpTo(welcome.ack);
-        this._transport = probe.name;
-        this.flush(true);
-        this.connector.watchLiveness();
-        this.host.moved(probe.name, welcome);
-      },
-    });
-  }
-
-  get state(): ClientState {
-    return this._state;
-  }
-
-  get transport(): TransportName | null {
-    return this._transport;
-  }
-
-  get maxFrame(): number {
-    return this.session.maxFrame;
-  }
-
-  /** Timers still scheduled (zero after close). */
-  get pendingTimers(): number {
-    return this.scheduler.pending;
-  }
-
-  connect(): void {
-    this.connector.start();
+    );
   }
 
   /** Queues a tab's emit or request for the connection; it goes out at once when the connection is open. */
   add(frame: OutboundFrame): OutboxEntry {
-    return this.outbox.add(frame.t, frame.e, frame.d);
-  }
-
-  /** Takes back an entry not sent yet (after a new session, its tab sends it again). */
-  remove(entry: OutboxEntry): boolean {
-    return this.outbox.remove(entry);
+    return this.core.outbox.add(frame.t, frame.e, frame.d);
   }
 
   /** Sends what the outbox holds that was not sent yet. */
   send(): void {
-    this.flush(false);
+    this.core.flush(false);
   }
 
   /** Sends nothing more (the leader is about to start over from a fuller replica). */
@@ -173,11 +107,10 @@ export class LeaderConnection {
   noted(n: number): void {
     if (n <= this.notedUpTo) return;
     this.notedUpTo = n;
-    const conn = this.connector.active;
-    if (!conn?.opened || this.held) return;
-    const ready = this.unheard.filter((e) => this.number(e) <= n && this.outbox.has(e));
+    if (this.held) return;
+    const ready = this.unheard.filter((e) => this.number(e) <= n && this.core.outbox.has(e));
+    if (ready.length > 0 && !this.core.send(ready.map((entry) => this.numbered(entry)))) return;
     this.unheard = this.unheard.filter((e) => this.number(e) > n);
-    if (ready.length > 0) conn.transport.send(ready.map((entry) => ({ ...entry.frame, seq: this.number(entry) })));
   }
 
   /** An entry's number in the session. */
@@ -185,96 +118,32 @@ export class LeaderConnection {
     return entry.frame.seq + this.seqBase;
   }
 
-  /**
-   * Stops the connection without ending the session (the server keeps it for its grace period, and the next leader
-   * resumes it). Releases every timer.
-   */
-  close(reason = 'the tab stopped leading'): void {
-    if (this._state === 'closed') return;
-    this.connector.stop();
-    this.probe.stop();
-    this.scheduler.dispose();
-    this.session.stopAckTimer();
-    this._transport = null;
-    this.setState('closed');
-    this.life.emit('close', { reason });
+  private numbered(entry: OutboxEntry): OutboundFrame {
+    return { ...entry.frame, seq: this.number(entry) };
   }
 
-  private flush(all: boolean): void {
-    const conn = this.connector.active;
-    if (!conn?.opened || this.held) return;
-    const { frames } = this.outbox.take(this.scheduler.now(), all);
-    if (frames.length === 0) return;
+  /** What goes out now: in number order, up to the first whose word has not come back yet (the rest wait, `noted`). */
+  private outgoing(all: boolean, host: LeaderConnectionHost): OutboundFrame[] {
+    if (this.held) return [];
+    const { frames } = this.core.outbox.take(this.core.scheduler.now(), all);
     // Told before the frames leave: a tab that leads next must know which numbers went out with what.
     const fresh = all ? frames.filter((e) => !this.sentOnce.has(e)) : frames;
     for (const e of fresh) this.sentOnce.add(e);
-    if (fresh.length > 0) this.host.numbered(fresh.map((entry) => ({ entry, seq: this.number(entry) })));
-    // In number order, up to the first whose word has not come back yet; the rest wait for it (noted).
+    if (fresh.length > 0) host.numbered(fresh.map((entry) => ({ entry, seq: this.number(entry) })));
     const cut = frames.findIndex((e) => this.number(e) > this.notedUpTo);
     const ready = cut < 0 ? frames : frames.slice(0, cut);
     const waiting = cut < 0 ? [] : frames.slice(cut);
     this.unheard = all ? waiting : this.unheard.concat(waiting);
-    if (ready.length > 0) conn.transport.send(ready.map((entry) => ({ ...entry.frame, seq: this.number(entry) })));
+    return ready.map((entry) => this.numbered(entry));
   }
 
-  private sendAck(id: number): boolean {
-    const conn = this.connector.active;
-    if (!conn?.opened) return false;
-    conn.transport.send([{ t: 'ack', id }]);
-    return true;
-  }
-
-  private welcomed(welcome: WelcomeFrame): void {
-    this.lostSession = this.session.adopt(welcome);
-    if (this.lostSession) {
-      this.outbox.renumber();
-      this.seqBase = 0;
-      this.notedUpTo = 0;
-      this.unheard = [];
-    }
-    this.ackUpTo(welcome.ack);
-  }
-
-  private opened(conn: Connection, welcome: WelcomeFrame, _reason: TransportReason): void {
-    this._transport = conn.name;
-    this.connector.remember(conn.name);
-    this.setState('open');
-    this.host.opened(conn.name, welcome, this.lostSession);
-    this.lostSession = null;
-    this.flush(true);
-    this.connector.watchLiveness();
-    this.probe.schedule();
-  }
-
-  private received(conn: Connection, frame: SessionFrame): void {
-    switch (frame.t) {
-      case 'msg':
-      case 'reply': {
-        const place = this.session.place(frame);
-        if (place === 'seen') return;
-        if (place === 'gap') return this.connector.fail(conn, { kind: 'protocol', message: `frame ${frame.id} arrived after ${this.session.lastDelivered}` });
-        this.host.delivered(frame);
-        if (this.connector.active === conn) this.session.delivered();
-        return;
-      }
-      case 'ack':
-        return this.ackUpTo(frame.n);
-      case 'close':
-        if (frame.code === 'session_ended') this.session.markEnded();
-        return this.connector.fail(conn, { kind: 'network', message: `server closed the connection (${frame.code})` });
-    }
-  }
-
-  /** The server accepted every client frame up to `n` (its numbering). */
-  private ackUpTo(n: number): void {
-    this.outbox.ack(n - this.seqBase);
-    this.host.acked(n);
-  }
-
-  private setState(state: ClientState): void {
-    const previous = this._state;
-    if (previous === state) return;
-    this._state = state;
-    this.life.emit('state', { state, previous });
+  /** A new session (a refused resume): the outbox numbers afresh, from 1 in the server's numbering too. */
+  private welcomed(lost: LostSession | null): void {
+    this.lostSession = lost;
+    if (!lost) return;
+    this.core.outbox.renumber();
+    this.seqBase = 0;
+    this.notedUpTo = 0;
+    this.unheard = [];
   }
 }

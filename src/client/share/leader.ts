@@ -80,7 +80,7 @@ export class Leader {
     });
     for (const item of seed.resend) this.take(item.tab, item.n, item.f);
     this.say({ k: 'lead', tab });
-    this.connection.connect();
+    this.connection.core.start();
   }
 
   /** Every message of a tab, as the channel delivers it. */
@@ -115,7 +115,7 @@ export class Leader {
     this.stopped = true;
     clearTimeout(this.lateWordTimer);
     this.flushFrames();
-    this.connection.close();
+    this.connection.core.shutdown({ reason: 'the tab stopped leading' });
   }
 
   /**
@@ -134,7 +134,7 @@ export class Leader {
   }
 
   get pendingTimers(): number {
-    return this.connection.pendingTimers;
+    return this.connection.core.pendingTimers;
   }
 
   private take(tab: string, n: number, f: SentItem['f']): void {
@@ -142,7 +142,7 @@ export class Leader {
   }
 
   private hello(h: Hello): void {
-    if (this.connection.state !== 'open' || !this.replica.sid) return void this.waiting.set(h.tab, h);
+    if (this.connection.core.state !== 'open' || !this.replica.sid) return void this.waiting.set(h.tab, h);
     const sid = this.replica.sid;
     const replay = h.sid === sid ? this.replica.after(h.last) : [];
     if (h.sid !== sid || replay === null) {
@@ -157,8 +157,8 @@ export class Leader {
       sid,
       last: this.replica.last,
       ack: this.replica.acked.get(h.tab) ?? 0,
-      maxFrame: this.connection.maxFrame,
-      transport: this.connection.transport!,
+      maxFrame: this.connection.core.session.maxFrame,
+      transport: this.connection.core.transport!,
       replay: replay ?? [],
       snapshot: this.replica.snapshot(),
       ...(replay === null ? { overrun: true as const } : {}),
@@ -176,7 +176,7 @@ export class Leader {
       const tabs = new Map<string, number>();
       for (const [s, o] of this.bySeq) if (lost.accepted !== undefined && s <= lost.accepted) tabs.set(o.tab, Math.max(tabs.get(o.tab) ?? 0, o.n));
       this.lostAccepted = lost.accepted === undefined ? null : { sid: lost.previousSessionId, tabs };
-      for (const entry of this.origins.keys()) this.connection.remove(entry);
+      for (const entry of this.origins.keys()) this.connection.core.outbox.remove(entry);
       this.origins.clear();
       this.bySeq.clear();
       this.requests.clear();

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { RealtimeError } from '../../../src/client/errors';
-import { DEFAULTS, resolveOptions } from '../../../src/client/options';
+import { DEFAULTS, resolveOptions, type ResolvedOptions } from '../../../src/client/options';
+import { shareModeOn, type ShareMode } from '../../../src/client/share/share-mode';
+import type { TransportName } from '../../../src/protocol/frames';
+import type { Transport } from '../../../src/transports/transport';
 import { RealtimeClient as DefaultClient } from '../../../src/client/realtime-client';
 import { RealtimeClient as SharingClient } from '../../../src/share';
 
@@ -39,5 +42,45 @@ describe('the share option', () => {
     // Without share it is the plain client.
     const alone = new SharingClient('http://127.0.0.1:1/rt', { autoConnect: false });
     alone.close();
+  });
+});
+
+describe('a sharing tab: settings as data', () => {
+  it("the tab's own client links with the share mode's overrides; the leading connection gets the options as given", async () => {
+    const share = shareModeOn();
+    let leading: ResolvedOptions | undefined;
+    const attempts: string[] = [];
+    let authCalls = 0;
+    const mode: ShareMode = {
+      overrides: share.overrides,
+      linkOptions: (given) => share.linkOptions(given),
+      create: (_settings, given) => {
+        leading = given;
+        return {
+          requests: true,
+          probes: false,
+          refusalMeansUnavailable: false,
+          url: () => 'http://127.0.0.1:1/rt',
+          handshake: () => ({ query: {}, hidden: {} }),
+          prepare: () => null,
+          createTransport: (name): Transport => {
+            attempts.push(name);
+            return { name, connect() {}, send() {}, close() {} };
+          },
+          livenessLimitMs: () => 0,
+          reopenDelayMs: () => undefined,
+        };
+      },
+    };
+    const options = { share: true, autoConnect: false, transports: ['sse', 'websocket'] as TransportName[], raceAfterMs: 300, auth: () => (authCalls++, { token: 't' }) };
+    const client = new DefaultClient('http://127.0.0.1:1/rt', options, mode);
+    client.connect();
+    await new Promise((r) => setTimeout(r, 0));
+    client.close();
+    expect(attempts).toEqual(['websocket']); // one link, whatever the transports given
+    expect(authCalls).toBe(0); // only the leader's connection presents credentials
+    expect(leading).toMatchObject({ transports: ['sse', 'websocket'], raceAfterMs: 300, backoff: { initialMs: 500 }, auth: options.auth });
+    expect(Object.isFrozen(leading) && Object.isFrozen(leading!.backoff)).toBe(true);
+    expect(share.overrides).toMatchObject({ backoff: { initialMs: 25 }, transports: ['websocket'], raceAfterMs: 0, storage: null, rememberTransportMs: 0, auth: undefined });
   });
 });
