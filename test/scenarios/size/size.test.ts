@@ -32,10 +32,13 @@ import { measureOurs, TARGETS, kb, ROOT, type Size } from '../../../bench/size.m
  * the development-only warnings are left out of both) and reporting an error no listener hears, +462 / +589 (the UMD
  * also carries the fetch failures' causes). A race that settles behind a proxy that holds event streams (the race
  * moved to its own module; the welcome hold and stale strikes a chunk loaded with the first racer;
- * docs/design/stale-welcomes.md): +490 / +1,045 measured alone. Both together: 13,840 / 20,342. Ceilings: those
- * figures plus ~1.5%.
+ * docs/design/stale-welcomes.md): +490 / +1,045 measured alone. Both together: 13,840 / 20,342. Measured 13,875 /
+ * 20,513 after the size limit's checks. One session core for the client and the leading tab (the connector split into
+ * an attempt pipeline, frame checks and page signals): 14,183 / 20,917, +308 / +404, though only +88 / +86 minified:
+ * the repeated code it replaced compressed better. Ceilings: those figures plus ~0.5%, to be won back by the wire and
+ * build work of the size issue.
  */
-const CEILING = { esmDefaultGzip: 14_050, umdGzip: 20_650 };
+const CEILING = { esmDefaultGzip: 14_250, umdGzip: 21_000 };
 
 describe('bundle size', () => {
   it('stays under the enforced ceilings (and reports the gap to the target budgets)', async () => {
