@@ -18,27 +18,29 @@ export interface LinkOwner {
 export class TabLink implements Transport {
   private done = false;
 
+  /** `owner` null: the tab left its group (its client closed) while this attempt was being prepared. */
   constructor(
-    private readonly owner: LinkOwner,
+    private readonly owner: LinkOwner | null,
     private readonly handlers: TransportHandlers,
   ) {}
 
   get name(): TransportName {
-    return this.owner.leaderTransport;
+    return this.owner?.leaderTransport ?? 'websocket';
   }
 
   connect(): void {
-    this.owner.attach(this);
+    if (this.owner) return this.owner.attach(this);
+    queueMicrotask(() => this.fail({ kind: 'network', message: 'this tab left its group' }));
   }
 
   send(frames: readonly ClientFrame[]): void {
-    if (!this.done) this.owner.send(frames);
+    if (!this.done) this.owner?.send(frames);
   }
 
   close(): void {
     if (this.done) return;
     this.done = true;
-    this.owner.detach(this);
+    this.owner?.detach(this);
   }
 
   /** A frame for the tab's client. */
@@ -50,7 +52,7 @@ export class TabLink implements Transport {
   fail(failure: TransportFailure): void {
     if (this.done) return;
     this.done = true;
-    this.owner.detach(this);
+    this.owner?.detach(this);
     this.handlers.onFailure(failure);
   }
 }

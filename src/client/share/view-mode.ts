@@ -33,7 +33,7 @@ export function createViewMode(settings: ModeSettings, leading: ResolvedOptions,
       share ??= new TabShare(settings.endpoint, name, leading, life, platform ?? (alone ? localPlatform() : browserPlatform()), alone);
       return null;
     },
-    createTransport: (_name, params) => new TabLink(share!, params.handlers),
+    createTransport: (_name, params) => new TabLink(share, params.handlers), // null: closed meanwhile
     livenessLimitMs: () => 0,
     reopenDelayMs: () => undefined,
   };
