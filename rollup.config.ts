@@ -41,22 +41,29 @@ const nodeEnv = (value: 'development' | 'production'): Plugin => ({
 });
 const serverExternal = ['ws', 'redis', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
-// Chunk names carry a content hash, so every build would leave the previous ones behind (and `npm pack` would ship
-// them): the first build empties dist/chunks. Entry files have fixed names and are simply overwritten.
-const freshChunks = (): Plugin => ({
-  name: 'fresh-chunks',
-  buildStart: () => rmSync('dist/chunks', { recursive: true, force: true }),
+// Chunk names carry a content hash, and a build without maps must not leave an earlier build's maps behind (`npm pack`
+// would ship both): the first build (configs run in order) empties dist/.
+const freshDist = (): Plugin => ({
+  name: 'fresh-dist',
+  buildStart: () => rmSync('dist', { recursive: true, force: true }),
 });
+
+/**
+ * No source maps in the package: they were three quarters of it (4.7 MB unpacked), and its ESM, CJS and server files
+ * are not minified, so a stack trace already points at readable code; the minified script-tag file has its readable
+ * twin (`.umd.js`). `SOURCEMAPS=1 npm run build` writes them for local debugging (docs/design-notes.md, "Source maps").
+ */
+const sourcemap = process.env.SOURCEMAPS === '1';
 
 const config: RollupOptions[] = [
   {
     // `share` (realtime-fallback/share) is an entry of its own: apps that do not share tabs never load its code.
     input: { index: 'src/index.ts', share: 'src/share.ts' },
     external: clientExternal,
-    plugins: [freshChunks(), ts()],
+    plugins: [freshDist(), ts()],
     output: [
-      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs', sourcemap: true },
-      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named', sourcemap: true },
+      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs', sourcemap },
+      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named', sourcemap },
     ],
   },
   // The script-tag builds carry everything in one file, but event-source-polyfill (see withoutPolyfill); tab sharing
@@ -77,7 +84,7 @@ const config: RollupOptions[] = [
           name: 'RealtimeFallback',
           exports: 'named',
           inlineDynamicImports: true,
-          sourcemap: true,
+          sourcemap,
           plugins: [nodeEnv('development')],
         },
         {
@@ -86,7 +93,7 @@ const config: RollupOptions[] = [
           name: 'RealtimeFallback',
           exports: 'named',
           inlineDynamicImports: true,
-          sourcemap: true,
+          sourcemap,
           plugins: [nodeEnv('production'), terser()],
         },
       ],
@@ -97,8 +104,8 @@ const config: RollupOptions[] = [
     external: serverExternal,
     plugins: [ts()],
     output: [
-      { file: 'dist/server.mjs', format: 'es', sourcemap: true },
-      { file: 'dist/server.cjs', format: 'cjs', exports: 'named', sourcemap: true },
+      { file: 'dist/server.mjs', format: 'es', sourcemap },
+      { file: 'dist/server.cjs', format: 'cjs', exports: 'named', sourcemap },
     ],
   },
   {
@@ -107,8 +114,8 @@ const config: RollupOptions[] = [
     external: serverExternal,
     plugins: [ts()],
     output: [
-      { file: 'dist/server-redis.mjs', format: 'es', sourcemap: true },
-      { file: 'dist/server-redis.cjs', format: 'cjs', exports: 'named', sourcemap: true },
+      { file: 'dist/server-redis.mjs', format: 'es', sourcemap },
+      { file: 'dist/server-redis.cjs', format: 'cjs', exports: 'named', sourcemap },
     ],
   },
   // One declaration bundle per entry, written twice: `.d.ts` for `import` and `.d.cts` for `require` (package.json

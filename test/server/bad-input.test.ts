@@ -1,5 +1,5 @@
 /**
- * The reference server under bad input and misbehaving clients (README "Failure behaviour"): every case gets a typed
+ * The reference server under bad input and misbehaving clients (docs/failure-behaviour.md): every case gets a typed
  * answer or a documented disconnect, the process keeps running, other clients are unaffected, and nothing the
  * server already accepted or sent is lost (the session stays resumable).
  */

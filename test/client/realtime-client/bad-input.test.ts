@@ -1,5 +1,5 @@
 /**
- * The real client against a scripted server that misbehaves on purpose (README "Failure behaviour"): malformed and
+ * The real client against a scripted server that misbehaves on purpose (docs/failure-behaviour.md): malformed and
  * unknown frames, binary messages, replies nobody asked for, HTML pages from a proxy, HTTP statuses and WebSocket
  * close codes. A plain node:http server on 127.0.0.1 (port 0) plays the server; `ws` answers upgrades. Each case
  * asserts the documented outcome: retry (reconnect / fall back) or stop with a typed error; never a crash.

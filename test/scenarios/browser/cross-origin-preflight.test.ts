@@ -1,5 +1,5 @@
 /**
- * The cost of keeping the secret and the token out of URLs for a cross-origin app (README, Security): polls and POSTs
+ * The cost of keeping the secret and the token out of URLs for a cross-origin app (docs/security.md): polls and POSTs
  * carry them in headers, so the browser asks a CORS preflight first; a poll's URL stays the same for its connection's
  * life (the acknowledgement travels in a header), so it asks one per connection, not one per poll. The page is on one
  * origin, the realtime server on another (another port), long-polling only, in every browser under test.

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TransportName } from '../../../src/protocol/frames';
-import { startRedisServer, stopAllRedisServers, type RedisServer } from '../../server/redis/redis-server';
+import { startRedisServer, stopAllRedisServers, type RedisServer } from '../redis/redis-server';
 import { checkEmits, received, sleep, startTraffic, until, watch, type Watched } from './clients';
 import { killAllNodes, startNode, type Node, type Up } from './nodes';
 

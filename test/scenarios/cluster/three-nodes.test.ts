@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TransportName } from '../../../src/protocol/frames';
-import { startRedisServer, stopAllRedisServers } from '../../server/redis/redis-server';
+import { startRedisServer, stopAllRedisServers } from '../redis/redis-server';
 import { checkEmits, received, sleep, startTraffic, until, watch, type Watched } from './clients';
 import { killAllNodes, startNode, type Node, type Up } from './nodes';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../../../demo/round-robin-proxy.mjs';

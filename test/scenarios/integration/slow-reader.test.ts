@@ -1,5 +1,5 @@
 /**
- * A slow reader is told apart from a big message (README, "Limits"): a client behind a proxy that reads from the
+ * A slow reader is told apart from a big message (docs/failure-behaviour.md, "Server limits"): a client behind a proxy that reads from the
  * server at ~64 KB/s is cut once what the server holds for it stayed above `maxBufferedBytes` for `slowReaderMs`,
  * resumes, and gets every message once; a fast reader of messages of the limit, in bursts, is never cut.
  * Timing-sensitive (a throttling proxy): run under the shared lock.

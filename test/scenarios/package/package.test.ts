@@ -1,38 +1,50 @@
 /**
- * The package as npm would publish it: `npm pack` into a temp dir, then what is in the tarball, publint --strict and
- * arethetypeswrong (every resolution mode: node10, node16 from CJS and from ESM, bundler) on it, and the unpacked
+ * The package as npm would publish it from a fresh clone: `npm pack` in a checkout of HEAD (with this tree's
+ * uncommitted changes) that has no dist/, so its `prepack` must build; then what is in the tarball, publint --strict
+ * and arethetypeswrong (every resolution mode: node10, node16 from CJS and from ESM, bundler) on it, and the unpacked
  * package run by Node with and without the optional peer dependency `ws`.
  *
- * NOTE: like dist.test.ts this packs whatever dist/ holds; `npm test` builds it first. No network: both tools are
- * devDependencies and read the tarball only.
+ * The one build is this file's cost (rollup, tens of seconds). No network: both tools are devDependencies and read
+ * the tarball only. The temp dir (checkout, tarball, app) is removed on every exit path.
  */
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WS_MISSING } from '../../../src/server/ws-module';
-import { ROOT, bin, output, pack, run, unpackInto } from './pack';
+import { ROOT, bin, output, packFreshCheckout, run, unpackInto, type Packed } from './pack';
 
 let dir: string;
 let tarball: string;
 let files: string[];
+let packed: Packed;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'realtime-fallback-pack-'));
-  ({ tarball, files } = pack(dir));
-}, 60_000);
+  packed = packFreshCheckout(dir);
+  ({ tarball, files } = packed);
+  console.log(`[package] ${files.length} files, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked`);
+}, 180_000);
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the tarball', () => {
-  it('holds the built files, LICENSE, README.md and package.json, and nothing else', () => {
+  it('holds the files a fresh checkout built, LICENSE, README.md and package.json, and nothing else', () => {
     expect(files).toContain('LICENSE');
     expect(files).toContain('README.md');
-    for (const name of ['index', 'server', 'server-redis']) {
+    for (const name of ['index', 'share', 'server', 'server-redis']) {
       for (const ext of ['mjs', 'cjs', 'd.ts', 'd.cts']) expect(files).toContain(`dist/${name}.${ext}`);
     }
+    for (const name of ['realtime-fallback', 'realtime-fallback.share']) {
+      for (const ext of ['umd.js', 'umd.min.js']) expect(files).toContain(`dist/${name}.${ext}`);
+    }
+    // The lazily loaded chunks (SSE and polling transports, plain mode, persistence) of both module formats.
+    expect(files.filter((f) => /^dist\/chunks\/.+\.mjs$/.test(f)).length).toBeGreaterThan(0);
+    expect(files.filter((f) => /^dist\/chunks\/.+\.cjs$/.test(f)).length).toBeGreaterThan(0);
+    // No source maps (docs/design-notes.md, "Source maps").
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
     expect(files).not.toContain('docs/demo.png');
     expect(files.filter((f) => /^(docs|test|src|bench|demo|scripts)\//.test(f) || /\.test\.ts$/.test(f))).toEqual([]);
     expect(files.filter((f) => !/^dist\//.test(f) && !['LICENSE', 'README.md', 'package.json'].includes(f))).toEqual([]);

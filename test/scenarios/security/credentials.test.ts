@@ -1,5 +1,5 @@
 /**
- * Credentials in URLs (README "Security", docs/protocol.md "Where parameters travel"): neither the auth token nor
+ * Credentials in URLs (docs/security.md, docs/protocol.md "Where parameters travel"): neither the auth token nor
  * the session's resume secret ever goes into a URL, where a browser would print it with a failed request. HTTP
  * requests carry them in headers, a WebSocket handshake in a subprotocol; the server puts a token into
  * `Authorization` whatever carried it. Checked against the real server, whose `authenticate` hook sees every

@@ -57,7 +57,7 @@ const rt = createRealtimeServer({
   sessionGraceMs: env('SOAK_GRACE_MS', 20_000),
   maxMessageBytes,
   // Room for what a client away for a few seconds misses when messages reach the limit (the default 1 MiB holds four
-  // of 256 KiB: such a client would resync with `overrun`, as the README's limits table says).
+  // of 256 KiB: such a client would resync with `overrun`, as the limits table in docs/failure-behaviour.md says).
   replayBufferMaxBytes: 16 * maxMessageBytes,
   // Warnings are counted, not printed: the report says how often a connection was cut for not reading, and the like.
   logger: {

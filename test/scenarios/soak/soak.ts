@@ -5,7 +5,7 @@
  * verify.ts checks that every number arrived once and in order in both directions; verdict.ts judges the report.
  */
 import { startRoundRobinProxy, type RoundRobinProxy } from '../../../demo/round-robin-proxy.mjs';
-import { startRedisServer, type RedisServer } from '../../server/redis/redis-server';
+import { startRedisServer, type RedisServer } from '../redis/redis-server';
 import { seededRandom as seeded } from '../../support/seeded-random';
 import { FaultProxy } from './fault-proxy';
 import { monotonicUs, runFaults, sleep } from './faults';

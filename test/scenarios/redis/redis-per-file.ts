@@ -1,6 +1,6 @@
 // One real redis-server per test file, flushed before each test; the test servers a test started are closed after it.
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { closeAll } from '../helpers';
+import { closeAll } from '../../server/helpers';
 import { closeRedisClients, connectRedis, type TestRedisClient } from './redis-client';
 import { startRedisServer, stopAllRedisServers, type RedisServer } from './redis-server';
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MessageFrame, ServerFrame, WelcomeFrame } from '../../../src/protocol/frames';
 import { redisAdapter } from '../../../src/server/redis';
-import { isType, startServer, WsClient, type TestServer } from '../helpers';
+import { isType, startServer, WsClient, type TestServer } from '../../server/helpers';
 import { useRedisPerFile } from './redis-per-file';
 
 const redis = useRedisPerFile();

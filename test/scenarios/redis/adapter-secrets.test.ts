@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { HEADERS } from '../../../src/protocol/carriers';
 import type { WelcomeFrame } from '../../../src/protocol/frames';
 import { redisAdapter } from '../../../src/server/redis';
-import { poll, post, startServer, WsClient, type TestServer } from '../helpers';
+import { poll, post, startServer, WsClient, type TestServer } from '../../server/helpers';
 import { useRedisPerFile } from './redis-per-file';
 
 const redis = useRedisPerFile();

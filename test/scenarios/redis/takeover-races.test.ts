@@ -5,7 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Session } from '../../../src/server';
 import type { RedisAdapterOptions } from '../../../src/server/redis';
 import { redisAdapter } from '../../../src/server/redis';
-import { startServer, waitFor, WsClient, type TestServer } from '../helpers';
+import { startServer, waitFor, WsClient, type TestServer } from '../../server/helpers';
 import { doneScript } from '../../../src/server/redis/client-frame-scripts';
 import { readAfterScript } from '../../../src/server/redis/replay-log-scripts';
 import { setOwnerScript } from '../../../src/server/redis/session-log-scripts';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Session } from '../../../src/server';
 import type { WelcomeFrame } from '../../../src/protocol/frames';
 import { redisAdapter } from '../../../src/server/redis';
-import { isType, startServer, waitFor, WsClient, type TestServer } from '../helpers';
+import { isType, startServer, waitFor, WsClient, type TestServer } from '../../server/helpers';
 import { useRedisPerFile } from './redis-per-file';
 
 const redis = useRedisPerFile();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { MessageFrame, ServerFrame, WelcomeFrame } from '../../../src/protocol/frames';
 import type { Session } from '../../../src/server';
 import { redisAdapter } from '../../../src/server/redis';
-import { isType, startServer, waitFor, WsClient } from '../helpers';
+import { isType, startServer, waitFor, WsClient } from '../../server/helpers';
 import { useRedisPerFile } from './redis-per-file';
 
 const redis = useRedisPerFile();

@@ -11,7 +11,7 @@ import { shareModeOn } from '../../../src/client/share/share-mode';
 import type { SharePlatform } from '../../../src/client/share/tab-share';
 import { normaliseUrl } from '../../../src/client/url';
 import type { WebSocketConstructor } from '../../../src/transports/environment';
-import { cleanup, startHarness, waitUntil, type Harness } from '../../scenarios/integration/harness';
+import { cleanup, startHarness, waitUntil, type Harness } from '../integration/harness';
 
 type Client = RealtimeClient<{ tick: number }, { say: { tab: number; n: number } }>;
 const clients: Client[] = [];
