@@ -27,16 +27,19 @@ export interface VerifyInput {
 const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
 
 /**
- * A repeat `later` of `earlier` is the node kill's doing when it is flagged and `earlier` ran on a node killed at most
- * 1 s after it (before the run was recorded as done), and `later` ran after that kill.
+ * A repeat `later` of `earlier` is the kill's doing when `earlier` ran on a process killed at most KILL_WINDOW_US after
+ * it (before the run was recorded as done), `later` ran after that kill, and the run's record could not have told the
+ * next process: with Redis the next node re-runs it flagged `redelivered`; without (single mode), the killed process's
+ * sessions are gone and the client re-sends what it had no `ack` for to its new session.
  */
 export function killedMidRun(earlier: UpRun, later: UpRun, kills: NodeKill[]): boolean {
   return killGapUs(earlier, later, kills) !== null;
 }
 
-/** How long after `earlier` ran its node was killed, when that kill explains the repeat `later` (µs); else null. */
+/** How long after `earlier` ran its process was killed, when that kill explains the repeat `later` (µs); else null. */
 function killGapUs(earlier: UpRun, later: UpRun, kills: NodeKill[]): number | null {
-  if (!later.redelivered) return null;
+  const resentToNewSession = earlier.node === 'single' && later.sid !== earlier.sid;
+  if (!later.redelivered && !resentToNewSession) return null;
   const gaps = kills.filter((k) => k.node === earlier.node && k.at >= earlier.at && k.at - earlier.at <= KILL_WINDOW_US && later.at >= k.at).map((k) => k.at - earlier.at);
   return gaps.length === 0 ? null : Math.min(...gaps);
 }
