@@ -22,7 +22,7 @@ export interface RaceHost {
 }
 
 /**
- * The attempts started alongside the active one (README, "Fallback"): when an attempt has not welcomed within its
+ * The attempts started alongside the active one (docs/behaviour.md, "Fallback"): when an attempt has not welcomed within its
  * head start (`raceAfterMs`), the next transport starts too, and so on down the list; the connector keeps the first
  * to welcome (welcome-hold.ts judges whether a welcome may win) and closes the others.
  */

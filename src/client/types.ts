@@ -3,7 +3,10 @@
 
 /** What the `auth` provider returns; called before every connection attempt. */
 export interface AuthCredentials {
-  /** Sent as the `access_token` query parameter (WebSocket and native EventSource cannot send headers). */
+  /**
+   * Never in a URL with our server: a WebSocket subprotocol, an `Authorization: Bearer` header on HTTP requests. In plain
+   * mode, the `access_token` query parameter (where tutorials put it).
+   */
   token?: string;
   /** Sent as request headers where the transport can (fetch, the EventSource polyfill). */
   headers?: Record<string, string>;

@@ -1,5 +1,5 @@
 import type { ClientFrame } from '../protocol/frames';
-import { BaseTransport } from '../transports/base-transport';
+import { PollLoop } from '../transports/poll-loop';
 import { resolveFetch, type TransportEnvironment } from '../transports/environment';
 import { describe } from '../transports/failures';
 import { PollRequests } from '../transports/poll-request';
@@ -15,10 +15,10 @@ import { PlainUpstream } from './upstream';
  * other value is a `message`. The next poll is scheduled `pollIntervalMs` after the previous one settled, so polls
  * never overlap. Emits are POSTed to the `send` endpoint.
  */
-export class PlainPollingTransport extends BaseTransport {
+export class PlainPollingTransport extends PollLoop {
   readonly name = 'polling' as const;
-  private readonly upstream: PlainUpstream;
-  private readonly polls: PollRequests;
+  protected readonly upstream: PlainUpstream;
+  protected readonly polls: PollRequests;
   private opened = false;
 
   constructor(
@@ -38,16 +38,7 @@ export class PlainPollingTransport extends BaseTransport {
     if (!this.closed) this.upstream.send(frames);
   }
 
-  protected start(): void {
-    void this.pollOnce();
-  }
-
-  protected release(): void {
-    this.polls.abort();
-    this.upstream.close();
-  }
-
-  private async pollOnce(): Promise<void> {
+  protected async pollOnce(): Promise<void> {
     const answer = await this.polls.get(() => buildUrl(this.params.url, { ...this.params.query, cursor: this.state.cursor }));
     if (answer === undefined || this.closed) return;
     if ('failure' in answer) return this.fail(answer.failure);

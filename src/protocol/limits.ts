@@ -1,5 +1,5 @@
 /**
- * The message size limit both ways (README, "Limits"). A message's size is the UTF-8 bytes of its JSON without the
+ * The message size limit both ways (docs/failure-behaviour.md, "Server limits and their defaults"). A message's size is the UTF-8 bytes of its JSON without the
  * frame's type and numbers: `JSON.stringify({ e: event, d: data })` for an event, `JSON.stringify({ d: data })`
  * (or `{ err }`) for a reply. The server announces its limit in `welcome.maxFrame`; ids do not count, so a message
  * that fits once fits for the session's life.

@@ -4,7 +4,7 @@ import type { ResolvedOptions } from './options';
 const SAMPLES_PER_WINDOW = 4;
 
 /**
- * Tells a slow reader from a large message (README, "Limits"). A connection is cut when what is queued for it has
+ * Tells a slow reader from a large message (docs/failure-behaviour.md, "Server limits and their defaults"). A connection is cut when what is queued for it has
  * stayed above `maxBufferedBytes` for `slowReaderMs`: at every write, at every drain of its socket and a few times
  * per window it is looked at, and one look at or under the limit starts the wait over. Above `hardBufferedBytes` it
  * is cut at once, so memory stays bounded whatever the window. A timer runs only while a connection is over the limit.

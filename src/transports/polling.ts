@@ -1,6 +1,6 @@
 import { decodeServerBatch } from '../protocol/codec';
 import type { ClientFrame, WelcomeFrame } from '../protocol/frames';
-import { BaseTransport } from './base-transport';
+import { PollLoop } from './poll-loop';
 import { resolveFetch, type TransportEnvironment } from './environment';
 import { PollRequests } from './poll-request';
 import type { TransportConnectParams } from './transport';
@@ -16,12 +16,12 @@ import { buildUrl } from './url';
  * previous one settled and its frames were handed on. `ack` frames given to `send()` are not POSTed; the highest
  * acknowledged id travels as `last` on the next poll.
  */
-export class LongPollingTransport extends BaseTransport {
+export class LongPollingTransport extends PollLoop {
   readonly name = 'polling' as const;
-  private readonly upstream: Upstream;
+  protected readonly upstream: Upstream;
   private session: Pick<WelcomeFrame, 'sid' | 'secret' | 'cid'> | undefined;
   private last: number;
-  private readonly polls: PollRequests;
+  protected readonly polls: PollRequests;
 
   constructor(params: TransportConnectParams, env: TransportEnvironment = {}) {
     super(params);
@@ -47,20 +47,11 @@ export class LongPollingTransport extends BaseTransport {
     if (rest.length > 0) this.upstream.send(rest);
   }
 
-  protected start(): void {
-    void this.pollOnce();
-  }
-
-  protected release(): void {
-    this.polls.abort();
-    this.upstream.close();
-  }
-
   /**
    * The handshake poll carries the owner's parameters as given; later ones name the connection and acknowledge, in a
    * header so that the URL stays the same (one cross-origin preflight per connection, not one per poll).
    */
-  private async pollOnce(): Promise<void> {
+  protected async pollOnce(): Promise<void> {
     const { params, session } = this;
     const handshake = session === undefined;
     const answer = handshake

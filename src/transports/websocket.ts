@@ -12,7 +12,7 @@ import { buildUrl } from './url';
  * One WebSocket connection attempt (`E/ws`), one JSON frame per text message.
  *
  * The platform WebSocket is used directly: one socket per attempt, no retry of its own. The owner's scheduler
- * decides every retry and creates a new transport for it (README, design notes: why reconnecting-websocket is no
+ * decides every retry and creates a new transport for it (docs/design-notes.md: why reconnecting-websocket is no
  * longer used at runtime).
  */
 export class WebSocketTransport extends BaseTransport {
