@@ -14,7 +14,7 @@ export function formatReport(r: SoakReport): string {
     `proxy: ${JSON.stringify(r.proxy)}`,
     `server→client: sent ${r.serverToClient.sent} (live sessions), delivered ${r.serverToClient.delivered}, lost ${r.serverToClient.lost}, duplicated ${r.serverToClient.duplicated}, out of order ${r.serverToClient.outOfOrder}, sessions lost with resync ${r.serverToClient.lostWithResync}`,
     `client→server: accepted ${c2s.accepted}, arrived ${c2s.arrived}, lost ${c2s.lost}, out of order ${c2s.outOfOrder}, ran twice ${c2s.runTwice}; ` +
-      `re-run after its node was killed mid-run (flagged, earlier run ≤ 250 ms before the kill) ${c2s.rerunAfterKill}${c2s.rerunAfterKill > 0 ? ` (the earliest ${c2s.rerunAfterKillMaxGapMs} ms before it)` : ''}; ` +
+      `re-run after its node was killed mid-run (flagged, earlier run ≤ 250 ms before the kill; without Redis, re-sent after the resync) ${c2s.rerunAfterKill}${c2s.rerunAfterKill > 0 ? ` (the earliest ${c2s.rerunAfterKillMaxGapMs} ms before it)` : ''}; ` +
       `flagged redelivered ${c2s.redelivered} (${c2s.redeliveredFirstRuns} of them first runs); re-sent after resyncs ${c2s.resentAfterResync}`,
     `requests: made ${r.requests.made}, resolved ${r.requests.resolved}, rejected ${JSON.stringify(r.requests.rejected)}, unsettled ${r.requests.unsettled}`,
     `resyncs ${r.resyncs} ${JSON.stringify(r.resyncReasons)}, unexplained lost sessions ${r.unexplainedLostSessions}, transport switches ${r.transportSwitches}, transports used ${JSON.stringify(r.transportsUsed)}`,

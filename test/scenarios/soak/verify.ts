@@ -27,10 +27,12 @@ export interface VerifyInput {
 const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
 
 /**
- * A repeat `later` of `earlier` is the kill's doing when `earlier` ran on a process killed at most KILL_WINDOW_US after
- * it (before the run was recorded as done), `later` ran after that kill, and the run's record could not have told the
- * next process: with Redis the next node re-runs it flagged `redelivered`; without (single mode), the killed process's
- * sessions are gone and the client re-sends what it had no `ack` for to its new session.
+ * A repeat `later` of `earlier` is the kill's doing when `earlier` ran on a process killed after it, before the run was
+ * recorded, and `later` ran after that kill:
+ * - with Redis, the next node re-runs it flagged `redelivered`, and only a run at most KILL_WINDOW_US before the kill
+ *   (the time a done mark takes to reach Redis) can be caught so;
+ * - without (single mode), the killed process's sessions are gone with what they accepted, and the client re-sends
+ *   to its new session whatever it had no `ack` for: acks held up by a slow reader widen that window to seconds.
  */
 export function killedMidRun(earlier: UpRun, later: UpRun, kills: NodeKill[]): boolean {
   return killGapUs(earlier, later, kills) !== null;
@@ -40,7 +42,8 @@ export function killedMidRun(earlier: UpRun, later: UpRun, kills: NodeKill[]): b
 function killGapUs(earlier: UpRun, later: UpRun, kills: NodeKill[]): number | null {
   const resentToNewSession = earlier.node === 'single' && later.sid !== earlier.sid;
   if (!later.redelivered && !resentToNewSession) return null;
-  const gaps = kills.filter((k) => k.node === earlier.node && k.at >= earlier.at && k.at - earlier.at <= KILL_WINDOW_US && later.at >= k.at).map((k) => k.at - earlier.at);
+  const window = resentToNewSession ? Infinity : KILL_WINDOW_US;
+  const gaps = kills.filter((k) => k.node === earlier.node && k.at >= earlier.at && k.at - earlier.at <= window && later.at >= k.at).map((k) => k.at - earlier.at);
   return gaps.length === 0 ? null : Math.min(...gaps);
 }
 
