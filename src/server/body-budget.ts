@@ -1,7 +1,7 @@
 /**
  * Bytes of upstream POST bodies the process holds while reading them, across every request, and how many bodies each
- * session has in flight: one session's many parallel POSTs (its client sends one at a time per connection), or many
- * sessions' at once, cannot hold more than this much memory between them.
+ * key (a session's connection) has in flight: one connection's many parallel POSTs (its client sends one at a time), or
+ * many connections' at once, cannot hold more than this much memory between them.
  */
 export class BodyBudget {
   private held = 0;

@@ -13,7 +13,7 @@ import { inboundOverLimit } from './message-size';
 /** Bytes of bodies read at once by the process: 64 MiB, or 4 bodies of the largest kind if that is more. */
 const BODIES_MIN_BUDGET = 64 * 1024 * 1024;
 /** POST bodies one session may have in flight: its connection's, and the one of a connection replacing it, twice. */
-const BODIES_PER_SESSION = 4;
+const BODIES_PER_CONNECTION = 4;
 
 /** 429 + `Retry-After: 1` (unread, the connection closes): the client waits a second and carries on. */
 function sendBusy(req: IncomingMessage, res: ServerResponse, cors: ResolvedOptions['cors'], message: string): void {
@@ -33,7 +33,7 @@ export class SendHandler {
     /** With an adapter: whether another process holds connection `cid` of session `sid` with this secret. */
     private readonly forwardable?: (sid: string, secret: string, cid: string) => Promise<'held' | 'gone' | 'unavailable'>,
   ) {
-    this.bodies = new BodyBudget(Math.max(BODIES_MIN_BUDGET, 4 * postBodyLimit(opts.maxMessageBytes)), BODIES_PER_SESSION);
+    this.bodies = new BodyBudget(Math.max(BODIES_MIN_BUDGET, 4 * postBodyLimit(opts.maxMessageBytes)), BODIES_PER_CONNECTION);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, params: RequestParams): Promise<void> {
@@ -56,10 +56,13 @@ export class SendHandler {
       if (known === 'gone') return gone(true);
     }
 
-    if (!this.bodies.open(sid)) return sendBusy(req, res, cors, 'too many POSTs in flight for this session');
+    // Counted per connection: bodies a proxy left stalled on a connection the client gave up must not block the one
+    // that resumed the session (the client would loop on 429 with its emits unsent).
+    const slot = `${sid} ${cid}`;
+    if (!this.bodies.open(slot)) return sendBusy(req, res, cors, 'too many POSTs in flight for this connection');
     // The client sends at most this much per POST (src/transports/upstream.ts), however many frames it holds.
     const body = await readBody(req, postBodyLimit(this.opts.maxMessageBytes), (n) => this.bodies.take(n));
-    this.bodies.close(sid, body.held);
+    this.bodies.close(slot, body.held);
     if (!body.ok) {
       if (body.why === 'too_large') sendFrames(req, res, 413, tooLarge(this.opts.maxMessageBytes), cors, { Connection: 'close' });
       if (body.why === 'over_budget') sendBusy(req, res, cors, 'the server is reading too many request bodies; try again');

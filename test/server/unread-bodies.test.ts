@@ -110,7 +110,7 @@ describe(`frames nested deeper than ${MAX_FRAME_DEPTH} levels`, () => {
 });
 
 describe('bodies in flight', () => {
-  it('one session may read 4 POST bodies at once; the 5th gets 429 unread, and the slots come back', async () => {
+  it('one connection may have 4 POST bodies read at once; the 5th gets 429 unread, and the slots come back', async () => {
     const s = await startServer();
     const w = (await poll(s.base, { v: 1 })).frames[0] as WelcomeFrame;
     const path = `/realtime/send?${qs({ v: 1, sid: w.sid, cid: w.cid })}`;
@@ -147,5 +147,31 @@ describe('BodyBudget and readBody', () => {
     budget.close('a', 0);
     expect(budget.heldBytes).toBe(0);
     expect(budget.open('a')).toBe(true);
+  });
+
+  it('bodies stalled on a connection the client left do not block the connection that resumed the session', async () => {
+    const s = await startServer();
+    const w = (await poll(s.base, { v: 1 })).frames[0] as WelcomeFrame;
+    const path = `/realtime/send?${qs({ v: 1, sid: w.sid, cid: w.cid })}`;
+    const secret = `${HEADERS.secret}: ${w.secret}\r\n`;
+    // A proxy keeps four half-sent POSTs of the first connection open (the cluster soak met this: the client looped on 429).
+    const stuck = Array.from({ length: 4 }, () => {
+      const socket = connect(s.port, '127.0.0.1', () => {
+        socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n${secret}\r\n[`);
+      });
+      socket.on('error', () => {});
+      return socket;
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const resumed = (await poll(s.base, { v: 1, sid: w.sid, last: 0 }, { headers: { [HEADERS.secret]: w.secret } })).frames[0] as WelcomeFrame;
+      expect(resumed).toMatchObject({ t: 'welcome', resumed: true, sid: w.sid });
+      expect(resumed.cid).not.toBe(w.cid);
+      const ok = await post(s.base, { sid: w.sid, cid: resumed.cid }, [{ t: 'emit', seq: 1, e: 'x' }], { [HEADERS.secret]: resumed.secret });
+      expect(ok.status).toBe(200);
+      expect(ok.frames).toEqual([{ t: 'ack', n: 1 }]);
+    } finally {
+      for (const socket of stuck) socket.destroy();
+    }
   });
 });
