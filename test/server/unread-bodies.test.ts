@@ -109,6 +109,17 @@ describe(`frames nested deeper than ${MAX_FRAME_DEPTH} levels`, () => {
   });
 });
 
+/** `count` POSTs whose headers announce 1000 bytes and whose body stops after one: each holds a slot until destroyed. */
+function stalledPosts(port: number, path: string, secretHeader: string, count: number): ReturnType<typeof connect>[] {
+  return Array.from({ length: count }, () => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n${secretHeader}\r\n[`);
+    });
+    socket.on('error', () => {});
+    return socket;
+  });
+}
+
 describe('bodies in flight', () => {
   it('one connection may have 4 POST bodies read at once; the 5th gets 429 unread, and the slots come back', async () => {
     const s = await startServer();
@@ -116,13 +127,7 @@ describe('bodies in flight', () => {
     const path = `/realtime/send?${qs({ v: 1, sid: w.sid, cid: w.cid })}`;
     const secret = `${HEADERS.secret}: ${w.secret}\r\n`;
     // Four bodies announced and never finished: each holds its slot.
-    const stuck = Array.from({ length: 4 }, () => {
-      const socket = connect(s.port, '127.0.0.1', () => {
-        socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n${secret}\r\n[`);
-      });
-      socket.on('error', () => {});
-      return socket;
-    });
+    const stuck = stalledPosts(s.port, path, secret, 4);
     await new Promise((r) => setTimeout(r, 100));
     expect(await answerToPartialPost(s.port, path, secret, 1000, '[')).toBe('HTTP/1.1 429 Too Many Requests');
     for (const socket of stuck) socket.destroy();
@@ -155,13 +160,7 @@ describe('BodyBudget and readBody', () => {
     const path = `/realtime/send?${qs({ v: 1, sid: w.sid, cid: w.cid })}`;
     const secret = `${HEADERS.secret}: ${w.secret}\r\n`;
     // A proxy keeps four half-sent POSTs of the first connection open (the cluster soak met this: the client looped on 429).
-    const stuck = Array.from({ length: 4 }, () => {
-      const socket = connect(s.port, '127.0.0.1', () => {
-        socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n${secret}\r\n[`);
-      });
-      socket.on('error', () => {});
-      return socket;
-    });
+    const stuck = stalledPosts(s.port, path, secret, 4);
     try {
       await new Promise((r) => setTimeout(r, 100));
       const resumed = (await poll(s.base, { v: 1, sid: w.sid, last: 0 }, { headers: { [HEADERS.secret]: w.secret } })).frames[0] as WelcomeFrame;
